@@ -1,0 +1,1 @@
+"""Local emulators of the Shopify Admin API and Cloudinary, for the demo and the tests."""
