@@ -1,0 +1,116 @@
+"""`make demo`: emulators + app + worker with demo data, on embedded defaults. Ctrl-C stops all.
+
+Starts (as child processes) the sandbox emulators, the Django app and an RQ worker; migrates;
+seeds the demo (see `assetlink_project.demo_seed`); prints the URL and the login.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = os.environ.get("DEMO_HOST", "127.0.0.1")
+APP_PORT = int(os.environ.get("DEMO_PORT", "8000"))
+SHOPIFY_PORT = int(os.environ.get("SANDBOX_SHOPIFY_PORT", "8701"))
+CLOUDINARY_PORT = int(os.environ.get("SANDBOX_CLOUDINARY_PORT", "8702"))
+
+
+def demo_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "assetlink_project.settings")
+    env.setdefault("APP_URL", f"http://{HOST}:{APP_PORT}")
+    env.setdefault("SHOPIFY_ADMIN_BASE_URL", f"http://{HOST}:{SHOPIFY_PORT}/{{shop}}")
+    env.setdefault("CLOUDINARY_API_BASE_URL", f"http://{HOST}:{CLOUDINARY_PORT}")
+    env.setdefault("SANDBOX_SHOPIFY_PORT", str(SHOPIFY_PORT))
+    env.setdefault("SANDBOX_CLOUDINARY_PORT", str(CLOUDINARY_PORT))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def wait_for(url: str, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{what} did not start within {timeout:.0f} s ({url}).")
+
+
+def main() -> None:
+    env = demo_environment()
+    os.environ.update(env)
+    python = sys.executable
+    children: list[subprocess.Popen] = []
+
+    def start(*args: str) -> subprocess.Popen:
+        child = subprocess.Popen([python, *args], cwd=ROOT, env=env)
+        children.append(child)
+        return child
+
+    def stop_all(*_):
+        for child in reversed(children):
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    try:
+        subprocess.run(
+            [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+        )
+        start("-m", "sandbox")
+        wait_for(f"http://{HOST}:{SHOPIFY_PORT}/_control/health", "Shopify emulator")
+        wait_for(f"http://{HOST}:{CLOUDINARY_PORT}/_control/health", "Cloudinary emulator")
+        import django
+
+        django.setup()
+        from assetlink_project import demo_seed
+
+        credentials = demo_seed.seed(
+            shopify_url=f"http://{HOST}:{SHOPIFY_PORT}",
+            cloudinary_url=f"http://{HOST}:{CLOUDINARY_PORT}",
+            app_url=env["APP_URL"],
+        )
+        start("manage.py", "runserver", f"{HOST}:{APP_PORT}", "--noreload")
+        start("manage.py", "worker")
+        wait_for(f"http://{HOST}:{APP_PORT}/healthz", "AssetLink app")
+        print(
+            "\nAssetLink demo is running:\n"
+            f"  app:         {env['APP_URL']}/admin/\n"
+            f"  login:       {credentials['username']} / {credentials['password']}\n"
+            f"  API docs:    {env['APP_URL']}/api/docs/\n"
+            f"  Shopify emulator:    http://{HOST}:{SHOPIFY_PORT}/_control/state\n"
+            f"  Cloudinary emulator: http://{HOST}:{CLOUDINARY_PORT}/_control/state\n"
+            "Press Ctrl-C to stop everything.\n",
+            flush=True,
+        )
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("A demo process exited; stopping the rest.", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nStopping the demo…", flush=True)
+    finally:
+        stop_all()
+        from django.conf import settings as django_settings
+
+        if getattr(django_settings, "EMBEDDED_REDIS", False):
+            from assetlink_project import embedded_redis
+
+            embedded_redis.stop(django_settings.VAR_DIR / "redis")
+
+
+if __name__ == "__main__":
+    main()

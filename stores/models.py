@@ -1,0 +1,272 @@
+"""Workspaces, stores, members and roles, Setup settings, API keys."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from stores.secrets import EncryptedSecretField
+
+SHOP_DOMAIN_RE = r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$"
+
+
+class Workspace(models.Model):
+    """One Cloudinary product environment and its settings; connects to many stores."""
+
+    name = models.CharField(max_length=200)
+    cloudinary_cloud_name = models.CharField(
+        max_length=100,
+        blank=True,
+        validators=[RegexValidator(r"^[a-zA-Z0-9_-]+$", "Letters, digits, - and _ only.")],
+    )
+    cloudinary_api_key = models.CharField(max_length=100, blank=True)
+    cloudinary_api_secret = EncryptedSecretField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Store(models.Model):
+    """One Shopify shop that installed the app; belongs to one workspace."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="stores")
+    shop_domain = models.CharField(
+        max_length=255,
+        unique=True,
+        validators=[RegexValidator(SHOP_DOMAIN_RE, "Use the shop's myshopify.com domain.")],
+    )
+    name = models.CharField(max_length=255, blank=True)
+    access_token = EncryptedSecretField()
+    access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_token = EncryptedSecretField()
+    refresh_token_expires_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.CharField(max_length=500, blank=True)
+    api_version = models.CharField(max_length=20, default="2026-01")
+    installed_at = models.DateTimeField(null=True, blank=True)
+    uninstalled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["shop_domain"]
+
+    def __str__(self) -> str:
+        return self.shop_domain
+
+    @property
+    def is_installed(self) -> bool:
+        return self.installed_at is not None and self.uninstalled_at is None
+
+
+class Role(models.TextChoices):
+    MEDIA_LIBRARY_ADMIN = "media_library_admin", "Media Library Admin"
+    MASTER_ADMIN = "master_admin", "Master Admin"
+    TECHNICAL_ADMIN = "technical_admin", "Technical Admin"
+    USER = "user", "User"
+
+
+ADMIN_ROLES = frozenset({Role.MEDIA_LIBRARY_ADMIN, Role.MASTER_ADMIN, Role.TECHNICAL_ADMIN})
+
+
+class Member(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="members")
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.USER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="one_membership_per_user")
+        ]
+        ordering = ["workspace", "user"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.get_role_display()})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+
+class LinkMode(models.TextChoices):
+    OVERWRITE = "overwrite", "In-place overwrite"
+    RESET = "reset", "Reset"
+    APPEND = "append", "Append"
+    PREPEND = "prepend", "Prepend"
+    POSITION = "position", "Specific position"
+
+
+class AltTextSource(models.TextChoices):
+    KEEP = "keep", "Keep Shopify's alt text"
+    METADATA = "metadata", "A metadata field"
+    CONTEXT = "context", "A context key"
+    TEMPLATE = "template", "A template"
+    AI_CAPTION = "ai_caption", "AI caption (Cloudinary captioning)"
+
+
+CLOUDINARY_FIELD_RE = (
+    r"^(metadata:[A-Za-z0-9_\-]+|context:[^\s]+|tag:\S*|public_id:.+|filename:.+)$"
+)
+SHOPIFY_FIELD_RE = (
+    r"^(variant\.sku|variant\.barcode|product\.handle|product\.title|product\.tag|product\.id|"
+    r"(product|variant)\.metafield:[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)$"
+)
+TRANSFORMATION_RE = (
+    r"^[a-z]{1,3}_[^\s/,]+(,[a-z]{1,3}_[^\s/,]+)*(/[a-z]{1,3}_[^\s/,]+(,[a-z]{1,3}_[^\s/,]+)*)*$"
+)
+METAFIELD_PART_RE = r"^[A-Za-z0-9_\-]{2,64}$"
+
+
+class WorkspaceSettings(models.Model):
+    """The Setup defaults of a workspace (PRODUCT.md, "Setup")."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="settings")
+    default_cloudinary_field = models.CharField(
+        max_length=200,
+        default="metadata:sku",
+        validators=[
+            RegexValidator(
+                CLOUDINARY_FIELD_RE,
+                "Use metadata:<external_id>, context:<key>, tag:<prefix>, public_id:<regex> or "
+                "filename:<regex>.",
+            )
+        ],
+    )
+    value_separator = models.CharField(
+        max_length=5, blank=True, help_text="Splits one asset value into several, e.g. ','."
+    )
+    case_sensitive = models.BooleanField(default=False)
+    default_shopify_field = models.CharField(
+        max_length=200,
+        default="variant.sku",
+        validators=[
+            RegexValidator(
+                SHOPIFY_FIELD_RE,
+                "Use variant.sku, variant.barcode, product.handle, product.title, product.tag, "
+                "product.id, product.metafield:<ns>.<key> or variant.metafield:<ns>.<key>.",
+            )
+        ],
+    )
+    default_link_mode = models.CharField(
+        max_length=20, choices=LinkMode.choices, default=LinkMode.APPEND
+    )
+    default_position = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="1-based; required when the default link mode is a specific position.",
+    )
+    default_order_field = models.CharField(
+        max_length=200,
+        blank=True,
+        default="metadata:sequence_number",
+        validators=[
+            RegexValidator(
+                r"^(metadata:[A-Za-z0-9_\-]+|context:\S+|public_id|filename|created_at)$",
+                "Use metadata:<external_id>, context:<key>, public_id, filename or created_at.",
+            )
+        ],
+    )
+    alt_text_source = models.CharField(
+        max_length=20, choices=AltTextSource.choices, default=AltTextSource.KEEP
+    )
+    alt_text_field = models.CharField(
+        max_length=200, blank=True, help_text="Metadata external id or context key."
+    )
+    alt_text_template = models.CharField(max_length=512, blank=True)
+    swatch_metadata_field = models.CharField(max_length=100, blank=True, default="asset_type")
+    swatch_metadata_value = models.CharField(max_length=100, blank=True, default="swatch")
+    swatch_tag = models.CharField(max_length=100, blank=True, default="swatch")
+    swatch_metafield_namespace = models.CharField(
+        max_length=64, default="cloudinary", validators=[RegexValidator(METAFIELD_PART_RE)]
+    )
+    swatch_metafield_key = models.CharField(
+        max_length=64, default="swatch", validators=[RegexValidator(METAFIELD_PART_RE)]
+    )
+    default_image_transformation = models.CharField(
+        max_length=500,
+        default="c_limit,w_2048,h_2048,q_auto",
+        validators=[
+            RegexValidator(TRANSFORMATION_RE, "Use Cloudinary syntax, e.g. c_limit,w_2048.")
+        ],
+    )
+    default_transformation = models.CharField(
+        max_length=500,
+        default="q_auto",
+        validators=[RegexValidator(TRANSFORMATION_RE, "Use Cloudinary syntax, e.g. q_auto.")],
+    )
+    batch_size_limit = models.PositiveIntegerField(
+        default=10_000, validators=[MinValueValidator(1), MaxValueValidator(100_000)]
+    )
+    require_dry_run_for_destructive = models.BooleanField(
+        default=True, help_text="Overwrite and reset need a dry run first."
+    )
+    delete_unreferenced_created_files = models.BooleanField(
+        default=False,
+        help_text="Delete files AssetLink created once nothing references them.",
+    )
+    assign_variant_images = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "workspace settings"
+        verbose_name_plural = "workspace settings"
+
+    def __str__(self) -> str:
+        return f"Setup of {self.workspace}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.default_link_mode == LinkMode.POSITION and not self.default_position:
+            errors["default_position"] = (
+                "Set a position (1 or more) for the 'specific position' mode."
+            )
+        if self.alt_text_source in (AltTextSource.METADATA, AltTextSource.CONTEXT) and not (
+            self.alt_text_field
+        ):
+            errors["alt_text_field"] = (
+                "Name the metadata field or context key the alt text comes from."
+            )
+        if self.alt_text_source == AltTextSource.TEMPLATE and "{" not in self.alt_text_template:
+            errors["alt_text_template"] = (
+                "Write a template with at least one placeholder, e.g. "
+                "'{product.title} – {metadata.color}'."
+            )
+        if bool(self.swatch_metadata_field) != bool(self.swatch_metadata_value):
+            errors["swatch_metadata_value"] = (
+                "Give both the metadata field and the value that mark a swatch, or neither."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ApiKey(models.Model):
+    """A key for automation, scoped to one store connection. Only a hash of the secret is kept."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="api_keys")
+    label = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, help_text="Public part, shown in lists.")
+    secret_hash = models.CharField(max_length=128)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,42 @@
+"""Shared fixtures: factories-backed users, workspaces and stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import MemberFactory, StoreFactory, WorkspaceFactory
+
+
+@pytest.fixture
+def workspace(db):
+    return WorkspaceFactory()
+
+
+@pytest.fixture
+def store(workspace):
+    return StoreFactory(workspace=workspace)
+
+
+@pytest.fixture
+def admin_member(workspace):
+    return MemberFactory(workspace=workspace, role="master_admin")
+
+
+@pytest.fixture
+def user_member(workspace):
+    return MemberFactory(workspace=workspace, role="user")
+
+
+@pytest.fixture
+def admin_user(admin_member):
+    return admin_member.user
+
+
+@pytest.fixture
+def plain_user(user_member):
+    return user_member.user
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
