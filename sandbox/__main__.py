@@ -19,14 +19,21 @@ def main() -> None:
     from sandbox.shopify.server import make_app as make_shopify
 
     servers.append(
-        ("Shopify", serve_in_thread(make_shopify(), host, int(os.environ.get("SANDBOX_SHOPIFY_PORT", "8701"))))
+        (
+            "Shopify",
+            serve_in_thread(
+                make_shopify(), host, int(os.environ.get("SANDBOX_SHOPIFY_PORT", "8701"))
+            ),
+        )
     )
     from sandbox.cloudinary.server import make_app as make_cloudinary
 
     servers.append(
         (
             "Cloudinary",
-            serve_in_thread(make_cloudinary(), host, int(os.environ.get("SANDBOX_CLOUDINARY_PORT", "8702"))),
+            serve_in_thread(
+                make_cloudinary(), host, int(os.environ.get("SANDBOX_CLOUDINARY_PORT", "8702"))
+            ),
         )
     )
     for name, running in servers:
