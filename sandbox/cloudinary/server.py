@@ -1,0 +1,723 @@
+"""The Cloudinary emulator: a standalone werkzeug WSGI app (no Django).
+
+    from sandbox.cloudinary.server import make_app
+    app = make_app()            # a `demo` cloud seeded with 1000 assets
+    app.state                   # the in-memory State (clouds, assets, rate limits)
+
+Routes (see sandbox/README.md, "Cloudinary emulator"):
+  Admin API (Basic auth with api_key:api_secret, rate-limited per cloud per hour)
+    GET  /v1_1/{cloud}/ping
+    GET  /v1_1/{cloud}/metadata_fields[/{external_id}]
+    POST /v1_1/{cloud}/resources/search        (GET with query parameters works too)
+    GET  /v1_1/{cloud}/resources/by_asset_ids?asset_ids[]=…   (at most 10)
+    GET  /v1_1/{cloud}/resources/{asset_id}     POST: update (tags, context, metadata,
+    GET  /v1_1/{cloud}/resources/{rtype}/{type}/{public_id}   detection=captioning, …)
+    GET  /v1_1/{cloud}/resources/{rtype}[/{type}]  (list; public_ids[]=… up to 100)
+  Delivery (no auth, no rate limit)
+    GET  /{cloud}/image/upload/[{transformation}/…][v{version}/]{public_id}[.{ext}]
+    GET  /{cloud}/video/upload/[v{version}/]{public_id}.mp4
+  Control API (JSON, no auth): /_control/…
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import time
+from email.utils import formatdate
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from . import media
+from .search import Evaluator, candidates, parse
+from .seed import DEFAULT_SKU_PATTERN, plan_groups, seed_library
+from .state import (
+    DEFAULT_CLOUD,
+    DEFAULT_KEY,
+    DEFAULT_RATE_LIMIT,
+    DEFAULT_SECRET,
+    Asset,
+    Cloud,
+    EmulatorError,
+    State,
+    iso,
+)
+
+ASSET_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_SEARCH_RESULTS = 500
+MAX_BY_ASSET_IDS = 10
+MAX_BY_PUBLIC_IDS = 100
+WITH_FIELDS = {
+    "context",
+    "tags",
+    "metadata",
+    "image_metadata",
+    "image_analysis",
+    "quality_analysis",
+    "accessibility_analysis",
+}
+SORT_FIELDS = {
+    "created_at",
+    "uploaded_at",
+    "public_id",
+    "filename",
+    "display_name",
+    "asset_id",
+    "bytes",
+    "width",
+    "height",
+    "format",
+    "resource_type",
+    "asset_folder",
+    "version",
+}
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def json_response(data: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(
+        json.dumps(data), status=status, mimetype="application/json", headers=headers or {}
+    )
+
+
+def error_response(status: int, message: str, headers: dict | None = None) -> Response:
+    return json_response({"error": {"message": message}}, status, headers)
+
+
+def _bool(v) -> bool:
+    if isinstance(v, bool):
+        return v
+    return str(v).lower() in ("1", "true", "yes", "on")
+
+
+def parse_pipe(value) -> dict[str, Any]:
+    """Parse Cloudinary's `key=value|key2=["a","b"]` encoding (`\\=` and `\\|` escaped)."""
+    if isinstance(value, dict):
+        return dict(value)
+    if value is None or value == "":
+        return {}
+    pairs: dict[str, Any] = {}
+    items, cur, esc = [], [], False
+    for ch in str(value):
+        if esc:
+            cur.append("\\" + ch)
+            esc = False
+        elif ch == "\\":
+            esc = True
+        elif ch == "|":
+            items.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    items.append("".join(cur))
+    for item in items:
+        if not item:
+            continue
+        m = re.match(r"^((?:[^=\\]|\\.)*)=(.*)$", item, re.S)
+        if not m:
+            raise EmulatorError(400, f"Invalid key=value pair: {item}")
+        key = re.sub(r"\\(.)", r"\1", m.group(1)).strip()
+        raw = m.group(2)
+        val: Any = re.sub(r"\\(.)", r"\1", raw)
+        if val.startswith("[") and val.endswith("]"):
+            with contextlib.suppress(ValueError):
+                val = json.loads(val)
+        pairs[key] = val
+    return pairs
+
+
+class CloudinaryEmulator:
+    """WSGI app; `state` is public so tests and tools can inspect or change it directly."""
+
+    def __init__(self, state: State | None = None, **config):
+        self.config = config
+        self.state = state or State()
+        if state is None:
+            self._init_default()
+        if config.get("delivery_base_url"):
+            self.state.delivery_base_url = config["delivery_base_url"].rstrip("/")
+
+    # -- set-up ------------------------------------------------------------------------------
+    def _init_default(self) -> None:
+        c = self.config
+        with self.state.lock:
+            self.state.clouds.clear()
+            self.state.search_cache.clear()
+            cloud = self.state.create_cloud(
+                c.get("cloud_name") or os.environ.get("SANDBOX_CLOUDINARY_CLOUD", DEFAULT_CLOUD),
+                c.get("api_key") or os.environ.get("SANDBOX_CLOUDINARY_KEY", DEFAULT_KEY),
+                c.get("api_secret") or os.environ.get("SANDBOX_CLOUDINARY_SECRET", DEFAULT_SECRET),
+                rate_limit=int(
+                    c.get("rate_limit")
+                    or _env_int("SANDBOX_CLOUDINARY_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+                ),
+            )
+            n = c.get("n_assets")
+            if n is None:
+                n = _env_int("SANDBOX_CLOUDINARY_ASSETS", 1000)
+            seed_library(
+                self.state,
+                cloud,
+                int(n),
+                seed=int(c.get("seed", _env_int("SANDBOX_CLOUDINARY_SEED", 42))),
+                sku_pattern=c.get("sku_pattern")
+                or os.environ.get("SANDBOX_CLOUDINARY_SKU_PATTERN", DEFAULT_SKU_PATTERN),
+            )
+
+    # -- WSGI --------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        try:
+            response = self.dispatch(request)
+        except EmulatorError as e:
+            response = error_response(e.status, e.message)
+        except HTTPException as e:
+            response = error_response(e.code or 500, e.description or e.name)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        parts = [p for p in request.path.split("/") if p != ""]
+        if not parts:
+            return json_response({"service": "cloudinary-emulator", "control": "/_control/"})
+        if parts[0] == "_control":
+            return self.control(request, parts[1:])
+        if parts[0] == "v1_1" and len(parts) >= 2:
+            return self.admin(request, parts[1], parts[2:])
+        if len(parts) >= 4:
+            return self.deliver(request, parts)
+        return error_response(404, "Not found")
+
+    # -- helpers -----------------------------------------------------------------------------
+    def base_url(self, request: Request) -> str:
+        return self.state.delivery_base_url or request.host_url.rstrip("/")
+
+    def resource_json(
+        self,
+        cloud: Cloud,
+        a: Asset,
+        base: str,
+        *,
+        api: str = "admin",
+        tags: bool = True,
+        context: bool = True,
+        metadata: bool = True,
+        fields: list[str] | None = None,
+    ) -> dict:
+        ext = f".{a.format}" if a.format else ""
+        url = f"{base}/{cloud.name}/{a.resource_type}/{a.type}/v{a.version}/{a.public_id}{ext}"
+        out: dict[str, Any] = {
+            "asset_id": a.asset_id,
+            "public_id": a.public_id,
+            "asset_folder": a.asset_folder,
+            "folder": a.folder,
+            "filename": a.filename,
+            "display_name": a.display_name,
+            "format": a.format,
+            "version": a.version,
+            "resource_type": a.resource_type,
+            "type": a.type,
+            "created_at": iso(a.created_at),
+            "uploaded_at": iso(a.uploaded_at),
+            "bytes": a.bytes,
+            "backup_bytes": 0,
+            "width": a.width,
+            "height": a.height,
+            "aspect_ratio": round(a.width / a.height, 5) if a.height else 0,
+            "pixels": a.width * a.height,
+            "url": url,
+            "secure_url": url,
+            "status": "active",
+            "access_mode": "public",
+            "access_control": None,
+            "etag": hashlib.md5(f"{a.asset_id}:{a.version}".encode()).hexdigest(),  # noqa: S324
+            "created_by": None,
+            "uploaded_by": None,
+        }
+        if a.duration is not None:
+            out["duration"] = a.duration
+        if tags:
+            out["tags"] = list(a.tags)
+        if context and a.context:
+            out["context"] = dict(a.context) if api == "search" else {"custom": dict(a.context)}
+        if metadata and a.metadata:
+            out["metadata"] = {
+                k: (list(v) if isinstance(v, list) else v)
+                for k, v in a.metadata.items()
+                if v is not None
+            }
+        if fields:
+            keep = set(fields) | {"asset_id", "public_id"}
+            out = {k: v for k, v in out.items() if k in keep}
+        return out
+
+    # -- Admin API ---------------------------------------------------------------------------
+    def admin(self, request: Request, cloud_name: str, rest: list[str]) -> Response:
+        state = self.state
+        with state.lock:
+            cloud = state.clouds.get(cloud_name)
+            if cloud is None:
+                return error_response(401, f"Invalid cloud_name {cloud_name}")
+            auth = request.authorization
+            if auth is None or auth.type != "basic" or not auth.username:
+                return error_response(401, "Must supply api_key")
+            if auth.username != cloud.api_key:
+                return error_response(401, f"Invalid api_key {auth.username}")
+            if auth.password != cloud.api_secret:
+                return error_response(401, "api_secret mismatch")
+            now = state.now()
+            cloud.rate.roll(now)
+            limited = cloud.rate.used >= cloud.rate.limit
+            if not limited:
+                cloud.rate.used += 1
+            headers = {
+                "X-FeatureRateLimit-Limit": str(cloud.rate.limit),
+                "X-FeatureRateLimit-Remaining": str(cloud.rate.remaining),
+                "X-FeatureRateLimit-Reset": formatdate(cloud.rate.reset_at, usegmt=True),
+                "X-Request-Id": hashlib.md5(  # noqa: S324
+                    f"{cloud_name}:{now}:{len(cloud.log)}".encode()
+                ).hexdigest()[:16],
+            }
+            if limited:
+                response = error_response(
+                    420,
+                    f"Rate Limit Exceeded. Limit of {cloud.rate.limit} calls per hour; "
+                    f"resets at {headers['X-FeatureRateLimit-Reset']}",
+                    headers,
+                )
+            else:
+                try:
+                    response = self.admin_route(request, cloud, rest)
+                except EmulatorError as e:
+                    response = error_response(e.status, e.message)
+                response.headers.update(headers)
+            cloud.log.append(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "query": request.query_string.decode("latin-1"),
+                    "status": response.status_code,
+                    "at": iso(now),
+                }
+            )
+            return response
+
+    def admin_route(self, request: Request, cloud: Cloud, rest: list[str]) -> Response:
+        m = request.method
+        if rest == ["ping"] and m == "GET":
+            return json_response({"status": "ok"})
+        if rest and rest[0] == "metadata_fields" and m == "GET":
+            if len(rest) == 1:
+                return json_response({"metadata_fields": list(cloud.metadata_fields.values())})
+            field = cloud.metadata_fields.get(rest[1])
+            if field is None or len(rest) != 2:
+                raise EmulatorError(404, f"Metadata field {'/'.join(rest[1:])} not found")
+            return json_response(field)
+        if not rest or rest[0] != "resources":
+            raise EmulatorError(404, f"Unsupported endpoint {'/'.join(rest)}")
+        sub = rest[1:]
+        if sub == ["search"] and m in ("GET", "POST"):
+            return self.search(request, cloud)
+        if sub == ["by_asset_ids"] and m == "GET":
+            return self.by_asset_ids(request, cloud)
+        if len(sub) == 1 and ASSET_ID.match(sub[0]):
+            asset = cloud.assets.get(sub[0])
+            if asset is None:
+                raise EmulatorError(404, f"Resource not found - {sub[0]}")
+            return self.one_resource(request, cloud, asset)
+        if len(sub) >= 3 and sub[0] in ("image", "video", "raw"):
+            public_id = "/".join(sub[2:])
+            asset = cloud.find(sub[0], sub[1], public_id)
+            if asset is None:
+                raise EmulatorError(404, f"Resource not found - {public_id}")
+            return self.one_resource(request, cloud, asset)
+        if 1 <= len(sub) <= 2 and sub[0] in ("image", "video", "raw") and m == "GET":
+            return self.list_resources(request, cloud, sub[0], sub[1] if len(sub) > 1 else None)
+        if len(sub) == 1 and m in ("GET", "POST"):
+            raise EmulatorError(404, f"Resource not found - {sub[0]}")
+        raise EmulatorError(404, f"Unsupported endpoint {'/'.join(rest)}")
+
+    def _params(self, request: Request) -> dict:
+        if request.method == "GET":
+            out: dict[str, Any] = {}
+            for key in request.args:
+                values = request.args.getlist(key)
+                if key.endswith("[]"):
+                    out[key[:-2]] = values
+                else:
+                    out[key] = values[0] if len(values) == 1 else values
+            return out
+        if request.mimetype == "application/json":
+            try:
+                data = json.loads(request.get_data(as_text=True) or "{}")
+            except ValueError:
+                raise EmulatorError(400, "Invalid JSON body") from None
+            if not isinstance(data, dict):
+                raise EmulatorError(400, "Invalid JSON body")
+            return data
+        return {k: v for k, v in request.form.items()}
+
+    def search(self, request: Request, cloud: Cloud) -> Response:
+        started = time.perf_counter()
+        p = self._params(request)
+        expression = p.get("expression") or ""
+        try:
+            max_results = int(p.get("max_results", 50))
+        except (TypeError, ValueError):
+            raise EmulatorError(400, "max_results must be an integer") from None
+        if max_results < 1 or max_results > MAX_SEARCH_RESULTS:
+            raise EmulatorError(400, f"max_results should be between 1 and {MAX_SEARCH_RESULTS}")
+        with_field = p.get("with_field") or []
+        if isinstance(with_field, str):
+            with_field = [w for w in with_field.split(",") if w]
+        bad = [w for w in with_field if w not in WITH_FIELDS]
+        if bad:
+            raise EmulatorError(400, f"Invalid with_field value: {', '.join(bad)}")
+        fields = p.get("fields") or None
+        if isinstance(fields, str):
+            fields = [f for f in fields.split(",") if f]
+        sort = self._sort_spec(p.get("sort_by"))
+        ids = self._search_ids(cloud, expression, sort)
+        qkey = hashlib.sha1(  # noqa: S324
+            json.dumps([cloud.name, expression, sort]).encode()
+        ).hexdigest()[:24]
+        offset = 0
+        cursor = p.get("next_cursor")
+        if cursor:
+            if not re.fullmatch(r"[0-9a-f]{24}[0-9a-f]+", str(cursor)) or cursor[:24] != qkey:
+                raise EmulatorError(400, f"Invalid next_cursor {cursor}")
+            offset = int(cursor[24:], 16)
+        page = ids[offset : offset + max_results]
+        base = self.base_url(request)
+        resources = [
+            self.resource_json(
+                cloud,
+                cloud.assets[i],
+                base,
+                api="search",
+                tags="tags" in with_field,
+                context="context" in with_field,
+                metadata="metadata" in with_field,
+                fields=fields,
+            )
+            for i in page
+        ]
+        out: dict[str, Any] = {
+            "total_count": len(ids),
+            "time": int((time.perf_counter() - started) * 1000),
+            "resources": resources,
+        }
+        if offset + max_results < len(ids):
+            out["next_cursor"] = f"{qkey}{offset + max_results:x}"
+        aggregate = p.get("aggregate")
+        if aggregate:
+            out["aggregations"] = self._aggregate(cloud, ids, aggregate)
+        return json_response(out)
+
+    def _sort_spec(self, sort_by) -> list[tuple[str, str]]:
+        if not sort_by:
+            return [("created_at", "desc")]
+        if isinstance(sort_by, str):
+            try:
+                sort_by = json.loads(sort_by)
+            except ValueError:
+                sort_by = [{sort_by: "desc"}]
+        if isinstance(sort_by, dict):
+            sort_by = [sort_by]
+        spec = []
+        for item in sort_by:
+            if isinstance(item, dict) and len(item) == 1:
+                (field, direction) = next(iter(item.items()))
+            elif isinstance(item, list | tuple) and len(item) == 2:
+                field, direction = item
+            else:
+                raise EmulatorError(400, f"Invalid sort_by {item!r}")
+            direction = str(direction).lower()
+            if direction not in ("asc", "desc"):
+                raise EmulatorError(400, f"Invalid sort direction {direction}")
+            if field not in SORT_FIELDS and not str(field).startswith("metadata."):
+                raise EmulatorError(400, f"Invalid sort_by field {field}")
+            spec.append((str(field), direction))
+        return spec
+
+    def _search_ids(self, cloud: Cloud, expression: str, sort: list) -> list[str]:
+        key = (cloud.name, cloud.generation, expression, tuple(sort))
+        cache = self.state.search_cache
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        node = parse(expression)
+        ev = Evaluator(cloud, self.state.now())
+        cand = candidates(node, cloud)
+        pool = (
+            (cloud.assets[i] for i in cand if i in cloud.assets)
+            if cand is not None
+            else cloud.assets.values()
+        )
+        matched = [a for a in pool if ev.match(node, a)]
+        matched.sort(key=lambda a: a.asset_id)
+        for field, direction in reversed(sort):
+            present = [a for a in matched if _sort_value(a, field) is not None]
+            missing = [a for a in matched if _sort_value(a, field) is None]
+            present.sort(key=lambda a, f=field: _sort_value(a, f), reverse=direction == "desc")
+            matched = present + missing
+        ids = [a.asset_id for a in matched]
+        cache[key] = ids
+        while len(cache) > 16:
+            cache.popitem(last=False)
+        return ids
+
+    def _aggregate(self, cloud: Cloud, ids: list[str], aggregate) -> dict:
+        names = aggregate if isinstance(aggregate, list) else [aggregate]
+        out = {}
+        for name in names:
+            name = name.get("type") if isinstance(name, dict) else name
+            if name not in ("format", "resource_type", "type"):
+                raise EmulatorError(400, f"Unsupported aggregate {name}")
+            counts: dict[str, int] = {}
+            for i in ids:
+                v = getattr(cloud.assets[i], name)
+                counts[v] = counts.get(v, 0) + 1
+            out[name] = counts
+        return out
+
+    def by_asset_ids(self, request: Request, cloud: Cloud) -> Response:
+        p = self._params(request)
+        ids = p.get("asset_ids") or []
+        if isinstance(ids, str):
+            ids = [ids]
+        if not ids:
+            raise EmulatorError(400, "Missing required parameter - asset_ids")
+        if len(ids) > MAX_BY_ASSET_IDS:
+            raise EmulatorError(
+                400, f"Too many asset IDs: {len(ids)} (at most {MAX_BY_ASSET_IDS} per request)"
+            )
+        fields = p.get("fields")
+        fields = [f for f in fields.split(",") if f] if isinstance(fields, str) else fields
+        base = self.base_url(request)
+        resources = [
+            self.resource_json(
+                cloud,
+                cloud.assets[i],
+                base,
+                tags=_bool(p.get("tags", False)),
+                context=_bool(p.get("context", False)),
+                metadata=_bool(p.get("metadata", False)),
+                fields=fields,
+            )
+            for i in dict.fromkeys(ids)
+            if i in cloud.assets
+        ]
+        return json_response({"resources": resources})
+
+    def list_resources(
+        self, request: Request, cloud: Cloud, rtype: str, dtype: str | None
+    ) -> Response:
+        p = self._params(request)
+        max_results = int(p.get("max_results", 10))
+        if max_results < 1 or max_results > 500:
+            raise EmulatorError(400, "max_results should be between 1 and 500")
+        public_ids = p.get("public_ids")
+        if isinstance(public_ids, str):
+            public_ids = [public_ids]
+        base = self.base_url(request)
+        kw = {
+            "tags": _bool(p.get("tags", False)),
+            "context": _bool(p.get("context", False)),
+            "metadata": _bool(p.get("metadata", False)),
+        }
+        if public_ids:
+            if len(public_ids) > MAX_BY_PUBLIC_IDS:
+                raise EmulatorError(400, f"Too many public IDs (at most {MAX_BY_PUBLIC_IDS})")
+            found = [cloud.find(rtype, dtype or "upload", pid) for pid in public_ids]
+            res = [self.resource_json(cloud, a, base, **kw) for a in found if a]
+            return json_response({"resources": res})
+        prefix = p.get("prefix") or ""
+        pool = sorted(
+            (
+                a
+                for a in cloud.assets.values()
+                if a.resource_type == rtype
+                and (dtype is None or a.type == dtype)
+                and a.public_id.startswith(prefix)
+            ),
+            key=lambda a: (a.created_at, a.asset_id),
+            reverse=str(p.get("direction", "desc")).lower() in ("desc", "-1"),
+        )
+        offset = 0
+        if p.get("next_cursor"):
+            try:
+                offset = int(str(p["next_cursor"]), 16)
+            except ValueError:
+                raise EmulatorError(400, "Invalid next_cursor") from None
+        page = pool[offset : offset + max_results]
+        out: dict[str, Any] = {
+            "resources": [self.resource_json(cloud, a, base, **kw) for a in page]
+        }
+        if offset + max_results < len(pool):
+            out["next_cursor"] = f"{offset + max_results:x}"
+        return json_response(out)
+
+    def one_resource(self, request: Request, cloud: Cloud, asset: Asset) -> Response:
+        base = self.base_url(request)
+        if request.method == "GET":
+            out = self.resource_json(cloud, asset, base)
+            out["derived"] = []
+            return json_response(out)
+        if request.method != "POST":
+            raise EmulatorError(404, "Unsupported method")
+        p = self._params(request)
+        info: dict[str, Any] = {}
+        detection = p.get("detection")
+        if detection:
+            info = self._detect(cloud, asset, str(detection))
+        updated = False
+        if "tags" in p:
+            tags = p["tags"]
+            tags = tags if isinstance(tags, list) else [t for t in str(tags).split(",")]
+            asset.tags = [t.strip() for t in tags if t.strip()]
+            updated = True
+        if "context" in p:
+            asset.context = {k: str(v) for k, v in parse_pipe(p["context"]).items()}
+            updated = True
+        if "metadata" in p:
+            clear_invalid = _bool(p.get("clear_invalid", False))
+            new = dict(asset.metadata)
+            for key, value in parse_pipe(p["metadata"]).items():
+                try:
+                    v = cloud.validate_metadata_value(key, value)
+                except EmulatorError:
+                    if clear_invalid:
+                        new.pop(key, None)
+                        continue
+                    raise
+                if v is None:
+                    new.pop(key, None)
+                else:
+                    new[key] = v
+            asset.metadata = new
+            updated = True
+        if p.get("display_name"):
+            asset.display_name = str(p["display_name"])
+            updated = True
+        if "asset_folder" in p:
+            asset.asset_folder = str(p["asset_folder"] or "")
+            updated = True
+        if updated:
+            cloud.touch()
+        out = self.resource_json(cloud, asset, base)
+        if info:
+            out["info"] = info
+        return json_response(out)
+
+    def _detect(self, cloud: Cloud, asset: Asset, detection: str) -> dict:
+        kinds = [d.strip() for d in detection.split(",") if d.strip()]
+        info: dict[str, Any] = {"detection": {}}
+        for kind in kinds:
+            if kind != "captioning":
+                raise EmulatorError(400, f"Detection '{kind}' is not supported by the emulator")
+            if not cloud.captioning:
+                raise EmulatorError(
+                    400,
+                    "You don't have an active subscription for the Cloudinary AI Content "
+                    "Analysis add-on",
+                )
+            if asset.resource_type != "image":
+                raise EmulatorError(400, "Captioning is only supported for images")
+            info["detection"]["captioning"] = {
+                "status": "complete",
+                "data": {"caption": media.caption(cloud, asset)},
+                "model_version": 1,
+                "schema_version": 1,
+            }
+        return info
+
+    # -- delivery ----------------------------------------------------------------------------
+    def deliver(self, request: Request, parts: list[str]) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return Response("Method not allowed", 405)
+        cloud_name, rtype, dtype, rest = parts[0], parts[1], parts[2], parts[3:]
+        with self.state.lock:
+            cloud = self.state.clouds.get(cloud_name)
+            if cloud is None or rtype not in ("image", "video") or dtype != "upload":
+                return _not_found("Resource not found")
+            try:
+                found = media.resolve(cloud, rtype, rest)
+            except ValueError as e:
+                return Response(
+                    f"Invalid transformation: {e}",
+                    400,
+                    mimetype="text/plain",
+                    headers={"X-Cld-Error": f"Invalid transformation: {e}"},
+                )
+            if found is None:
+                return _not_found("Resource not found")
+            asset, steps, ext = found
+            snapshot = (asset.asset_id, asset.version, asset.public_id, asset.format)
+            colors = media.asset_colors(cloud, asset)
+        try:
+            if rtype == "video":
+                body, mimetype = (
+                    media.video_bytes(asset.asset_id, asset.version, colors),
+                    "video/mp4",
+                )
+            else:
+                body, mimetype = media.render(
+                    asset, colors, steps, ext, request.headers.get("Accept", "")
+                )
+        except ValueError as e:
+            return Response(str(e), 400, mimetype="text/plain", headers={"X-Cld-Error": str(e)})
+        etag = hashlib.md5(  # noqa: S324
+            repr((snapshot, steps, ext)).encode() + str(len(body)).encode()
+        ).hexdigest()
+        resp = Response(body, 200, mimetype=mimetype)
+        resp.headers["Cache-Control"] = "public, max-age=2592000"
+        resp.headers["ETag"] = f'"{etag}"'
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+        return resp
+
+    # -- control API -------------------------------------------------------------------------
+    def control(self, request: Request, parts: list[str]) -> Response:
+        from .control import handle
+
+        return handle(self, request, parts)
+
+    def reset(self) -> None:
+        self.state.time_offset = 0.0
+        self._init_default()
+
+
+def _sort_value(a: Asset, field: str):
+    if field.startswith("metadata."):
+        v = a.metadata.get(field[9:])
+        if isinstance(v, list):
+            v = ",".join(v)
+        return v
+    if field == "filename":
+        return a.filename
+    return getattr(a, field, None)
+
+
+def _not_found(message: str) -> Response:
+    return Response(message, 404, mimetype="text/plain", headers={"X-Cld-Error": message})
+
+
+def make_app(*, state: State | None = None, **config) -> CloudinaryEmulator:
+    """Build the emulator. Config (all optional): cloud_name, api_key, api_secret, n_assets
+    (default 1000, env SANDBOX_CLOUDINARY_ASSETS), seed (42), sku_pattern ("SKU-{n:05d}"),
+    rate_limit (per hour, default 2000), delivery_base_url (default: the request's host).
+    With `state`, that state is used as it is (nothing is seeded)."""
+    return CloudinaryEmulator(state, **config)
+
+
+__all__ = ["make_app", "CloudinaryEmulator", "parse_pipe", "plan_groups"]
