@@ -1,0 +1,59 @@
+"""The five link modes as gallery arithmetic on E (gallery before) and S (assets to link)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from typing import TypeVar
+
+from .fields import FieldError
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class LinkMode(StrEnum):
+    OVERWRITE = "overwrite"
+    RESET = "reset"
+    APPEND = "append"
+    PREPEND = "prepend"
+    POSITION = "position"
+
+
+def validate_mode(mode: str, position: int | None = None) -> LinkMode:
+    """The mode as a LinkMode; raise FieldError for an unknown mode or a missing/bad position."""
+    try:
+        link_mode = LinkMode(mode)
+    except ValueError:
+        modes = ", ".join(m.value for m in LinkMode)
+        raise FieldError(f"Unknown link mode {mode!r}: use one of {modes}.") from None
+    if link_mode is LinkMode.POSITION:
+        if position is None or isinstance(position, bool) or not isinstance(position, int):
+            raise FieldError("The position mode needs a position: a whole number from 1.")
+        if position < 1:
+            raise FieldError(
+                f"Position {position} is not valid: positions start at 1 (the first image)."
+            )
+    return link_mode
+
+
+def arrange(
+    mode: LinkMode,
+    existing: Sequence[T],
+    is_s_media: Callable[[T], bool],
+    s: Sequence[U],
+    position: int | None = None,
+) -> list[T | U]:
+    """The gallery after, per PRODUCT.md's table; S-media never survive from ``existing``."""
+    link_mode = validate_mode(mode, position)
+    others = [item for item in existing if not is_s_media(item)]
+    if link_mode is LinkMode.OVERWRITE:
+        return [*s, *(item for item in existing[len(s) :] if not is_s_media(item))]
+    if link_mode is LinkMode.RESET:
+        return list(s)
+    if link_mode is LinkMode.APPEND:
+        return [*others, *s]
+    if link_mode is LinkMode.PREPEND:
+        return [*s, *others]
+    cut = (position or 1) - 1
+    return [*others[:cut], *s, *others[cut:]]
