@@ -1,0 +1,424 @@
+"""The emulator's control API under `/_control/` (JSON in, JSON out). See sandbox/README.md."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from . import media, oauth, webhooks
+from .state import FileObj, Metafield, Product, Shop, State, Variant
+
+CONFIG_KEYS = {
+    "api_key": str,
+    "api_secret": str,
+    "media_delay": float,
+    "job_delay": float,
+    "bulk_delay": float,
+    "download_timeout": float,
+    "token_lifetime": float,
+    "refresh_token_lifetime": float,
+    "bucket_size": float,
+    "auto_create_shops": bool,
+    "scopes": str,
+}
+
+FAULT_KEYS = {
+    "seed",
+    "http_500",
+    "http_502",
+    "http_503",
+    "slow",
+    "slow_seconds",
+    "throttled",
+    "user_errors",
+    "shops",
+}
+
+ENDPOINTS = {
+    "GET /_control/": "this index",
+    "POST /_control/reset": "drop all shops, tokens, faults (config kept)",
+    "GET|POST /_control/config": "read / change config",
+    "GET /_control/shops": "list shops",
+    "POST /_control/shops": "create or update a shop {domain, plan, name}",
+    "GET /_control/shops/{domain}": "full state of a shop (products, media, files)",
+    "POST /_control/shops/{domain}/seed": "seed a deterministic catalog",
+    "POST /_control/shops/{domain}/token": "issue an access token {scope, expiring, lifetime}",
+    "POST /_control/shops/{domain}/session-token": "mint an App Bridge session token (JWT)",
+    "GET /_control/shops/{domain}/calls": "GraphQL call log with costs",
+    "GET|POST|DELETE /_control/faults": "fault injection settings",
+    "POST /_control/webhooks": "deliver a webhook {shop, topic, address}",
+    "GET /_control/webhooks": "delivered webhooks",
+}
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data, indent=1), status=status, mimetype="application/json")
+
+
+def apply_config(state: State, values: dict) -> dict:
+    unknown = set(values) - set(CONFIG_KEYS)
+    if unknown:
+        raise ValueError(f"unknown config keys: {sorted(unknown)}")
+    with state.lock:
+        for k, v in values.items():
+            state.config[k] = None if v is None else CONFIG_KEYS[k](v)
+        if "bucket_size" in values:
+            for shop in state.shops.values():
+                shop.bucket = None
+    return public_config(state)
+
+
+def public_config(state: State) -> dict:
+    return dict(state.config)
+
+
+def set_faults(state: State, values: dict | None) -> dict | None:
+    with state.lock:
+        if not values:
+            state.faults = None
+            state.fault_rng = None
+            return None
+        unknown = set(values) - FAULT_KEYS
+        if unknown:
+            raise ValueError(f"unknown fault keys: {sorted(unknown)}; allowed {sorted(FAULT_KEYS)}")
+        faults = {
+            "seed": int(values.get("seed", 0)),
+            "http_500": float(values.get("http_500", 0)),
+            "http_502": float(values.get("http_502", 0)),
+            "http_503": float(values.get("http_503", 0)),
+            "slow": float(values.get("slow", 0)),
+            "slow_seconds": float(values.get("slow_seconds", 5.0)),
+            "throttled": float(values.get("throttled", 0)),
+            "user_errors": {k: float(v) for k, v in (values.get("user_errors") or {}).items()},
+            "shops": values.get("shops"),
+        }
+        state.faults = faults
+        state.fault_rng = random.Random(faults["seed"])
+        return faults
+
+
+# --- state dumps ---------------------------------------------------------------------------
+
+
+def dump_file(f: FileObj) -> dict:
+    return {
+        "id": f.gid,
+        "kind": f.kind,
+        "status": f.status,
+        "errors": f.errors,
+        "alt": f.alt,
+        "filename": f.filename,
+        "original_source": f.original_source,
+        "url": f.url,
+        "width": f.width,
+        "height": f.height,
+        "mime_type": f.mime_type,
+        "products": [f"gid://shopify/Product/{p}" for p in f.product_ids],
+    }
+
+
+def dump_metafields(mfs: dict) -> list[dict]:
+    return [
+        {"id": m.gid, "namespace": m.namespace, "key": m.key, "type": m.type, "value": m.value}
+        for m in mfs.values()
+    ]
+
+
+def dump_product(shop: Shop, p: Product) -> dict:
+    return {
+        "id": p.gid,
+        "title": p.title,
+        "handle": p.handle,
+        "status": p.status,
+        "tags": p.tags,
+        "vendor": p.vendor,
+        "variants": [
+            {
+                "id": v.gid,
+                "title": v.title,
+                "sku": v.sku,
+                "barcode": v.barcode,
+                "media": [shop.files[m].gid for m in v.media_ids if m in shop.files],
+                "metafields": dump_metafields(v.metafields),
+            }
+            for v in p.variants
+        ],
+        "media": [shop.files[m].gid for m in p.media_ids if m in shop.files],
+        "metafields": dump_metafields(p.metafields),
+    }
+
+
+def dump_shop(shop: Shop, full: bool = True) -> dict:
+    out = {
+        "domain": shop.domain,
+        "id": shop.gid,
+        "name": shop.name,
+        "plan": shop.plan,
+        "installed": shop.installed,
+        "products_count": len(shop.products),
+        "files_count": len(shop.files),
+    }
+    if full:
+        out["products"] = [dump_product(shop, p) for p in shop.products.values()]
+        out["files"] = [dump_file(f) for f in shop.files.values()]
+        out["jobs"] = [{"id": j.gid, "done": j.done} for j in shop.jobs.values()]
+        out["bulk_operations"] = [
+            {"id": b.gid, "status": b.status, "url": b.url, "objectCount": b.object_count}
+            for b in shop.bulk_ops.values()
+        ]
+    return out
+
+
+# --- seeding -------------------------------------------------------------------------------
+
+WORDS = [
+    "Classic",
+    "Organic",
+    "Vintage",
+    "Urban",
+    "Alpine",
+    "Coastal",
+    "Midnight",
+    "Sunny",
+    "Rugged",
+    "Silk",
+    "Linen",
+    "Canvas",
+    "Leather",
+    "Wool",
+    "Cotton",
+    "Denim",
+]
+ITEMS = ["Shirt", "Sneaker", "Bag", "Hat", "Jacket", "Scarf", "Mug", "Lamp", "Chair", "Watch"]
+TAGS = ["summer", "winter", "sale", "new", "bestseller", "ss26", "fw26", "eco"]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def seed(state: State, shop: Shop, spec: dict, base_url: str) -> dict:
+    """Deterministic catalog from `spec` (see README). Returns a summary."""
+    rng = random.Random(spec.get("seed", 0))
+    n = int(spec.get("products", 10))
+    vpp = spec.get("variants_per_product", 1)
+    sku_pattern = spec.get("sku_pattern", "SKU-{n:05d}")
+    barcode_pattern = spec.get("barcode_pattern", "{ean13}")
+    title_pattern = spec.get("title_pattern")
+    mpp = spec.get("media_per_product", 0)
+    media_urls = spec.get("media_urls")  # list (round robin) or None -> generated placeholders
+    process_media = bool(spec.get("process_media", False))
+    metafields_spec = spec.get("metafields", [])  # [{namespace,key,type,value_pattern}]
+    variant_mf_spec = spec.get("variant_metafields", [])
+    statuses = spec.get("statuses", ["ACTIVE"])
+    start = int(spec.get("start", 1))
+    created = []
+    sku_n = int(spec.get("sku_start", start))
+    url_i = 0
+    with state.lock:
+        for i in range(start, start + n):
+            if title_pattern:
+                title = title_pattern.format(n=i)
+            else:
+                title = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(ITEMS)} {i}"
+            handle = _slug(title)
+            while any(p.handle == handle for p in shop.products.values()):
+                handle += "-1"
+            p = Product(
+                id=state.next_id(),
+                title=title,
+                handle=handle,
+                status=statuses[(i - start) % len(statuses)],
+                tags=sorted(rng.sample(TAGS, rng.randint(0, 3))),
+                vendor=spec.get("vendor", "Sandbox Co"),
+                product_type=rng.choice(ITEMS),
+            )
+            nv = vpp if isinstance(vpp, int) else rng.randint(int(vpp[0]), int(vpp[1]))
+            for j in range(1, nv + 1):
+                digits = f"0{rng.randrange(10**10, 10**11)}"
+                check = (10 - sum((3 if k % 2 else 1) * int(d) for k, d in enumerate(digits))) % 10
+                fmt = {"n": sku_n, "p": i, "v": j, "ean13": f"{digits}{check}"}
+                v = Variant(
+                    id=state.next_id(),
+                    product_id=p.id,
+                    title="Default Title" if nv == 1 else f"Option {j}",
+                    sku=sku_pattern.format(**fmt) if sku_pattern else "",
+                    barcode=barcode_pattern.format(**fmt) if barcode_pattern else "",
+                    price=f"{rng.randint(5, 200)}.00",
+                    position=j,
+                )
+                sku_n += 1
+                for mf in variant_mf_spec:
+                    _seed_mf(state, v, v.gid, mf, fmt)
+                p.variants.append(v)
+            for mf in metafields_spec:
+                _seed_mf(
+                    state,
+                    p,
+                    p.gid,
+                    mf,
+                    {"n": i, "p": i, "sku": p.variants[0].sku if p.variants else ""},
+                )
+            count = mpp if isinstance(mpp, int) else rng.randint(int(mpp[0]), int(mpp[1]))
+            for k in range(count):
+                if media_urls:
+                    src = media_urls[url_i % len(media_urls)]
+                    url_i += 1
+                    f = media.new_file(
+                        state,
+                        shop,
+                        src,
+                        base_url,
+                        kind=media.guess_kind(src),
+                        alt=f"{title} {k + 1}",
+                        start=process_media,
+                    )
+                    if not process_media:
+                        f.status, f.url = "READY", src
+                else:
+                    w, h = rng.choice([(800, 800), (1024, 768), (600, 900), (1200, 1200)])
+                    color = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+                    f = media.new_file(
+                        state,
+                        shop,
+                        f"{base_url}/seed/{p.handle}-{k + 1}.png",
+                        base_url,
+                        kind="IMAGE",
+                        alt=f"{title} {k + 1}",
+                        start=False,
+                        filename=f"{p.handle}-{k + 1}.png",
+                    )
+                    media.mark_ready(
+                        shop, f, media.placeholder_png(w, h, color), base_url, "image/png"
+                    )
+                    f.original_source = f.url
+                f.product_ids.append(p.id)
+                p.media_ids.append(f.id)
+            shop.products[p.id] = p
+            created.append(p)
+    return {
+        "shop": shop.domain,
+        "created": len(created),
+        "products": [
+            {"id": p.gid, "handle": p.handle, "skus": [v.sku for v in p.variants]} for p in created
+        ],
+    }
+
+
+def _seed_mf(state: State, owner, owner_gid: str, mf: dict, fmt: dict) -> None:
+    value = str(mf.get("value_pattern", mf.get("value", ""))).format(**fmt)
+    m = Metafield(
+        id=state.next_id(),
+        owner_gid=owner_gid,
+        namespace=mf.get("namespace", "custom"),
+        key=mf["key"],
+        type=mf.get("type", "single_line_text_field"),
+        value=value,
+    )
+    owner.metafields[(m.namespace, m.key)] = m
+
+
+# --- dispatcher ----------------------------------------------------------------------------
+
+
+def _body(request: Request) -> dict:
+    raw = request.get_data()
+    if not raw:
+        return {}
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("JSON object expected")
+    return data
+
+
+def handle(state: State, request: Request, path: str, base_url: str) -> Response:
+    try:
+        return _handle(state, request, path.strip("/"), base_url)
+    except (ValueError, KeyError, TypeError) as e:
+        return _json({"error": f"{type(e).__name__}: {e}"}, 400)
+
+
+def _handle(state: State, request: Request, path: str, base_url: str) -> Response:
+    method = request.method
+    parts = path.split("/") if path else []
+    body = _body(request) if method in ("POST", "DELETE") else {}
+    if not parts:
+        return _json({"endpoints": ENDPOINTS})
+    head = parts[0]
+    if head == "reset" and method == "POST":
+        state.reset()
+        return _json({"ok": True})
+    if head == "config":
+        if method == "POST":
+            return _json(apply_config(state, body))
+        return _json(public_config(state))
+    if head == "faults":
+        if method == "POST":
+            return _json({"faults": set_faults(state, body)})
+        if method == "DELETE":
+            return _json({"faults": set_faults(state, None)})
+        return _json({"faults": state.faults})
+    if head == "webhooks":
+        if method == "POST":
+            result = webhooks.deliver(
+                state,
+                body["shop"],
+                body["topic"],
+                body["address"],
+                api_version=body.get("api_version", "2026-01"),
+                payload=body.get("payload"),
+                secret=body.get("secret"),
+                timeout=float(body.get("timeout", 10)),
+            )
+            return _json(result)
+        return _json({"deliveries": state.webhook_log})
+    if head == "shops":
+        if len(parts) == 1:
+            if method == "POST":
+                shop = state.create_shop(
+                    body["domain"], body.get("plan", "standard"), body.get("name")
+                )
+                out = dump_shop(shop, full=False)
+                if body.get("token"):
+                    out["token"] = state.issue_token(shop.domain, expiring=False)
+                return _json(out, 201)
+            with state.lock:
+                return _json({"shops": [dump_shop(s, full=False) for s in state.shops.values()]})
+        shop = state.get_shop(parts[1])
+        if shop is None:
+            return _json({"error": f"unknown shop {parts[1]!r}"}, 404)
+        sub = parts[2] if len(parts) > 2 else ""
+        if sub == "" and method == "GET":
+            with state.lock:
+                return _json(dump_shop(shop))
+        if sub == "seed" and method == "POST":
+            return _json(seed(state, shop, body, base_url), 201)
+        if sub == "token" and method == "POST":
+            out = state.issue_token(
+                shop.domain,
+                body.get("scope"),
+                expiring=bool(body.get("expiring", False)),
+                lifetime=body.get("lifetime"),
+            )
+            return _json(out, 201)
+        if sub == "session-token" and method == "POST":
+            claims = body.get("claims") or {}
+            tok = oauth.mint_session_token(
+                state, shop.domain, lifetime=int(body.get("lifetime", 60)), **claims
+            )
+            return _json({"session_token": tok})
+        if sub == "calls" and method == "GET":
+            with state.lock:
+                return _json({"calls": list(shop.call_log)})
+        if sub == "calls" and method == "DELETE":
+            with state.lock:
+                shop.call_log.clear()
+            return _json({"ok": True})
+        if sub == "bucket" and method == "GET":
+            with state.lock:
+                return _json(state.bucket(shop).status())
+    return _json({"error": f"no control endpoint {method} /_control/{path}"}, 404)

@@ -1,0 +1,240 @@
+"""`POST .../admin/api/{version}/graphql.json`: auth, faults, cost/throttle, execution."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+
+from graphql import (
+    GraphQLError,
+    GraphQLSchema,
+    OperationType,
+    build_schema,
+    execute,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from werkzeug.wrappers import Request, Response
+
+from . import resolvers
+from .cost import ActualCost, requested_cost
+from .state import MAX_QUERY_COST, State
+
+SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+VERSION_RE = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
+
+
+@functools.cache
+def schema() -> GraphQLSchema:
+    s = build_schema(SCHEMA_PATH.read_text())
+    for name in ("Node", "Media", "File"):
+        s.type_map[name].resolve_type = resolvers.resolve_type
+    return s
+
+
+def _json(data, status: int = 200, headers: dict | None = None) -> Response:
+    h = {"X-Request-Id": str(uuid.uuid4())}
+    h.update(headers or {})
+    return Response(json.dumps(data), status=status, mimetype="application/json", headers=h)
+
+
+def _format_error(e: GraphQLError) -> dict:
+    out = e.formatted
+    m = re.match(r"Cannot query field '(\w+)' on type '(\w+)'\.", e.message)
+    if m:
+        out["message"] = f"Field '{m.group(1)}' doesn't exist on type '{m.group(2)}'"
+        out["extensions"] = {
+            "code": "undefinedField",
+            "typeName": m.group(2),
+            "fieldName": m.group(1),
+        }
+    return out
+
+
+def _draw_faults(state: State, shop: str, mutation_fields: list[str]) -> dict:
+    """One reproducible draw sequence per GraphQL request (under the state lock)."""
+    f = state.faults
+    out: dict = {"status": None, "slow": 0.0, "throttled": False, "inject": set()}
+    if not f or (f["shops"] and shop not in f["shops"]):
+        return out
+    rng = state.fault_rng
+    r = rng.random()
+    edge = 0.0
+    for code in (500, 502, 503):
+        edge += f[f"http_{code}"]
+        if r < edge:
+            out["status"] = code
+            break
+    if rng.random() < f["slow"]:
+        out["slow"] = f["slow_seconds"]
+    if rng.random() < f["throttled"]:
+        out["throttled"] = True
+    for key, name in mutation_fields:
+        rate = f["user_errors"].get(name, f["user_errors"].get("*", 0.0))
+        if rng.random() < rate:
+            out["inject"].add(key)
+    return out
+
+
+FAULT_BODIES = {
+    500: ({"errors": "Internal Server Error"}, "application/json"),
+    502: ("<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+    503: ({"errors": "Service Unavailable"}, "application/json"),
+}
+
+
+def handle_graphql(
+    state: State, request: Request, shop_domain: str | None, base_url: str, version: str
+) -> Response:
+    started = time.monotonic()
+    token = state.token_shop(request.headers.get("X-Shopify-Access-Token"))
+    if token is None or (shop_domain and token.shop != shop_domain):
+        return _json({"errors": INVALID_TOKEN}, 401)
+    if not VERSION_RE.match(version):
+        return _json({"errors": "Not Found"}, 404)
+    shop = state.shops[token.shop]
+    # body
+    raw = request.get_data()
+    if request.mimetype == "application/graphql":
+        body = {"query": raw.decode()}
+    else:
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return _json({"errors": "Invalid JSON in request body"}, 400)
+    query = body.get("query") if isinstance(body, dict) else None
+    if not query:
+        return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400)
+    variables = body.get("variables") or {}
+    op_name = body.get("operationName")
+    try:
+        document = parse(query)
+    except GraphQLError as e:
+        return _json({"errors": [_format_error(e)]})
+    errors = validate(schema(), document)
+    if errors:
+        return _json({"errors": [_format_error(e) for e in errors]})
+    operation = get_operation_ast(document, op_name)
+    if operation is None:
+        return _json({"errors": [{"message": "An operation name is required"}]})
+    mutation_fields = []
+    if operation.operation == OperationType.MUTATION:
+        for sel in operation.selection_set.selections:
+            if sel.kind == "field":
+                key = sel.alias.value if sel.alias else sel.name.value
+                mutation_fields.append((key, sel.name.value))
+    with state.lock:
+        faults = _draw_faults(state, shop.domain, mutation_fields)
+    if faults["slow"]:
+        time.sleep(faults["slow"])
+    if faults["status"]:
+        payload, mime = FAULT_BODIES[faults["status"]]
+        _log(state, shop, operation, None, None, faults["status"], started, "fault")
+        if mime == "application/json":
+            return _json(payload, faults["status"])
+        return Response(payload, status=faults["status"], mimetype=mime)
+    try:
+        requested = requested_cost(schema(), document, operation, variables)
+    except Exception:  # noqa: BLE001 - bad variables etc. are reported by execution
+        requested = 1
+    with state.lock:
+        bucket = state.bucket(shop)
+        bucket.refill()
+        if requested > MAX_QUERY_COST:
+            _log(state, shop, operation, requested, None, 200, started, "MAX_COST_EXCEEDED")
+            return _json(
+                {
+                    "errors": [
+                        {
+                            "message": (
+                                f"Query cost is {requested}, which exceeds the single query max "
+                                f"cost limit ({MAX_QUERY_COST}).\n\nSee https://shopify.dev/"
+                                "concepts/about-apis/rate-limits for more information on how the"
+                                "\ncost of a query is calculated.\n\nTo query larger amounts of "
+                                "data with fewer limits, bulk operations should be used instead."
+                                "\nSee https://shopify.dev/tutorials/perform-bulk-operations-with-"
+                                "admin-api for usage details.\n"
+                            ),
+                            "extensions": {
+                                "code": "MAX_COST_EXCEEDED",
+                                "cost": requested,
+                                "maxCost": MAX_QUERY_COST,
+                            },
+                        }
+                    ],
+                    "extensions": _cost(requested, None, bucket),
+                }
+            )
+        if faults["throttled"] or requested > bucket.available:
+            _log(state, shop, operation, requested, None, 200, started, "THROTTLED")
+            return _json(
+                {
+                    "errors": [
+                        {
+                            "message": "Throttled",
+                            "extensions": {
+                                "code": "THROTTLED",
+                                "documentation": "https://shopify.dev/api/usage/rate-limits",
+                            },
+                        }
+                    ],
+                    "extensions": _cost(requested, None, bucket),
+                }
+            )
+        bucket.available -= requested
+        ctx = resolvers.Ctx(state=state, shop=shop, base_url=base_url, inject=faults["inject"])
+        tracker = ActualCost()
+        result = execute(
+            schema(),
+            document,
+            variable_values=variables,
+            operation_name=op_name,
+            context_value=ctx,
+            field_resolver=resolvers.field_resolver,
+            middleware=[tracker],
+        )
+        actual = min(tracker.total, requested)
+        bucket.refill()
+        bucket.available = min(bucket.maximum, bucket.available + (requested - actual))
+        out: dict = {}
+        if result.errors:
+            out["errors"] = [_format_error(e) for e in result.errors]
+        out["data"] = result.data
+        out["extensions"] = _cost(requested, actual, bucket)
+        _log(state, shop, operation, requested, actual, 200, started, None, bool(result.errors))
+    return _json(out, headers={"X-Shopify-API-Version": version})
+
+
+def _cost(requested: int, actual: int | None, bucket) -> dict:
+    return {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": bucket.status(),
+        }
+    }
+
+
+def _log(state, shop, operation, requested, actual, status, started, outcome, errors=False):
+    fields = [s.name.value for s in operation.selection_set.selections if s.kind == "field"]
+    shop.call_log.append(
+        {
+            "at": time.time(),
+            "operation": operation.operation.value,
+            "name": operation.name.value if operation.name else None,
+            "fields": fields,
+            "requested_cost": requested,
+            "actual_cost": actual,
+            "status": status,
+            "outcome": outcome or ("errors" if errors else "ok"),
+            "duration": round(time.monotonic() - started, 4),
+        }
+    )
+    if len(shop.call_log) > 5000:
+        del shop.call_log[:1000]
