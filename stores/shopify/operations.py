@@ -1,0 +1,351 @@
+"""Every GraphQL document AssetLink sends to the Shopify Admin API, as named operations.
+
+Nothing else in the app writes GraphQL. tests/stores/shopify/test_operations_schema.py
+validates each document against the pinned Admin schema (settings.SHOPIFY_SCHEMA_PATH) and
+rejects deprecated fields/arguments, except those in DEPRECATED_ALLOWED (with the reason).
+
+Connections are bounded so that no query's requested cost can pass Shopify's 1000-point
+single-query maximum with the page sizes the callers use (see each operation's note).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from graphql import OperationDefinitionNode, OperationType, parse
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One named GraphQL operation.
+
+    `idempotent`: sending it twice has the same effect as once. The client retries
+    non-idempotent mutations only when Shopify surely did not execute them.
+    `payloads`: the mutation root fields whose userErrors/mediaUserErrors the client types.
+    """
+
+    name: str
+    document: str
+    idempotent: bool = True
+    kind: str = field(init=False)
+    payloads: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self):
+        doc = parse(self.document)
+        ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
+        if len(ops) != 1 or ops[0].name is None or ops[0].name.value != self.name:
+            raise ValueError(f"operation {self.name!r}: document must define exactly it")
+        op = ops[0]
+        object.__setattr__(
+            self, "kind", "mutation" if op.operation == OperationType.MUTATION else "query"
+        )
+        roots = tuple(
+            (s.alias or s.name).value for s in op.selection_set.selections if hasattr(s, "name")
+        )
+        object.__setattr__(self, "payloads", roots if self.kind == "mutation" else ())
+
+    @property
+    def is_mutation(self) -> bool:
+        return self.kind == "mutation"
+
+
+REGISTRY: dict[str, Operation] = {}
+
+
+def _op(name: str, document: str, *, idempotent: bool = True) -> Operation:
+    op = Operation(name, re.sub(r"\n\s*", "\n", document.strip()), idempotent=idempotent)
+    if name in REGISTRY:
+        raise ValueError(f"duplicate operation name {name}")
+    REGISTRY[name] = op
+    return op
+
+
+# Deprecated schema elements an operation may use, with the reason. Keyed "Type.field".
+DEPRECATED_ALLOWED: dict[str, str] = {
+    "QueryRoot.currentBulkOperation": (
+        "Finds the export a crashed worker started when its id was lost, so a resumed run "
+        "does not start a second one (PRODUCT.md: resume creates no duplicates). The "
+        "replacement bulkOperations(query:) is not served by the sandbox emulator yet; "
+        "switch when it is."
+    ),
+}
+
+# --- fragments (inlined into documents; graphql-core validates them per document) ----------
+
+_MEDIA_FIELDS = """
+id alt mediaContentType status
+mediaErrors { code details message }
+... on MediaImage { image { url width height } }
+... on Video { sources { url mimeType } }
+"""
+
+_FILE_FIELDS = """
+id alt fileStatus createdAt
+fileErrors { code details message }
+... on MediaImage { mediaContentType status image { url width height } }
+... on Video { filename mediaContentType status }
+... on GenericFile { url mimeType }
+"""
+
+# --- queries ----------------------------------------------------------------------------
+
+SHOP_INFO = _op(
+    "ShopInfo",
+    """
+    query ShopInfo {
+      shop { id name myshopifyDomain email currencyCode url
+             plan { publicDisplayName shopifyPlus partnerDevelopment } }
+    }
+    """,
+)
+
+# cost ≈ 2 + first x (1 + variants(2+v) + media(2+m x 1) + 1 per metafield); first=25,
+# variants 50, media 20 → 2 + 25 x 76 = 1902: callers pass first ≤ 10 with those sizes.
+PRODUCTS_SEARCH = _op(
+    "ProductsSearch",
+    f"""
+    query ProductsSearch($query: String!, $first: Int!, $after: String,
+                         $variantsFirst: Int!, $mediaFirst: Int!,
+                         $mfNamespace: String = "custom", $mfKey: String = "none") {{
+      products(first: $first, after: $after, query: $query) {{
+        nodes {{
+          id handle title tags status
+          metafield(namespace: $mfNamespace, key: $mfKey) {{ id value }}
+          variants(first: $variantsFirst) {{
+            nodes {{ id sku barcode title
+                     metafield(namespace: $mfNamespace, key: $mfKey) {{ id value }} }}
+          }}
+          mediaCount {{ count }}
+          media(first: $mediaFirst, sortKey: POSITION) {{ nodes {{ {_MEDIA_FIELDS} }} }}
+        }}
+        pageInfo {{ hasNextPage endCursor }}
+      }}
+    }}
+    """,
+)
+
+PRODUCT_VARIANTS_SEARCH = _op(
+    "ProductVariantsSearch",
+    """
+    query ProductVariantsSearch($query: String!, $first: Int!, $after: String,
+                                $mfNamespace: String = "custom", $mfKey: String = "none") {
+      productVariants(first: $first, after: $after, query: $query) {
+        nodes {
+          id sku barcode title
+          metafield(namespace: $mfNamespace, key: $mfKey) { id value }
+          product { id handle title }
+        }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+    """,
+)
+
+# Galleries of several products by id; cost ≈ ids x (1 + 2 + mediaFirst x ~3):
+# 250 media per product → one product per call; smaller galleries → batch ids.
+PRODUCT_GALLERIES = _op(
+    "ProductGalleries",
+    f"""
+    query ProductGalleries($ids: [ID!]!, $mediaFirst: Int!, $after: String) {{
+      nodes(ids: $ids) {{
+        ... on Product {{
+          id handle title
+          mediaCount {{ count }}
+          media(first: $mediaFirst, after: $after, sortKey: POSITION) {{
+            nodes {{ {_MEDIA_FIELDS} }}
+            pageInfo {{ hasNextPage endCursor }}
+          }}
+        }}
+      }}
+    }}
+    """,
+)
+
+MEDIA_STATUS = _op(
+    "MediaStatus",
+    """
+    query MediaStatus($ids: [ID!]!) {
+      nodes(ids: $ids) {
+        id
+        ... on Media { status mediaContentType mediaErrors { code details message } }
+        ... on MediaImage { image { url width height } }
+      }
+    }
+    """,
+)
+
+FILES_SEARCH = _op(
+    "FilesSearch",
+    f"""
+    query FilesSearch($query: String!, $first: Int!, $after: String) {{
+      files(first: $first, after: $after, query: $query) {{
+        nodes {{ {_FILE_FIELDS} }}
+        pageInfo {{ hasNextPage endCursor }}
+      }}
+    }}
+    """,
+)
+
+JOB_STATUS = _op(
+    "JobStatus",
+    """
+    query JobStatus($id: ID!) { job(id: $id) { id done } }
+    """,
+)
+
+BULK_OPERATION_STATUS = _op(
+    "BulkOperationStatus",
+    """
+    query BulkOperationStatus($id: ID!) {
+      bulkOperation(id: $id) {
+        id status errorCode objectCount rootObjectCount fileSize url partialDataUrl
+        createdAt completedAt
+      }
+    }
+    """,
+)
+
+CURRENT_BULK_OPERATION = _op(
+    "CurrentBulkOperation",
+    """
+    query CurrentBulkOperation {
+      currentBulkOperation(type: QUERY) {
+        id status errorCode objectCount url partialDataUrl createdAt completedAt
+      }
+    }
+    """,
+)
+
+# --- mutations --------------------------------------------------------------------------
+
+# Adds media at the end of the gallery (not idempotent: a retry would add them twice).
+PRODUCT_ADD_MEDIA = _op(
+    "ProductAddMedia",
+    f"""
+    mutation ProductAddMedia($product: ProductUpdateInput!, $media: [CreateMediaInput!]!,
+                             $last: Int!) {{
+      productUpdate(product: $product, media: $media) {{
+        product {{ id media(last: $last, sortKey: POSITION) {{ nodes {{ {_MEDIA_FIELDS} }} }} }}
+        userErrors {{ field message }}
+      }}
+    }}
+    """,
+    idempotent=False,
+)
+
+PRODUCT_REORDER_MEDIA = _op(
+    "ProductReorderMedia",
+    """
+    mutation ProductReorderMedia($id: ID!, $moves: [MoveInput!]!) {
+      productReorderMedia(id: $id, moves: $moves) {
+        job { id done }
+        mediaUserErrors { code field message }
+      }
+    }
+    """,
+)
+
+FILE_CREATE = _op(
+    "FileCreate",
+    f"""
+    mutation FileCreate($files: [FileCreateInput!]!) {{
+      fileCreate(files: $files) {{
+        files {{ {_FILE_FIELDS} }}
+        userErrors {{ code field message }}
+      }}
+    }}
+    """,
+    idempotent=False,
+)
+
+FILE_UPDATE = _op(
+    "FileUpdate",
+    f"""
+    mutation FileUpdate($files: [FileUpdateInput!]!) {{
+      fileUpdate(files: $files) {{
+        files {{ {_FILE_FIELDS} }}
+        userErrors {{ code field message }}
+      }}
+    }}
+    """,
+)
+
+FILE_DELETE = _op(
+    "FileDelete",
+    """
+    mutation FileDelete($fileIds: [ID!]!) {
+      fileDelete(fileIds: $fileIds) {
+        deletedFileIds
+        userErrors { code field message }
+      }
+    }
+    """,
+)
+
+STAGED_UPLOADS_CREATE = _op(
+    "StagedUploadsCreate",
+    """
+    mutation StagedUploadsCreate($input: [StagedUploadInput!]!) {
+      stagedUploadsCreate(input: $input) {
+        stagedTargets { url resourceUrl parameters { name value } }
+        userErrors { field message }
+      }
+    }
+    """,
+)
+
+METAFIELDS_SET = _op(
+    "MetafieldsSet",
+    """
+    mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
+      metafieldsSet(metafields: $metafields) {
+        metafields { id namespace key type value compareDigest }
+        userErrors { code field message elementIndex }
+      }
+    }
+    """,
+)
+
+PRODUCT_VARIANT_APPEND_MEDIA = _op(
+    "ProductVariantAppendMedia",
+    """
+    mutation ProductVariantAppendMedia($productId: ID!,
+                                       $variantMedia: [ProductVariantAppendMediaInput!]!) {
+      productVariantAppendMedia(productId: $productId, variantMedia: $variantMedia) {
+        productVariants { id media(first: 1) { nodes { id } } }
+        userErrors { code field message }
+      }
+    }
+    """,
+)
+
+PRODUCT_VARIANT_DETACH_MEDIA = _op(
+    "ProductVariantDetachMedia",
+    """
+    mutation ProductVariantDetachMedia($productId: ID!,
+                                       $variantMedia: [ProductVariantDetachMediaInput!]!) {
+      productVariantDetachMedia(productId: $productId, variantMedia: $variantMedia) {
+        productVariants { id }
+        userErrors { code field message }
+      }
+    }
+    """,
+)
+
+BULK_OPERATION_RUN_QUERY = _op(
+    "BulkOperationRunQuery",
+    """
+    mutation BulkOperationRunQuery($query: String!) {
+      bulkOperationRunQuery(query: $query, groupObjects: false) {
+        bulkOperation { id status createdAt }
+        userErrors { code field message }
+      }
+    }
+    """,
+    idempotent=False,
+)
+
+
+def get(name: str) -> Operation:
+    return REGISTRY[name]
