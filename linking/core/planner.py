@@ -56,7 +56,8 @@ class LinkSettings:
 class ReportRow:
     """One row per asset (or unlinked media) of one product; positions are 1-based."""
 
-    product_id: str
+    product_id: str | None
+    """None for rows of no product (excluded, unmatched, ungrouped)."""
     action: ReportAction
     asset_id: str | None = None
     public_id: str = ""
