@@ -46,7 +46,7 @@ def natural_key(value: str | None) -> tuple:
     if moment is not None:
         return (_DATE_RANK, moment, text)
     chunks = tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+        (0, int(part), "") if part.isdecimal() else (1, 0, part.casefold())
         for part in _CHUNKS.split(text)
         if part
     )

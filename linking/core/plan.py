@@ -165,7 +165,11 @@ def plan_store(
         if state is None:
             rows += [
                 ReportRow(
-                    product_id, ReportAction.SKIPPED, a.asset_id, a.public_id, a.group,
+                    product_id,
+                    ReportAction.SKIPPED,
+                    a.asset_id,
+                    a.public_id,
+                    a.group,
                     message="The product's gallery could not be read; it was not changed.",
                 )
                 for a in s
@@ -205,7 +209,10 @@ def plan_store(
     for asset in prepared.grouping.ungrouped:
         rows.append(
             ReportRow(
-                None, ReportAction.UNMATCHED, asset.asset_id, asset.public_id,
+                None,
+                ReportAction.UNMATCHED,
+                asset.asset_id,
+                asset.public_id,
                 message=f"The asset has no value for {config.cloudinary_field}.",
             )
         )

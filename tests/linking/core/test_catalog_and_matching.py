@@ -22,8 +22,12 @@ SHOES = Product(
     tags=("ss26", "Shoes"),
     metafields={"custom.style": "ST-9", "custom.codes": '["X1", "x2"]'},
     variants=(
-        Variant("gid://shopify/ProductVariant/1", sku="AB-1", barcode="0001",
-                metafields={"custom.ean": "E-1"}),
+        Variant(
+            "gid://shopify/ProductVariant/1",
+            sku="AB-1",
+            barcode="0001",
+            metafields={"custom.ean": "E-1"},
+        ),
         Variant("gid://shopify/ProductVariant/2", sku="AB-2", barcode="0002"),
         Variant("gid://shopify/ProductVariant/3", sku="ab-1"),
     ),
@@ -41,8 +45,10 @@ INDEX = CatalogIndex([SHOES, SHIRT])
 def lookup(field, key, case_sensitive=False):
     key = key if case_sensitive else key.casefold()
     hits = INDEX.lookup(parse_shopify_field(field), key, case_sensitive=case_sensitive)
-    return [(h.product_id.rsplit("/", 1)[-1], [v.rsplit("/", 1)[-1] for v in h.variant_ids])
-            for h in hits]
+    return [
+        (h.product_id.rsplit("/", 1)[-1], [v.rsplit("/", 1)[-1] for v in h.variant_ids])
+        for h in hits
+    ]
 
 
 @pytest.mark.parametrize(
@@ -94,12 +100,20 @@ def test_bad_shopify_fields_say_how_to_fix_them(text, hint):
 
 
 def test_unmatched_groups_and_multi_group_products_statistics():
-    groups = [Group("ab-1", "AB-1"), Group("ab-2", "AB-2"), Group("cd-1", "CD-1"),
-              Group("zz-9", "ZZ-9")]
+    groups = [
+        Group("ab-1", "AB-1"),
+        Group("ab-2", "AB-2"),
+        Group("cd-1", "CD-1"),
+        Group("zz-9", "ZZ-9"),
+    ]
     result = match_groups(groups, INDEX, parse_shopify_field("variant.sku"))
     stats = result.statistics
-    assert (stats.products_matched, stats.groups_matched, stats.groups_unmatched,
-            stats.products_matched_by_several_groups) == (2, 3, 1, 1)
+    assert (
+        stats.products_matched,
+        stats.groups_matched,
+        stats.groups_unmatched,
+        stats.products_matched_by_several_groups,
+    ) == (2, 3, 1, 1)
     assert [g.value for g in result.unmatched_groups] == ["ZZ-9"]
     assert [m.group.value for m in result.groups_by_product[SHOES.id]] == ["AB-1", "AB-2"]
 
@@ -111,9 +125,15 @@ def test_statistics_of_an_empty_selection():
 
 def test_matching_2000_groups_against_100000_variants_is_well_under_a_second():
     products = [
-        Product(f"gid://shopify/Product/{p}", handle=f"p-{p}", title=f"Product {p}",
-                variants=tuple(Variant(f"gid://shopify/ProductVariant/{p}-{v}",
-                                       sku=f"SKU-{p}-{v}") for v in range(10)))
+        Product(
+            f"gid://shopify/Product/{p}",
+            handle=f"p-{p}",
+            title=f"Product {p}",
+            variants=tuple(
+                Variant(f"gid://shopify/ProductVariant/{p}-{v}", sku=f"SKU-{p}-{v}")
+                for v in range(10)
+            ),
+        )
         for p in range(10_000)
     ]
     groups = [Group(f"sku-{g * 5}-{g % 10}", f"SKU-{g * 5}-{g % 10}") for g in range(2_000)]

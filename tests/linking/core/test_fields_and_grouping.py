@@ -17,7 +17,9 @@ LABELS = {"color": {"c1": "Red", "c2": "Blue"}, "sizes": {"s1": "AB-1", "s2": "A
 
 
 def values(asset, ref, **options):
-    return [v.display for v in field_values(asset, GroupingOptions(parse_field_ref(ref), **options))]
+    return [
+        v.display for v in field_values(asset, GroupingOptions(parse_field_ref(ref), **options))
+    ]
 
 
 def keys(asset, ref, **options):
