@@ -306,7 +306,7 @@ def _compose(w, h, rgb, kind, category, sku, seq, version, salt) -> Image.Image:
         d = ImageDraw.Draw(img)
         step = max(4, m // 12)
         stripe = _mix(rgb, (0, 0, 0) if not dark else (255, 255, 255), 0.18)
-        for x in range(-h, w, step * 2):
+        for x in range(-h, w, step * 3):
             d.polygon([(x, 0), (x + step, 0), (x + step + h, h), (x + h, h)], fill=stripe)
     elif kind == "lifestyle":
         img = Image.new("RGB", (w, h), _mix(rgb, (255, 255, 255), 0.55))
@@ -407,6 +407,9 @@ VIDEO_W, VIDEO_H, VIDEO_FPS, VIDEO_FRAMES = 320, 180, 12, 24
 _CODED_H = 192  # 12 macroblock rows; the SPS crops the bottom 12 lines
 
 
+_CLAMP = bytes(min(254, max(1, v)) for v in range(256))
+
+
 class _Bits:
     def __init__(self):
         self.out = bytearray()
@@ -504,7 +507,7 @@ def _idr(img: Image.Image) -> bytes:
     cw = VIDEO_W // 2
 
     def samples(plane: Image.Image) -> bytes:
-        return bytes(min(254, max(1, v)) for v in plane.getdata())
+        return plane.tobytes().translate(_CLAMP)
 
     y = samples(y_plane)
     cb_small = samples(cb_plane.resize((cw, _CODED_H // 2)))
