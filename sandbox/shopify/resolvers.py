@@ -8,6 +8,8 @@ All resolvers run with the state lock held (the endpoint holds it for the whole 
 from __future__ import annotations
 
 import base64
+import functools
+import inspect
 import json
 import os
 import re
@@ -52,11 +54,24 @@ class Ctx:
 RESOLVERS: dict[tuple[str, str], Any] = {}
 
 
+def _accepting(fn):
+    """Drops arguments (e.g. schema defaults like `scale: 1`) that `fn` does not declare."""
+    params = inspect.signature(fn).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return fn
+    names = set(params)
+    return functools.wraps(fn)(
+        lambda source, info, **args: fn(
+            source, info, **{k: v for k, v in args.items() if k in names}
+        )
+    )
+
+
 def resolver(*keys: str):
     def deco(fn):
         for key in keys:
             type_name, field_name = key.split(".")
-            RESOLVERS[(type_name, field_name)] = fn
+            RESOLVERS[(type_name, field_name)] = _accepting(fn)
         return fn
 
     return deco
@@ -408,7 +423,7 @@ for _t in (
     "Job",
     "BulkOperation",
 ):
-    RESOLVERS[(_t, "id")] = _gid
+    RESOLVERS[(_t, "id")] = _accepting(_gid)
     RESOLVERS[(_t, "legacyResourceId")] = lambda o, i: str(o.id)
     RESOLVERS[(_t, "createdAt")] = lambda o, i: iso(o.created)
     RESOLVERS[(_t, "updatedAt")] = lambda o, i: iso(o.updated)
