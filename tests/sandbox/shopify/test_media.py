@@ -1,3 +1,4 @@
+# ruff: noqa: UP031
 """Media lifecycle: async processing with real downloads, failures, limits, files, staged uploads."""
 
 from __future__ import annotations
