@@ -54,6 +54,8 @@ class UpdateAlt:
 class AssignVariantImage:
     variant_id: str
     media_id: str
+    previous_media_id: str | None = None
+    """Shopify refuses a second variant image (PRODUCT_VARIANT_ALREADY_HAS_MEDIA): detach it first."""
 
 
 @dataclass(frozen=True)

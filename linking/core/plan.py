@@ -199,7 +199,7 @@ def plan_store(
         rows += _rows(group, [asset], ReportAction.EXCLUDED, "The asset was excluded.")
     for group_match in match.group_matches:
         if not group_match.matched:
-            group = by_key.get(group_match.group.key, group_match.group)
+            group = group_match.group
             rows += _rows(
                 group,
                 group.assets,

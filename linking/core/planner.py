@@ -184,8 +184,9 @@ def plan_product(
     )
     if settings.assign_variant_images and first_image is not None:
         for variant_id in variant_ids:
-            if variant_images.get(variant_id) != first_image:
-                ops.variant_images.append(AssignVariantImage(variant_id, first_image))
+            previous = variant_images.get(variant_id)
+            if previous != first_image:
+                ops.variant_images.append(AssignVariantImage(variant_id, first_image, previous))
                 variant_images[variant_id] = first_image
 
     swatch_refs = dict(state.swatch_refs)

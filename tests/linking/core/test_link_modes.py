@@ -285,3 +285,17 @@ def test_unlinks_come_before_creates_so_a_full_gallery_can_be_overwritten():
     # 250 media overwritten by 3 assets: creating first would briefly need 253 places.
     plan = run(foreign(250), assets("a", "b", "c"), LinkMode.OVERWRITE)
     assert len(plan.after.gallery) == 250 and len(plan.operations.unlinks) == 3
+
+
+def test_a_variant_showing_another_image_has_it_detached_first():
+    state = ProductState("p1", (placed("x", "a"), GalleryItem("m9")), {"v1": "m9"})
+    plan = plan_product(state, assets("a"), LinkSettings(LinkMode.APPEND), variant_ids=["v1"])
+    [assign] = plan.operations.variant_images
+    assert (assign.media_id, assign.previous_media_id) == ("x", "m9")
+
+
+def test_a_variant_whose_image_is_unlinked_needs_no_detach():
+    state = ProductState("p1", (GalleryItem("m9"),), {"v1": "m9"})
+    plan = plan_product(state, assets("a"), LinkSettings(LinkMode.RESET), variant_ids=["v1"])
+    [assign] = plan.operations.variant_images
+    assert (assign.media_id, assign.previous_media_id) == ("new:a@1", None)
