@@ -192,6 +192,14 @@ class CloudinaryEmulator:
             return json_response({"service": "cloudinary-emulator", "control": "/_control/"})
         if parts[0] == "_control":
             return self.control(request, parts[1:])
+        if (
+            parts[0] == "v1_1"
+            and len(parts) == 4
+            and parts[2] in ("image", "video", "raw")
+            and parts[3] in ("explicit", "metadata")
+            and request.method == "POST"
+        ):
+            return self.upload_api(request, parts[1], parts[2], parts[3])
         if parts[0] == "v1_1" and len(parts) >= 2:
             return self.admin(request, parts[1], parts[2:])
         if len(parts) >= 4:
@@ -591,21 +599,7 @@ class CloudinaryEmulator:
             asset.context = {k: str(v) for k, v in parse_pipe(p["context"]).items()}
             updated = True
         if "metadata" in p:
-            clear_invalid = _bool(p.get("clear_invalid", False))
-            new = dict(asset.metadata)
-            for key, value in parse_pipe(p["metadata"]).items():
-                try:
-                    v = cloud.validate_metadata_value(key, value)
-                except EmulatorError:
-                    if clear_invalid:
-                        new.pop(key, None)
-                        continue
-                    raise
-                if v is None:
-                    new.pop(key, None)
-                else:
-                    new[key] = v
-            asset.metadata = new
+            self._apply_metadata(cloud, asset, p["metadata"], p)
             updated = True
         if p.get("display_name"):
             asset.display_name = str(p["display_name"])
@@ -641,6 +635,75 @@ class CloudinaryEmulator:
                 "schema_version": 1,
             }
         return info
+
+    # -- Upload API (signed, not rate-limited): explicit and update_metadata ----------------
+    def upload_api(self, request: Request, cloud_name: str, rtype: str, action: str) -> Response:
+        state = self.state
+        params: dict[str, Any] = {}
+        for key in request.form:
+            values = request.form.getlist(key)
+            if key.endswith("[]"):
+                params[key[:-2]] = values
+            else:
+                params[key] = values[0]
+        with state.lock:
+            cloud = state.clouds.get(cloud_name)
+            if cloud is None:
+                return error_response(401, f"Invalid cloud_name {cloud_name}")
+            if params.get("api_key") != cloud.api_key:
+                return error_response(401, f"Invalid api_key {params.get('api_key', '')}".strip())
+            check_signature(params, cloud.api_secret, state.now())
+            if action == "metadata":
+                public_ids = params.get("public_ids") or []
+                public_ids = [public_ids] if isinstance(public_ids, str) else public_ids
+                assets = []
+                for pid in public_ids:
+                    asset = cloud.find(rtype, params.get("type", "upload"), pid)
+                    if asset is None:
+                        raise EmulatorError(404, f"Resource not found - {pid}")
+                    assets.append(asset)
+                for asset in assets:
+                    self._apply_metadata(cloud, asset, params.get("metadata"), params)
+                cloud.touch()
+                return json_response({"public_ids": public_ids})
+            public_id = params.get("public_id") or ""
+            asset = cloud.find(rtype, params.get("type", "upload"), public_id)
+            if asset is None:
+                raise EmulatorError(404, f"Resource not found - {public_id}")
+            info = (
+                self._detect(cloud, asset, params["detection"]) if params.get("detection") else {}
+            )
+            if "tags" in params:
+                tags = params["tags"]
+                tags = tags if isinstance(tags, list) else str(tags).split(",")
+                asset.tags = [t.strip() for t in tags if t.strip()]
+            if "context" in params:
+                asset.context = {k: str(v) for k, v in parse_pipe(params["context"]).items()}
+            if "metadata" in params:
+                self._apply_metadata(cloud, asset, params["metadata"], params)
+            cloud.touch()
+            out = self.resource_json(cloud, asset, self.base_url(request))
+            out.pop("status", None)
+            if info:
+                out["info"] = info
+            return json_response(out)
+
+    def _apply_metadata(self, cloud: Cloud, asset: Asset, encoded, params: dict) -> None:
+        clear_invalid = _bool(params.get("clear_invalid", False))
+        new = dict(asset.metadata)
+        for key, value in parse_pipe(encoded).items():
+            try:
+                v = cloud.validate_metadata_value(key, value)
+            except EmulatorError:
+                if clear_invalid:
+                    new.pop(key, None)
+                    continue
+                raise
+            if v is None:
+                new.pop(key, None)
+            else:
+                new[key] = v
+        asset.metadata = new
 
     # -- delivery ----------------------------------------------------------------------------
     def deliver(self, request: Request, parts: list[str]) -> Response:
@@ -695,6 +758,34 @@ class CloudinaryEmulator:
     def reset(self) -> None:
         self.state.time_offset = 0.0
         self._init_default()
+
+
+UNSIGNED = {"signature", "api_key", "file", "resource_type", "cloud_name"}
+
+
+def check_signature(params: dict, api_secret: str, now: float) -> None:
+    """Verify an Upload API signature as Cloudinary does (SHA-1 or SHA-256, v1 or v2)."""
+    signature = str(params.get("signature") or "")
+    if not signature:
+        raise EmulatorError(401, "Missing required parameter - signature")
+    try:
+        timestamp = int(params.get("timestamp") or 0)
+    except ValueError:
+        timestamp = 0
+    if abs(now - timestamp) > 3600:
+        raise EmulatorError(400, f"Stale request - reported time is {timestamp}")
+    parts = []
+    for k, v in params.items():
+        if k in UNSIGNED or not v:
+            continue
+        parts.append(f"{k}={','.join(v) if isinstance(v, list) else v}")
+    v1 = "&".join(sorted(parts))
+    v2 = "&".join(sorted(p.replace("&", "%26") for p in parts))
+    for to_sign in (v2, v1):
+        for algo in (hashlib.sha1, hashlib.sha256):
+            if algo((to_sign + api_secret).encode()).hexdigest() == signature:
+                return
+    raise EmulatorError(401, f"Invalid Signature {signature}. String to sign - '{v2}'.")
 
 
 def _sort_value(a: Asset, field: str):

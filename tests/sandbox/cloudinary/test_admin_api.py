@@ -357,3 +357,29 @@ def test_rate_limit_counts_every_admin_call_not_delivery(cloud):
 def test_emulator_error_is_an_exception_with_status():
     e = EmulatorError(404, "x")
     assert e.status == 404 and e.message == "x"
+
+
+# -- Upload API: explicit and update_metadata (signed, not rate-limited) ---------------------
+def test_explicit_captioning_is_signed_and_not_rate_limited(cloud):
+    import cloudinary.uploader
+
+    a = next(x for x in cloud.assets() if x.resource_type == "image" and x.metadata.get("sku"))
+    cloud.control("POST", f"clouds/{cloud.name}/rate_limit", json={"limit": 1, "remaining": 0})
+    r = cloudinary.uploader.explicit(a.public_id, type="upload", detection="captioning")
+    assert r["asset_id"] == a.asset_id
+    assert r["info"]["detection"]["captioning"]["data"]["caption"]
+    with pytest.raises(cloudinary.exceptions.AuthorizationRequired, match="Invalid Signature"):
+        cloudinary.uploader.explicit(a.public_id, type="upload", api_secret="wrong")
+    with pytest.raises(cloudinary.exceptions.NotFound):
+        cloudinary.uploader.explicit("no/such/asset", type="upload")
+
+
+def test_update_metadata_upload_api(cloud):
+    import cloudinary.uploader
+
+    a, b = [x for x in cloud.assets() if x.resource_type == "image"][:2]
+    r = cloudinary.uploader.update_metadata({"alt": "Hand written"}, [a.public_id, b.public_id])
+    assert r["public_ids"] == [a.public_id, b.public_id]
+    assert a.metadata["alt"] == b.metadata["alt"] == "Hand written"
+    with pytest.raises(BadRequest):
+        cloudinary.uploader.update_metadata({"color": "nope"}, [a.public_id])
