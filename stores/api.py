@@ -1,16 +1,16 @@
-"""HTTP API for workspaces and Setup (thin: validation in serializers, rules in services)."""
+"""HTTP API for workspaces, Setup, members and roles, API keys (thin: validation in
+serializers, rules in services/permissions, reads in selectors scoped to the request)."""
 
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stores import permissions, services
-from stores.models import Workspace, WorkspaceSettings
-from stores.selectors import workspaces_for
+from stores import permissions, selectors, services
+from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
 
 READ_ONLY_SETUP = ("id", "workspace", "updated_at")
 
@@ -36,14 +36,19 @@ class WorkspaceSerializer(serializers.ModelSerializer):
 
 def _workspace(request, workspace_id: int) -> Workspace:
     # 404 for workspaces the caller is not a member of: they must not learn they exist.
-    return get_object_or_404(workspaces_for(request.user), pk=workspace_id)
+    # A session token or API key reaches only its own store's workspace.
+    return get_object_or_404(selectors.workspaces_for_request(request), pk=workspace_id)
+
+
+def _store(request, store_id: int) -> Store:
+    return get_object_or_404(selectors.stores_for_request(request), pk=store_id)
 
 
 class WorkspaceListView(APIView):
     @extend_schema(responses=WorkspaceSerializer(many=True))
     def get(self, request):
         data = WorkspaceSerializer(
-            workspaces_for(request.user), many=True, context={"request": request}
+            selectors.workspaces_for_request(request), many=True, context={"request": request}
         ).data
         return Response(data)
 
@@ -73,3 +78,123 @@ class SetupView(APIView):
             user=request.user, workspace=workspace, changes=dict(serializer.validated_data)
         )
         return Response(SetupSerializer(setup).data)
+
+
+class SessionView(APIView):
+    """Who the request acts as, and which store it is scoped to."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Session",
+            {
+                "user": serializers.CharField(),
+                "method": serializers.ChoiceField(["login", "session_token", "api_key"]),
+                "store": serializers.CharField(allow_null=True),
+                "workspaces": serializers.ListField(child=serializers.IntegerField()),
+            },
+        )
+    )
+    def get(self, request):
+        scope = selectors.request_scope(request)
+        return Response(
+            {
+                "user": request.user.get_username(),
+                "method": scope.method if scope else "login",
+                "store": scope.store.shop_domain if scope else None,
+                "workspaces": list(
+                    selectors.workspaces_for_request(request).values_list("pk", flat=True)
+                ),
+            }
+        )
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    class Meta:
+        model = Member
+        fields = ["id", "username", "role", "created_at"]
+        read_only_fields = ["id", "username", "created_at"]
+
+
+class MemberListView(APIView):
+    @extend_schema(responses=MemberSerializer(many=True))
+    def get(self, request, workspace_id: int):
+        workspace = _workspace(request, workspace_id)
+        return Response(MemberSerializer(selectors.members_of(workspace), many=True).data)
+
+
+class MemberDetailView(APIView):
+    @extend_schema(request=MemberSerializer, responses=MemberSerializer)
+    def patch(self, request, workspace_id: int, member_id: int):
+        workspace = _workspace(request, workspace_id)
+        member = get_object_or_404(selectors.members_of(workspace), pk=member_id)
+        serializer = MemberSerializer(member, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "role" not in serializer.validated_data:
+            raise serializers.ValidationError({"role": ["Give the new role."]})
+        member = services.member_role_change(
+            user=request.user, member=member, role=serializer.validated_data["role"]
+        )
+        return Response(MemberSerializer(member).data)
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    store = serializers.CharField(source="store.shop_domain", read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id",
+            "label",
+            "prefix",
+            "store",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    label = serializers.CharField(max_length=100)
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    token = serializers.CharField(read_only=True, help_text="Shown once; store it now.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+
+class ApiKeyListView(APIView):
+    @extend_schema(responses=ApiKeySerializer(many=True))
+    def get(self, request, store_id: int):
+        store = _store(request, store_id)
+        permissions.require_setup_change(request.user, store.workspace, action="see API keys")
+        return Response(ApiKeySerializer(selectors.api_keys_of(store), many=True).data)
+
+    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer})
+    def post(self, request, store_id: int):
+        store = _store(request, store_id)
+        permissions.require_setup_change(request.user, store.workspace, action="create API keys")
+        serializer = ApiKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key, token = services.api_key_create(
+            user=request.user, store=store, label=serializer.validated_data["label"]
+        )
+        key.token = token
+        return Response(ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailView(APIView):
+    @extend_schema(request=None, responses=ApiKeySerializer)
+    def delete(self, request, store_id: int, key_id: int):
+        store = _store(request, store_id)
+        key = get_object_or_404(selectors.api_keys_of(store), pk=key_id)
+        key = services.api_key_revoke(user=request.user, key=key)
+        return Response(ApiKeySerializer(key).data)

@@ -3,6 +3,23 @@ from django.urls import path
 from stores import api
 
 urlpatterns = [
+    path("session/", api.SessionView.as_view(), name="session"),
     path("workspaces/", api.WorkspaceListView.as_view(), name="workspace-list"),
     path("workspaces/<int:workspace_id>/setup/", api.SetupView.as_view(), name="workspace-setup"),
+    path(
+        "workspaces/<int:workspace_id>/members/",
+        api.MemberListView.as_view(),
+        name="workspace-members",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/members/<int:member_id>/",
+        api.MemberDetailView.as_view(),
+        name="workspace-member",
+    ),
+    path("stores/<int:store_id>/api-keys/", api.ApiKeyListView.as_view(), name="store-api-keys"),
+    path(
+        "stores/<int:store_id>/api-keys/<int:key_id>/",
+        api.ApiKeyDetailView.as_view(),
+        name="store-api-key",
+    ),
 ]

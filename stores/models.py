@@ -50,6 +50,11 @@ class Store(models.Model):
     api_version = models.CharField(max_length=20, default="2026-01")
     installed_at = models.DateTimeField(null=True, blank=True)
     uninstalled_at = models.DateTimeField(null=True, blank=True)
+    awaiting_master_admin = models.BooleanField(
+        default=False,
+        help_text="Installed into a new workspace by an unknown staff member: the first staff "
+        "member who opens the app (session token) becomes the workspace's Master Admin.",
+    )
 
     class Meta:
         ordering = ["shop_domain"]
@@ -270,3 +275,66 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ShopifyStaff(models.Model):
+    """A Shopify staff account (session token `sub`) of one store, and the user it acts as."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="staff")
+    shopify_user_id = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shopify_staff"
+    )
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "shopify_user_id"], name="one_identity_per_staff_per_store"
+            )
+        ]
+        verbose_name = "Shopify staff account"
+
+    def __str__(self) -> str:
+        return f"staff {self.shopify_user_id} of {self.store}"
+
+
+class OAuthState(models.Model):
+    """The single-use `state` of one authorization-code install; also bound to a browser cookie."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    shop_domain = models.CharField(max_length=255)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text="The logged-in user who started the install, if any (becomes Master Admin).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "OAuth state"
+
+    def __str__(self) -> str:
+        return f"install of {self.shop_domain} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class WebhookDelivery(models.Model):
+    """One processed webhook, keyed by X-Shopify-Webhook-Id so retries are not processed twice."""
+
+    webhook_id = models.CharField(max_length=100, unique=True)
+    topic = models.CharField(max_length=100)
+    shop_domain = models.CharField(max_length=255)
+    api_version = models.CharField(max_length=20, blank=True)
+    triggered_at = models.CharField(max_length=40, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.topic} for {self.shop_domain} ({self.webhook_id})"

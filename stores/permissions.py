@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from assetlink_project.errors import NotFoundError, PermissionDeniedError
 from stores.models import ADMIN_ROLES, Member, Role, Workspace
+from stores.principals import ApiKeyPrincipal
 
 ADMIN_ROLE_NAMES = ", ".join(Role(role).label for role in sorted(ADMIN_ROLES))
 
 
 def membership(user, workspace: Workspace) -> Member | None:
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or isinstance(user, ApiKeyPrincipal):
         return None
     return Member.objects.filter(user=user, workspace=workspace).first()
 
 
 def can_view_workspace(user, workspace: Workspace) -> bool:
+    # An API key sees its own store's workspace and nothing else.
+    if isinstance(user, ApiKeyPrincipal):
+        return user.workspace_id == workspace.pk
     return bool(getattr(user, "is_superuser", False)) or membership(user, workspace) is not None
 
 
@@ -35,9 +39,28 @@ def require_setup_change(user, workspace: Workspace, action: str = "change Setup
     require_view(user, workspace)
     if not can_change_setup(user, workspace):
         member = membership(user, workspace)
-        current = member.get_role_display() if member else "no role"
+        if isinstance(user, ApiKeyPrincipal):
+            current = "an API key (acts as User)"
+        else:
+            current = member.get_role_display() if member else "no role"
         raise PermissionDeniedError(
             f"To {action} you need one of the roles {ADMIN_ROLE_NAMES}; your role in "
             f"{workspace.name} is {current}. Ask a Master Admin to change your role.",
             extra={"required_roles": sorted(ADMIN_ROLES)},
         )
+
+
+def require_role_change(user, member: Member, new_role: str) -> None:
+    """Admins change roles; only a Master Admin grants or takes away Master Admin."""
+    workspace = member.workspace
+    require_setup_change(user, workspace, action="change roles")
+    touches_master = Role.MASTER_ADMIN in (member.role, new_role)
+    if touches_master and not getattr(user, "is_superuser", False):
+        actor = membership(user, workspace)
+        if actor is None or actor.role != Role.MASTER_ADMIN:
+            raise PermissionDeniedError(
+                f"To grant or remove the role {Role.MASTER_ADMIN.label} you need the role "
+                f"{Role.MASTER_ADMIN.label}; your role in {workspace.name} is "
+                f"{actor.get_role_display() if actor else 'no role'}.",
+                extra={"required_roles": [Role.MASTER_ADMIN.value]},
+            )

@@ -1,15 +1,47 @@
-"""Reads of workspaces and stores, scoped to what a user may see."""
+"""Reads of workspaces, stores, members and API keys, scoped to what a request may see."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from stores.models import Workspace
+from stores.models import ApiKey, Member, Store, Workspace
+from stores.principals import ApiKeyPrincipal, StoreScope
 
 
-def workspaces_for(user) -> QuerySet[Workspace]:
+def workspaces_for(user, scope: StoreScope | None = None) -> QuerySet[Workspace]:
+    """What `user` may see; a session token or API key (`scope`) narrows it to one workspace."""
+    if isinstance(user, ApiKeyPrincipal):
+        return Workspace.objects.filter(pk=user.workspace_id)
     if getattr(user, "is_superuser", False):
-        return Workspace.objects.all()
-    if not getattr(user, "is_authenticated", False):
+        workspaces = Workspace.objects.all()
+    elif not getattr(user, "is_authenticated", False):
         return Workspace.objects.none()
-    return Workspace.objects.filter(members__user=user).distinct()
+    else:
+        workspaces = Workspace.objects.filter(members__user=user).distinct()
+    if scope is not None:
+        workspaces = workspaces.filter(pk=scope.workspace_id)
+    return workspaces
+
+
+def request_scope(request) -> StoreScope | None:
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, StoreScope) else None
+
+
+def workspaces_for_request(request) -> QuerySet[Workspace]:
+    return workspaces_for(request.user, request_scope(request))
+
+
+def stores_for_request(request) -> QuerySet[Store]:
+    """Stores the request may reach: an API key only its own store."""
+    if isinstance(request.user, ApiKeyPrincipal):
+        return Store.objects.filter(pk=request.user.store.pk)
+    return Store.objects.filter(workspace__in=workspaces_for_request(request))
+
+
+def members_of(workspace: Workspace) -> QuerySet[Member]:
+    return Member.objects.filter(workspace=workspace).select_related("user")
+
+
+def api_keys_of(store: Store) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(store=store).select_related("created_by")

@@ -1,21 +1,35 @@
-"""Writes for workspaces, Setup and API keys."""
+"""Writes for workspaces, Setup, API keys, installs, staff and roles, uninstall and redaction."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError
-from stores import permissions
-from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
+from stores import permissions, signals
+from stores.models import (
+    ApiKey,
+    Member,
+    OAuthState,
+    Role,
+    ShopifyStaff,
+    Store,
+    Workspace,
+    WorkspaceSettings,
+)
 
-API_KEY_PREFIX = "al_"
+logger = logging.getLogger(__name__)
+
+API_KEY_PREFIX = "al_"  # = stores.authentication.API_KEY_PREFIX
 
 
 @transaction.atomic
@@ -107,3 +121,240 @@ def api_key_authenticate(token: str) -> ApiKey | None:
         return None
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
     return key
+
+
+# --- install, tokens, uninstall and redaction ----------------------------------------------------
+
+
+def store_save_grant(*, store: Store, grant) -> Store:
+    """Store a `stores.oauth.TokenGrant` (encrypted tokens, expiries, scopes) on the store."""
+    store.access_token = grant.access_token
+    store.access_token_expires_at = grant.expires_at
+    # A grant without a refresh token (non-expiring token) must not leave a stale one behind.
+    store.refresh_token = grant.refresh_token or ""
+    store.refresh_token_expires_at = grant.refresh_token_expires_at
+    store.scopes = grant.scope
+    store.save(
+        update_fields=[
+            "access_token",
+            "access_token_expires_at",
+            "refresh_token",
+            "refresh_token_expires_at",
+            "scopes",
+        ]
+    )
+    return store
+
+
+def store_has_usable_token(store: Store, *, margin_seconds: int = 60) -> bool:
+    """An access token that is set and not about to expire (or a refresh token to renew it)."""
+    if not store.access_token:
+        return False
+    expires_at = store.access_token_expires_at
+    if expires_at is None or expires_at > timezone.now() + timedelta(seconds=margin_seconds):
+        return True
+    refresh_expires = store.refresh_token_expires_at
+    return bool(store.refresh_token) and (
+        refresh_expires is None or refresh_expires > timezone.now()
+    )
+
+
+@transaction.atomic
+def store_install(*, shop_domain: str, grant, installer=None) -> Store:
+    """Create the store (in a new workspace) or reactivate it, and save its tokens.
+
+    A new workspace's Master Admin is `installer` when known (a logged-in user started the
+    install); otherwise the first staff member who opens the app with a session token
+    (`staff_arrive`) — in practice the installer, whom Shopify sends to the app right after
+    approving it.
+    """
+    store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
+    now = timezone.now()
+    if store is None:
+        workspace = workspace_create(
+            name=shop_domain.removesuffix(".myshopify.com"), owner=installer
+        )
+        store = Store(workspace=workspace, shop_domain=shop_domain)
+        store.awaiting_master_admin = installer is None
+        store.full_clean(exclude=["access_token", "refresh_token"])
+        store.installed_at = now
+        store.save()
+        logger.info("Store %s installed into new workspace %s", shop_domain, workspace.pk)
+    else:
+        if not store.is_installed:
+            store.installed_at = now
+            store.uninstalled_at = None
+            store.save(update_fields=["installed_at", "uninstalled_at"])
+            logger.info("Store %s reinstalled", shop_domain)
+        if (
+            installer is not None
+            and not Member.objects.filter(user=installer, workspace=store.workspace).exists()
+        ):
+            # A reinstall by someone logged in does not make them an admin of a workspace
+            # they were not part of; they arrive as a User like any other staff member.
+            Member.objects.create(user=installer, workspace=store.workspace, role=Role.USER)
+    return store_save_grant(store=store, grant=grant)
+
+
+def _staff_username(store: Store, shopify_user_id: str) -> str:
+    return f"shopify:{store.shop_domain.removesuffix('.myshopify.com')}:{shopify_user_id}"[:150]
+
+
+@transaction.atomic
+def staff_arrive(*, store: Store, shopify_user_id: str):
+    """The Django user of a Shopify staff member (session token `sub`), made a Member on arrival.
+
+    New staff arrive with the role User, except the first after a first install, who becomes
+    the workspace's Master Admin (see `store_install`).
+    """
+    store = Store.objects.select_for_update().get(pk=store.pk)
+    staff = (
+        ShopifyStaff.objects.select_related("user")
+        .filter(store=store, shopify_user_id=shopify_user_id)
+        .first()
+    )
+    if staff is None:
+        user_model = get_user_model()
+        user, _ = user_model.objects.get_or_create(username=_staff_username(store, shopify_user_id))
+        if user.has_usable_password():
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        staff = ShopifyStaff.objects.create(store=store, shopify_user_id=shopify_user_id, user=user)
+    else:
+        staff.save(update_fields=["last_seen_at"])
+    member = Member.objects.filter(user=staff.user, workspace=store.workspace).first()
+    if member is None:
+        role = Role.MASTER_ADMIN if store.awaiting_master_admin else Role.USER
+        member = Member.objects.create(user=staff.user, workspace=store.workspace, role=role)
+        logger.info(
+            "Staff %s of %s joined workspace %s as %s",
+            shopify_user_id,
+            store.shop_domain,
+            store.workspace_id,
+            role,
+        )
+    if store.awaiting_master_admin:
+        store.awaiting_master_admin = False
+        store.save(update_fields=["awaiting_master_admin"])
+    return staff.user
+
+
+def store_cancel_runs(store: Store) -> None:
+    """Cancel the store's queued and running runs: the run code connects to `store_uninstalled`.
+
+    Runs do not exist yet; this is the one place uninstall reaches them.
+    """
+    signals.store_uninstalled.send(sender=Store, store=store)
+
+
+@transaction.atomic
+def store_uninstall(*, shop_domain: str) -> Store | None:
+    """`app/uninstalled`: mark uninstalled, erase tokens, cancel runs. Idempotent."""
+    store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
+    if store is None:
+        return None
+    store.uninstalled_at = timezone.now()
+    store.access_token = ""
+    store.access_token_expires_at = None
+    store.refresh_token = ""
+    store.refresh_token_expires_at = None
+    store.save(
+        update_fields=[
+            "uninstalled_at",
+            "access_token",
+            "access_token_expires_at",
+            "refresh_token",
+            "refresh_token_expires_at",
+        ]
+    )
+    store_cancel_runs(store)
+    logger.info("Store %s uninstalled; tokens erased", shop_domain)
+    return store
+
+
+@transaction.atomic
+def store_erase(*, shop_domain: str) -> bool:
+    """`shop/redact`: erase everything held about the store. Returns whether it existed.
+
+    Runs, reports and link records are erased by their apps through `store_erasing`; the
+    store's API keys, staff links and OAuth states go with it here. The workspace stays (it
+    may serve other stores); a workspace left without stores keeps only its Setup.
+    """
+    store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
+    OAuthState.objects.filter(shop_domain=shop_domain).delete()
+    if store is None:
+        return False
+    signals.store_erasing.send(sender=Store, store=store)
+    staff_users = list(ShopifyStaff.objects.filter(store=store).values_list("user_id", flat=True))
+    ApiKey.objects.filter(store=store).delete()
+    store.delete()
+    # Staff accounts exist only to represent this store's staff: remove them and their
+    # memberships, unless the account also serves another store.
+    get_user_model().objects.filter(pk__in=staff_users, shopify_staff__isnull=True).delete()
+    logger.info("Store %s erased (shop/redact)", shop_domain)
+    return True
+
+
+# --- roles -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def member_role_change(*, user, member: Member, role: str) -> Member:
+    if role not in Role.values:
+        raise ApplicationError(
+            f"Unknown role {role!r}; use one of {', '.join(Role.values)}.",
+            extra={"roles": list(Role.values)},
+        )
+    member = Member.objects.select_for_update().select_related("workspace").get(pk=member.pk)
+    permissions.require_role_change(user, member, role)
+    if member.role == Role.MASTER_ADMIN and role != Role.MASTER_ADMIN:
+        others = (
+            Member.objects.select_for_update()
+            .filter(workspace=member.workspace, role=Role.MASTER_ADMIN)
+            .exclude(pk=member.pk)
+        )
+        if not others.exists():
+            raise ApplicationError(
+                f"{member.workspace.name} needs at least one Master Admin: make someone else "
+                "Master Admin before changing this role."
+            )
+    if member.role != role:
+        logger.info(
+            "Role of member %s in workspace %s: %s -> %s",
+            member.pk,
+            member.workspace_id,
+            member.role,
+            role,
+        )
+        member.role = role
+        member.save(update_fields=["role"])
+    return member
+
+
+# --- embedded sessions ---------------------------------------------------------------------------
+
+
+class StoreNotInstalled(ApplicationError):
+    status_code = 401
+
+
+def session_token_arrive(session_token, *, allow_exchange: bool):
+    """(store, user) for a validated session token.
+
+    Document loads (`allow_exchange=True`) exchange the token for an offline token when the
+    store is new, was uninstalled, or has no usable token — Shopify-managed installs arrive
+    this way. API calls (`allow_exchange=False`) need a known, installed store.
+    """
+    from stores import oauth  # network code stays out of this module's import time
+
+    store = Store.objects.filter(shop_domain=session_token.shop).first()
+    needs_token = store is None or not store.is_installed or not store_has_usable_token(store)
+    if needs_token:
+        if not allow_exchange:
+            raise StoreNotInstalled(
+                f"{session_token.shop} has not installed AssetLink (or uninstalled it)."
+            )
+        grant = oauth.exchange_session_token(session_token)
+        store = store_install(shop_domain=session_token.shop, grant=grant)
+    user = staff_arrive(store=store, shopify_user_id=session_token.user_id)
+    return store, user

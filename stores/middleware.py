@@ -1,0 +1,52 @@
+"""Frame protection for the embedded app, and App Bridge's retry signal on 401s."""
+
+from __future__ import annotations
+
+from stores.authentication import presented_api_key
+from stores.oauth import normalize_shop
+
+RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
+
+
+def embedded_shop(request) -> str | None:
+    """The shop whose admin may frame this response: set by a view that validated a session
+    token, or an `embedded=1`/`host`/`id_token` request for a well-formed shop domain."""
+    shop = getattr(request, "embedded_shop", None)
+    if shop:
+        return shop
+    query = request.GET
+    if query.get("embedded") == "1" or "host" in query or "id_token" in query:
+        return normalize_shop(query.get("shop"))
+    return None
+
+
+class EmbeddedAppMiddleware:
+    """Every HTML response gets `Content-Security-Policy: frame-ancestors …`.
+
+    Embedded (shop validated): the shop and admin.shopify.com may frame it, and Django's
+    X-Frame-Options is lifted (it would block the Shopify admin). Otherwise `'none'` — and
+    X-Frame-Options stays. Must come after XFrameOptionsMiddleware in MIDDLEWARE, so it sees
+    the response first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            shop = embedded_shop(request)
+            if shop:
+                ancestors = f"frame-ancestors https://{shop} https://admin.shopify.com;"
+                response.xframe_options_exempt = True
+            else:
+                ancestors = "frame-ancestors 'none';"
+            existing = response.get("Content-Security-Policy", "")
+            if "frame-ancestors" not in existing:
+                response["Content-Security-Policy"] = (
+                    f"{existing.rstrip('; ')}; {ancestors}" if existing else ancestors
+                )
+        if response.status_code == 401 and presented_api_key(request) is None:
+            # App Bridge fetches a fresh session token and retries the request once.
+            response[RETRY_HEADER] = "1"
+        return response

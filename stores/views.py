@@ -1,0 +1,249 @@
+"""Pages: OAuth install and callback, the webhook endpoint, the app home (embedded or logged
+in), the session-token bounce page, standalone login."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+import secrets
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from assetlink_project.errors import ApplicationError
+from stores import oauth, permissions, selectors, services, session_tokens, webhooks
+from stores.models import OAuthState
+from stores.principals import StoreScope
+from stores.shopify import endpoints
+
+logger = logging.getLogger(__name__)
+
+STATE_COOKIE = "assetlink_oauth_state"
+STATE_COOKIE_SALT = "stores.oauth.state"
+STATE_MAX_AGE_SECONDS = 600
+_HOST_RE = re.compile(r"^admin\.shopify\.com/store/[a-z0-9][a-z0-9-]*$")
+
+
+def _error_page(request, message: str, status: int = 400) -> HttpResponse:
+    return render(request, "stores/error.html", {"message": message}, status=status)
+
+
+def _callback_url() -> str:
+    return settings.APP_URL.rstrip("/") + "/shopify/callback"
+
+
+def _query(request) -> dict[str, list[str]]:
+    return {key: request.GET.getlist(key) for key in request.GET}
+
+
+def _check_signed_query(request) -> tuple[str | None, str | None]:
+    """(shop, None) for a Shopify-signed, fresh request, else (None, reason)."""
+    shop = oauth.normalize_shop(request.GET.get("shop"))
+    if shop is None:
+        return None, "The shop must be a myshopify.com domain, e.g. my-shop.myshopify.com."
+    if not oauth.query_hmac_is_valid(_query(request)):
+        logger.warning("Rejected %s for %s: bad query HMAC", request.path, shop)
+        return None, "This link is not signed by Shopify. Start the install from Shopify."
+    if not oauth.timestamp_is_fresh(request.GET.get("timestamp")):
+        logger.warning("Rejected %s for %s: stale timestamp", request.path, shop)
+        return None, "This link has expired. Start the install again from Shopify."
+    return shop, None
+
+
+@require_GET
+def install(request):
+    """Start the authorization-code grant (non-embedded installs, e.g. from a Shopify link)."""
+    shop, problem = _check_signed_query(request)
+    if problem:
+        return _error_page(request, problem)
+    OAuthState.objects.filter(
+        created_at__lt=timezone.now() - timedelta(seconds=STATE_MAX_AGE_SECONDS)
+    ).delete()
+    nonce = secrets.token_urlsafe(32)
+    OAuthState.objects.create(
+        nonce=nonce,
+        shop_domain=shop,
+        user=request.user if request.user.is_authenticated else None,
+    )
+    query = urlencode(
+        {
+            "client_id": settings.SHOPIFY_API_KEY,
+            "scope": settings.SHOPIFY_SCOPES,
+            "redirect_uri": _callback_url(),
+            "state": nonce,
+        }
+    )
+    response = HttpResponseRedirect(f"{endpoints.oauth_authorize_url(shop)}?{query}")
+    # The state is also bound to this browser: a callback from another browser is refused.
+    response.set_signed_cookie(
+        STATE_COOKIE,
+        nonce,
+        salt=STATE_COOKIE_SALT,
+        max_age=STATE_MAX_AGE_SECONDS,
+        httponly=True,
+        secure=request.is_secure(),
+        samesite="Lax",
+    )
+    logger.info("Install of %s started", shop)
+    return response
+
+
+def _admin_app_url(shop: str, host: str | None) -> str:
+    """Where Shopify shows the embedded app: from the signed `host` param, else the shop."""
+    if host:
+        try:
+            decoded = base64.b64decode(host + "=" * (-len(host) % 4), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        if _HOST_RE.match(decoded) or decoded == f"{shop}/admin":
+            return f"https://{decoded}/apps/{settings.SHOPIFY_API_KEY}"
+    return f"https://{shop}/admin/apps/{settings.SHOPIFY_API_KEY}"
+
+
+@require_GET
+def callback(request):
+    shop, problem = _check_signed_query(request)
+    if problem:
+        return _error_page(request, problem)
+    nonce = request.GET.get("state", "")
+    cookie = request.get_signed_cookie(
+        STATE_COOKIE, default=None, salt=STATE_COOKIE_SALT, max_age=STATE_MAX_AGE_SECONDS
+    )
+    fresh_after = timezone.now() - timedelta(seconds=STATE_MAX_AGE_SECONDS)
+    used = (
+        OAuthState.objects.filter(
+            nonce=nonce, shop_domain=shop, used_at__isnull=True, created_at__gte=fresh_after
+        ).update(used_at=timezone.now())
+        if nonce and cookie == nonce
+        else 0
+    )
+    if used != 1:
+        logger.warning("Rejected callback for %s: unknown, used or foreign state", shop)
+        return _error_page(
+            request,
+            "This install link was already used or was not started in this browser. "
+            "Start the install again from Shopify.",
+        )
+    state = OAuthState.objects.select_related("user").get(nonce=nonce)
+    try:
+        grant = oauth.exchange_code(shop, request.GET.get("code", ""))
+    except oauth.OAuthError as exc:
+        return _error_page(request, exc.message, status=502)
+    store = services.store_install(shop_domain=shop, grant=grant, installer=state.user)
+    logger.info("Store %s installed by OAuth (scopes %s)", store.shop_domain, store.scopes)
+    response = HttpResponseRedirect(_admin_app_url(shop, request.GET.get("host")))
+    response.delete_cookie(STATE_COOKIE)
+    return response
+
+
+@csrf_exempt
+@require_POST
+def webhook(request):
+    result = webhooks.handle(body=request.body, headers=request.headers)
+    return HttpResponse(result.message, status=result.status, content_type="text/plain")
+
+
+def _bounce(request, shop: str) -> HttpResponse:
+    """Send a document load without a valid session token to the bounce page, which lets
+    App Bridge fetch a fresh token and reload `shopify-reload` with it."""
+    query = request.GET.copy()
+    query.pop("id_token", None)
+    reload_path = request.path + (f"?{query.urlencode()}" if query else "")
+    bounce_query = urlencode(
+        {
+            "shop": shop,
+            "host": request.GET.get("host", ""),
+            "embedded": "1",
+            "shopify-reload": reload_path,
+        }
+    )
+    return HttpResponseRedirect(f"/shopify/bounce?{bounce_query}")
+
+
+@require_GET
+def bounce(request):
+    return render(request, "stores/bounce.html", {"api_key": settings.SHOPIFY_API_KEY})
+
+
+def _is_embedded_request(request) -> bool:
+    query = request.GET
+    return query.get("embedded") == "1" or "id_token" in query or "host" in query
+
+
+def _home_context(request, user, scope_store=None) -> dict:
+    scope = None if scope_store is None else StoreScope(store=scope_store, method="session_token")
+    workspaces = selectors.workspaces_for(user, scope)
+    rows = []
+    for workspace in workspaces.prefetch_related("stores"):
+        member = permissions.membership(user, workspace)
+        rows.append(
+            {
+                "workspace": workspace,
+                "stores": [
+                    s
+                    for s in workspace.stores.all()
+                    if scope_store is None or s.pk == scope_store.pk
+                ],
+                "role": member.get_role_display() if member else "Superuser",
+                "is_admin": permissions.can_change_setup(user, workspace),
+            }
+        )
+    is_admin = any(row["is_admin"] for row in rows)
+    return {
+        "rows": rows,
+        "user": user,
+        "first_tab": "Setup" if is_admin else "Link to Products",
+        "tabs": ["Link to Products", "Upload to Store Files", "Setup", "Runs"],
+        "embedded_store": scope_store,
+        "api_key": settings.SHOPIFY_API_KEY,
+    }
+
+
+@require_GET
+def home(request):
+    """The app: embedded (session token in `id_token`) or after a standalone login."""
+    if not _is_embedded_request(request):
+        if not request.user.is_authenticated:
+            return auth_views.redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        return render(request, "stores/home.html", _home_context(request, request.user))
+
+    shop = oauth.normalize_shop(request.GET.get("shop"))
+    if shop is None:
+        return _error_page(request, "Open AssetLink from your store's Shopify admin.")
+    raw_token = request.GET.get("id_token")
+    if not raw_token:
+        return _bounce(request, shop)
+    try:
+        token = session_tokens.decode(raw_token)
+    except session_tokens.InvalidSessionToken as exc:
+        logger.info("Session token on document load rejected: %s", exc)
+        return _bounce(request, shop)
+    if token.shop != shop:
+        logger.warning("Session token of %s presented for %s", token.shop, shop)
+        return _error_page(request, "This link belongs to another store.", status=401)
+    try:
+        store, user = services.session_token_arrive(token, allow_exchange=True)
+    except ApplicationError as exc:
+        return _error_page(
+            request,
+            f"AssetLink could not connect to {shop}: {exc.message} "
+            "Open the app again from your Shopify admin.",
+            status=401,
+        )
+    request.embedded_shop = shop
+    return render(request, "stores/home.html", _home_context(request, user, store))
+
+
+login = auth_views.LoginView.as_view(
+    template_name="stores/login.html", redirect_authenticated_user=True
+)
+logout = auth_views.LogoutView.as_view(next_page="/login/")
