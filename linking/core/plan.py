@@ -18,7 +18,14 @@ from .grouping import Group, Grouping, group_assets
 from .matching import MatchResult, MatchStatistics, variant_ids_for
 from .modes import LinkMode, validate_mode
 from .ordering import Exclusions, apply_exclusions, order_assets
-from .planner import LinkSettings, ProductPlan, ReportAction, ReportRow, plan_product
+from .planner import (
+    LinkSettings,
+    ProductPlan,
+    ReportAction,
+    ReportRow,
+    first_per_asset,
+    plan_product,
+)
 from .swatches import SwatchRule, is_swatch
 
 
@@ -184,7 +191,7 @@ def plan_store(
             s,
             link_settings,
             variant_ids=list(dict.fromkeys(variant_ids)),
-            swatches=list({w.asset_id: w for w in reversed(swatches)}.values())[::-1],
+            swatches=first_per_asset(swatches),
             store_files=files,
         )
         # A swatch file created for one product serves the next ones too.

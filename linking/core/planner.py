@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TypeVar
 
 from .diff import reorder_moves
 from .gallery import (
@@ -26,6 +27,8 @@ from .operations import (
     UnlinkMedia,
     UpdateAlt,
 )
+
+_A = TypeVar("_A", AssetToLink, SwatchAsset)
 
 
 class ReportAction(StrEnum):
@@ -84,6 +87,17 @@ class ProductPlan:
         return [(i.media_id, i.record) for i in self.after.gallery if i.record is not None]
 
 
+def first_per_asset(items: Sequence[_A]) -> list[_A]:
+    """``items`` without later repeats of an asset id (an asset in two matched groups)."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item.asset_id not in seen:
+            seen.add(item.asset_id)
+            out.append(item)
+    return out
+
+
 def _placeholder(prefix: str, identity: tuple[str, int, str], taken: set[str]) -> str:
     base = f"{prefix}:{identity[0]}@{identity[1]}" + (f"/{identity[2]}" if identity[2] else "")
     candidate, n = base, 1
@@ -112,7 +126,7 @@ def plan_product(
     mode = validate_mode(settings.mode, settings.position)
     product_id = state.product_id
     before = list(state.gallery)
-    s = list({a.asset_id: a for a in reversed(assets)}.values())[::-1]  # first wins
+    s = first_per_asset(assets)
     s_ids = {a.asset_id for a in s}
 
     def is_s_media(item: GalleryItem) -> bool:

@@ -299,3 +299,10 @@ def test_a_variant_whose_image_is_unlinked_needs_no_detach():
     plan = plan_product(state, assets("a"), LinkSettings(LinkMode.RESET), variant_ids=["v1"])
     [assign] = plan.operations.variant_images
     assert (assign.media_id, assign.previous_media_id) == ("new:a@1", None)
+
+
+def test_an_asset_listed_twice_in_s_is_placed_once_at_its_first_place():
+    s = [AssetToLink("a", alt="first"), AssetToLink("b"), AssetToLink("a", alt="second")]
+    plan = run(foreign(0), s, LinkMode.APPEND)
+    assert ids(plan) == ["new:a@1", "new:b@1"]
+    assert plan.after.gallery[0].alt == "first"
