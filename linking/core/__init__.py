@@ -34,6 +34,8 @@ from .fields import (
     GroupingOptions,
     field_values,
     parse_field_ref,
+    validate_field_exists,
+    validate_order_field,
 )
 from .gallery import (
     MAX_GALLERY_SIZE,
@@ -132,5 +134,7 @@ __all__ = [
     "same_transformation",
     "validate_alt_override",
     "validate_alt_rule",
+    "validate_field_exists",
     "validate_mode",
+    "validate_order_field",
 ]

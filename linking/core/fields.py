@@ -203,3 +203,29 @@ def first_value(asset: Asset, ref: FieldRef, enum_labels: EnumLabels | None = No
         if raw.strip():
             return raw.strip()
     return None
+
+
+METADATA_TYPES = ("string", "integer", "date", "enum", "set")
+
+
+def validate_field_exists(ref: FieldRef, metadata_types: Mapping[str, str]) -> None:
+    """Raise FieldError when ``ref`` names a structured metadata field the environment lacks.
+
+    ``metadata_types`` maps each metadata field's external id to its Cloudinary type.
+    """
+    if ref.kind is FieldKind.METADATA and ref.name not in metadata_types:
+        known = ", ".join(sorted(metadata_types)) or "none"
+        raise FieldError(
+            f"There is no structured metadata field {ref.name!r} in this Cloudinary "
+            f"environment (external ids: {known})."
+        )
+
+
+def validate_order_field(ref: FieldRef, metadata_types: Mapping[str, str]) -> None:
+    """An order field must exist and give one value per asset: a set field cannot order."""
+    validate_field_exists(ref, metadata_types)
+    if ref.kind is FieldKind.METADATA and metadata_types[ref.name] == "set":
+        raise FieldError(
+            f"{ref.name!r} is a multiple-choice (set) field, so an asset can have several "
+            "values and no single place: order by a text, number, date or single-choice field."
+        )

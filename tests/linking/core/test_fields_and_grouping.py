@@ -190,3 +190,16 @@ def test_an_asset_selected_twice_counts_once():
     asset = Asset("a1", "p/1", metadata={"sku": "A"})
     grouping = group_assets([asset, asset], GroupingOptions(parse_field_ref("metadata:sku")))
     assert len(grouping.groups[0].assets) == 1
+
+
+def test_unknown_metadata_field_and_wrong_order_field_type_are_rejected():
+    from linking.core.fields import validate_field_exists, validate_order_field
+
+    types = {"sku": "string", "sizes": "set", "shot": "integer"}
+    validate_field_exists(parse_field_ref("metadata:sku"), types)
+    validate_field_exists(parse_field_ref("context:anything"), types)
+    validate_order_field(parse_field_ref("metadata:shot"), types)
+    with pytest.raises(FieldError, match="no structured metadata field 'colour'"):
+        validate_field_exists(parse_field_ref("metadata:colour"), types)
+    with pytest.raises(FieldError, match="set"):
+        validate_order_field(parse_field_ref("metadata:sizes"), types)
