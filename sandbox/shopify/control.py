@@ -216,6 +216,7 @@ def seed(state: State, shop: Shop, spec: dict, base_url: str) -> dict:
     variant_mf_spec = spec.get("variant_metafields", [])
     statuses = spec.get("statuses", ["ACTIVE"])
     start = int(spec.get("start", 1))
+    fixed_tags = spec.get("tags")  # a list given: every product gets exactly these tags
     created = []
     sku_n = int(spec.get("sku_start", start))
     url_i = 0
@@ -233,7 +234,9 @@ def seed(state: State, shop: Shop, spec: dict, base_url: str) -> dict:
                 title=title,
                 handle=handle,
                 status=statuses[(i - start) % len(statuses)],
-                tags=sorted(rng.sample(TAGS, rng.randint(0, 3))),
+                tags=sorted(rng.sample(TAGS, rng.randint(0, 3)))
+                if fixed_tags is None
+                else list(fixed_tags),
                 vendor=spec.get("vendor", "Sandbox Co"),
                 product_type=rng.choice(ITEMS),
             )

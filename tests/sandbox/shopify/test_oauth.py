@@ -132,7 +132,7 @@ def test_token_exchange_grant(emu):
 def test_token_exchange_rejects_bad_session_tokens(emu):
     emu.control("POST", "shops", {"domain": SHOP})
     bad = [
-        _session_token(secret="not-the-secret"),
+        _session_token(secret="not-the-secret-but-long-enough-for-hs256"),
         _session_token(exp=int(time.time()) - 120),
         _session_token(aud="other-app"),
         _session_token(dest="https://other-shop.myshopify.com"),
