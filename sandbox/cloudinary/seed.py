@@ -200,8 +200,12 @@ def seed_library(
             return f"{ids.getrandbits(128):032x}"
 
         def add(asset: Asset) -> None:
+            key = (asset.resource_type, asset.type, asset.public_id)
+            previous = cloud.by_public_id.get(key)
+            if previous is not None:  # replace=False over an earlier library
+                cloud.assets.pop(previous, None)
             cloud.assets[asset.asset_id] = asset
-            cloud.by_public_id[(asset.resource_type, asset.type, asset.public_id)] = asset.asset_id
+            cloud.by_public_id[key] = asset.asset_id
             summary["assets"] += 1
 
         for gi, g in enumerate(groups):

@@ -729,7 +729,9 @@ class CloudinaryEmulator:
             snapshot = (asset.asset_id, asset.version, asset.public_id, asset.format)
             colors = media.asset_colors(cloud, asset)
         try:
-            if rtype == "video":
+            fmt = next((v for st in steps for k, v in st if k == "f"), None)
+            still = (fmt or ext) in media.IMAGE_FORMATS or fmt == "auto"
+            if rtype == "video" and not still:
                 body, mimetype = (
                     media.video_bytes(asset.asset_id, asset.version, colors),
                     "video/mp4",

@@ -181,3 +181,29 @@ def test_video_decodes_with_ffmpeg_when_available(cloud):
     with av.open(io.BytesIO(data)) as container:
         frames = list(container.decode(video=0))
     assert len(frames) == 24 and frames[0].width == 320 and frames[0].height == 180
+
+
+def test_video_thumbnail_as_image(cloud):
+    v = next(a for a in cloud.assets() if a.resource_type == "video")
+    url = sdk_url(v.public_id, resource_type="video", format="jpg", width=160, crop="scale")
+    img = image(fetch(url))
+    assert img.format == "JPEG" and img.size == (160, 90)
+
+
+def test_concurrent_delivery_and_search(cloud):
+    from concurrent.futures import ThreadPoolExecutor
+
+    images = [a for a in cloud.assets() if a.resource_type == "image"][:12]
+
+    def get(i):
+        a = images[i % len(images)]
+        if i % 3 == 0:
+            return cloud.admin(
+                "POST", "resources/search", json={"expression": "tags=ss26"}
+            ).status_code
+        return fetch(
+            f"{cloud.url}/{cloud.name}/image/upload/w_{40 + i}/{a.public_id}.webp"
+        ).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(get, range(36))) == {200}

@@ -186,3 +186,12 @@ def test_make_app_defaults_and_reset(monkeypatch):
     app.state.create_cloud("extra", "a", "b")
     app.reset()
     assert list(app.state.clouds) == ["envcloud"]
+
+
+def test_reseeding_without_replace_keeps_one_asset_per_public_id():
+    cloud, _ = seeded(40, seed=1)
+    state = State()
+    state.clouds["demo"] = cloud
+    seed_library(state, cloud, 40, seed=2, replace=False)
+    assert len(cloud.by_public_id) == len(cloud.assets)
+    assert set(cloud.by_public_id.values()) == set(cloud.assets)
