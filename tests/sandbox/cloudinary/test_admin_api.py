@@ -383,3 +383,38 @@ def test_update_metadata_upload_api(cloud):
     assert a.metadata["alt"] == b.metadata["alt"] == "Hand written"
     with pytest.raises(BadRequest):
         cloudinary.uploader.update_metadata({"color": "nope"}, [a.public_id])
+
+
+def test_search_get_variant_fields_aggregate_and_metadata_sort(cloud):
+    r = cloud.admin(
+        "GET",
+        "resources/search",
+        params={"expression": "tags=ss26", "max_results": 5, "with_field": ["tags", "metadata"]},
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert len(body["resources"]) == 5 and "tags" in body["resources"][0]
+    assert r.headers["X-FeatureRateLimit-Limit"]
+    only = cloudinary.Search().expression("").fields("format").max_results(3).execute()
+    assert set(only["resources"][0]) == {"asset_id", "public_id", "format"}
+    agg = cloudinary.Search().expression("").aggregate("resource_type").max_results(1).execute()
+    assert agg["aggregations"]["resource_type"] == {
+        "image": sum(1 for a in cloud.assets() if a.resource_type == "image"),
+        "video": sum(1 for a in cloud.assets() if a.resource_type == "video"),
+    }
+    ordered = search("metadata.sku:*", "metadata", sort=[("metadata.sequence_number", "asc")])
+    seqs = [x["metadata"]["sequence_number"] for x in ordered["resources"]]
+    assert seqs == sorted(seqs)
+    with pytest.raises(BadRequest, match="sort"):
+        search("", sort=[("nonsense", "asc")])
+
+
+def test_list_resources_and_by_public_ids(cloud):
+    page = cloudinary.api.resources(type="upload", max_results=30)
+    assert len(page["resources"]) == 30 and page["next_cursor"]
+    rest = cloudinary.api.resources(type="upload", max_results=500, next_cursor=page["next_cursor"])
+    images = [a for a in cloud.assets() if a.resource_type == "image"]
+    assert len(page["resources"]) + len(rest["resources"]) == len(images)
+    pids = [a.public_id for a in images[:3]]
+    got = cloudinary.api.resources_by_ids(pids, tags=True)
+    assert [r["public_id"] for r in got["resources"]] == pids and "tags" in got["resources"][0]
