@@ -1,0 +1,167 @@
+"""Pure parts of the client: the bucket model's pacing math, cost estimates, the ledger."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from stores.shopify import operations
+from stores.shopify.cost import (
+    CallCost,
+    CostLedger,
+    ThrottleBucket,
+    ThrottleStatus,
+    estimate_cost,
+    throttled_wait,
+)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.slept = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def status(available, maximum=2000.0, rate=100.0):
+    return ThrottleStatus(
+        maximum_available=maximum, currently_available=available, restore_rate=rate
+    )
+
+
+def test_an_unknown_bucket_never_waits():
+    clock = FakeClock()
+    bucket = ThrottleBucket(clock=clock, sleep=clock.sleep)
+    ticket, slept = bucket.acquire(500)
+    assert slept == 0 and clock.slept == []
+
+
+def test_waits_just_long_enough_for_the_bucket_to_hold_the_cost():
+    clock = FakeClock()
+    bucket = ThrottleBucket(clock=clock, sleep=clock.sleep)
+    t, _ = bucket.acquire(10)
+    bucket.release(t, status(available=50))
+    _, slept = bucket.acquire(250)  # needs 200 more points at 100/s
+    assert slept == pytest.approx(2.0, abs=0.01)
+
+
+def test_refill_between_readings_is_counted():
+    clock = FakeClock()
+    bucket = ThrottleBucket(clock=clock, sleep=clock.sleep)
+    t, _ = bucket.acquire(10)
+    bucket.release(t, status(available=0))
+    clock.now += 1.5
+    _, slept = bucket.acquire(150)
+    assert slept == 0
+
+
+def test_in_flight_reservations_are_subtracted_from_a_reading():
+    clock = FakeClock()
+    bucket = ThrottleBucket(clock=clock, sleep=clock.sleep)
+    t0, _ = bucket.acquire(1)
+    bucket.release(t0, status(available=300))
+    a, _ = bucket.acquire(200)  # still in flight
+    b, _ = bucket.acquire(100)
+    bucket.release(b, status(available=200))  # the reading may not include a's cost yet
+    assert bucket.available() == pytest.approx(0.0)
+    bucket.release(a, status(available=100))
+    assert bucket.available() == pytest.approx(100.0)
+
+
+def test_a_cost_above_the_bucket_waits_for_a_full_bucket_only():
+    clock = FakeClock()
+    bucket = ThrottleBucket(clock=clock, sleep=clock.sleep)
+    t, _ = bucket.acquire(1)
+    bucket.release(t, status(available=0, maximum=100, rate=50))
+    _, slept = bucket.acquire(5000)
+    assert slept == pytest.approx(2.0, abs=0.01)
+
+
+def test_an_answer_without_reading_returns_the_reservation():
+    clock = FakeClock()
+    bucket = ThrottleBucket(clock=clock, sleep=clock.sleep)
+    t, _ = bucket.acquire(1)
+    bucket.release(t, status(available=1000))
+    t, _ = bucket.acquire(400)
+    bucket.release(t, None)
+    assert bucket.available() == pytest.approx(1000.0)
+
+
+def test_concurrent_acquires_never_overdraw_the_model():
+    class NoPoints(Exception):
+        pass
+
+    def refuse_to_wait(seconds):
+        raise NoPoints
+
+    bucket = ThrottleBucket(sleep=refuse_to_wait)
+    t, _ = bucket.acquire(1)
+    bucket.release(t, status(available=1000, rate=0.001))
+    granted, refused = [], []
+
+    def take():
+        try:
+            granted.append(bucket.acquire(100)[0])
+        except NoPoints:
+            refused.append(1)
+
+    threads = [threading.Thread(target=take) for _ in range(12)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert (len(granted), len(refused)) == (10, 2)
+
+
+def test_throttled_wait_is_missing_points_over_restore_rate():
+    assert throttled_wait(752, status(available=352)) == pytest.approx(4.0)
+    assert throttled_wait(10, status(available=352)) == 0
+
+
+def test_static_estimate_follows_shopifys_rules():
+    doc = "query Q { products(first: 10) { nodes { id variants(first: 5) { nodes { id } } } } }"
+    assert estimate_cost(doc) == 2 + 10 * (1 + 2 + 5 * 1)
+    assert estimate_cost("query S { shop { id plan { displayName } } }") == 2
+    assert (
+        estimate_cost(
+            "mutation M { fileDelete(fileIds: []) { deletedFileIds userErrors { message } } }"
+        )
+        == 10
+    )
+
+
+def test_estimate_uses_variables_for_page_sizes_and_ids():
+    op = operations.PRODUCT_GALLERIES
+    one = estimate_cost(op.document, {"ids": ["a"], "mediaFirst": 10})
+    three = estimate_cost(op.document, {"ids": ["a", "b", "c"], "mediaFirst": 10})
+    assert three == 3 * one
+
+
+def test_estimate_of_every_operation_with_typical_sizes_is_below_the_max_cost():
+    sizes = {"first": 8, "variantsFirst": 20, "mediaFirst": 20, "ids": ["x"] * 5, "last": 10}
+    for op in operations.REGISTRY.values():
+        assert estimate_cost(op.document, sizes) <= 1000, op.name
+
+
+def test_ledger_counts_and_merges():
+    a, b = CostLedger(), CostLedger()
+    a.start_call(1.0)
+    a.record_call(CallCost(100, 40, None), 2.0)
+    a.record_retry("http_502")
+    b.start_call(1.5)
+    b.record_call(CallCost(10, 10, None), 4.0)
+    b.record_throttled(0.5)
+    b.record_retry("http_502")
+    b.record_retry("read_timeout")
+    m = a.merge(b)
+    assert (m.calls, m.requested_points, m.actual_points) == (2, 110, 50)
+    assert m.throttled_seen == 1 and m.retries == {"http_502": 2, "read_timeout": 1}
+    assert m.wall_seconds == pytest.approx(3.0)
+    assert "calls=2" in str(m) and m.as_dict()["retries"]["http_502"] == 2

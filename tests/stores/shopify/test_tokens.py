@@ -1,0 +1,105 @@
+"""Expiring offline tokens: refreshed before expiry and once on a 401, rotated refresh tokens
+persisted, and one refresh per store even when workers race."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from stores.models import Store
+from stores.shopify import operations as ops
+from stores.shopify.client import ShopifyClient
+from stores.shopify.errors import ShopifyAuthError, TokenRefreshError
+from stores.shopify.tokens import StoreTokens
+from tests.factories import StoreFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def grants_for(emulator, shop):
+    _, app = emulator
+    return [s for s in app.token_grants if s == shop]
+
+
+def expiring_store(shopify, *, lifetime: float, expires_in: float | None):
+    shop, _ = shopify.new_shop(products=1)
+    grant = shopify.post(f"shops/{shop}/token", {"expiring": True, "lifetime": lifetime})
+    return StoreFactory(
+        shop_domain=shop,
+        access_token=grant["access_token"],
+        access_token_expires_at=(
+            None if expires_in is None else timezone.now() + timedelta(seconds=expires_in)
+        ),
+        refresh_token=grant["refresh_token"],
+        refresh_token_expires_at=timezone.now() + timedelta(days=90),
+    )
+
+
+def test_a_token_about_to_expire_is_refreshed_before_the_request(shopify, shopify_emulator):
+    store = expiring_store(shopify, lifetime=3600, expires_in=60)  # inside the 5 min margin
+    old_access, old_refresh = store.access_token.reveal(), store.refresh_token.reveal()
+    client = ShopifyClient.for_store(store)
+    assert client.execute(ops.SHOP_INFO).data["shop"]["myshopifyDomain"] == store.shop_domain
+    store.refresh_from_db()
+    assert store.access_token.reveal() != old_access
+    assert store.refresh_token.reveal() not in ("", old_refresh)  # the rotated one is kept
+    assert store.access_token_expires_at > timezone.now() + timedelta(minutes=30)
+    assert client.ledger.token_refreshes == 1
+    assert grants_for(shopify_emulator, store.shop_domain) == [store.shop_domain]
+
+
+def test_a_401_refreshes_once_and_retries(shopify, shopify_emulator):
+    # Shopify already expired the token although the store thinks it never expires
+    store = expiring_store(shopify, lifetime=0, expires_in=None)
+    client = ShopifyClient.for_store(store)
+    client.execute(ops.SHOP_INFO)
+    assert client.ledger.retries["unauthorized"] == 1
+    assert len(grants_for(shopify_emulator, store.shop_domain)) == 1
+
+
+def test_a_dead_refresh_token_is_an_auth_error(shopify):
+    store = expiring_store(shopify, lifetime=0, expires_in=None)
+    store.refresh_token = "shprt_not_a_real_one"
+    store.save()
+    with pytest.raises(TokenRefreshError) as exc:
+        ShopifyClient.for_store(store).execute(ops.SHOP_INFO)
+    assert isinstance(exc.value, ShopifyAuthError)
+
+
+def test_two_concurrent_refreshers_refresh_once_and_both_work(shopify, shopify_emulator):
+    store = expiring_store(shopify, lifetime=3600, expires_in=30)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def worker():
+        try:
+            # each worker loads the store itself, as two RQ workers would
+            client = ShopifyClient.for_store(Store.objects.get(pk=store.pk))
+            barrier.wait()
+            results.append(client.execute(ops.SHOP_INFO).data["shop"]["myshopifyDomain"])
+            results.append(client.execute(ops.SHOP_INFO).data["shop"]["myshopifyDomain"])
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert results == [store.shop_domain] * 4
+    assert len(grants_for(shopify_emulator, store.shop_domain)) == 1
+
+
+def test_the_second_refresher_uses_the_token_the_first_saved(shopify, shopify_emulator):
+    store = expiring_store(shopify, lifetime=3600, expires_in=30)
+    first = StoreTokens(Store.objects.get(pk=store.pk))
+    second = StoreTokens(Store.objects.get(pk=store.pk))  # loaded before the refresh
+    token_one = first.token()
+    token_two = second.token()
+    assert token_one == token_two
+    assert (first.refreshes, second.refreshes) == (1, 0)
+    assert len(grants_for(shopify_emulator, store.shop_domain)) == 1
