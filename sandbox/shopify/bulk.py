@@ -93,7 +93,8 @@ def start_bulk(ctx, query: str):
             op.object_count = len(lines)
             op.root_object_count = sum(1 for line in lines if "__parentId" not in line)
             op.file_size = len(op.data)
-            op.url = f"{ctx.base_url}/bulk/{shop.domain}/{op.id}.jsonl"
+            # like Shopify: no result file when nothing matched
+            op.url = f"{ctx.base_url}/bulk/{shop.domain}/{op.id}.jsonl" if lines else None
             op.status = "COMPLETED"
             op.completed = time.time()
 

@@ -40,6 +40,8 @@ FAULT_KEYS = {
 
 ENDPOINTS = {
     "GET /_control/": "this index",
+    "GET /_control/health": "liveness: {ok: true}",
+    "GET /_control/state": "config, faults and the full state of every shop",
     "POST /_control/reset": "drop all shops, tokens, faults (config kept)",
     "GET|POST /_control/config": "read / change config",
     "GET /_control/shops": "list shops",
@@ -352,6 +354,18 @@ def _handle(state: State, request: Request, path: str, base_url: str) -> Respons
     if not parts:
         return _json({"endpoints": ENDPOINTS})
     head = parts[0]
+    if head == "health":
+        return _json({"ok": True, "emulator": "shopify", "shops": len(state.shops)})
+    if head == "state" and method == "GET":
+        with state.lock:
+            return _json(
+                {
+                    "config": {k: v for k, v in public_config(state).items() if k != "api_secret"},
+                    "faults": state.faults,
+                    "shops": [dump_shop(s) for s in state.shops.values()],
+                    "webhooks": state.webhook_log,
+                }
+            )
     if head == "reset" and method == "POST":
         state.reset()
         return _json({"ok": True})

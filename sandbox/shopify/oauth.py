@@ -64,9 +64,10 @@ def authorize(state: State, request: Request, shop_domain: str | None) -> Respon
         "code": code,
         "host": host.decode().rstrip("="),
         "shop": shop.domain,
-        "state": args.get("state", ""),
         "timestamp": str(int(time.time())),
     }
+    if "state" in args:
+        params["state"] = args["state"]
     params["hmac"] = query_hmac(params, cfg["api_secret"])
     sep = "&" if "?" in redirect_uri else "?"
     return Response(status=302, headers={"Location": redirect_uri + sep + urlencode(params)})

@@ -270,7 +270,7 @@ def _default_config() -> dict:
     return {
         "api_key": os.environ.get("SHOPIFY_API_KEY") or "sandbox-api-key",
         "api_secret": os.environ.get("SHOPIFY_API_SECRET") or "sandbox-api-secret",
-        "media_delay": 1.0,
+        "media_delay": float(os.environ.get("SANDBOX_SHOPIFY_MEDIA_DELAY") or 1.0),
         "job_delay": 0.2,
         "bulk_delay": 0.2,
         "download_timeout": 5.0,

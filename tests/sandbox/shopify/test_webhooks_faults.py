@@ -19,8 +19,8 @@ from .conftest import API_SECRET
 SHOP = "demo-1.myshopify.com"
 
 
-@pytest.fixture
-def receiver():
+@pytest.fixture(scope="module")
+def _receiver_server():
     received = []
 
     def app(environ, start_response):
@@ -36,6 +36,12 @@ def receiver():
     running = serve_in_thread(app)
     yield running.url, received
     running.shutdown()
+
+
+@pytest.fixture
+def receiver(_receiver_server):
+    _receiver_server[1].clear()
+    return _receiver_server
 
 
 @pytest.mark.parametrize(
