@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import time
@@ -48,6 +49,7 @@ from .state import (
     iso,
 )
 
+logger = logging.getLogger("sandbox.cloudinary")
 ASSET_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_SEARCH_RESULTS = 500
 MAX_BY_ASSET_IDS = 10
@@ -184,6 +186,11 @@ class CloudinaryEmulator:
             response = error_response(e.status, e.message)
         except HTTPException as e:
             response = error_response(e.code or 500, e.description or e.name)
+        except (ValueError, TypeError, KeyError) as e:  # malformed parameters
+            response = error_response(400, f"Invalid request: {e}")
+        except Exception as e:  # noqa: BLE001 - an emulator bug must still answer JSON
+            logger.exception("Cloudinary emulator error")
+            response = error_response(500, f"Internal error: {e!r}")
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:

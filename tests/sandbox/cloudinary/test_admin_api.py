@@ -418,3 +418,12 @@ def test_list_resources_and_by_public_ids(cloud):
     pids = [a.public_id for a in images[:3]]
     got = cloudinary.api.resources_by_ids(pids, tags=True)
     assert [r["public_id"] for r in got["resources"]] == pids and "tags" in got["resources"][0]
+
+
+def test_malformed_parameters_are_bad_requests(cloud):
+    r = cloud.admin("GET", "resources/image/upload", params={"max_results": "lots"})
+    assert r.status_code == 400 and "error" in r.json()
+    r = cloud.admin(
+        "POST", "resources/search", data="{not json", headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400 and r.json()["error"]["message"] == "Invalid JSON body"
