@@ -10,7 +10,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from . import media, oauth, webhooks
-from .state import FileObj, Metafield, Product, Shop, State, Variant
+from .state import FileObj, Metafield, Product, Shop, State, Variant, _default_config
 
 CONFIG_KEYS = {
     "api_key": str,
@@ -66,8 +66,9 @@ def apply_config(state: State, values: dict) -> dict:
     if unknown:
         raise ValueError(f"unknown config keys: {sorted(unknown)}")
     with state.lock:
+        defaults = _default_config()
         for k, v in values.items():
-            state.config[k] = None if v is None else CONFIG_KEYS[k](v)
+            state.config[k] = defaults[k] if v is None else CONFIG_KEYS[k](v)
         if "bucket_size" in values:
             for shop in state.shops.values():
                 shop.bucket = None
@@ -415,6 +416,7 @@ def _handle(state: State, request: Request, path: str, base_url: str) -> Respons
         if sub == "seed" and method == "POST":
             return _json(seed(state, shop, body, base_url), 201)
         if sub == "token" and method == "POST":
+            shop.installed = True
             out = state.issue_token(
                 shop.domain,
                 body.get("scope"),
