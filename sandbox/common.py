@@ -5,7 +5,17 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from werkzeug.serving import BaseWSGIServer, make_server
+import os
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Logs nothing per request unless SANDBOX_LOG_REQUESTS=1 (tests and the demo stay readable)."""
+
+    def log_request(self, code="-", size="-") -> None:
+        if os.environ.get("SANDBOX_LOG_REQUESTS") == "1":
+            super().log_request(code, size)
 
 
 @dataclass
@@ -31,7 +41,7 @@ class RunningServer:
 
 def serve_in_thread(wsgi_app, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve `wsgi_app` on host:port (0 picks a free port) from a daemon thread."""
-    server = make_server(host, port, wsgi_app, threaded=True)
+    server = make_server(host, port, wsgi_app, threaded=True, request_handler=QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name=f"sandbox:{port}", daemon=True)
     thread.start()
     return RunningServer(server=server, thread=thread)
