@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
-
-import os
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
