@@ -205,7 +205,8 @@ def handle_graphql(
         out: dict = {}
         if result.errors:
             out["errors"] = [_format_error(e) for e in result.errors]
-        out["data"] = result.data
+        if result.data is not None or not result.errors:
+            out["data"] = result.data  # variable/coercion errors come back without data
         out["extensions"] = _cost(requested, actual, bucket)
         _log(state, shop, operation, requested, actual, 200, started, None, bool(result.errors))
     return _json(out, headers={"X-Shopify-API-Version": version})

@@ -41,7 +41,7 @@ def png_bytes(w: int = 40, h: int = 30, fmt: str = "PNG") -> bytes:
 
 
 def _asset_app(environ, start_response):
-    """A tiny origin serving test assets: /img/{w}x{h}.png|jpg, /text.jpg, /missing.jpg (404)."""
+    """A tiny origin serving test assets: /img/{w}x{h}.png|jpg|gif, /text.jpg; anything else 404."""
     req = Request(environ)
     path = req.path
     if path.startswith("/img/"):
@@ -52,9 +52,6 @@ def _asset_app(environ, start_response):
         resp = Response(png_bytes(w, h, fmt), mimetype=f"image/{'jpeg' if ext == 'jpg' else ext}")
     elif path == "/text.jpg":
         resp = Response(b"this is not an image at all", mimetype="image/jpeg")
-    elif path == "/slow.jpg":
-        time.sleep(3)
-        resp = Response(png_bytes(), mimetype="image/png")
     else:
         resp = Response("not found", status=404)
     return resp(environ, start_response)
