@@ -10,6 +10,7 @@ single-query maximum with the page sizes the callers use (see each operation's n
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -349,3 +350,122 @@ BULK_OPERATION_RUN_QUERY = _op(
 
 def get(name: str) -> Operation:
     return REGISTRY[name]
+
+
+# --- plans and dry runs (linking: catalog access and galleries before) ----------------------
+# Appended by the linking engine (issue #7). Bulk queries take no variables, so the catalog and
+# gallery exports are registered with a representative filter and built per call by
+# `bulk_products_query`, which only swaps the `products(query: …)` filter text.
+
+# Galleries before of several products: thumbnails only for images (one object each), the
+# first media of every variant (its variant image) and the swatch metafield. Cost per product
+# ≈ 1 + 1 + (2 + mediaFirst x 2) + (2 + variantsFirst x 5) + 1: callers size `ids` from
+# `expected_cost` to stay under the 1000-point maximum.
+PLAN_GALLERIES = _op(
+    "PlanGalleries",
+    """
+    query PlanGalleries($ids: [ID!]!, $mediaFirst: Int!, $variantsFirst: Int!,
+                        $swatchNamespace: String!, $swatchKey: String!) {
+      nodes(ids: $ids) {
+        ... on Product {
+          id
+          mediaCount { count }
+          metafield(namespace: $swatchNamespace, key: $swatchKey) { value }
+          media(first: $mediaFirst, sortKey: POSITION) {
+            nodes { id alt mediaContentType status ... on MediaImage { image { url } } }
+            pageInfo { hasNextPage endCursor }
+          }
+          variants(first: $variantsFirst) {
+            nodes {
+              id
+              media(first: 1) { nodes { id } }
+              metafield(namespace: $swatchNamespace, key: $swatchKey) { value }
+            }
+            pageInfo { hasNextPage }
+          }
+        }
+      }
+    }
+    """,
+)
+
+# The rest of one product's gallery when it has more media than PlanGalleries read.
+PLAN_GALLERY_PAGE = _op(
+    "PlanGalleryPage",
+    """
+    query PlanGalleryPage($id: ID!, $first: Int!, $after: String) {
+      product(id: $id) {
+        id
+        media(first: $first, after: $after, sortKey: POSITION) {
+          nodes { id alt mediaContentType status ... on MediaImage { image { url } } }
+          pageInfo { hasNextPage endCursor }
+        }
+      }
+    }
+    """,
+)
+
+# Bulk export of the catalog index: what matching needs for every field kind.
+CATALOG_EXPORT = _op(
+    "CatalogExport",
+    """
+    query CatalogExport {
+      products(query: "updated_at:>'2000-01-01T00:00:00Z'") {
+        edges { node {
+          id handle title tags updatedAt
+          metafields { edges { node { namespace key value } } }
+          variants { edges { node {
+            id sku barcode
+            metafields { edges { node { namespace key value } } }
+          } } }
+        } }
+      }
+    }
+    """,
+)
+
+# Bulk export of galleries before (large plans: a bulk query costs ~10 points whatever its size).
+GALLERY_EXPORT = _op(
+    "GalleryExport",
+    """
+    query GalleryExport {
+      products(query: "id:1") {
+        edges { node {
+          id
+          metafield(namespace: "cloudinary", key: "swatch") { value }
+          media { edges { node {
+            id alt mediaContentType status ... on MediaImage { image { url } }
+          } } }
+          variants { edges { node {
+            id
+            metafield(namespace: "cloudinary", key: "swatch") { value }
+            media { edges { node { id } } }
+          } } }
+        } }
+      }
+    }
+    """,
+)
+
+
+def bulk_products_query(operation: Operation, search: str, *, swatch_metafield=None) -> str:
+    """`operation`'s document (CatalogExport or GalleryExport) with its `products(query:)`
+    filter replaced by `search` (and the swatch metafield `(namespace, key)`, for
+    GalleryExport). Four connections, nesting depth 2: inside Shopify's bulk limits."""
+    document = re.sub(
+        r'products\(query: "(?:[^"\\]|\\.)*"\)',
+        lambda _: "products(query: " + _graphql_string(search) + ")",
+        operation.document,
+        count=1,
+    )
+    if swatch_metafield is not None:
+        namespace, key = swatch_metafield
+        document = document.replace(
+            'metafield(namespace: "cloudinary", key: "swatch")',
+            f"metafield(namespace: {_graphql_string(namespace)}, key: {_graphql_string(key)})",
+        )
+    return document
+
+
+def _graphql_string(value: str) -> str:
+    return json.dumps(value)
