@@ -5,3 +5,6 @@ class StoresConfig(AppConfig):
     name = "stores"
     verbose_name = "Workspaces and stores"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from stores import schema  # noqa: F401 - registers the OpenAPI auth extensions
