@@ -224,14 +224,16 @@ def seed(state: State, shop: Shop, spec: dict, base_url: str) -> dict:
     sku_n = int(spec.get("sku_start", start))
     url_i = 0
     with state.lock:
+        handles = {p.handle for p in shop.products.values()}
         for i in range(start, start + n):
             if title_pattern:
                 title = title_pattern.format(n=i)
             else:
                 title = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(ITEMS)} {i}"
             handle = _slug(title)
-            while any(p.handle == handle for p in shop.products.values()):
+            while handle in handles:
                 handle += "-1"
+            handles.add(handle)
             p = Product(
                 id=state.next_id(),
                 title=title,
@@ -298,10 +300,10 @@ def seed(state: State, shop: Shop, spec: dict, base_url: str) -> dict:
                         start=False,
                         filename=f"{p.handle}-{k + 1}.png",
                     )
-                    media.mark_ready(
-                        shop, f, media.placeholder_png(w, h, color), base_url, "image/png"
-                    )
-                    f.original_source = f.url
+                    f.placeholder = (w, h, color)  # PNG rendered lazily by the CDN route
+                    f.width, f.height, f.mime_type = w, h, "image/png"
+                    f.status, f.version = "READY", 1
+                    f.url = f.original_source = media.cdn_url(base_url, shop, f)
                 f.product_ids.append(p.id)
                 p.media_ids.append(f.id)
             shop.products[p.id] = p

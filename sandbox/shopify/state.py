@@ -93,6 +93,7 @@ class FileObj:
     height: int | None = None
     size: int | None = None
     content: bytes | None = None
+    placeholder: tuple | None = None  # (w, h, rgb): seeded image rendered on first download
     version: int = 0
     url: str | None = None  # the emulator-served CDN URL once READY
     created: float = field(default_factory=time.time)

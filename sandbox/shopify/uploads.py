@@ -6,6 +6,7 @@ import json
 
 from werkzeug.wrappers import Request, Response
 
+from . import media
 from .state import State
 
 
@@ -57,6 +58,9 @@ def cdn(state: State, request: Request, shop: str, file_id: int) -> Response:
     with state.lock:
         s = state.shops.get(shop)
         f = s.files.get(file_id) if s else None
+        if f is not None and f.content is None and f.placeholder and f.status == "READY":
+            f.content = media.placeholder_png(*f.placeholder)
+            f.size = len(f.content)
         if f is None or f.content is None or f.status != "READY":
             return _err(404, "Not Found")
         return Response(f.content, mimetype=f.mime_type or "application/octet-stream")
