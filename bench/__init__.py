@@ -1,0 +1,1 @@
+"""Benchmarks that print figures; each starts the in-process emulators it needs."""
