@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from stores.authentication import presented_api_key
-from stores.oauth import normalize_shop
 
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
 
 
 def embedded_shop(request) -> str | None:
-    """The shop whose admin may frame this response: set by a view that validated a session
-    token, or an `embedded=1`/`host`/`id_token` request for a well-formed shop domain."""
-    shop = getattr(request, "embedded_shop", None)
-    if shop:
-        return shop
-    query = request.GET
-    if query.get("embedded") == "1" or "host" in query or "id_token" in query:
-        return normalize_shop(query.get("shop"))
-    return None
+    """The shop whose admin may frame this response.
+
+    Only views made to run inside the admin opt in (`request.embedded_shop`, a validated shop
+    domain): the app home and the bounce page. A query string alone never makes, say, the
+    login page frameable by whatever shop it names.
+    """
+    return getattr(request, "embedded_shop", None)
 
 
 class EmbeddedAppMiddleware:

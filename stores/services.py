@@ -5,18 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError
 from stores import permissions, signals
 from stores.models import (
+    SHOP_DOMAIN_RE,
     ApiKey,
     Member,
     OAuthState,
@@ -169,44 +171,73 @@ def store_install(*, shop_domain: str, grant, installer=None) -> Store:
     approving it.
     """
     store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
-    now = timezone.now()
     if store is None:
-        workspace = workspace_create(
-            name=shop_domain.removesuffix(".myshopify.com"), owner=installer
-        )
-        store = Store(workspace=workspace, shop_domain=shop_domain)
-        store.awaiting_master_admin = installer is None
-        store.full_clean(exclude=["access_token", "refresh_token"])
-        store.installed_at = now
-        store.save()
-        logger.info("Store %s installed into new workspace %s", shop_domain, workspace.pk)
-    else:
-        if not store.is_installed:
-            store.installed_at = now
-            store.uninstalled_at = None
-            store.save(update_fields=["installed_at", "uninstalled_at"])
-            logger.info("Store %s reinstalled", shop_domain)
-        if (
-            installer is not None
-            and not Member.objects.filter(user=installer, workspace=store.workspace).exists()
-        ):
-            # A reinstall by someone logged in does not make them an admin of a workspace
-            # they were not part of; they arrive as a User like any other staff member.
-            Member.objects.create(user=installer, workspace=store.workspace, role=Role.USER)
+        try:
+            with transaction.atomic():
+                store = _store_create(shop_domain=shop_domain, installer=installer)
+                return store_save_grant(store=store, grant=grant)
+        except IntegrityError:
+            # A concurrent first load created it (two tabs, or App Bridge retrying): use it.
+            store = Store.objects.select_for_update().get(shop_domain=shop_domain)
+    if not store.is_installed:
+        store.installed_at = timezone.now()
+        store.uninstalled_at = None
+        store.save(update_fields=["installed_at", "uninstalled_at"])
+        logger.info("Store %s reinstalled", shop_domain)
+    if (
+        installer is not None
+        and not Member.objects.filter(user=installer, workspace=store.workspace).exists()
+    ):
+        # A reinstall by someone logged in does not make them an admin of a workspace they
+        # were not part of; they arrive as a User like any other staff member.
+        Member.objects.create(user=installer, workspace=store.workspace, role=Role.USER)
     return store_save_grant(store=store, grant=grant)
+
+
+def _store_create(*, shop_domain: str, installer) -> Store:
+    if not re.match(SHOP_DOMAIN_RE, shop_domain):
+        raise ApplicationError(f"{shop_domain!r} is not a myshopify.com shop domain.")
+    workspace = workspace_create(name=shop_domain.removesuffix(".myshopify.com"), owner=installer)
+    store = Store.objects.create(
+        workspace=workspace,
+        shop_domain=shop_domain,
+        installed_at=timezone.now(),
+        awaiting_master_admin=installer is None,
+    )
+    logger.info("Store %s installed into new workspace %s", shop_domain, workspace.pk)
+    return store
 
 
 def _staff_username(store: Store, shopify_user_id: str) -> str:
     return f"shopify:{store.shop_domain.removesuffix('.myshopify.com')}:{shopify_user_id}"[:150]
 
 
-@transaction.atomic
 def staff_arrive(*, store: Store, shopify_user_id: str):
     """The Django user of a Shopify staff member (session token `sub`), made a Member on arrival.
 
     New staff arrive with the role User, except the first after a first install, who becomes
-    the workspace's Master Admin (see `store_install`).
+    the workspace's Master Admin (see `store_install`). A known member takes the fast path: no
+    lock, at most one small write.
     """
+    staff = (
+        ShopifyStaff.objects.select_related("user")
+        .filter(store=store, shopify_user_id=shopify_user_id)
+        .first()
+    )
+    if (
+        staff is not None
+        and not store.awaiting_master_admin
+        and Member.objects.filter(user=staff.user, workspace_id=store.workspace_id).exists()
+    ):
+        ShopifyStaff.objects.filter(
+            pk=staff.pk, last_seen_at__lt=timezone.now() - timedelta(minutes=5)
+        ).update(last_seen_at=timezone.now())
+        return staff.user
+    return _staff_join(store=store, shopify_user_id=shopify_user_id)
+
+
+@transaction.atomic
+def _staff_join(*, store: Store, shopify_user_id: str):
     store = Store.objects.select_for_update().get(pk=store.pk)
     staff = (
         ShopifyStaff.objects.select_related("user")
@@ -214,14 +245,13 @@ def staff_arrive(*, store: Store, shopify_user_id: str):
         .first()
     )
     if staff is None:
-        user_model = get_user_model()
-        user, _ = user_model.objects.get_or_create(username=_staff_username(store, shopify_user_id))
+        user, _ = get_user_model().objects.get_or_create(
+            username=_staff_username(store, shopify_user_id)
+        )
         if user.has_usable_password():
             user.set_unusable_password()
             user.save(update_fields=["password"])
         staff = ShopifyStaff.objects.create(store=store, shopify_user_id=shopify_user_id, user=user)
-    else:
-        staff.save(update_fields=["last_seen_at"])
     member = Member.objects.filter(user=staff.user, workspace=store.workspace).first()
     if member is None:
         role = Role.MASTER_ADMIN if store.awaiting_master_admin else Role.USER

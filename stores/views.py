@@ -17,6 +17,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from assetlink_project.errors import ApplicationError
@@ -109,6 +110,7 @@ def _admin_app_url(shop: str, host: str | None) -> str:
     return f"https://{shop}/admin/apps/{settings.SHOPIFY_API_KEY}"
 
 
+@sensitive_variables("grant")
 @require_GET
 def callback(request):
     shop, problem = _check_signed_query(request)
@@ -171,6 +173,7 @@ def _bounce(request, shop: str) -> HttpResponse:
 
 @require_GET
 def bounce(request):
+    request.embedded_shop = oauth.normalize_shop(request.GET.get("shop"))
     return render(request, "stores/bounce.html", {"api_key": settings.SHOPIFY_API_KEY})
 
 
@@ -208,6 +211,7 @@ def _home_context(request, user, scope_store=None) -> dict:
     }
 
 
+@sensitive_variables("raw_token", "token")
 @require_GET
 def home(request):
     """The app: embedded (session token in `id_token`) or after a standalone login."""
@@ -219,6 +223,8 @@ def home(request):
     shop = oauth.normalize_shop(request.GET.get("shop"))
     if shop is None:
         return _error_page(request, "Open AssetLink from your store's Shopify admin.")
+    # Frameable by this shop's admin; its data is shown only after its session token is valid.
+    request.embedded_shop = shop
     raw_token = request.GET.get("id_token")
     if not raw_token:
         return _bounce(request, shop)
@@ -239,7 +245,6 @@ def home(request):
             "Open the app again from your Shopify admin.",
             status=401,
         )
-    request.embedded_shop = shop
     return render(request, "stores/home.html", _home_context(request, user, store))
 
 

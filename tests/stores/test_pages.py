@@ -64,6 +64,13 @@ def test_embedded_requests_for_invalid_shops_may_not_be_framed(client, query):
     assert response["X-Frame-Options"] == "DENY"
 
 
+@pytest.mark.parametrize("path", ["/login/", "/admin/login/"])
+def test_naming_a_shop_in_the_query_does_not_make_other_pages_frameable(client, path):
+    response = client.get(path, {"embedded": "1", "shop": "attacker.myshopify.com", "host": "x"})
+    assert response["Content-Security-Policy"] == NONE
+    assert response["X-Frame-Options"] == "DENY"
+
+
 def test_embedded_html_may_be_framed_by_its_shop_and_the_admin_only(client):
     response = client.get("/shopify/bounce", {"embedded": "1", "shop": "Demo-1.myshopify.com"})
     assert response["Content-Security-Policy"] == (
