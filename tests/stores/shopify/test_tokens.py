@@ -3,8 +3,15 @@ persisted, and one refresh per store even when workers race."""
 
 from __future__ import annotations
 
+import functools
+import json
+import os
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -103,3 +110,45 @@ def test_the_second_refresher_uses_the_token_the_first_saved(shopify, shopify_em
     assert token_one == token_two
     assert (first.refreshes, second.refreshes) == (1, 0)
     assert len(grants_for(shopify_emulator, store.shop_domain)) == 1
+
+
+def test_two_worker_processes_refresh_once_and_both_work(
+    shopify, shopify_emulator, tmp_path, settings
+):
+    """The Redis lock serialises refreshes across processes: each process loads the store
+    from a shared database, both see a token about to expire, one refresh reaches Shopify."""
+    root = Path(__file__).resolve().parents[3]
+    shop, _ = shopify.new_shop(products=1)
+    grant = shopify.post(f"shops/{shop}/token", {"expiring": True, "lifetime": 3600})
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'workers.sqlite3'}",
+        "SHOPIFY_ADMIN_BASE_URL": settings.SHOPIFY_ADMIN_BASE_URL,
+        "REDIS_URL": settings.REDIS_URL,
+        "PYTHONPATH": str(root),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    worker = [sys.executable, str(Path(__file__).with_name("refresh_worker.py"))]
+    run = functools.partial(subprocess.run, env=env, cwd=root, check=True, timeout=60)
+    run([sys.executable, "manage.py", "migrate", "-v0"])
+    run([*worker, "create", shop, grant["access_token"], grant["refresh_token"]])
+    start_at = str(time.time() + 2.0)
+    procs = [
+        subprocess.Popen(
+            [*worker, "work", shop, start_at],
+            env=env,
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    outputs = []
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err[-2000:]
+        outputs.append(json.loads(out.strip().splitlines()[-1]))
+    assert [o["domains"] for o in outputs] == [[shop, shop], [shop, shop]]
+    assert sorted(o["refreshes"] for o in outputs) == [0, 1]
+    assert len(grants_for(shopify_emulator, shop)) == 1
