@@ -11,9 +11,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 
-from stores import permissions
+from assetlink_project.errors import ApplicationError
+from stores import permissions, services
 from stores.admin_site import admin_site
-from stores.models import ApiKey, Member, Store, Workspace, WorkspaceSettings
+from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
 from stores.secrets import MASK, Secret
 from stores.selectors import workspaces_for
 
@@ -157,8 +158,41 @@ class StoreAdmin(WorkspaceScopedAdmin):
         return obj.is_installed
 
 
+class MemberForm(forms.ModelForm):
+    """Role changes follow the same rules as the API (stores.services.member_role_change)."""
+
+    request_user = None
+
+    class Meta:
+        model = Member
+        fields = ["user", "workspace", "role"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "role" in self.changed_data and cleaned.get("workspace"):
+            original = (
+                Member.objects.select_related("workspace").get(pk=self.instance.pk)
+                if self.instance.pk
+                else Member(workspace=cleaned["workspace"], role=Role.USER)  # an addition
+            )
+            try:
+                services.member_role_change_check(
+                    user=self.request_user, member=original, role=cleaned.get("role")
+                )
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return cleaned
+
+
 @admin.register(Member, site=admin_site)
 class MemberAdmin(WorkspaceScopedAdmin):
+    form = MemberForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request_user = request.user
+        return form
+
     list_display = ["user", "workspace", "role", "created_at"]
     list_filter = ["role", "workspace"]
     search_fields = ["user__username", "user__email", "workspace__name"]

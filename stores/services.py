@@ -328,26 +328,35 @@ def store_erase(*, shop_domain: str) -> bool:
 # --- roles -------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def member_role_change(*, user, member: Member, role: str) -> Member:
+def member_role_change_check(*, user, member: Member, role: str) -> None:
+    """Raise if `user` may not give `member` the role `role` (rules + last Master Admin)."""
     if role not in Role.values:
         raise ApplicationError(
             f"Unknown role {role!r}; use one of {', '.join(Role.values)}.",
             extra={"roles": list(Role.values)},
         )
-    member = Member.objects.select_for_update().select_related("workspace").get(pk=member.pk)
     permissions.require_role_change(user, member, role)
     if member.role == Role.MASTER_ADMIN and role != Role.MASTER_ADMIN:
-        others = (
-            Member.objects.select_for_update()
-            .filter(workspace=member.workspace, role=Role.MASTER_ADMIN)
-            .exclude(pk=member.pk)
+        others = Member.objects.filter(workspace=member.workspace, role=Role.MASTER_ADMIN).exclude(
+            pk=member.pk
         )
         if not others.exists():
             raise ApplicationError(
                 f"{member.workspace.name} needs at least one Master Admin: make someone else "
                 "Master Admin before changing this role."
             )
+
+
+@transaction.atomic
+def member_role_change(*, user, member: Member, role: str) -> Member:
+    # Lock the workspace's Master Admins so two demotions cannot leave none.
+    list(
+        Member.objects.select_for_update().filter(
+            workspace_id=member.workspace_id, role=Role.MASTER_ADMIN
+        )
+    )
+    member = Member.objects.select_for_update().select_related("workspace").get(pk=member.pk)
+    member_role_change_check(user=user, member=member, role=role)
     if member.role != role:
         logger.info(
             "Role of member %s in workspace %s: %s -> %s",
@@ -359,32 +368,3 @@ def member_role_change(*, user, member: Member, role: str) -> Member:
         member.role = role
         member.save(update_fields=["role"])
     return member
-
-
-# --- embedded sessions ---------------------------------------------------------------------------
-
-
-class StoreNotInstalled(ApplicationError):
-    status_code = 401
-
-
-def session_token_arrive(session_token, *, allow_exchange: bool):
-    """(store, user) for a validated session token.
-
-    Document loads (`allow_exchange=True`) exchange the token for an offline token when the
-    store is new, was uninstalled, or has no usable token — Shopify-managed installs arrive
-    this way. API calls (`allow_exchange=False`) need a known, installed store.
-    """
-    from stores import oauth  # network code stays out of this module's import time
-
-    store = Store.objects.filter(shop_domain=session_token.shop).first()
-    needs_token = store is None or not store.is_installed or not store_has_usable_token(store)
-    if needs_token:
-        if not allow_exchange:
-            raise StoreNotInstalled(
-                f"{session_token.shop} has not installed AssetLink (or uninstalled it)."
-            )
-        grant = oauth.exchange_session_token(session_token)
-        store = store_install(shop_domain=session_token.shop, grant=grant)
-    user = staff_arrive(store=store, shopify_user_id=session_token.user_id)
-    return store, user

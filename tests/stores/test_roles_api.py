@@ -81,3 +81,27 @@ def test_staff_arrival_keeps_a_changed_role(store):
     assert services.staff_arrive(store=store, shopify_user_id="2") == second
     assert Member.objects.get(user=second).role == Role.TECHNICAL_ADMIN
     assert Member.objects.get(user=first).role == Role.MASTER_ADMIN
+
+
+def test_the_django_admin_applies_the_same_role_rules(client, workspace, admin_member):
+    technical = MemberFactory(workspace=workspace, role=Role.TECHNICAL_ADMIN)
+    url = f"/admin/stores/member/{admin_member.pk}/change/"
+    form = {"user": admin_member.user_id, "workspace": workspace.pk, "role": "user"}
+
+    client.force_login(admin_member.user)
+    page = client.post(url, form)
+    assert page.status_code == 200 and b"at least one Master Admin" in page.content
+
+    client.force_login(technical.user)
+    page = client.post(url, form)
+    assert page.status_code == 200 and b"you need the role Master Admin" in page.content
+    assert Member.objects.get(pk=admin_member.pk).role == Role.MASTER_ADMIN
+
+    tech_url = f"/admin/stores/member/{technical.pk}/change/"
+    tech_form = {
+        "user": technical.user_id,
+        "workspace": workspace.pk,
+        "role": "media_library_admin",
+    }
+    assert client.post(tech_url, tech_form).status_code == 302
+    assert Member.objects.get(pk=technical.pk).role == Role.MEDIA_LIBRARY_ADMIN
