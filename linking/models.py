@@ -142,7 +142,7 @@ class LinkRecord(models.Model):
     asset_id = models.CharField(max_length=64)
     version = models.PositiveBigIntegerField()
     transformation = models.CharField(max_length=500, blank=True)
-    alt = models.TextField(null=True, blank=True)
+    alt = models.TextField(null=True, blank=True)  # noqa: DJ001 - None: Shopify's alt kept
     plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.SET_NULL)
     run_id = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

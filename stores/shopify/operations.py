@@ -357,15 +357,15 @@ def get(name: str) -> Operation:
 # gallery exports are registered with a representative filter and built per call by
 # `bulk_products_query`, which only swaps the `products(query: …)` filter text.
 
-# Galleries before of several products: thumbnails only for images (one object each), the
-# first media of every variant (its variant image) and the swatch metafield. Cost per product
-# ≈ 1 + 1 + (2 + mediaFirst x 2) + (2 + variantsFirst x 5) + 1: callers size `ids` from
-# `expected_cost` to stay under the 1000-point maximum.
+# Galleries before of several products: thumbnails only for images (one object each) and the
+# product's swatch metafield. Requested cost per product = 5 + 2 x mediaFirst; callers size
+# `ids` from `expected_cost` to stay under the 1000-point maximum and page only products whose
+# mediaCount is above mediaFirst (PlanGalleryPage).
 PLAN_GALLERIES = _op(
     "PlanGalleries",
     """
-    query PlanGalleries($ids: [ID!]!, $mediaFirst: Int!, $variantsFirst: Int!,
-                        $swatchNamespace: String!, $swatchKey: String!) {
+    query PlanGalleries($ids: [ID!]!, $mediaFirst: Int!, $swatchNamespace: String!,
+                        $swatchKey: String!) {
       nodes(ids: $ids) {
         ... on Product {
           id
@@ -375,14 +375,23 @@ PLAN_GALLERIES = _op(
             nodes { id alt mediaContentType status ... on MediaImage { image { url } } }
             pageInfo { hasNextPage endCursor }
           }
-          variants(first: $variantsFirst) {
-            nodes {
-              id
-              media(first: 1) { nodes { id } }
-              metafield(namespace: $swatchNamespace, key: $swatchKey) { value }
-            }
-            pageInfo { hasNextPage }
-          }
+        }
+      }
+    }
+    """,
+)
+
+# The matched variants of a variant-field match: their image (first media) and swatch metafield.
+PLAN_VARIANTS = _op(
+    "PlanVariants",
+    """
+    query PlanVariants($ids: [ID!]!, $swatchNamespace: String!, $swatchKey: String!) {
+      nodes(ids: $ids) {
+        ... on ProductVariant {
+          id
+          product { id }
+          media(first: 1) { nodes { id } }
+          metafield(namespace: $swatchNamespace, key: $swatchKey) { value }
         }
       }
     }

@@ -1,0 +1,540 @@
+"""Plans: create and edit a batch configuration (validated, Setup defaults filled in), and dry
+run it against every selected store. Nothing here writes to Shopify."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from assetlink_project.errors import ApplicationError, NotFoundError
+from linking.catalog import catalog_for
+from linking.core import (
+    AltSource as CoreAltSource,
+)
+from linking.core import (
+    AltTextRule,
+    Asset,
+    FieldError,
+    FieldKind,
+    FieldRef,
+    LinkConfig,
+    LinkSettings,
+    ProductPlan,
+    SwatchRule,
+    match_groups,
+    parse_field_ref,
+    parse_shopify_field,
+    plan_store,
+    prepare_groups,
+    validate_alt_override,
+    validate_alt_rule,
+    validate_field_exists,
+    validate_mode,
+    validate_order_field,
+)
+from linking.core.fields import normalise
+from linking.galleries import read_galleries
+from linking.models import AltSource, Plan, PlanStore
+from stores import permissions
+from stores.models import TRANSFORMATION_RE, AltTextSource, Store, Workspace, WorkspaceSettings
+
+logger = logging.getLogger(__name__)
+
+THUMBNAIL_TRANSFORMATION = "c_fill,w_160,h_160"
+
+# Every configurable field of a plan, as the API and the CLI name them.
+CONFIG_FIELDS = (
+    "asset_ids",
+    "expression",
+    "stores",
+    "cloudinary_field",
+    "separator",
+    "case_sensitive",
+    "shopify_field",
+    "link_mode",
+    "position",
+    "order_field",
+    "manual_orders",
+    "excluded_asset_ids",
+    "excluded_groups",
+    "alt_source",
+    "alt_field",
+    "alt_overrides",
+    "assign_variant_images",
+    "image_transformation",
+    "file_transformation",
+)
+
+
+class PlanConfigError(ApplicationError):
+    """A configuration the user can fix; `field` names the input, the message says how."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message, extra={"field": field})
+        self.field = field
+
+
+def _settings(workspace: Workspace) -> WorkspaceSettings:
+    setup, _ = WorkspaceSettings.objects.get_or_create(workspace=workspace)
+    return setup
+
+
+def _alt_source_default(setup: WorkspaceSettings) -> tuple[str, str]:
+    source = setup.alt_text_source
+    if source == AltTextSource.KEEP:
+        return AltSource.KEEP_SHOPIFY, ""
+    if source == AltTextSource.TEMPLATE:
+        return AltSource.TEMPLATE, setup.alt_text_template
+    if source == AltTextSource.AI_CAPTION:
+        return AltSource.AI_CAPTION, ""
+    return source, setup.alt_text_field
+
+
+def _defaults(setup: WorkspaceSettings) -> dict[str, Any]:
+    alt_source, alt_field = _alt_source_default(setup)
+    return {
+        "asset_ids": [],
+        "expression": "",
+        "cloudinary_field": setup.default_cloudinary_field,
+        "separator": setup.value_separator,
+        "case_sensitive": setup.case_sensitive,
+        "shopify_field": setup.default_shopify_field,
+        "link_mode": setup.default_link_mode,
+        "position": setup.default_position,
+        "order_field": setup.default_order_field,
+        "manual_orders": {},
+        "excluded_asset_ids": [],
+        "excluded_groups": [],
+        "alt_source": alt_source,
+        "alt_field": alt_field,
+        "alt_overrides": {},
+        "assign_variant_images": setup.assign_variant_images,
+        "image_transformation": "",
+        "file_transformation": "",
+    }
+
+
+def order_field_ref(text: str) -> FieldRef | None:
+    """Setup's order field spellings: `metadata:x`, `context:x`, or `public_id`/`filename`/
+    `created_at` (natural order by public id is the default tie-break anyway)."""
+    text = (text or "").strip()
+    if text in ("", "public_id", "created_at"):
+        return None
+    if text == "filename":
+        return FieldRef(FieldKind.FILENAME, "^(.*)$")
+    return parse_field_ref(text)
+
+
+def _resolve_stores(workspace: Workspace, stores) -> list[Store]:
+    if not isinstance(stores, list | tuple) or not stores:
+        raise PlanConfigError("stores", "Pick at least one store of the workspace.")
+    found = []
+    for ref in stores:
+        text = str(ref).strip().lower()
+        query = Store.objects.filter(workspace=workspace)
+        store = (
+            query.filter(pk=int(text)).first()
+            if text.isdigit()
+            else query.filter(shop_domain=text).first()
+        )
+        if store is None:
+            # Stores of other workspaces must not be revealed: the same 404 as an unknown one.
+            raise NotFoundError(f"Store {ref} not found in workspace {workspace.name}.")
+        if store not in found:
+            found.append(store)
+    return found
+
+
+def _validate(
+    workspace: Workspace,
+    config: dict[str, Any],
+    *,
+    user=None,
+    metadata_types: Mapping[str, str] | None = None,
+) -> None:
+    """Raise PlanConfigError naming the first field that cannot work, and the fix."""
+    setup = _settings(workspace)
+
+    def check(field: str, fn, *args):
+        try:
+            return fn(*args)
+        except FieldError as exc:
+            raise PlanConfigError(field, str(exc)) from None
+
+    asset_ids, expression = config["asset_ids"], (config["expression"] or "").strip()
+    if asset_ids and expression:
+        raise PlanConfigError(
+            "expression", "Give either asset ids or a search expression, not both."
+        )
+    if not asset_ids and not expression:
+        raise PlanConfigError(
+            "asset_ids",
+            "The selection is empty: give asset ids (from the Media Library) or a search "
+            'expression such as folder="products/shoes".',
+        )
+    if len(asset_ids) > setup.batch_size_limit:
+        raise PlanConfigError(
+            "asset_ids",
+            f"{len(asset_ids):,} assets are over this workspace's batch size limit of "
+            f"{setup.batch_size_limit:,}: split the selection into batches, or ask an admin to "
+            "raise the limit in Setup.",
+        )
+    cloudinary_ref = check("cloudinary_field", parse_field_ref, config["cloudinary_field"])
+    check("shopify_field", parse_shopify_field, config["shopify_field"])
+    check("position", validate_mode, config["link_mode"], config["position"])
+    order_ref = check("order_field", order_field_ref, config["order_field"])
+    if metadata_types is not None:
+        check("cloudinary_field", validate_field_exists, cloudinary_ref, metadata_types)
+        if order_ref is not None:
+            check("order_field", validate_order_field, order_ref, metadata_types)
+    check("alt_source", validate_alt_rule, _alt_rule(config))
+    for asset_id, text in (config["alt_overrides"] or {}).items():
+        check(f"alt_overrides.{asset_id}", validate_alt_override, str(text))
+    for name in ("image_transformation", "file_transformation"):
+        value = (config[name] or "").strip()
+        if value and not re.match(TRANSFORMATION_RE, value):
+            raise PlanConfigError(name, "Use Cloudinary syntax, e.g. c_limit,w_2048,q_auto.")
+    if not isinstance(config["manual_orders"], dict) or not all(
+        isinstance(v, list) for v in config["manual_orders"].values()
+    ):
+        raise PlanConfigError("manual_orders", "Give an object of group value → list of asset ids.")
+
+
+def _alt_rule(config: Mapping[str, Any]) -> AltTextRule:
+    try:
+        source = CoreAltSource(config["alt_source"])
+    except ValueError:
+        raise PlanConfigError(
+            "alt_source", f"Use one of {', '.join(s.value for s in CoreAltSource)}."
+        ) from None
+    return AltTextRule(source, config.get("alt_field") or "")
+
+
+def _config_of(plan: Plan) -> dict[str, Any]:
+    config = {name: getattr(plan, name) for name in CONFIG_FIELDS if name != "stores"}
+    return config
+
+
+def _check_transformation_override(user, workspace: Workspace, changes: dict) -> None:
+    if any((changes.get(name) or "").strip() for name in ("image_transformation",
+                                                          "file_transformation")):  # fmt: skip
+        permissions.require_setup_change(
+            user, workspace, action="override the transformation for one batch"
+        )
+
+
+@transaction.atomic
+def plan_create(*, user, workspace: Workspace, data: dict[str, Any], metadata_types=None) -> Plan:
+    """A new plan from `data` (missing fields take the workspace's Setup defaults)."""
+    unknown = sorted(set(data) - set(CONFIG_FIELDS))
+    if unknown:
+        raise PlanConfigError(unknown[0], f"Unknown plan field; use {', '.join(CONFIG_FIELDS)}.")
+    config = _defaults(_settings(workspace))
+    config.update({k: v for k, v in data.items() if k != "stores" and v is not None})
+    _check_transformation_override(user, workspace, config)
+    stores = _resolve_stores(workspace, data.get("stores"))
+    _validate(workspace, config, user=user, metadata_types=metadata_types)
+    plan = Plan.objects.create(
+        workspace=workspace,
+        created_by=user if getattr(user, "pk", None) and hasattr(user, "username") else None,
+        **config,
+    )
+    plan.stores.set(stores)
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, user, plan: Plan, data: dict[str, Any], metadata_types=None) -> Plan:
+    """Edit a plan; any change discards its dry-run result (it no longer describes the plan)."""
+    unknown = sorted(set(data) - set(CONFIG_FIELDS))
+    if unknown:
+        raise PlanConfigError(unknown[0], f"Unknown plan field; use {', '.join(CONFIG_FIELDS)}.")
+    config = _config_of(plan)
+    changes = {k: v for k, v in data.items() if k != "stores"}
+    if "order_field" in changes and changes["order_field"] != plan.order_field:
+        # PRODUCT.md: changing the order field discards the manual order.
+        config["manual_orders"] = {}
+    config.update(changes)
+    if changes.get("asset_ids"):
+        config["expression"] = ""
+    elif changes.get("expression"):
+        config["asset_ids"] = []
+    _check_transformation_override(user, plan.workspace, changes)
+    stores = _resolve_stores(plan.workspace, data["stores"]) if "stores" in data else None
+    _validate(plan.workspace, config, user=user, metadata_types=metadata_types)
+    for name, value in config.items():
+        setattr(plan, name, value)
+    plan.status = Plan.Status.DRAFT
+    plan.dry_run_at = None
+    plan.save()
+    if stores is not None:
+        plan.stores.set(stores)
+    plan.results.all().delete()
+    return plan
+
+
+# --- dry run ------------------------------------------------------------------------------
+
+
+def _core_asset(asset) -> Asset:
+    """The Cloudinary client's typed asset (metadata labels already mapped) for the core."""
+    return Asset(
+        asset.asset_id,
+        asset.public_id,
+        int(asset.version),
+        asset.resource_type,
+        asset.filename,
+        dict(asset.metadata),
+        dict(asset.context),
+        tuple(asset.tags),
+    )
+
+
+def link_config(plan: Plan, setup: WorkspaceSettings, captions=None) -> LinkConfig:
+    manual = {
+        normalise(str(value), plan.case_sensitive): [str(a) for a in ids]
+        for value, ids in (plan.manual_orders or {}).items()
+    }
+    config = LinkConfig(
+        cloudinary_field=parse_field_ref(plan.cloudinary_field),
+        shopify_field=parse_shopify_field(plan.shopify_field),
+        settings=LinkSettings(
+            mode=validate_mode(plan.link_mode, plan.position),
+            position=plan.position,
+            assign_variant_images=plan.assign_variant_images,
+            swatch_namespace=setup.swatch_metafield_namespace,
+            swatch_key=setup.swatch_metafield_key,
+        ),
+        separator=plan.separator or None,
+        case_sensitive=plan.case_sensitive,
+        order_field=order_field_ref(plan.order_field),
+        manual_orders=manual,
+        excluded_asset_ids=frozenset(plan.excluded_asset_ids or ()),
+        excluded_group_keys=frozenset(
+            normalise(str(v), plan.case_sensitive) for v in plan.excluded_groups or ()
+        ),
+        alt_rule=_alt_rule(_config_of(plan)),
+        alt_overrides=dict(plan.alt_overrides or {}),
+        captions=captions or {},
+        swatch_rule=SwatchRule(
+            setup.swatch_metadata_field or None,
+            setup.swatch_metadata_value or None,
+            setup.swatch_tag or None,
+        ),
+        image_transformation=plan.image_transformation or setup.default_image_transformation,
+        file_transformation=plan.file_transformation or setup.default_transformation,
+    )
+    config.validate()
+    return config
+
+
+def _default_cloudinary(workspace):
+    from linking.cloudinary.client import CloudinaryClient
+
+    return CloudinaryClient.for_workspace(workspace)
+
+
+def _default_shopify(store):
+    from stores.shopify.client import ShopifyClient
+
+    return ShopifyClient.for_store(store)
+
+
+def plan_dry_run(
+    *,
+    plan: Plan,
+    cloudinary=None,
+    shopify_client_for: Callable[[Store], Any] | None = None,
+) -> Plan:
+    """Read the selection from Cloudinary and, per store, the matching products and their
+    galleries from Shopify; store the complete plan. Writes nothing to Shopify."""
+    setup = _settings(plan.workspace)
+    cloud = cloudinary or _default_cloudinary(plan.workspace)
+    shopify_client_for = shopify_client_for or _default_shopify
+    started = time.monotonic()
+    try:
+        schema = cloud.metadata_schema()
+        metadata_types = {key: f.type for key, f in schema.fields.items()}
+        _validate(plan.workspace, _config_of(plan), metadata_types=metadata_types)
+        if plan.asset_ids:
+            resolution = cloud.resolve(asset_ids=plan.asset_ids, limit=setup.batch_size_limit)
+        else:
+            resolution = cloud.resolve(expression=plan.expression, limit=setup.batch_size_limit)
+    except ApplicationError as exc:
+        _fail(plan, exc.message)
+        raise
+    by_id = {a.asset_id: a for a in resolution.assets}
+    captions = {}
+    if plan.alt_source == AltSource.AI_CAPTION:
+        captions = _captions(cloud, resolution.assets)
+    config = link_config(plan, setup, captions)
+    prepared = prepare_groups([_core_asset(a) for a in resolution.assets], config)
+    values = [g.value for g in prepared.kept_groups]
+    results = []
+    for store in plan.stores.order_by("shop_domain"):
+        results.append(
+            _plan_one_store(
+                plan, store, shopify_client_for(store), config, prepared, values, by_id, cloud,
+                resolution.missing_ids,
+            )
+        )  # fmt: skip
+    with transaction.atomic():
+        plan.results.all().delete()
+        PlanStore.objects.bulk_create(results)
+        plan.assets_resolved = len(resolution.assets)
+        plan.unresolved_asset_ids = list(resolution.missing_ids)
+        plan.dry_run_at = timezone.now()
+        failed = [r for r in results if r.error]
+        plan.status = (
+            Plan.Status.FAILED if failed and len(failed) == len(results) else (Plan.Status.PLANNED)
+        )
+        plan.error = "; ".join(f"{r.store.shop_domain}: {r.error}" for r in failed)
+        plan.save()
+    logger.info("Dry run of plan %s in %.2fs", plan.pk, time.monotonic() - started)
+    return plan
+
+
+def _fail(plan: Plan, message: str) -> None:
+    plan.status = Plan.Status.FAILED
+    plan.error = message
+    plan.save(update_fields=["status", "error", "updated_at"])
+
+
+def _captions(cloud, assets) -> dict[str, str]:
+    from linking.cloudinary.errors import CaptionUnavailable
+
+    out = {}
+    for asset in assets:
+        if asset.resource_type != "image":
+            continue
+        try:
+            out[asset.asset_id] = cloud.caption(asset)
+        except CaptionUnavailable:
+            continue  # no caption: Shopify's alt is kept for that asset
+    return out
+
+
+def _plan_one_store(
+    plan, store, client, config, prepared, values, by_id, cloud, missing_asset_ids
+) -> PlanStore:
+    result = PlanStore(plan=plan, store=store)
+    try:
+        catalog = catalog_for(store, client, config.shopify_field, values)
+        result.catalog_path = catalog.choice.path
+        result.catalog_reason = catalog.choice.reason[:300]
+        match = match_groups(
+            prepared.kept_groups,
+            catalog.index,
+            config.shopify_field,
+            case_sensitive=config.case_sensitive,
+        )
+        product_ids = list(match.groups_by_product)
+        variant_ids = [v for m in match.group_matches for hit in m.hits for v in hit.variant_ids]
+        galleries = read_galleries(
+            client,
+            store,
+            product_ids,
+            variant_ids=variant_ids,
+            swatch_metafield=(config.settings.swatch_namespace, config.settings.swatch_key),
+        )
+        result.galleries_path = galleries.path
+        store_plan = plan_store(prepared, match, catalog.index, galleries.states, config)
+    except ApplicationError as exc:
+        result.error = exc.message
+        _ledger(result, client)
+        return result
+    result.statistics = asdict(store_plan.statistics)
+    index = catalog.index
+    result.groups = [
+        {
+            "value": m.group.value,
+            "assets": [a.asset_id for a in m.group.assets],
+            "matched": m.matched,
+            "products": [
+                {
+                    "id": hit.product_id,
+                    "handle": getattr(index.product(hit.product_id), "handle", ""),
+                    "title": getattr(index.product(hit.product_id), "title", ""),
+                    "variant_ids": list(hit.variant_ids),
+                }
+                for hit in m.hits
+            ],
+        }
+        for m in match.group_matches
+    ]
+    result.products = [
+        _product_json(p, index.product(p.product_id), galleries.thumbnails, by_id, cloud, config)
+        for p in store_plan.products
+    ]
+    missing = set(galleries.missing)
+    result.rows = [
+        {**asdict(row), "handle": getattr(index.product(row.product_id or ""), "handle", ""),
+         "title": getattr(index.product(row.product_id or ""), "title", "")}
+        for row in store_plan.rows
+    ] + [
+        {"product_id": None, "action": "skipped", "asset_id": asset_id, "public_id": "",
+         "group": "", "media_id": None, "previous_media_id": None, "position_before": None,
+         "position_after": None, "handle": "", "title": "",
+         "message": "Cloudinary has no asset with this id (unknown, deleted or inaccessible)."}
+        for asset_id in missing_asset_ids
+    ]  # fmt: skip
+    if missing:
+        result.statistics["products_not_readable"] = len(missing)
+    _ledger(result, client)
+    return result
+
+
+def _ledger(result: PlanStore, client) -> None:
+    ledger = getattr(client, "ledger", None)
+    if ledger is not None:
+        result.shopify_points = ledger.actual_points
+        result.shopify_calls = ledger.calls
+
+
+def _item_json(item, thumbnails, by_id, cloud, config) -> dict:
+    record = item.record
+    thumbnail = thumbnails.get(item.media_id, "")
+    if not thumbnail and record is not None and record.asset_id in by_id:
+        thumbnail = cloud.delivery_url(
+            by_id[record.asset_id], transformation=THUMBNAIL_TRANSFORMATION, format="jpg"
+        )
+    return {
+        "media_id": item.media_id,
+        "asset_id": record.asset_id if record else None,
+        "version": record.version if record else None,
+        "media_type": item.media_type,
+        "status": item.status,
+        "alt": item.alt,
+        "thumbnail_url": thumbnail,
+        "new": item.media_id.startswith("new:"),
+    }
+
+
+def _product_json(plan: ProductPlan, product, thumbnails, by_id, cloud, config) -> dict:
+    ops = plan.operations
+    warnings = []
+    if plan.skipped_reason:
+        warnings.append(plan.skipped_reason)
+    failed = [i.media_id for i in plan.before.gallery if i.status == "FAILED"]
+    if failed:
+        warnings.append(f"{len(failed)} media failed processing in Shopify: {', '.join(failed)}.")
+    return {
+        "product_id": plan.product_id,
+        "handle": getattr(product, "handle", ""),
+        "title": getattr(product, "title", ""),
+        "before": [_item_json(i, thumbnails, by_id, cloud, config) for i in plan.before.gallery],
+        "after": [_item_json(i, thumbnails, by_id, cloud, config) for i in plan.after.gallery],
+        "operations": {name: [asdict(op) for op in getattr(ops, name)]
+                       for name in ("unlinks", "creates", "moves", "alt_updates",
+                                    "variant_images", "swatch_files", "swatch_metafields")},
+        "operation_count": len(ops),
+        "warnings": warnings,
+        "skipped": plan.skipped_reason is not None,
+    }  # fmt: skip
