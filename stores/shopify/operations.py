@@ -478,3 +478,75 @@ def bulk_products_query(operation: Operation, search: str, *, swatch_metafield=N
 
 def _graphql_string(value: str) -> str:
     return json.dumps(value)
+
+
+# --- link runs (issue #8): lean documents for executing plans ------------------------------
+# Only what the executor needs, so that re-reading galleries, creating media and polling their
+# status cost as few points as possible (actual cost ≈ what is returned).
+
+# Galleries of the products of one wave and the image + swatch metafield of their matched
+# variants. Requested ≈ ids x (4 + mediaFirst) + variantIds x 5; callers size the batch.
+RUN_GALLERIES = _op(
+    "RunGalleries",
+    """
+    query RunGalleries($ids: [ID!]!, $variantIds: [ID!]!, $mediaFirst: Int!,
+                       $swatchNamespace: String!, $swatchKey: String!) {
+      products: nodes(ids: $ids) {
+        ... on Product {
+          id
+          metafield(namespace: $swatchNamespace, key: $swatchKey) { value }
+          media(first: $mediaFirst, sortKey: POSITION) {
+            nodes { id alt mediaContentType status }
+            pageInfo { hasNextPage endCursor }
+          }
+        }
+      }
+      variants: nodes(ids: $variantIds) {
+        ... on ProductVariant {
+          id
+          media(first: 1) { nodes { id } }
+          metafield(namespace: $swatchNamespace, key: $swatchKey) { value }
+        }
+      }
+    }
+    """,
+)
+
+# All of one product's new media in one call; they land at the end, in order, so the last
+# `$last` media are the new ones (not idempotent: the run journals it and reconciles on resume).
+RUN_ADD_MEDIA = _op(
+    "RunAddMedia",
+    """
+    mutation RunAddMedia($product: ProductUpdateInput!, $media: [CreateMediaInput!]!,
+                         $last: Int!) {
+      productUpdate(product: $product, media: $media) {
+        product { id media(last: $last, sortKey: POSITION) { nodes { id status } } }
+        userErrors { field message }
+      }
+    }
+    """,
+    idempotent=False,
+)
+
+# Processing status of media of many products at once.
+RUN_MEDIA_STATUS = _op(
+    "RunMediaStatus",
+    """
+    query RunMediaStatus($ids: [ID!]!) {
+      nodes(ids: $ids) { id ... on Media { status mediaErrors { code message } } }
+    }
+    """,
+)
+
+# Unlink (referencesToRemove), re-link (referencesToAdd) and alt updates, batched (≤ 250).
+RUN_FILE_UPDATE = _op(
+    "RunFileUpdate",
+    """
+    mutation RunFileUpdate($files: [FileUpdateInput!]!) {
+      fileUpdate(files: $files) {
+        files { id }
+        userErrors { code field message }
+      }
+    }
+    """,
+)

@@ -1,0 +1,149 @@
+"""Link runs and their reports: a Run per store, its products (the gallery before, for resume
+and undo) and one report row per asset per product.
+
+Run lives here rather than in ``linking/models.py`` only to keep migrations of two concurrent
+pieces of work apart (issue #8 started while #7 owned ``linking/models.py``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Run(models.Model):
+    """One store's execution of a plan (or the undo of an earlier run)."""
+
+    class Kind(models.TextChoices):
+        LINK = "link", "Link"
+        UNDO = "undo", "Undo"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        ABORTED = "aborted", "Aborted"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="runs")
+    plan = models.ForeignKey(
+        "linking.Plan", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LINK)
+    undo_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undos"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    link_mode = models.CharField(max_length=10, blank=True)
+    settings = models.JSONField(default=dict, blank=True, help_text="The core LinkSettings.")
+    work = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per product: the assets to link (S), variants, swatches, the gallery the "
+        "dry run saw; plus the rows of no product (excluded, unmatched, unresolved).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started it.")
+    worker = models.CharField(max_length=200, blank=True)
+    abort_requested_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    # Progress (written by the worker at least every second).
+    phase = models.CharField(max_length=40, blank=True)
+    ops_done = models.PositiveIntegerField(default=0)
+    ops_total = models.PositiveIntegerField(default=0)
+    products_done = models.PositiveIntegerField(default=0)
+    products_total = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    calls = models.PositiveIntegerField(default=0)
+    points_requested = models.PositiveIntegerField(default=0)
+    points_actual = models.PositiveIntegerField(default=0)
+    throttled = models.PositiveIntegerField(default=0)
+    eta_seconds = models.FloatField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True, help_text="Report rows per action.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["store", "status"])]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} ({self.kind}, {self.status}) on {self.store_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def is_terminal(self) -> bool:
+        return not self.is_active
+
+
+class RunProduct(models.Model):
+    """One product of a run: its gallery before (resume reports against it, undo restores it)
+    and what happened to it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        STARTED = "started", "Started"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        NOT_DONE = "not_done", "Not done (aborted)"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="products")
+    product_id = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    before = models.JSONField(null=True, blank=True, help_text="ProductState when first started.")
+    after = models.JSONField(null=True, blank=True, help_text="ProductState when done.")
+    journal = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Non-idempotent calls in flight (creates): what to reconcile on resume.",
+    )
+    replanned = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "product_id"], name="one_row_per_run_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} in run {self.run_id}"
+
+
+class ReportRow(models.Model):
+    """One row per asset (or unlinked media) per product per store, as PRODUCT.md lists."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="rows")
+    seq = models.PositiveIntegerField(default=0)
+    product_id = models.CharField(max_length=100, blank=True)
+    product_handle = models.CharField(max_length=255, blank=True)
+    product_title = models.CharField(max_length=255, blank=True)
+    group = models.CharField(max_length=500, blank=True)
+    asset_id = models.CharField(max_length=64, blank=True)
+    public_id = models.CharField(max_length=500, blank=True)
+    action = models.CharField(max_length=20)
+    position_before = models.PositiveIntegerField(null=True, blank=True)
+    position_after = models.PositiveIntegerField(null=True, blank=True)
+    media_id = models.CharField(max_length=100, blank=True)
+    previous_media_id = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, blank=True, help_text="Shopify's media status.")
+    error_code = models.CharField(max_length=100, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "seq", "id"]
+        indexes = [models.Index(fields=["run", "action"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.asset_id or self.media_id} on {self.product_id}"
