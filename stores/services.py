@@ -368,3 +368,32 @@ def member_role_change(*, user, member: Member, role: str) -> Member:
         member.role = role
         member.save(update_fields=["role"])
     return member
+
+
+# --- embedded sessions ---------------------------------------------------------------------------
+
+
+class StoreNotInstalled(ApplicationError):
+    status_code = 401
+
+
+def session_token_arrive(session_token, *, allow_exchange: bool):
+    """(store, user) for a validated session token.
+
+    Document loads (`allow_exchange=True`) exchange the token for an offline token when the
+    store is new, was uninstalled, or has no usable token — Shopify-managed installs arrive
+    this way. API calls (`allow_exchange=False`) need a known, installed store.
+    """
+    from stores import oauth  # network code stays out of this module's import time
+
+    store = Store.objects.filter(shop_domain=session_token.shop).first()
+    needs_token = store is None or not store.is_installed or not store_has_usable_token(store)
+    if needs_token:
+        if not allow_exchange:
+            raise StoreNotInstalled(
+                f"{session_token.shop} has not installed AssetLink (or uninstalled it)."
+            )
+        grant = oauth.exchange_session_token(session_token)
+        store = store_install(shop_domain=session_token.shop, grant=grant)
+    user = staff_arrive(store=store, shopify_user_id=session_token.user_id)
+    return store, user

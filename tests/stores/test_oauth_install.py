@@ -7,7 +7,13 @@ from django.db import connection
 
 from stores import oauth, services
 from stores.models import Member, OAuthState, Role, Store
-from tests.stores.helpers import install_query, oauth_install, query_of, sign_query
+from tests.stores.helpers import (
+    install_query,
+    oauth_install,
+    query_of,
+    session_token,
+    sign_query,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -183,26 +189,44 @@ def test_nothing_in_the_logs_or_pages_of_an_install_shows_a_token_or_secret(
     client, shopify, caplog, settings
 ):
     caplog.set_level(logging.DEBUG)
+    secrets = [settings.SHOPIFY_API_SECRET]
+
+    # OAuth install, then a refresh (rotation)
     pages = [oauth_install(client, SHOP, shopify)]
     store = Store.objects.get(shop_domain=SHOP)
+    secrets += [store.access_token.reveal(), store.refresh_token.reveal()]
     grant = oauth.refresh_offline_token(SHOP, store.refresh_token.reveal())
     services.store_save_grant(store=store, grant=grant)
-    pages.append(client.get("/shopify/callback", {"shop": SHOP, "code": "x"}))  # error page
-    store.refresh_from_db()
+    secrets += [grant.access_token, grant.refresh_token]
+    assert grant.access_token not in repr(grant) and grant.refresh_token not in repr(grant)
 
-    secrets = [
-        settings.SHOPIFY_API_SECRET,
-        store.access_token.reveal(),
-        store.refresh_token.reveal(),
-        *shopify.state.tokens,
-        *shopify.state.refresh_tokens,
-    ]
+    # Shopify-managed install of another shop: embedded load with token exchange, then XHRs
+    other = "demo-2.myshopify.com"
+    token = session_token(other, sub="5")
+    secrets.append(token)
+    pages.append(client.get("/", {"embedded": "1", "shop": other, "id_token": token}))
+    pages.append(client.get("/api/session/", HTTP_AUTHORIZATION=f"Bearer {token}"))
+    stale = session_token(other, exp=int(time.time()) - 60)
+    secrets.append(stale)
+    pages.append(client.get("/", {"embedded": "1", "shop": other, "id_token": stale}))
+    pages.append(client.get("/api/session/", HTTP_AUTHORIZATION=f"Bearer {stale}"))
+    exchanged = Store.objects.get(shop_domain=other)
+    secrets += [exchanged.access_token.reveal(), exchanged.refresh_token.reveal()]
+
+    # Error pages: a refused callback, a refused refresh
+    pages.append(client.get("/shopify/callback", {"shop": SHOP, "code": "x"}))
+    with pytest.raises(oauth.OAuthError) as refused:
+        oauth.refresh_offline_token(SHOP, secrets[2])  # already rotated
+    secrets += [*shopify.state.tokens, *shopify.state.refresh_tokens]
+
     logged = "\n".join(
         f"{r.getMessage()} {r.args!r} {r.__dict__.get('exc_text') or ''}" for r in caplog.records
     )
-    assert "installed" in logged  # the install was logged at all
+    assert "installed" in logged and "Token refresh for" in logged  # it was logged at all
+    assert len(secrets) > 10
     for secret in secrets:
         assert secret not in logged
+        assert secret not in str(refused.value)
         for page in pages:
             assert secret.encode() not in page.content
             assert all(secret not in value for _, value in page.items())
