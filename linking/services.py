@@ -132,13 +132,16 @@ def order_field_ref(text: str) -> FieldRef | None:
     return parse_field_ref(text)
 
 
-def _resolve_stores(workspace: Workspace, stores) -> list[Store]:
+def _resolve_stores(workspace: Workspace, stores, scope=None) -> list[Store]:
+    """The plan's stores by id or shop domain; `scope` (e.g. an API key's store) narrows them."""
     if not isinstance(stores, list | tuple) or not stores:
         raise PlanConfigError("stores", "Pick at least one store of the workspace.")
     found = []
     for ref in stores:
         text = str(ref).strip().lower()
         query = Store.objects.filter(workspace=workspace)
+        if scope is not None:
+            query = query.filter(pk__in=scope)
         store = (
             query.filter(pk=int(text)).first()
             if text.isdigit()
@@ -230,8 +233,23 @@ def _check_transformation_override(user, workspace: Workspace, changes: dict) ->
         )
 
 
+def _metadata_types(workspace: Workspace) -> dict[str, str] | None:
+    """The workspace's metadata field types, to check field names when a plan is saved; None
+    when Cloudinary cannot say now (the dry run checks again)."""
+    from linking.cloudinary.errors import CloudinaryError
+
+    try:
+        schema = _default_cloudinary(workspace).metadata_schema()
+    except CloudinaryError as exc:
+        logger.info("Metadata fields of %s not checked: %s", workspace, exc)
+        return None
+    return {key: f.type for key, f in schema.fields.items()}
+
+
 @transaction.atomic
-def plan_create(*, user, workspace: Workspace, data: dict[str, Any], metadata_types=None) -> Plan:
+def plan_create(
+    *, user, workspace: Workspace, data: dict[str, Any], metadata_types=None, store_scope=None
+) -> Plan:
     """A new plan from `data` (missing fields take the workspace's Setup defaults)."""
     unknown = sorted(set(data) - set(CONFIG_FIELDS))
     if unknown:
@@ -239,7 +257,9 @@ def plan_create(*, user, workspace: Workspace, data: dict[str, Any], metadata_ty
     config = _defaults(_settings(workspace))
     config.update({k: v for k, v in data.items() if k != "stores" and v is not None})
     _check_transformation_override(user, workspace, config)
-    stores = _resolve_stores(workspace, data.get("stores"))
+    stores = _resolve_stores(workspace, data.get("stores"), store_scope)
+    if metadata_types is None:
+        metadata_types = _metadata_types(workspace)
     _validate(workspace, config, user=user, metadata_types=metadata_types)
     plan = Plan.objects.create(
         workspace=workspace,
@@ -251,7 +271,9 @@ def plan_create(*, user, workspace: Workspace, data: dict[str, Any], metadata_ty
 
 
 @transaction.atomic
-def plan_update(*, user, plan: Plan, data: dict[str, Any], metadata_types=None) -> Plan:
+def plan_update(
+    *, user, plan: Plan, data: dict[str, Any], metadata_types=None, store_scope=None
+) -> Plan:
     """Edit a plan; any change discards its dry-run result (it no longer describes the plan)."""
     unknown = sorted(set(data) - set(CONFIG_FIELDS))
     if unknown:
@@ -267,7 +289,11 @@ def plan_update(*, user, plan: Plan, data: dict[str, Any], metadata_types=None) 
     elif changes.get("expression"):
         config["asset_ids"] = []
     _check_transformation_override(user, plan.workspace, changes)
-    stores = _resolve_stores(plan.workspace, data["stores"]) if "stores" in data else None
+    stores = (
+        _resolve_stores(plan.workspace, data["stores"], store_scope) if "stores" in data else None
+    )
+    if metadata_types is None:
+        metadata_types = _metadata_types(plan.workspace)
     _validate(plan.workspace, config, user=user, metadata_types=metadata_types)
     for name, value in config.items():
         setattr(plan, name, value)

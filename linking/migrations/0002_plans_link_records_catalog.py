@@ -6,123 +6,330 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('linking', '0001_initial'),
-        ('stores', '0002_auth_install_webhooks'),
+        ("linking", "0001_initial"),
+        ("stores", "0002_auth_install_webhooks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Plan',
+            name="Plan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('planned', 'Dry run done'), ('failed', 'Dry run failed')], default='draft', max_length=10)),
-                ('asset_ids', models.JSONField(blank=True, default=list)),
-                ('expression', models.TextField(blank=True)),
-                ('cloudinary_field', models.CharField(max_length=300)),
-                ('separator', models.CharField(blank=True, max_length=5)),
-                ('case_sensitive', models.BooleanField(default=False)),
-                ('shopify_field', models.CharField(max_length=200)),
-                ('link_mode', models.CharField(choices=[('overwrite', 'In-place overwrite'), ('reset', 'Reset'), ('append', 'Append'), ('prepend', 'Prepend'), ('position', 'Specific position')], max_length=10)),
-                ('position', models.PositiveIntegerField(blank=True, null=True)),
-                ('order_field', models.CharField(blank=True, max_length=300)),
-                ('manual_orders', models.JSONField(blank=True, default=dict, help_text="Group value → asset ids in the user's order.")),
-                ('excluded_asset_ids', models.JSONField(blank=True, default=list)),
-                ('excluded_groups', models.JSONField(blank=True, default=list, help_text='Group values.')),
-                ('alt_source', models.CharField(choices=[('keep_shopify', "Keep Shopify's alt text"), ('metadata', 'A metadata field'), ('context', 'A context key'), ('template', 'A template'), ('ai_caption', 'AI caption')], max_length=20)),
-                ('alt_field', models.CharField(blank=True, help_text='Metadata id, context key or template.', max_length=512)),
-                ('alt_overrides', models.JSONField(blank=True, default=dict, help_text='Asset id → alt text.')),
-                ('assign_variant_images', models.BooleanField(default=True)),
-                ('image_transformation', models.CharField(blank=True, help_text="Admin override; empty uses Setup's default.", max_length=500)),
-                ('file_transformation', models.CharField(blank=True, help_text="Admin override; empty uses Setup's default.", max_length=500)),
-                ('dry_run_at', models.DateTimeField(blank=True, null=True)),
-                ('assets_resolved', models.PositiveIntegerField(default=0)),
-                ('unresolved_asset_ids', models.JSONField(blank=True, default=list)),
-                ('error', models.TextField(blank=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('stores', models.ManyToManyField(related_name='plans', to='stores.store')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='plans', to='stores.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("planned", "Dry run done"),
+                            ("failed", "Dry run failed"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("asset_ids", models.JSONField(blank=True, default=list)),
+                ("expression", models.TextField(blank=True)),
+                ("cloudinary_field", models.CharField(max_length=300)),
+                ("separator", models.CharField(blank=True, max_length=5)),
+                ("case_sensitive", models.BooleanField(default=False)),
+                ("shopify_field", models.CharField(max_length=200)),
+                (
+                    "link_mode",
+                    models.CharField(
+                        choices=[
+                            ("overwrite", "In-place overwrite"),
+                            ("reset", "Reset"),
+                            ("append", "Append"),
+                            ("prepend", "Prepend"),
+                            ("position", "Specific position"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(blank=True, null=True)),
+                ("order_field", models.CharField(blank=True, max_length=300)),
+                (
+                    "manual_orders",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Group value → asset ids in the user's order.",
+                    ),
+                ),
+                ("excluded_asset_ids", models.JSONField(blank=True, default=list)),
+                (
+                    "excluded_groups",
+                    models.JSONField(blank=True, default=list, help_text="Group values."),
+                ),
+                (
+                    "alt_source",
+                    models.CharField(
+                        choices=[
+                            ("keep_shopify", "Keep Shopify's alt text"),
+                            ("metadata", "A metadata field"),
+                            ("context", "A context key"),
+                            ("template", "A template"),
+                            ("ai_caption", "AI caption"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "alt_field",
+                    models.CharField(
+                        blank=True,
+                        help_text="Metadata id, context key or template.",
+                        max_length=512,
+                    ),
+                ),
+                (
+                    "alt_overrides",
+                    models.JSONField(blank=True, default=dict, help_text="Asset id → alt text."),
+                ),
+                ("assign_variant_images", models.BooleanField(default=True)),
+                (
+                    "image_transformation",
+                    models.CharField(
+                        blank=True,
+                        help_text="Admin override; empty uses Setup's default.",
+                        max_length=500,
+                    ),
+                ),
+                (
+                    "file_transformation",
+                    models.CharField(
+                        blank=True,
+                        help_text="Admin override; empty uses Setup's default.",
+                        max_length=500,
+                    ),
+                ),
+                ("dry_run_at", models.DateTimeField(blank=True, null=True)),
+                ("assets_resolved", models.PositiveIntegerField(default=0)),
+                ("unresolved_asset_ids", models.JSONField(blank=True, default=list)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("stores", models.ManyToManyField(related_name="plans", to="stores.store")),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="plans",
+                        to="stores.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='StoreCatalog',
+            name="StoreCatalog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('built_at', models.DateTimeField(blank=True, null=True)),
-                ('refreshed_at', models.DateTimeField(blank=True, null=True)),
-                ('source_updated_at', models.CharField(blank=True, help_text="Highest product updatedAt seen (Shopify's text).", max_length=40)),
-                ('product_count', models.PositiveIntegerField(default=0)),
-                ('variant_count', models.PositiveIntegerField(default=0)),
-                ('metafields', models.JSONField(blank=True, default=list, help_text='The ns.key metafields the index holds.')),
-                ('store', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='catalog', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("built_at", models.DateTimeField(blank=True, null=True)),
+                ("refreshed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "source_updated_at",
+                    models.CharField(
+                        blank=True,
+                        help_text="Highest product updatedAt seen (Shopify's text).",
+                        max_length=40,
+                    ),
+                ),
+                ("product_count", models.PositiveIntegerField(default=0)),
+                ("variant_count", models.PositiveIntegerField(default=0)),
+                (
+                    "metafields",
+                    models.JSONField(
+                        blank=True, default=list, help_text="The ns.key metafields the index holds."
+                    ),
+                ),
+                (
+                    "store",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="catalog",
+                        to="stores.store",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LinkRecord',
+            name="LinkRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_id', models.CharField(max_length=100)),
-                ('media_id', models.CharField(max_length=100)),
-                ('asset_id', models.CharField(max_length=64)),
-                ('version', models.PositiveBigIntegerField()),
-                ('transformation', models.CharField(blank=True, max_length=500)),
-                ('alt', models.TextField(blank=True, null=True)),
-                ('run_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='link_records', to='stores.store')),
-                ('plan', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='linking.plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("product_id", models.CharField(max_length=100)),
+                ("media_id", models.CharField(max_length=100)),
+                ("asset_id", models.CharField(max_length=64)),
+                ("version", models.PositiveBigIntegerField()),
+                ("transformation", models.CharField(blank=True, max_length=500)),
+                ("alt", models.TextField(blank=True, null=True)),
+                ("run_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="link_records",
+                        to="stores.store",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="linking.plan",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['store', 'product_id'], name='linking_lin_store_i_775f89_idx')],
-                'constraints': [models.UniqueConstraint(fields=('store', 'media_id'), name='one_record_per_media')],
+                "indexes": [
+                    models.Index(
+                        fields=["store", "product_id"], name="linking_lin_store_i_775f89_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("store", "media_id"), name="one_record_per_media"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PlanStore',
+            name="PlanStore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('planned_at', models.DateTimeField(auto_now=True)),
-                ('catalog_path', models.CharField(blank=True, choices=[('search', 'Batched search queries'), ('index', 'Catalog index (bulk export)')], max_length=10)),
-                ('catalog_reason', models.CharField(blank=True, max_length=300)),
-                ('galleries_path', models.CharField(blank=True, max_length=10)),
-                ('statistics', models.JSONField(default=dict)),
-                ('groups', models.JSONField(default=list, help_text='Per group: value, assets, matched products.')),
-                ('products', models.JSONField(default=list, help_text='Per product: before/after gallery, operations, warnings.')),
-                ('rows', models.JSONField(default=list, help_text="Report rows: every asset's fate.")),
-                ('shopify_points', models.FloatField(default=0)),
-                ('shopify_calls', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='linking.plan')),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("planned_at", models.DateTimeField(auto_now=True)),
+                (
+                    "catalog_path",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("search", "Batched search queries"),
+                            ("index", "Catalog index (bulk export)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("catalog_reason", models.CharField(blank=True, max_length=300)),
+                ("galleries_path", models.CharField(blank=True, max_length=10)),
+                ("statistics", models.JSONField(default=dict)),
+                (
+                    "groups",
+                    models.JSONField(
+                        default=list, help_text="Per group: value, assets, matched products."
+                    ),
+                ),
+                (
+                    "products",
+                    models.JSONField(
+                        default=list,
+                        help_text="Per product: before/after gallery, operations, warnings.",
+                    ),
+                ),
+                (
+                    "rows",
+                    models.JSONField(default=list, help_text="Report rows: every asset's fate."),
+                ),
+                ("shopify_points", models.FloatField(default=0)),
+                ("shopify_calls", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="linking.plan",
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="stores.store",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['plan', 'store__shop_domain'],
-                'constraints': [models.UniqueConstraint(fields=('plan', 'store'), name='one_result_per_plan_store')],
+                "ordering": ["plan", "store__shop_domain"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("plan", "store"), name="one_result_per_plan_store"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CatalogProduct',
+            name="CatalogProduct",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_id', models.CharField(max_length=100)),
-                ('handle', models.CharField(blank=True, max_length=255)),
-                ('title', models.CharField(blank=True, max_length=255)),
-                ('tags', models.JSONField(default=list)),
-                ('metafields', models.JSONField(default=dict)),
-                ('variants', models.JSONField(default=list, help_text='[{id, sku, barcode, metafields}]')),
-                ('updated_at', models.CharField(blank=True, max_length=40)),
-                ('catalog', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='products', to='linking.storecatalog')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("product_id", models.CharField(max_length=100)),
+                ("handle", models.CharField(blank=True, max_length=255)),
+                ("title", models.CharField(blank=True, max_length=255)),
+                ("tags", models.JSONField(default=list)),
+                ("metafields", models.JSONField(default=dict)),
+                (
+                    "variants",
+                    models.JSONField(default=list, help_text="[{id, sku, barcode, metafields}]"),
+                ),
+                ("updated_at", models.CharField(blank=True, max_length=40)),
+                (
+                    "catalog",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="products",
+                        to="linking.storecatalog",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('catalog', 'product_id'), name='one_row_per_catalog_product')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("catalog", "product_id"), name="one_row_per_catalog_product"
+                    )
+                ],
             },
         ),
     ]

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from linking import api
+
+urlpatterns = [
+    path("workspaces/<int:workspace_id>/plans/", api.PlanListView.as_view(), name="plan-list"),
+    path("plans/<int:plan_id>/", api.PlanDetailView.as_view(), name="plan-detail"),
+    path("plans/<int:plan_id>/dry-run/", api.PlanDryRunView.as_view(), name="plan-dry-run"),
+    path(
+        "plans/<int:plan_id>/statistics/",
+        api.PlanStatisticsView.as_view(),
+        name="plan-statistics",
+    ),
+    path("plans/<int:plan_id>/result/", api.PlanResultView.as_view(), name="plan-result"),
+    path("plans/<int:plan_id>/report.csv", api.PlanReportView.as_view(), name="plan-report"),
+]
