@@ -123,8 +123,10 @@ def _input(request) -> dict:
     unknown = sorted(set(request.data) - set(PlanInputSerializer().fields))
     if unknown:
         raise serializers.ValidationError(
-            {name: [f"Unknown plan field; use {', '.join(services.CONFIG_FIELDS)}."]}
-            for name in unknown[:1]
+            {
+                name: [f"Unknown plan field; use {', '.join(services.CONFIG_FIELDS)}."]
+                for name in unknown
+            }
         )
     serializer = PlanInputSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
