@@ -7,13 +7,14 @@ import hmac
 import logging
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from assetlink_project.errors import ApplicationError
 from stores import permissions, signals
@@ -148,6 +149,32 @@ def store_save_grant(*, store: Store, grant) -> Store:
     return store
 
 
+@sensitive_variables("grant")
+def store_refresh_access_token(*, store_id: int, margin_seconds: int = 300) -> Store:
+    """The store with an access token valid for `margin_seconds` more, refreshed if needed.
+
+    Refresh tokens rotate on every use, so refreshes of one store are serialised by a row lock
+    and the second caller finds the token already fresh.
+    """
+    from stores import oauth
+
+    with transaction.atomic():
+        store = Store.objects.select_for_update().get(pk=store_id)
+        expires_at = store.access_token_expires_at
+        if store.access_token and (
+            expires_at is None or expires_at > timezone.now() + timedelta(seconds=margin_seconds)
+        ):
+            return store
+        if not store.is_installed or not store.refresh_token:
+            raise ApplicationError(
+                f"{store.shop_domain} is not connected (uninstalled or never authorised); "
+                "open AssetLink from the store's Shopify admin to reconnect it."
+            )
+        grant = oauth.refresh_offline_token(store.shop_domain, store.refresh_token.reveal())
+        logger.info("Access token of %s refreshed", store.shop_domain)
+        return store_save_grant(store=store, grant=grant)
+
+
 def store_has_usable_token(store: Store, *, margin_seconds: int = 60) -> bool:
     """An access token that is set and not about to expire (or a refresh token to renew it)."""
     if not store.access_token:
@@ -278,11 +305,17 @@ def store_cancel_runs(store: Store) -> None:
 
 
 @transaction.atomic
-def store_uninstall(*, shop_domain: str) -> Store | None:
-    """`app/uninstalled`: mark uninstalled, erase tokens, cancel runs. Idempotent."""
+def store_uninstall(*, shop_domain: str, triggered_at: datetime | None = None) -> Store | None:
+    """`app/uninstalled`: mark uninstalled, erase tokens, cancel runs. Idempotent.
+
+    An uninstall triggered before the store's latest install (a late retry) is ignored.
+    """
     store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
     if store is None:
         return None
+    if triggered_at and store.installed_at and triggered_at < store.installed_at:
+        logger.info("Ignored an uninstall of %s from before its reinstall", shop_domain)
+        return store
     store.uninstalled_at = timezone.now()
     store.access_token = ""
     store.access_token_expires_at = None

@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -40,25 +41,33 @@ def hmac_is_valid(body: bytes, received: str | None) -> bool:
     return bool(received) and hmac.compare_digest(body_hmac(body), received.strip())
 
 
-def _app_uninstalled(shop: str, payload: dict) -> None:
-    services.store_uninstall(shop_domain=shop)
+def _triggered_at(headers) -> datetime | None:
+    try:
+        value = datetime.fromisoformat((headers.get("X-Shopify-Triggered-At") or "").strip())
+    except ValueError:
+        return None
+    return value if value.tzinfo else None
 
 
-def _customer_request(shop: str, payload: dict) -> None:
+def _app_uninstalled(shop: str, payload: dict, headers) -> None:
+    services.store_uninstall(shop_domain=shop, triggered_at=_triggered_at(headers))
+
+
+def _customer_request(shop: str, payload: dict, headers) -> None:
     # AssetLink stores product media links only, never customer data: nothing to export or
-    # erase. Logged (ids only, no personal data) so the request is traceable.
+    # erase. Logged without any personal data so the request is traceable.
     logger.info(
-        "Privacy request for %s acknowledged; AssetLink holds no customer data (customer id %s)",
+        "Privacy request %s for %s acknowledged; AssetLink holds no customer data",
+        headers.get("X-Shopify-Topic"),
         shop,
-        (payload.get("customer") or {}).get("id"),
     )
 
 
-def _shop_redact(shop: str, payload: dict) -> None:
+def _shop_redact(shop: str, payload: dict, headers) -> None:
     services.store_erase(shop_domain=shop)
 
 
-HANDLERS: dict[str, Callable[[str, dict], None]] = {
+HANDLERS: dict[str, Callable[[str, dict, object], None]] = {
     "app/uninstalled": _app_uninstalled,
     "customers/data_request": _customer_request,
     "customers/redact": _customer_request,
@@ -114,6 +123,6 @@ def handle(*, body: bytes, headers) -> WebhookResult:
         except IntegrityError:
             logger.info("Webhook %s (%s for %s) already processed", webhook_id, topic, shop)
             return WebhookResult(200, "Already processed.")
-        HANDLERS[topic](shop, payload)
+        HANDLERS[topic](shop, payload, headers)
     logger.info("Webhook %s (%s for %s) processed", webhook_id, topic, shop)
     return WebhookResult(200, "OK")

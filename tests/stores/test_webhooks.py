@@ -190,3 +190,22 @@ def test_webhook_endpoint_only_accepts_post(client):
 def test_webhook_for_an_unknown_shop_is_acknowledged(client):
     body = json.dumps({"shop_id": 1, "shop_domain": "gone.myshopify.com"}).encode()
     assert _post(client, body, shop="gone.myshopify.com").status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_uninstall_from_before_the_latest_install_is_ignored(client):
+    store = StoreFactory(shop_domain=SHOP)
+    Store.objects.filter(pk=store.pk).update(installed_at="2026-06-01T00:00Z")
+    body = json.dumps({"myshopify_domain": SHOP, "domain": SHOP}).encode()
+    late = client.post(
+        "/shopify/webhooks",
+        body,
+        content_type="application/json",
+        HTTP_X_SHOPIFY_TOPIC="app/uninstalled",
+        HTTP_X_SHOPIFY_SHOP_DOMAIN=SHOP,
+        HTTP_X_SHOPIFY_WEBHOOK_ID="late-1",
+        HTTP_X_SHOPIFY_TRIGGERED_AT="2026-05-31T23:59:00.000Z",
+        HTTP_X_SHOPIFY_HMAC_SHA256=_signed(body),
+    )
+    assert late.status_code == 200
+    assert Store.objects.get(pk=store.pk).is_installed
