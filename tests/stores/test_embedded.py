@@ -86,13 +86,14 @@ def test_document_load_without_token_goes_to_the_bounce_page(client, shopify):
 @pytest.mark.parametrize(
     "claims",
     [
-        {"exp": int(time.time()) - 30},
-        {"nbf": int(time.time()) + 60},
-        {"aud": "another-app"},
+        lambda now: {"exp": now - 30},
+        lambda now: {"nbf": now + 60},
+        lambda now: {"aud": "another-app"},
     ],
+    ids=["expired", "not-yet-valid", "wrong-aud"],
 )
 def test_document_load_with_a_stale_or_foreign_token_bounces(client, shopify, claims):
-    response = _load(client, token=session_token(SHOP, **claims))
+    response = _load(client, token=session_token(SHOP, **claims(int(time.time()))))
     assert response.status_code == 302
     assert response["Location"].startswith("/shopify/bounce?")
     assert not Store.objects.exists()
@@ -115,14 +116,14 @@ def test_xhr_with_a_valid_session_token_is_scoped_to_its_store(client, shopify):
 @pytest.mark.parametrize(
     "token",
     [
-        None,
-        "not-a-jwt",
-        session_token(SHOP, exp=int(time.time()) - 30),
-        session_token(SHOP, nbf=int(time.time()) + 60),
-        session_token(SHOP, aud="another-app"),
-        session_token(SHOP, secret="forged"),
-        session_token(SHOP, iss="https://other.myshopify.com/admin"),
-        session_token("unknown-shop.myshopify.com"),
+        lambda now: None,
+        lambda now: "not-a-jwt",
+        lambda now: session_token(SHOP, exp=now - 30),
+        lambda now: session_token(SHOP, nbf=now + 60),
+        lambda now: session_token(SHOP, aud="another-app"),
+        lambda now: session_token(SHOP, secret="forged"),
+        lambda now: session_token(SHOP, iss="https://other.myshopify.com/admin"),
+        lambda now: session_token("unknown-shop.myshopify.com"),
     ],
     ids=[
         "missing",
@@ -137,6 +138,7 @@ def test_xhr_with_a_valid_session_token_is_scoped_to_its_store(client, shopify):
 )
 def test_xhr_with_a_bad_session_token_gets_401_and_the_retry_header(client, shopify, token):
     _load(client, token=session_token(SHOP))
+    token = token(int(time.time()))  # minted now, not at collection
     response = client.get("/api/session/") if token is None else _xhr(client, token)
     assert response.status_code == 401
     assert response[RETRY] == "1"
