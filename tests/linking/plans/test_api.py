@@ -241,3 +241,12 @@ def test_the_openapi_schema_documents_the_plan_endpoints(member):
     text = response.content.decode()
     for path in ("/api/plans/{plan_id}/dry-run/", "/api/workspaces/{workspace_id}/plans/"):
         assert path in text
+
+
+def test_the_admin_lists_plans_and_downloads_their_report(sandbox, member, store, client):
+    plan_id, _, _ = _dry_run(member, sandbox, store, link_mode="append")
+    client.force_login(member.user)
+    assert client.get("/admin/linking/plan/").status_code == 200
+    assert client.get(f"/admin/linking/plan/{plan_id}/change/").status_code == 200
+    response = client.get(f"/admin/linking/plan/{plan_id}/report.csv")
+    assert response.status_code == 200 and b"unmatched" in response.content
