@@ -9,6 +9,7 @@ import logging
 import re
 import secrets
 from datetime import timedelta
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -211,41 +212,67 @@ def _home_context(request, user, scope_store=None) -> dict:
     }
 
 
-@sensitive_variables("raw_token", "token")
-@require_GET
-def home(request):
-    """The app: embedded (session token in `id_token`) or after a standalone login."""
-    if not _is_embedded_request(request):
-        if not request.user.is_authenticated:
-            return auth_views.redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-        return render(request, "stores/home.html", _home_context(request, request.user))
+def app_page(view):
+    """Decorator for every page of the app, embedded in the Shopify admin or standalone.
 
-    shop = oauth.normalize_shop(request.GET.get("shop"))
-    if shop is None:
-        return _error_page(request, "Open AssetLink from your store's Shopify admin.")
-    # Frameable by this shop's admin; its data is shown only after its session token is valid.
-    request.embedded_shop = shop
-    raw_token = request.GET.get("id_token")
-    if not raw_token:
-        return _bounce(request, shop)
-    try:
-        token = session_tokens.decode(raw_token)
-    except session_tokens.InvalidSessionToken as exc:
-        logger.info("Session token on document load rejected: %s", exc)
-        return _bounce(request, shop)
-    if token.shop != shop:
-        logger.warning("Session token of %s presented for %s", token.shop, shop)
-        return _error_page(request, "This link belongs to another store.", status=401)
-    try:
-        store, user = services.session_token_arrive(token, allow_exchange=True)
-    except ApplicationError as exc:
-        return _error_page(
-            request,
-            f"AssetLink could not connect to {shop}: {exc.message} "
-            "Open the app again from your Shopify admin.",
-            status=401,
-        )
-    return render(request, "stores/home.html", _home_context(request, user, store))
+    Embedded (`embedded=1`/`host`/`id_token` in the query): the session token in `id_token` is
+    validated (bounce page when missing or stale; 401 page when it is another shop's), the
+    store is connected by token exchange when needed, and the view runs with `request.user` =
+    the staff member's user and `request.store_scope` = that store; the response may be framed
+    by that shop's admin. Standalone: a Django login is required; `request.store_scope` is None.
+    """
+
+    @wraps(view)
+    @sensitive_variables("raw_token", "token")
+    def wrapper(request, *args, **kwargs):
+        if not _is_embedded_request(request):
+            if not request.user.is_authenticated:
+                return auth_views.redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+            request.store_scope = None
+            return view(request, *args, **kwargs)
+
+        shop = oauth.normalize_shop(request.GET.get("shop"))
+        if shop is None:
+            return _error_page(request, "Open AssetLink from your store's Shopify admin.")
+        # Frameable by this shop's admin; its data is shown only after its token is valid.
+        request.embedded_shop = shop
+        raw_token = request.GET.get("id_token")
+        if not raw_token:
+            return _bounce(request, shop)
+        try:
+            token = session_tokens.decode(raw_token)
+        except session_tokens.InvalidSessionToken as exc:
+            logger.info("Session token on document load rejected: %s", exc)
+            return _bounce(request, shop)
+        if token.shop != shop:
+            logger.warning("Session token of %s presented for %s", token.shop, shop)
+            return _error_page(request, "This link belongs to another store.", status=401)
+        try:
+            store, user = services.session_token_arrive(token, allow_exchange=True)
+        except ApplicationError as exc:
+            return _error_page(
+                request,
+                f"AssetLink could not connect to {shop}: {exc.message} "
+                "Open the app again from your Shopify admin.",
+                status=401,
+            )
+        request.user = user
+        request.store_scope = StoreScope(store=store, method="session_token")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@app_page
+def home(request):
+    """The app's start page: its workspaces, stores and the tabs."""
+    scope = request.store_scope
+    return render(
+        request,
+        "stores/home.html",
+        _home_context(request, request.user, scope.store if scope else None),
+    )
 
 
 login = auth_views.LoginView.as_view(
