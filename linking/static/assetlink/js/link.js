@@ -1,0 +1,368 @@
+// Link to Products: selection → stores and fields → asset list (exclude, reorder, alt text)
+// → dry run (per product before/after) → "Link X assets in Y groups to Z products" → progress.
+import { api, boot, ApiError, download } from "./api.js";
+import { state, loadSetup, loadMetadataFields } from "./app.js";
+import { renderPicker, selectionSummary } from "./picker.js";
+import { h, clear, card, banner, field, select, setFieldError, toast, plural } from "./ui.js";
+import { watchRuns } from "./runs.js";
+
+const SHOPIFY_FIELDS = [
+  ["variant.sku", "Variant SKU"], ["variant.barcode", "Variant barcode"], ["product.handle", "Product handle"],
+  ["product.title", "Product title"], ["product.tag", "Product tag"], ["product.id", "Product id"],
+];
+const ALT_SOURCES = [
+  ["keep_shopify", "Keep Shopify's alt text"], ["metadata", "Metadata field"], ["context", "Context key"],
+  ["template", "Template"], ["ai_caption", "AI caption"],
+];
+const PAGE = { compact: 30, regular: 10 };
+const PRODUCTS_PAGE = 10;
+
+const L = {
+  groups: [], ungrouped: [], missing: [], loadedFor: "",
+  excludedAssets: new Set(), excludedGroups: new Set(), manual: {}, alt: {},
+  view: "compact", page: 0, plan: null, summary: null, results: null, productPage: 0, dirty: true,
+};
+
+function metadataOptions(fields, { prefix = "metadata:" } = {}) {
+  return fields.map((f) => [`${prefix}${f.external_id}`, `${f.label} (${f.external_id})`]);
+}
+
+function withCustom(options, value) {
+  return options.some(([v]) => v === value) || !value ? options : [...options, [value, value]];
+}
+
+export async function renderLink(panel) {
+  const ws = state.workspace;
+  const [setup, fields] = await Promise.all([loadSetup(), loadMetadataFields()]);
+  const pickerBox = h("div");
+  renderPicker(pickerBox);
+
+  // --- stores and fields -----------------------------------------------------------------
+  const storeBoxes = ws.stores.map((s) => {
+    const input = h("input", { type: "checkbox", value: s.domain, checked: s.installed, disabled: !s.installed, name: "stores" });
+    const matched = h("span.badge", { dataset: { matched: s.domain } }, s.installed ? "not matched yet" : "uninstalled");
+    return { store: s, input, matched, el: h("label.store-item", {}, input, h("span.grow", {}, h("b", {}, s.name), " ", h("span.muted", {}, s.domain)), matched) };
+  });
+  const cfOptions = withCustom([...metadataOptions(fields), ["tag:sku:", "Tag prefix sku:"], ["public_id:([^/_]+)_", "Public id (text before _)"]], setup.default_cloudinary_field);
+  const cloudinaryField = select(cfOptions, setup.default_cloudinary_field, { name: "cloudinary_field" });
+  const separator = h("input", { type: "text", value: setup.value_separator, maxlength: 5, name: "separator" });
+  const caseSensitive = h("input", { type: "checkbox", checked: setup.case_sensitive });
+  const shopifyField = select(withCustom(SHOPIFY_FIELDS, setup.default_shopify_field), setup.default_shopify_field);
+  const mode = select(boot.linkModes.map((m) => [m.value, m.label]), setup.default_link_mode);
+  const position = h("input", { type: "number", min: 1, value: setup.default_position ?? 1 });
+  const positionField = field("Position", position, { help: "1-based", name: "position" });
+  const orderOptions = withCustom([["", "Selection order"], ...metadataOptions(fields), ["public_id", "Public id"], ["filename", "Filename"], ["created_at", "Created"]], setup.default_order_field);
+  const orderField = select(orderOptions, setup.default_order_field);
+  const altDefault = { keep: "keep_shopify" }[setup.alt_text_source] || setup.alt_text_source;
+  const altSource = select(ALT_SOURCES, altDefault);
+  const altField = h("input", { type: "text", value: setup.alt_text_source === "template" ? setup.alt_text_template : setup.alt_text_field });
+  const altFieldWrap = field("Alt text field / template", altField, { name: "alt_field", help: "Metadata id, context key, or e.g. {product.title} – {metadata.color}" });
+  const syncVisibility = () => {
+    positionField.hidden = mode.value !== "position";
+    altFieldWrap.hidden = !["metadata", "context", "template"].includes(altSource.value);
+  };
+  mode.addEventListener("change", syncVisibility); altSource.addEventListener("change", syncVisibility); syncVisibility();
+
+  const config = h("div", {},
+    h("h3", {}, "Stores"), h("div.store-list", { id: "store-list" }, storeBoxes.map((b) => b.el)),
+    h("h3", { style: "margin-top:14px" }, "Fields"),
+    h("div.grid3", {},
+      field("Cloudinary field", cloudinaryField, { name: "cloudinary_field", help: "Groups assets by this value" }),
+      field("Shopify field", shopifyField, { name: "shopify_field", help: "Products whose field equals the group value" }),
+      field("Order within a group", orderField, { name: "order_field" }),
+      field("Value separator", separator, { name: "separator", help: "e.g. , to link one asset to several products" }),
+      h("div.field", {}, h("span.label", {}, "Case"), h("label.check", {}, caseSensitive, h("span", {}, "Case-sensitive match")))),
+    h("h3", { style: "margin-top:14px" }, "Link mode and alt text"),
+    h("div.grid3", {}, field("Link mode", mode, { name: "link_mode" }), positionField, field("Alt text", altSource, { name: "alt_source" }), altFieldWrap));
+
+  // --- asset list ------------------------------------------------------------------------
+  const listBox = h("div.groups", { id: "asset-list" });
+  const listInfo = h("span.muted", { "aria-live": "polite" }, "Pick assets above to see their groups.");
+  const viewToggle = h("div.segmented", { role: "group", "aria-label": "Asset list mode" },
+    ["compact", "regular"].map((v) => h("button", { type: "button", "aria-pressed": L.view === v ? "true" : "false", dataset: { view: v }, onclick: () => {
+      L.view = v; L.page = 0;
+      for (const b of viewToggle.children) b.setAttribute("aria-pressed", b.dataset.view === v ? "true" : "false");
+      renderList();
+    } }, v === "compact" ? "Compact" : "Regular")));
+  const listCard = card("Assets by group", [h("div.toolbar", {}, listInfo, h("span.spacer"), h("span.muted.small", {}, "Click a thumbnail to exclude it · drag or use arrows to reorder"), viewToggle), listBox], { step: 3 });
+
+  // --- preview and link -----------------------------------------------------------------
+  const dryBtn = h("button.btn.btn-lg", { type: "button", id: "dry-run" }, "Dry run");
+  const linkBtn = h("button.btn.btn-primary.btn-lg", { type: "button", id: "link-button", disabled: true }, "Link 0 assets in 0 groups to 0 products");
+  const reportBtn = h("button.btn.btn-plain", { type: "button", hidden: true, onclick: () => download(`/api/plans/${L.plan.id}/report.csv`, "dry-run.csv") }, "Download dry-run report");
+  const preview = h("div", { id: "dry-run-result" }, h("p.muted", {}, "A dry run shows, per product, the gallery before and after. Nothing is written to Shopify."));
+  const progress = h("div", { id: "run-progress" });
+  const previewCard = card("Preview and link", [preview, progress], { step: 4, footer: [reportBtn, h("span", { style: "flex:1" }), dryBtn, linkBtn] });
+
+  clear(panel,
+    card("Select assets", pickerBox, { step: 1 }),
+    card("Stores and fields", config, { step: 2 }),
+    listCard, previewCard);
+
+  // --- behaviour -------------------------------------------------------------------------
+  const invalidate = () => {
+    L.dirty = true;
+    linkBtn.disabled = true;
+  };
+  for (const el of [shopifyField, mode, position, altSource, altField, ...storeBoxes.map((b) => b.input)]) el.addEventListener("change", invalidate);
+
+  async function loadGroups() {
+    const s = state.selection;
+    if (!s.assetIds.length && !s.expression) return;
+    listInfo.textContent = "Reading the selection from Cloudinary…";
+    try {
+      const data = await api.post(`/api/workspaces/${ws.id}/selection/groups/`, {
+        ...(s.assetIds.length ? { asset_ids: s.assetIds } : { expression: s.expression }),
+        cloudinary_field: cloudinaryField.value, separator: separator.value,
+        case_sensitive: caseSensitive.checked, order_field: orderField.value,
+      });
+      Object.assign(L, { groups: data.groups, ungrouped: data.ungrouped, missing: data.missing_ids, page: 0 });
+      setFieldError(config, "cloudinary_field", "");
+      renderList();
+    } catch (err) {
+      listInfo.textContent = err.message;
+      if (err instanceof ApiError) for (const [k, v] of Object.entries(err.fieldErrors)) setFieldError(config, k, v);
+    }
+    invalidate();
+  }
+  document.addEventListener("assetlink:selection", () => { L.manual = {}; L.excludedAssets.clear(); L.excludedGroups.clear(); loadGroups(); });
+  cloudinaryField.addEventListener("change", () => { L.manual = {}; L.excludedGroups.clear(); loadGroups(); });
+  separator.addEventListener("change", loadGroups);
+  caseSensitive.addEventListener("change", loadGroups);
+  let previousOrder = orderField.value;
+  orderField.addEventListener("change", () => {
+    const n = Object.keys(L.manual).length;
+    if (n && !confirm(`Changing the order field discards your manual order of ${plural(n, "group")}. Continue?`)) {
+      orderField.value = previousOrder;
+      return;
+    }
+    previousOrder = orderField.value;
+    L.manual = {};
+    loadGroups();
+  });
+
+  function orderedAssets(group) {
+    const manual = L.manual[group.value];
+    if (!manual) return group.assets;
+    const byId = new Map(group.assets.map((a) => [a.asset_id, a]));
+    return manual.map((id) => byId.get(id)).filter(Boolean);
+  }
+
+  function move(group, from, to) {
+    const ids = orderedAssets(group).map((a) => a.asset_id);
+    if (to < 0 || to >= ids.length || from === to) return false;
+    const [id] = ids.splice(from, 1);
+    ids.splice(to, 0, id);
+    L.manual[group.value] = ids;
+    invalidate();
+    return true;
+  }
+
+  function toggleAsset(id) {
+    if (L.excludedAssets.has(id)) L.excludedAssets.delete(id); else L.excludedAssets.add(id);
+    invalidate();
+  }
+
+  function dragAndDrop(el, group, index, rerender) {
+    el.draggable = true;
+    el.addEventListener("dragstart", (e) => { e.dataTransfer.setData("text/plain", `${group.key}\u0000${index}`); e.dataTransfer.effectAllowed = "move"; el.classList.add("dragging"); });
+    el.addEventListener("dragend", () => el.classList.remove("dragging"));
+    el.addEventListener("dragover", (e) => { e.preventDefault(); el.classList.add("drop-before"); });
+    el.addEventListener("dragleave", () => el.classList.remove("drop-before"));
+    el.addEventListener("drop", (e) => {
+      e.preventDefault(); el.classList.remove("drop-before");
+      const [key, from] = e.dataTransfer.getData("text/plain").split("\u0000");
+      if (key !== group.key) { toast("Assets reorder within their group only."); return; }
+      if (move(group, Number(from), index)) rerender();
+    });
+  }
+
+  function groupHead(group, assets) {
+    const excluded = L.excludedGroups.has(group.value);
+    const kept = assets.filter((a) => !L.excludedAssets.has(a.asset_id)).length;
+    return h("div.group-head", {},
+      h("button.btn.btn-icon", { type: "button", "aria-label": `${excluded ? "Include" : "Exclude"} group ${group.value}`, title: excluded ? "Include this group" : "Exclude this group", onclick: () => {
+        if (excluded) L.excludedGroups.delete(group.value); else L.excludedGroups.add(group.value);
+        invalidate(); renderList();
+      } }, excluded ? "+" : "−"),
+      h("span.value", {}, group.value),
+      h("span.muted.small", {}, `${kept} of ${plural(assets.length, "asset")}`),
+      L.manual[group.value] ? h("span.badge.badge-info", {}, "manual order") : null,
+      excluded ? h("span.badge", {}, "excluded") : null);
+  }
+
+  function compactGroup(group) {
+    const assets = orderedAssets(group);
+    const strip = h("div.group-strip", { role: "list", "aria-label": `Assets of ${group.value}` });
+    assets.forEach((a, i) => {
+      const off = L.excludedAssets.has(a.asset_id);
+      const t = h(`button.thumb${off ? ".excluded" : ""}`, {
+        type: "button", role: "listitem", title: `${a.public_id}${off ? " (excluded)" : ""} — click to ${off ? "include" : "exclude"}; Alt+←/→ to move`,
+        "aria-pressed": off ? "true" : "false", "aria-label": `${a.public_id}, position ${i + 1}${off ? ", excluded" : ""}`,
+        dataset: { assetId: a.asset_id },
+        onclick: () => { toggleAsset(a.asset_id); renderList(); },
+        onkeydown: (e) => {
+          if (!e.altKey || !["ArrowLeft", "ArrowRight"].includes(e.key)) return;
+          e.preventDefault();
+          if (move(group, i, i + (e.key === "ArrowLeft" ? -1 : 1))) { renderList(); focusAsset(a.asset_id); }
+        },
+      }, h("img", { src: a.thumbnail_url, alt: "", loading: "lazy" }), h("span.pos", {}, i + 1), a.swatch ? h("span.swatch-flag", {}, "swatch") : null);
+      dragAndDrop(t, group, i, renderList);
+      strip.append(t);
+    });
+    return h(`div.group${L.excludedGroups.has(group.value) ? ".excluded" : ""}`, { dataset: { group: group.value } }, groupHead(group, assets), strip);
+  }
+
+  function regularGroup(group) {
+    const assets = orderedAssets(group);
+    const body = h("tbody");
+    assets.forEach((a, i) => {
+      const off = L.excludedAssets.has(a.asset_id);
+      const alt = h("input", { type: "text", maxlength: 512, value: L.alt[a.asset_id] || "", placeholder: altSource.selectedOptions[0].textContent, "aria-label": `Alt text for ${a.public_id}`,
+        onchange: () => { if (alt.value.trim()) L.alt[a.asset_id] = alt.value.trim(); else delete L.alt[a.asset_id]; invalidate(); } });
+      const ai = h("button.btn.btn-icon", { type: "button", title: "Use Cloudinary's AI caption", onclick: async () => {
+        ai.disabled = true;
+        try { const r = await api.post(`/api/workspaces/${ws.id}/assets/${a.asset_id}/caption/`); alt.value = r.caption; L.alt[a.asset_id] = r.caption; invalidate(); }
+        catch (err) { toast(err.message, "error"); } finally { ai.disabled = false; }
+      } }, "AI caption");
+      const meta = Object.entries(a.metadata || {}).map(([k, v]) => `${k}: ${[].concat(v).join(", ")}`).join(" · ");
+      const row = h(`tr${off ? ".excluded" : ""}`, { dataset: { assetId: a.asset_id } },
+        h("td", {}, h("span.drag-handle", { "aria-hidden": "true", title: "Drag to reorder" }, "⠿")),
+        h("td.thumb-cell", {}, h(`button.thumb${off ? ".excluded" : ""}`, { type: "button", "aria-pressed": off ? "true" : "false", "aria-label": `${off ? "Include" : "Exclude"} ${a.public_id}`, onclick: () => { toggleAsset(a.asset_id); renderList(); } },
+          h("img", { src: a.thumbnail_url, alt: "", loading: "lazy" }), a.swatch ? h("span.swatch-flag", {}, "swatch") : null)),
+        h("td", {}, h("div.mono", {}, a.public_id), h("div.muted.small", {}, `${a.resource_type} · ${a.format}${a.width ? ` · ${a.width}×${a.height}` : ""}`)),
+        h("td.meta", {}, meta || "—"),
+        h("td", {}, h("div.alt-cell", {}, alt, ai)),
+        h("td.controls", {},
+          h("button.btn.btn-icon", { type: "button", "aria-label": `Move ${a.public_id} up`, disabled: i === 0, onclick: () => { move(group, i, i - 1); renderList(); focusMove(a.asset_id, "up"); } }, "↑"),
+          h("button.btn.btn-icon", { type: "button", "aria-label": `Move ${a.public_id} down`, disabled: i === assets.length - 1, onclick: () => { move(group, i, i + 1); renderList(); focusMove(a.asset_id, "down"); } }, "↓")));
+      dragAndDrop(row, group, i, renderList);
+      body.append(row);
+    });
+    return h(`div.group${L.excludedGroups.has(group.value) ? ".excluded" : ""}`, { dataset: { group: group.value } }, groupHead(group, assets),
+      h("table.data", {}, h("thead", {}, h("tr", {}, ["", "", "Public id", "Metadata", "Alt text", "Order"].map((t) => h("th", {}, t)))), body));
+  }
+
+  function focusAsset(id) { listBox.querySelector(`.thumb[data-asset-id="${CSS.escape(id)}"]`)?.focus(); }
+  function focusMove(id, dir) {
+    const btn = listBox.querySelector(`tr[data-asset-id="${CSS.escape(id)}"] button[aria-label$="${dir}"]`);
+    (btn && !btn.disabled ? btn : listBox.querySelector(`tr[data-asset-id="${CSS.escape(id)}"] .controls button:not(:disabled)`))?.focus();
+  }
+
+  function renderList() {
+    const per = PAGE[L.view];
+    const pages = Math.max(1, Math.ceil(L.groups.length / per));
+    L.page = Math.min(L.page, pages - 1);
+    const slice = L.groups.slice(L.page * per, (L.page + 1) * per);
+    const assets = new Set(L.groups.flatMap((g) => g.assets.map((a) => a.asset_id)));
+    listInfo.textContent = `${plural(assets.size, "asset")} in ${plural(L.groups.length, "group")}` +
+      (L.excludedAssets.size || L.excludedGroups.size ? ` · excluded: ${plural(L.excludedAssets.size, "asset")}, ${plural(L.excludedGroups.size, "group")}` : "") +
+      (L.ungrouped.length ? ` · ${plural(L.ungrouped.length, "asset")} without a value (ungrouped)` : "") +
+      (L.missing.length ? ` · ${L.missing.length} unknown ids` : "");
+    const pager = pages > 1 ? h("nav.pager", { "aria-label": "Groups pages" },
+      h("button.btn", { type: "button", disabled: L.page === 0, onclick: () => { L.page--; renderList(); } }, "‹ Previous"),
+      h("span.muted", {}, `Groups ${L.page * per + 1}–${Math.min(L.groups.length, (L.page + 1) * per)} of ${L.groups.length}`),
+      h("button.btn", { type: "button", disabled: L.page >= pages - 1, onclick: () => { L.page++; renderList(); } }, "Next ›")) : null;
+    clear(listBox, slice.map(L.view === "compact" ? compactGroup : regularGroup), pager,
+      L.missing.length ? banner(`Cloudinary has no asset for these ids (unknown, deleted or inaccessible): ${L.missing.join(", ")}`, "warning") : null);
+  }
+
+  function planData() {
+    const s = state.selection;
+    return {
+      ...(s.assetIds.length ? { asset_ids: s.assetIds, expression: "" } : { expression: s.expression, asset_ids: [] }),
+      stores: storeBoxes.filter((b) => b.input.checked).map((b) => b.store.domain),
+      cloudinary_field: cloudinaryField.value, separator: separator.value, case_sensitive: caseSensitive.checked,
+      shopify_field: shopifyField.value, link_mode: mode.value, position: mode.value === "position" ? Number(position.value) : null,
+      order_field: orderField.value, manual_orders: L.manual, excluded_asset_ids: [...L.excludedAssets],
+      excluded_groups: [...L.excludedGroups], alt_source: altSource.value,
+      alt_field: ["metadata", "context", "template"].includes(altSource.value) ? altField.value : "",
+      alt_overrides: L.alt,
+    };
+  }
+
+  async function dryRun() {
+    if (!state.selection.assetIds.length && !state.selection.expression) { toast("Select assets first (step 1)."); return; }
+    dryBtn.disabled = true; linkBtn.disabled = true;
+    clear(preview, h("p.muted", {}, "Dry run: reading the selection and every store's matching products…"));
+    for (const el of config.querySelectorAll(".field")) setFieldError(config, el.dataset.field, "");
+    try {
+      const data = planData();
+      L.plan = L.plan ? await api.patch(`/api/plans/${L.plan.id}/`, data) : await api.post(`/api/workspaces/${ws.id}/plans/`, data);
+      L.summary = await api.post(`/api/plans/${L.plan.id}/dry-run/`);
+      L.results = await api.get(`/api/plans/${L.plan.id}/result/`);
+      L.dirty = false; L.productPage = 0;
+      renderPreview();
+    } catch (err) {
+      const errors = err instanceof ApiError ? err.fieldErrors : {};
+      for (const [k, v] of Object.entries(errors)) setFieldError(config, k, v);
+      clear(preview, banner(err.message, "critical"));
+    } finally {
+      dryBtn.disabled = false;
+    }
+  }
+
+  function mini(item) {
+    return item.thumbnail_url
+      ? h(`img.mini${item.new ? ".new" : ""}`, { src: item.thumbnail_url, alt: item.alt || "", title: `${item.media_type}${item.new ? " (new)" : ""}${item.alt ? ` — ${item.alt}` : ""}`, loading: "lazy" })
+      : h("span.mini.placeholder", { title: item.media_id }, item.media_type?.slice(0, 3) || "?");
+  }
+
+  function renderPreview() {
+    const sum = L.summary;
+    linkBtn.textContent = sum.button;
+    linkBtn.disabled = !sum.operations;
+    reportBtn.hidden = false;
+    for (const b of storeBoxes) {
+      const st = sum.stores.find((x) => x.store === b.store.domain);
+      b.matched.className = `badge${st ? (st.error ? " badge-critical" : " badge-success") : ""}`;
+      b.matched.textContent = st ? (st.error ? "error" : `${plural(st.statistics.products_matched ?? 0, "product")} matched`) : "not in this run";
+    }
+    const storesEl = sum.stores.map((st) => {
+      const result = L.results.find((r) => r.store === st.store);
+      const products = result?.products || [];
+      const pages = Math.max(1, Math.ceil(products.length / PRODUCTS_PAGE));
+      const slice = products.slice(L.productPage * PRODUCTS_PAGE, (L.productPage + 1) * PRODUCTS_PAGE);
+      const s = st.statistics || {};
+      return h("div.store-result", { dataset: { store: st.store } },
+        h("div.section-title", {}, h("h3", {}, st.store), h("span.muted.small", {}, `${plural(st.products_changed, "product")} change · ${plural(st.operations, "operation")}`)),
+        st.error ? banner(st.error, "critical") : h("div.stats", {},
+          [["Products matched", s.products_matched], ["Groups matched", s.groups_matched], ["Groups unmatched", s.groups_unmatched], ["Products matched by several groups", s.products_matched_by_several_groups]]
+            .map(([label, n]) => h("div.stat", {}, h("b", {}, (n ?? 0).toLocaleString()), h("span.muted.small", {}, label)))),
+        slice.map((p) => h("div.product", { dataset: { productId: p.product_id } },
+          h("div", {}, h("b", {}, p.title || p.handle), h("div.muted.small", {}, p.handle), h("div.small", {}, plural(p.operation_count, "operation")),
+            p.warnings.map((w) => h("div.small", { style: "color:var(--warning)" }, w))),
+          h("div", {},
+            h("div.gallery-row", {}, h("span.lbl", {}, "Before"), p.before.length ? p.before.map(mini) : h("span.muted.small", {}, "empty")),
+            h("div.gallery-row", {}, h("span.lbl", {}, "After"), p.after.length ? p.after.map(mini) : h("span.muted.small", {}, "empty"))))),
+        pages > 1 ? h("nav.pager", {},
+          h("button.btn", { type: "button", disabled: L.productPage === 0, onclick: () => { L.productPage--; renderPreview(); } }, "‹ Previous"),
+          h("span.muted", {}, `Products ${L.productPage * PRODUCTS_PAGE + 1}–${Math.min(products.length, (L.productPage + 1) * PRODUCTS_PAGE)} of ${products.length}`),
+          h("button.btn", { type: "button", disabled: L.productPage >= pages - 1, onclick: () => { L.productPage++; renderPreview(); } }, "Next ›")) : null);
+    });
+    clear(preview,
+      sum.unresolved_asset_ids.length ? banner(`${sum.unresolved_asset_ids.length} asset ids could not be read from Cloudinary; they are rows of the report.`, "warning") : null,
+      sum.operations ? null : banner("Nothing to change: the galleries already look like this.", "info"),
+      storesEl);
+  }
+
+  async function link() {
+    if (L.dirty) { toast("Something changed since the dry run: run it again first."); return; }
+    linkBtn.disabled = true; dryBtn.disabled = true;
+    try {
+      const runs = await api.post(`/api/plans/${L.plan.id}/runs/`);
+      toast("Link started");
+      await watchRuns(progress, [].concat(runs.runs || runs), { onDone: () => { dryBtn.disabled = false; } });
+    } catch (err) {
+      toast(err.message, "error");
+      clear(progress, banner(err.status === 404 || err.status === 405 ? "Link runs are not available on this server yet (the runs API has not landed)." : err.message, "critical"));
+      dryBtn.disabled = false; linkBtn.disabled = false;
+    }
+  }
+
+  dryBtn.addEventListener("click", dryRun);
+  linkBtn.addEventListener("click", link);
+  if (state.selection.assetIds.length || state.selection.expression) loadGroups();
+}
+
+export { selectionSummary };

@@ -1,0 +1,129 @@
+"""Browser tests: headless Chromium (Debian's, via Playwright) against the live app and both
+emulators in-process, seeded like `make demo` (reusing `assetlink_project.demo_seed`).
+
+They skip, saying why, where `/usr/bin/chromium` or Playwright is missing; CI installs both.
+Screenshots of each tab (1280×800) go to `test-artifacts/screenshots/`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assetlink_project import demo_seed
+from linking.cloudinary.client import clear_caches
+from sandbox.cloudinary.server import make_app as make_cloudinary
+from sandbox.common import serve_in_thread
+from sandbox.shopify.server import make_app as make_shopify
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - dev extra missing
+    sync_playwright = None
+
+
+def pytest_collection_modifyitems(config, items):
+    here = str(Path(__file__).parent)
+    reason = None
+    if sync_playwright is None:
+        reason = "Playwright is not installed (pip install -e '.[dev]')."
+    elif not CHROMIUM.exists():
+        reason = "No /usr/bin/chromium: install Debian's chromium (apt-get install chromium)."
+    for item in items:
+        if str(item.path).startswith(here):
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(
+                pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+            )
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def emulators():
+    cloudinary = make_cloudinary(rate_limit=1_000_000)
+    shopify = make_shopify(media_delay=0.01, job_delay=0.01, bulk_delay=0.02)
+    c_server, s_server = serve_in_thread(cloudinary), serve_in_thread(shopify)
+    yield {"cloudinary": c_server.url, "shopify": s_server.url, "shopify_app": shopify}
+    c_server.shutdown()
+    s_server.shutdown()
+
+
+@pytest.fixture
+def demo(emulators, live_server, settings, transactional_db):
+    """The `make demo` world: admin + merchandiser, the demo workspace, demo-1 and demo-2."""
+    settings.SHOPIFY_ADMIN_BASE_URL = emulators["shopify"] + "/{shop}"
+    settings.CLOUDINARY_API_BASE_URL = emulators["cloudinary"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    clear_caches()
+    emulators["shopify_app"].state.reset()
+    info = demo_seed.seed(
+        shopify_url=emulators["shopify"],
+        cloudinary_url=emulators["cloudinary"],
+        app_url=live_server.url,
+    )
+    return {**info, "url": live_server.url, **emulators}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # Playwright's sync API keeps an event loop in this thread; Django's ORM (test set-up and
+    # teardown) refuses to run beside one unless allowed.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    # The machine may be offline: Shopify's CDN and Cloudinary's widget answer nothing.
+    context.route("https://**/*", lambda route: route.abort())
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+def login(page, demo, username: str, password: str):
+    page.goto(demo["url"] + "/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector(".tabs")
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    # Thumbnails load lazily: wait for those on screen before taking the picture.
+    page.wait_for_function(
+        """() => [...document.images].filter((i) => {
+            const r = i.getBoundingClientRect();
+            return r.bottom > 0 && r.top < innerHeight && r.width > 0;
+        }).every((i) => i.complete)""",
+        timeout=10_000,
+    )
+    page.screenshot(path=str(path))
+    return path
