@@ -14,9 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from linking import selectors, services
+from linking.core import LinkMode
 from linking.models import AltSource, Plan
 from stores import selectors as store_selectors
-from stores.models import LinkMode
 from stores.principals import ApiKeyPrincipal
 
 
@@ -32,7 +32,7 @@ class PlanInputSerializer(serializers.Serializer):
     separator = serializers.CharField(required=False, allow_blank=True, max_length=5)
     case_sensitive = serializers.BooleanField(required=False)
     shopify_field = serializers.CharField(required=False, help_text="e.g. variant.sku")
-    link_mode = serializers.ChoiceField(choices=LinkMode.choices, required=False)
+    link_mode = serializers.ChoiceField(choices=[m.value for m in LinkMode], required=False)
     position = serializers.IntegerField(required=False, allow_null=True, help_text="1-based")
     order_field = serializers.CharField(required=False, allow_blank=True)
     manual_orders = serializers.DictField(
@@ -54,6 +54,7 @@ class PlanInputSerializer(serializers.Serializer):
 
 class PlanSerializer(serializers.ModelSerializer):
     stores = serializers.SlugRelatedField(many=True, read_only=True, slug_field="shop_domain")
+    link_mode = serializers.ChoiceField(choices=[m.value for m in LinkMode], read_only=True)
 
     class Meta:
         model = Plan
