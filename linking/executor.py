@@ -1,0 +1,1258 @@
+"""Carry out product plans on a live store: the executor of link runs (and of their undo).
+
+Products go in *waves* (a few seconds of API points each; abort is checked between waves, so a
+product is never left half-changed). Within a wave every step is batched across its products
+where Shopify allows, in the core's execution order:
+
+1. unlinks (and, for undo, re-links) — ``fileUpdate`` ``referencesToRemove``/``referencesToAdd``,
+   ≤ 250 files per call;
+2. creates — one ``productUpdate(media: [...])`` per product with all of its new media; the call
+   is journaled first so that a worker that dies before the link records are written is
+   reconciled on resume (the new media are adopted, never created twice);
+3. wait for ``READY`` — ``nodes(ids:)`` status polls across the wave with backoff; media that
+   end ``FAILED`` are reported with Shopify's error code and removed from the product;
+4. reorder — ``productReorderMedia`` with the fewest moves from the actual gallery to the
+   target, then ``job(id)`` polled;
+5. alt updates — ``fileUpdate`` alt, batched;
+6. variant images — ``productVariantDetachMedia`` (a previous image) then
+   ``productVariantAppendMedia``, ≤ 100 pairs per call;
+7. swatches — ``fileCreate`` (≤ 250) then ``metafieldsSet`` (≤ 25 per call).
+
+Every product is re-planned from its gallery as read just before its wave (the catalog may have
+changed since the dry run); the report is computed against the gallery the product had when the
+run first started it, so a resumed run still says ``created`` for the media it created earlier.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from threading import Lock
+
+from linking.core import (
+    AssetToLink,
+    AssignVariantImage,
+    CreateMedia,
+    CreateSwatchFile,
+    GalleryItem,
+    LinkRecord,
+    LinkSettings,
+    ProductPlan,
+    ProductState,
+    ReportAction,
+    ReportRow,
+    SetSwatchMetafield,
+    SwatchAsset,
+    plan_product,
+    reorder_moves,
+)
+from stores.shopify import operations as ops
+from stores.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyUnavailable
+
+logger = logging.getLogger(__name__)
+
+MAX_INPUT = 250  # Shopify's limit on items per input list
+MAX_VARIANT_PAIRS = 100
+MAX_METAFIELDS = 25
+STATUS_IDS_PER_CALL = 250
+READY, FAILED = "READY", "FAILED"
+
+
+# --- inputs and outputs -------------------------------------------------------------------
+
+
+@dataclass
+class ProductWork:
+    """One product of a run: what to link there (the inputs of ``plan_product``)."""
+
+    product_id: str
+    assets: list[AssetToLink] = field(default_factory=list)
+    settings: LinkSettings = field(default_factory=LinkSettings)
+    variant_ids: list[str] = field(default_factory=list)
+    swatches: list[SwatchAsset] = field(default_factory=list)
+    handle: str = ""
+    title: str = ""
+    restore: ProductState | None = None
+    """Undo: the gallery to get back (the undone run's gallery before); assets are ignored."""
+    original_before: ProductState | None = None
+    """The gallery when a previous attempt of this run started the product (resume)."""
+    journal: dict | None = None
+    """Creates a previous attempt sent without confirming them (resume reconciles them)."""
+    planned_media: list[str] | None = None
+    """The media ids the dry run saw (a different gallery now means the product is re-planned)."""
+
+
+@dataclass
+class RunRow:
+    product_id: str | None
+    action: str
+    asset_id: str | None = None
+    public_id: str = ""
+    group: str = ""
+    media_id: str | None = None
+    previous_media_id: str | None = None
+    position_before: int | None = None
+    position_after: int | None = None
+    message: str = ""
+    handle: str = ""
+    title: str = ""
+    status: str = ""
+    error_code: str = ""
+
+    @classmethod
+    def from_core(cls, row: ReportRow, **extra) -> RunRow:
+        data = asdict(row)
+        data["action"] = str(row.action)
+        data.update(extra)
+        return cls(**data)
+
+
+@dataclass
+class ProductOutcome:
+    product_id: str
+    status: str
+    """done | failed (some rows failed) | skipped | not_done (aborted before it started)."""
+    rows: list[RunRow] = field(default_factory=list)
+    before: ProductState | None = None
+    after: ProductState | None = None
+    replanned: bool = False
+    error: str = ""
+
+
+@dataclass
+class Progress:
+    phase: str = "queued"
+    ops_done: int = 0
+    ops_total: int = 0
+    products_done: int = 0
+    products_total: int = 0
+    failures: int = 0
+    lock: Lock = field(default_factory=Lock, repr=False, compare=False)
+
+    def add(self, **deltas) -> None:
+        with self.lock:
+            for key, value in deltas.items():
+                setattr(self, key, getattr(self, key) + value)
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {k: v for k, v in vars(self).items() if k != "lock"}
+
+
+class RunHooks:
+    """What the executor tells its run (persistence); the default remembers nothing."""
+
+    def started(self, work: ProductWork, before: ProductState) -> None:
+        """The product is about to change; ``before`` is its gallery now."""
+
+    def journal(self, product_id: str, entry: dict | None) -> None:
+        """Persist (or clear, with None) the creates in flight for a product."""
+
+    def record_saved(self, product_id: str, media_id: str, record: LinkRecord) -> None:
+        """A media item AssetLink placed is confirmed (product_id "" for a store file)."""
+
+    def records_removed(self, product_id: str, media_ids: Sequence[str]) -> None:
+        """Media unlinked from a product."""
+
+    def finished(self, outcome: ProductOutcome) -> None:
+        """The product is done (or failed/skipped); ``outcome.rows`` are its report rows."""
+
+
+class _Crash(BaseException):
+    """Test hook: stop like a killed worker (no clean-up, nothing marked)."""
+
+
+# --- the plan of one product, made executable ------------------------------------------------
+
+
+@dataclass
+class _Step:
+    work: ProductWork
+    before: ProductState
+    report_before: ProductState
+    target: list[str]
+    unlinks: list[str] = field(default_factory=list)
+    relinks: list[str] = field(default_factory=list)
+    creates: list[CreateMedia] = field(default_factory=list)
+    alts: dict[str, str] = field(default_factory=dict)
+    variant_images: list[AssignVariantImage] = field(default_factory=list)
+    variant_detaches: list[tuple[str, str]] = field(default_factory=list)
+    swatch_files: list[CreateSwatchFile] = field(default_factory=list)
+    swatch_metafields: list[SetSwatchMetafield] = field(default_factory=list)
+    plan: ProductPlan | None = None
+    report_plan: ProductPlan | None = None
+    replanned: bool = False
+    ids: dict[str, str] = field(default_factory=dict)
+    """Placeholder → Shopify id."""
+    status: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Media id (real or placeholder) → (error code, message)."""
+    gallery: list[str] = field(default_factory=list)
+    """The product's media ids as Shopify has them now (tracked through the steps)."""
+    records: dict[str, LinkRecord] = field(default_factory=dict)
+    ops_total: int = 0
+    ops_done: int = 0
+    error: str = ""
+
+    @property
+    def product_id(self) -> str:
+        return self.work.product_id
+
+    def real(self, media_id: str) -> str:
+        return self.ids.get(media_id, media_id)
+
+    def fail(self, media_id: str, code: str, message: str) -> None:
+        self.failed.setdefault(media_id, (code or "ERROR", message))
+
+
+def _operation_count(step: _Step) -> int:
+    return (
+        len(step.unlinks)
+        + len(step.relinks)
+        + len(step.creates)
+        + len(step.alts)
+        + len(step.variant_images)
+        + len(step.swatch_files)
+        + len(step.swatch_metafields)
+        + (1 if step.plan is None or step.plan.operations.moves else 0)
+    )
+
+
+def _same_gallery(a: ProductState, b: ProductState) -> bool:
+    def key(state):
+        return [
+            (i.media_id, i.alt or "", i.record.identity if i.record else None)
+            for i in state.gallery
+        ]
+
+    return key(a) == key(b)
+
+
+# --- the executor -------------------------------------------------------------------------
+
+
+class Executor:
+    def __init__(
+        self,
+        client,
+        *,
+        read_states: Callable[[list[str], list[str]], dict[str, ProductState]],
+        source_url: Callable[[str, str, int, str], str],
+        hooks: RunHooks | None = None,
+        progress: Progress | None = None,
+        should_abort: Callable[[], bool] = lambda: False,
+        store_files: dict[tuple[str, int, str], str] | None = None,
+        wave_seconds: float = 2.5,
+        max_wave: int = 25,
+        read_ahead: int = 250,
+        ready_timeout: float = 600.0,
+        poll_min: float = 0.05,
+        poll_max: float = 2.0,
+        sleep=time.sleep,
+        crash_after: str | None = None,
+    ):
+        self.client = client
+        self.read_states = read_states
+        self.source_url = source_url
+        self.hooks = hooks or RunHooks()
+        self.progress = progress or Progress()
+        self.should_abort = should_abort
+        self.store_files = dict(store_files or {})
+        self.wave_seconds = wave_seconds
+        self.max_wave = max_wave
+        self.read_ahead = read_ahead
+        self.ready_timeout = ready_timeout
+        self.poll_min = poll_min
+        self.poll_max = poll_max
+        self._sleep = sleep
+        self._ready_estimate = 0.3
+        self._crash_after = crash_after
+        self._created_at: dict[str, float] = {}
+        self._files: dict[str, str] = {}  # swatch file placeholder → Shopify id, across waves
+
+    def _tick(self, step: _Step, n: int = 1) -> None:
+        n = max(0, min(n, step.ops_total - step.ops_done))
+        step.ops_done += n
+        self.progress.add(ops_done=n)
+
+    # -- public --
+
+    def run(self, works: Sequence[ProductWork]) -> Iterator[ProductOutcome]:
+        pending = list(works)
+        states: dict[str, ProductState | None] = {}
+        while pending:
+            if self.should_abort():
+                for work in pending:
+                    yield self._not_done(work)
+                return
+            wave = pending[: self._wave_size(pending)]
+            pending = pending[len(wave) :]
+            missing = [w for w in wave if w.product_id not in states]
+            if missing:
+                ahead = [w for w in [*wave, *pending] if w.product_id not in states]
+                ahead = ahead[: max(len(missing), self.read_ahead)]
+                self._set_phase("reading galleries")
+                fresh = self.read_states(
+                    [w.product_id for w in ahead],
+                    [v for w in ahead for v in w.variant_ids],
+                )
+                for w in ahead:
+                    states[w.product_id] = fresh.get(w.product_id)
+            yield from self._run_wave(wave, {w.product_id: states.pop(w.product_id) for w in wave})
+
+    # -- waves --
+
+    def _wave_size(self, pending: list[ProductWork]) -> int:
+        rate = self.client.bucket.restore_rate or 100.0
+        budget = rate * self.wave_seconds
+        size, points = 0, 0.0
+        for work in pending[: self.max_wave]:
+            points += 30 + 8 * (len(work.assets) + len(work.swatches))
+            if size and points > budget:
+                break
+            size += 1
+        return max(1, size)
+
+    def _set_phase(self, phase: str) -> None:
+        with self.progress.lock:
+            self.progress.phase = phase
+
+    def _not_done(self, work: ProductWork) -> ProductOutcome:
+        outcome = ProductOutcome(work.product_id, "not_done")
+        outcome.rows = [
+            RunRow(
+                work.product_id,
+                str(ReportAction.SKIPPED),
+                a.asset_id,
+                a.public_id,
+                a.group,
+                message="The run was aborted before this product was started.",
+                handle=work.handle,
+                title=work.title,
+            )
+            for a in work.assets
+        ]
+        self.hooks.finished(outcome)
+        return outcome
+
+    def _run_wave(self, wave, states) -> Iterator[ProductOutcome]:
+        steps: list[_Step] = []
+        for work in wave:
+            state = states.get(work.product_id)
+            if state is None:
+                outcome = self._unreadable(work)
+                self.hooks.finished(outcome)
+                self.progress.add(products_done=1)
+                yield outcome
+                continue
+            state = self._reconcile(work, state)
+            step = self._step(work, state)
+            if step.plan is not None and step.plan.skipped_reason:
+                outcome = ProductOutcome(
+                    work.product_id,
+                    "skipped",
+                    self._rows(step),
+                    state,
+                    state,
+                    step.replanned,
+                    step.plan.skipped_reason,
+                )
+                self.hooks.finished(outcome)
+                self.progress.add(products_done=1)
+                yield outcome
+                continue
+            step.ops_total = _operation_count(step)
+            self.progress.add(ops_total=step.ops_total)
+            self.hooks.started(work, step.report_before)
+            steps.append(step)
+        if not steps:
+            return
+        self._phase_unlinks(steps)
+        self._phase_creates(steps)
+        self._phase_wait_ready(steps)
+        self._phase_reorder(steps)
+        self._phase_alts(steps)
+        self._phase_variants(steps)
+        self._phase_swatches(steps)
+        for step in steps:
+            outcome = self._outcome(step)
+            self.hooks.finished(outcome)
+            failed = sum(1 for r in outcome.rows if r.action == str(ReportAction.FAILED))
+            self._tick(step, step.ops_total)  # what failed or had nothing to do is over too
+            self.progress.add(products_done=1, failures=failed)
+            yield outcome
+
+    def _unreadable(self, work: ProductWork) -> ProductOutcome:
+        message = "The product could not be read (deleted?); it was not changed."
+        return ProductOutcome(
+            work.product_id,
+            "skipped",
+            [
+                RunRow(
+                    work.product_id,
+                    str(ReportAction.SKIPPED),
+                    a.asset_id,
+                    a.public_id,
+                    a.group,
+                    message=message,
+                    handle=work.handle,
+                    title=work.title,
+                )
+                for a in work.assets
+            ],
+            error=message,
+        )
+
+    # -- planning --
+
+    def _reconcile(self, work: ProductWork, state: ProductState) -> ProductState:
+        """Adopt media a previous attempt created but did not record (it died in between)."""
+        entry = work.journal
+        if not entry:
+            return state
+        before_ids = set(entry.get("before_ids") or ())
+        new = [i for i in state.gallery if i.media_id not in before_ids and i.record is None]
+        adopted: dict[str, LinkRecord] = {}
+        for create, item in zip(entry.get("creates") or (), new, strict=False):
+            record = LinkRecord(
+                create["asset_id"], int(create["version"]), create["transformation"], create["alt"]
+            )
+            self.hooks.record_saved(work.product_id, item.media_id, record)
+            adopted[item.media_id] = record
+        self.hooks.journal(work.product_id, None)
+        work.journal = None
+        if not adopted:
+            return state
+        logger.info(
+            "Adopted %d media created by an earlier attempt on %s", len(adopted), work.product_id
+        )
+        gallery = tuple(
+            replace(i, record=adopted[i.media_id]) if i.media_id in adopted else i
+            for i in state.gallery
+        )
+        return replace(state, gallery=gallery)
+
+    def _step(self, work: ProductWork, state: ProductState) -> _Step:
+        report_before = work.original_before or state
+        if work.restore is not None:
+            return self._restore_step(work, state, report_before)
+        plan = plan_product(
+            state,
+            work.assets,
+            work.settings,
+            variant_ids=work.variant_ids,
+            swatches=work.swatches,
+            store_files=self.store_files,
+        )
+        report_plan = plan
+        if work.original_before is not None and not _same_gallery(work.original_before, state):
+            report_plan = plan_product(
+                work.original_before,
+                work.assets,
+                work.settings,
+                variant_ids=work.variant_ids,
+                swatches=work.swatches,
+                store_files=self.store_files,
+            )
+        for created in plan.operations.swatch_files:
+            self.store_files[(created.asset_id, created.version, created.transformation)] = (
+                created.file_id
+            )
+        o = plan.operations
+        step = _Step(
+            work,
+            state,
+            report_before,
+            [i.media_id for i in plan.after.gallery],
+            unlinks=[u.media_id for u in o.unlinks],
+            creates=list(o.creates),
+            alts={u.media_id: u.alt for u in o.alt_updates},
+            variant_images=list(o.variant_images),
+            swatch_files=list(o.swatch_files),
+            swatch_metafields=list(o.swatch_metafields),
+            plan=plan,
+            report_plan=report_plan,
+            replanned=work.planned_media is not None
+            and work.planned_media != [i.media_id for i in state.gallery],
+            gallery=[i.media_id for i in state.gallery],
+            records={i.media_id: i.record for i in state.gallery if i.record},
+        )
+        step.status = {i.media_id: i.status for i in state.gallery}
+        return step
+
+    def _restore_step(self, work, state, report_before) -> _Step:
+        target = work.restore
+        assert target is not None
+        current = {i.media_id: i for i in state.gallery}
+        wanted = {i.media_id: i for i in target.gallery}
+        step = _Step(
+            work,
+            state,
+            report_before,
+            [i.media_id for i in target.gallery],
+            unlinks=[m for m in current if m not in wanted],
+            relinks=[m for m in wanted if m not in current],
+            gallery=[i.media_id for i in state.gallery],
+            records={i.media_id: i.record for i in state.gallery if i.record},
+        )
+        step.status = {i.media_id: i.status for i in state.gallery}
+        for media_id, item in wanted.items():
+            have = current.get(media_id)
+            # Re-linked files kept their alt; only media still on the product may differ.
+            if have is not None and item.alt is not None and (have.alt or "") != item.alt:
+                step.alts[media_id] = item.alt
+        for variant_id, media_id in target.variant_images.items():
+            now = state.variant_images.get(variant_id)
+            if now == media_id:
+                continue
+            if media_id is None:
+                if now is not None and now in wanted:
+                    step.variant_detaches.append((variant_id, now))
+                continue
+            step.variant_images.append(
+                AssignVariantImage(variant_id, media_id, now if now in wanted else None)
+            )
+        for owner, refs in target.swatch_refs.items():
+            if tuple(state.swatch_refs.get(owner, ())) != tuple(refs) and refs:
+                step.swatch_metafields.append(
+                    SetSwatchMetafield(
+                        owner,
+                        work.settings.swatch_namespace,
+                        work.settings.swatch_key,
+                        tuple(refs),
+                    )
+                )
+        return step
+
+    # -- phase 1: unlinks and re-links --
+
+    def _phase_unlinks(self, steps: list[_Step]) -> None:
+        inputs = []
+        for step in steps:
+            for media_id in step.unlinks:
+                inputs.append(
+                    (step, media_id, {"id": media_id, "referencesToRemove": [step.product_id]})
+                )
+            for media_id in step.relinks:
+                inputs.append(
+                    (step, media_id, {"id": media_id, "referencesToAdd": [step.product_id]})
+                )
+        if not inputs:
+            return
+        self._set_phase("unlinking")
+        done = self._file_updates(inputs)
+        for step, media_id, spec in done:
+            if "referencesToRemove" in spec:
+                step.gallery.remove(media_id)
+                step.records.pop(media_id, None)
+                self.hooks.records_removed(step.product_id, [media_id])
+            else:
+                step.gallery.append(media_id)
+                item = next((i for i in step.work.restore.gallery if i.media_id == media_id), None)
+                if item is not None and item.record is not None:
+                    step.records[media_id] = item.record
+                    self.hooks.record_saved(step.product_id, media_id, item.record)
+                step.status[media_id] = item.status if item else READY
+            self._tick(step)
+
+    def _file_updates(self, inputs: list[tuple[_Step, str, dict]], *, attempts: int = 6):
+        """fileUpdate in batches of 250. A call with userErrors changes nothing: the failing
+        entries are set aside (NON_READY_STATE ones retried later) and the rest resent."""
+        done = []
+        todo = list(inputs)
+        for attempt in range(attempts):
+            retry_later = []
+            for start in range(0, len(todo), MAX_INPUT):
+                batch = todo[start : start + MAX_INPUT]
+                while batch:
+                    try:
+                        result = self.client.execute(
+                            ops.RUN_FILE_UPDATE, {"files": [spec for _, _, spec in batch]}
+                        )
+                    except ShopifyAuthError:
+                        raise
+                    except ShopifyError as exc:
+                        for step, media_id, _ in batch:
+                            step.fail(media_id, _code(exc), str(exc))
+                        batch = []
+                        break
+                    if result.ok:
+                        done.extend(batch)
+                        break
+                    bad: dict[int, tuple[str, str]] = {}
+                    for err in result.user_errors:
+                        index = _index(err.field)
+                        if index is not None:
+                            bad.setdefault(index, (err.code or "INVALID", err.message))
+                    if not bad:  # an error we cannot place: fail them all
+                        err = result.user_errors[0]
+                        for step, media_id, _ in batch:
+                            step.fail(media_id, err.code or "INVALID", err.message)
+                        batch = []
+                        break
+                    keep = []
+                    for i, item in enumerate(batch):
+                        if i not in bad:
+                            keep.append(item)
+                        elif (
+                            bad[i][0]
+                            in ("NON_READY_STATE", "FILE_LOCKED", "MEDIA_CANNOT_BE_MODIFIED")
+                            and attempt < attempts - 1
+                        ):
+                            retry_later.append(item)
+                        else:
+                            item[0].fail(item[1], *bad[i])
+                    batch = keep
+            if not retry_later:
+                break
+            todo = retry_later
+            self._sleep(min(self.poll_max, self.poll_min * 2 ** (attempt + 2)))
+        return done
+
+    # -- phase 2: creates --
+
+    def _phase_creates(self, steps: list[_Step]) -> None:
+        if not any(s.creates for s in steps):
+            return
+        self._set_phase("creating media")
+        for step in steps:
+            if not step.creates:
+                continue
+            media, sent = [], []
+            for create in step.creates:
+                source = self.source_url(
+                    create.media_type, create.asset_id, create.version, create.transformation
+                )
+                if create.media_type == "VIDEO":  # Shopify takes videos only by staged upload
+                    try:
+                        source = self._staged_upload(source, create)
+                    except (ShopifyError, OSError, ValueError) as exc:
+                        step.fail(create.media_id, "STAGED_UPLOAD_FAILED", str(exc)[:300])
+                        continue
+                sent.append(create)
+                media.append(
+                    {
+                        "originalSource": source,
+                        "alt": create.alt or "",
+                        "mediaContentType": create.media_type,
+                    }
+                )
+            if not sent:
+                continue
+            entry = {"before_ids": list(step.gallery), "creates": [asdict(c) for c in sent]}
+            self.hooks.journal(step.product_id, entry)
+            try:
+                result = self.client.execute(
+                    ops.RUN_ADD_MEDIA,
+                    {"product": {"id": step.product_id}, "media": media, "last": len(media)},
+                )
+            except ShopifyAuthError:
+                raise
+            except ShopifyUnavailable as exc:
+                if exc.maybe_applied:
+                    self._adopt_after_doubt(step, entry, sent)
+                else:
+                    self.hooks.journal(step.product_id, None)
+                    for create in sent:
+                        step.fail(create.media_id, _code(exc), str(exc))
+                continue
+            except ShopifyError as exc:
+                self.hooks.journal(step.product_id, None)
+                for create in sent:
+                    step.fail(create.media_id, _code(exc), str(exc))
+                continue
+            if self._crash_after == "create":
+                raise _Crash("simulated worker death after productUpdate")
+            if not result.ok:
+                self.hooks.journal(step.product_id, None)
+                err = result.user_errors[0]
+                for create in sent:
+                    step.fail(create.media_id, err.code or "INVALID", err.message)
+                continue
+            nodes = (
+                ((result.payload("productUpdate").get("product") or {}).get("media")) or {}
+            ).get("nodes") or []
+            self._adopt(step, sent, [(n["id"], n.get("status") or "UPLOADED") for n in nodes])
+            self.hooks.journal(step.product_id, None)
+
+    def _staged_upload(self, url: str, create: CreateMedia) -> str:
+        """Copy a video to Shopify's staged upload target; its resourceUrl is the source."""
+        import requests
+
+        response = requests.get(url, timeout=60)
+        response.raise_for_status()
+        body = response.content
+        filename = f"{create.asset_id}-v{create.version}.mp4"
+        result = self.client.execute(
+            ops.STAGED_UPLOADS_CREATE,
+            {
+                "input": [
+                    {
+                        "resource": "VIDEO",
+                        "filename": filename,
+                        "mimeType": "video/mp4",
+                        "fileSize": str(len(body)),
+                        "httpMethod": "PUT",
+                    }
+                ]
+            },
+            raise_user_errors=True,
+        )
+        target = (result.payload("stagedUploadsCreate").get("stagedTargets") or [None])[0]
+        if not target:
+            raise ValueError("Shopify returned no staged upload target.")
+        headers = {p["name"]: p["value"] for p in target.get("parameters") or ()}
+        headers.setdefault("Content-Type", "video/mp4")
+        put = requests.put(target["url"], data=body, headers=headers, timeout=120)
+        put.raise_for_status()
+        return target["resourceUrl"]
+
+    def _adopt(self, step: _Step, sent: list[CreateMedia], created: list[tuple[str, str]]) -> None:
+        now = time.monotonic()
+        for create, (media_id, status) in zip(sent, created, strict=False):
+            step.ids[create.media_id] = media_id
+            step.status[media_id] = status
+            step.gallery.append(media_id)
+            record = LinkRecord(create.asset_id, create.version, create.transformation, create.alt)
+            step.records[media_id] = record
+            self.hooks.record_saved(step.product_id, media_id, record)
+            self._created_at[media_id] = now
+        for create in sent[len(created) :]:
+            step.fail(create.media_id, "MISSING", "Shopify did not return this new media.")
+        self._tick(step, min(len(created), len(sent)))
+
+    def _adopt_after_doubt(self, step: _Step, entry: dict, sent: list[CreateMedia]) -> None:
+        """productUpdate may or may not have run: read the gallery and take what is new."""
+        states = self.read_states([step.product_id], [])
+        state = states.get(step.product_id)
+        before = set(entry["before_ids"])
+        new = (
+            [(i.media_id, i.status) for i in state.gallery if i.media_id not in before]
+            if state
+            else []
+        )
+        if new:
+            self._adopt(step, sent, new)
+        else:
+            for create in sent:
+                step.fail(
+                    create.media_id, "UNAVAILABLE", "Shopify did not answer; nothing was created."
+                )
+        self.hooks.journal(step.product_id, None)
+
+    # -- phase 3: wait for READY --
+
+    def _phase_wait_ready(self, steps: list[_Step]) -> None:
+        waiting: dict[str, _Step] = {}
+        for step in steps:
+            for media_id in step.gallery:
+                if (
+                    step.status.get(media_id) not in (READY, FAILED)
+                    and media_id in step.ids.values()
+                ):
+                    waiting[media_id] = step
+        if not waiting:
+            return
+        self._set_phase("waiting for Shopify to process media")
+        started = time.monotonic()
+        delay = self.poll_min
+        first = True
+        while waiting:
+            oldest = min(self._created_at.get(m, started) for m in waiting)
+            age = time.monotonic() - oldest
+            wait = max(self._ready_estimate - age, delay if not first else 0.0)
+            self._sleep(max(0.0, wait))
+            ids = list(waiting)
+            seen_ready = False
+            for chunk_start in range(0, len(ids), STATUS_IDS_PER_CALL):
+                chunk = ids[chunk_start : chunk_start + STATUS_IDS_PER_CALL]
+                try:
+                    result = self.client.execute(ops.RUN_MEDIA_STATUS, {"ids": chunk})
+                except ShopifyAuthError:
+                    raise
+                except ShopifyError as exc:
+                    logger.warning("Status poll failed: %s", exc)
+                    continue
+                for node in result.data.get("nodes") or ():
+                    if not node or node.get("id") not in waiting:
+                        continue
+                    media_id, status = node["id"], node.get("status")
+                    step = waiting[media_id]
+                    step.status[media_id] = status
+                    if status == READY:
+                        del waiting[media_id]
+                        seen_ready = True
+                    elif status == FAILED:
+                        errors = node.get("mediaErrors") or [{}]
+                        step.fail(
+                            media_id,
+                            errors[0].get("code") or "FAILED",
+                            errors[0].get("message") or "Shopify could not process this media.",
+                        )
+                        del waiting[media_id]
+                        seen_ready = True
+            if waiting:
+                pending_age = time.monotonic() - min(
+                    self._created_at.get(m, started) for m in waiting
+                )
+                self._ready_estimate = min(30.0, max(self._ready_estimate, pending_age * 1.1))
+            elif first and seen_ready:
+                self._ready_estimate = max(0.05, self._ready_estimate * 0.9)
+            first = False
+            delay = min(self.poll_max, delay * 1.6)
+            if waiting and time.monotonic() - started > self.ready_timeout:
+                for media_id, step in waiting.items():
+                    step.fail(
+                        media_id, "MEDIA_TIMEOUT", "Shopify did not finish processing in time."
+                    )
+                break
+        # Failed media leave the product; the rest of it completes.
+        # Failed media leave the product (deleted: Shopify will not unlink a FAILED file, and
+        # they are this run's own creations); the rest of the product completes.
+        removals: list[tuple[_Step, str]] = []
+        for step in steps:
+            for media_id in list(step.failed):
+                real = step.real(media_id)
+                if real in step.gallery:
+                    removals.append((step, real))
+        if removals:
+            self._set_phase("removing failed media")
+            for start in range(0, len(removals), MAX_INPUT):
+                chunk = removals[start : start + MAX_INPUT]
+                try:
+                    result = self.client.execute(
+                        ops.FILE_DELETE, {"fileIds": [m for _, m in chunk]}
+                    )
+                except ShopifyAuthError:
+                    raise
+                except ShopifyError as exc:
+                    for step, _ in chunk:
+                        step.error = f"A failed media could not be removed: {exc}"
+                    continue
+                deleted = set(result.payload("fileDelete").get("deletedFileIds") or ())
+                for step, media_id in chunk:
+                    if media_id not in deleted:
+                        step.error = "A failed media could not be removed from the product."
+                        continue
+                    step.gallery.remove(media_id)
+                    step.records.pop(media_id, None)
+                    self.hooks.records_removed(step.product_id, [media_id])
+
+    # -- phase 4: reorder --
+
+    def _phase_reorder(self, steps: list[_Step]) -> None:
+        jobs: list[tuple[_Step, str]] = []
+        for step in steps:
+            target = [step.real(m) for m in step.target]
+            present = set(step.gallery)
+            target = [m for m in target if m in present]
+            target += [m for m in step.gallery if m not in set(target)]
+            moves = reorder_moves(step.gallery, target)
+            if not moves:
+                continue
+            self._set_phase("reordering")
+            for start in range(0, len(moves), MAX_INPUT):
+                chunk = moves[start : start + MAX_INPUT]
+                try:
+                    result = self.client.execute(
+                        ops.PRODUCT_REORDER_MEDIA,
+                        {
+                            "id": step.product_id,
+                            "moves": [
+                                {"id": m.media_id, "newPosition": str(m.new_position)}
+                                for m in chunk
+                            ],
+                        },
+                    )
+                except ShopifyAuthError:
+                    raise
+                except ShopifyError as exc:
+                    step.error = f"Reorder failed: {exc}"
+                    break
+                if not result.ok:
+                    err = result.user_errors[0]
+                    step.error = f"Reorder failed: {err.code} {err.message}"
+                    break
+                job = (result.payload("productReorderMedia").get("job")) or {}
+                if job.get("id") and not job.get("done"):
+                    if len(moves) > MAX_INPUT:  # later chunks depend on this one
+                        self._wait_jobs([(step, job["id"])])
+                    else:
+                        jobs.append((step, job["id"]))
+            else:
+                step.gallery = target
+                self._tick(step)
+        self._wait_jobs(jobs)
+
+    def _wait_jobs(self, jobs: list[tuple[_Step, str]]) -> None:
+        delay = self.poll_min
+        deadline = time.monotonic() + self.ready_timeout
+        while jobs and time.monotonic() < deadline:
+            self._sleep(delay)
+            left = []
+            for step, job_id in jobs:
+                try:
+                    result = self.client.execute(ops.JOB_STATUS, {"id": job_id})
+                except ShopifyAuthError:
+                    raise
+                except ShopifyError:
+                    left.append((step, job_id))
+                    continue
+                if not ((result.data.get("job") or {}).get("done")):
+                    left.append((step, job_id))
+            jobs = left
+            delay = min(self.poll_max, delay * 1.6)
+        for step, _ in jobs:
+            step.error = "Shopify's reorder job did not finish in time."
+
+    # -- phase 5: alt --
+
+    def _phase_alts(self, steps: list[_Step]) -> None:
+        inputs = []
+        for step in steps:
+            for media_id, alt in step.alts.items():
+                real = step.real(media_id)
+                if real in step.gallery:
+                    inputs.append((step, real, {"id": real, "alt": alt}))
+        if not inputs:
+            return
+        self._set_phase("updating alt text")
+        for step, media_id, spec in self._file_updates(inputs):
+            record = step.records.get(media_id)
+            if record is not None and step.work.restore is None:
+                record = replace(record, alt=spec["alt"])
+                step.records[media_id] = record
+                self.hooks.record_saved(step.product_id, media_id, record)
+            self._tick(step)
+
+    # -- phase 6: variant images --
+
+    def _phase_variants(self, steps: list[_Step]) -> None:
+        work = [s for s in steps if s.variant_images or s.variant_detaches]
+        if not work:
+            return
+        self._set_phase("assigning variant images")
+        for step in work:
+            present = set(step.gallery)
+            detach = [(v, m) for v, m in step.variant_detaches if m in present]
+            append = []
+            for assign in step.variant_images:
+                media_id = step.real(assign.media_id)
+                if media_id not in present or media_id in step.failed:
+                    continue
+                if assign.previous_media_id and step.real(assign.previous_media_id) in present:
+                    detach.append((assign.variant_id, step.real(assign.previous_media_id)))
+                append.append((assign.variant_id, media_id))
+            ok = True
+            for operation, pairs in (
+                (ops.PRODUCT_VARIANT_DETACH_MEDIA, detach),
+                (ops.PRODUCT_VARIANT_APPEND_MEDIA, append),
+            ):
+                for start in range(0, len(pairs), MAX_VARIANT_PAIRS):
+                    chunk = pairs[start : start + MAX_VARIANT_PAIRS]
+                    try:
+                        result = self.client.execute(
+                            operation,
+                            {
+                                "productId": step.product_id,
+                                "variantMedia": [
+                                    {"variantId": v, "mediaIds": [m]} for v, m in chunk
+                                ],
+                            },
+                        )
+                    except ShopifyAuthError:
+                        raise
+                    except ShopifyError as exc:
+                        step.error = f"Variant images: {exc}"
+                        ok = False
+                        continue
+                    if not result.ok:
+                        err = result.user_errors[0]
+                        step.error = f"Variant images: {err.code} {err.message}"
+                        ok = False
+            if ok:
+                self._tick(step, len(step.variant_images))
+
+    # -- phase 7: swatches --
+
+    def _phase_swatches(self, steps: list[_Step]) -> None:
+        files: dict[str, tuple[_Step, CreateSwatchFile]] = {}
+        for step in steps:
+            for created in step.swatch_files:
+                files.setdefault(created.file_id, (step, created))
+        if not files and not any(s.swatch_metafields for s in steps):
+            return
+        self._set_phase("swatches")
+        resolved = self._files
+        items = list(files.values())
+        for start in range(0, len(items), MAX_INPUT):
+            chunk = items[start : start + MAX_INPUT]
+            specs = []
+            for _, c in chunk:
+                url = self.source_url("FILE", c.asset_id, c.version, c.transformation)
+                # Shopify wants the filename's extension to match the source's.
+                ext = url.split("?")[0].rsplit("/", 1)[-1].rpartition(".")[2] or "jpg"
+                specs.append(
+                    {
+                        "originalSource": url,
+                        "contentType": "IMAGE",
+                        "filename": f"swatch-{c.asset_id}-v{c.version}.{ext}",
+                    }
+                )
+            try:
+                result = self.client.execute(ops.FILE_CREATE, {"files": specs})
+            except ShopifyAuthError:
+                raise
+            except ShopifyError as exc:
+                for step, c in chunk:
+                    step.fail(c.file_id, _code(exc), str(exc))
+                continue
+            if not result.ok:
+                err = result.user_errors[0]
+                for step, c in chunk:
+                    step.fail(c.file_id, err.code or "INVALID", err.message)
+                continue
+            created = result.payload("fileCreate").get("files") or []
+            for (step, c), node in zip(chunk, created, strict=False):
+                resolved[c.file_id] = node["id"]
+                key = (c.asset_id, c.version, c.transformation)
+                self.store_files[key] = node["id"]
+                self.hooks.record_saved(
+                    "", node["id"], LinkRecord(c.asset_id, c.version, c.transformation)
+                )
+                step.ids[c.file_id] = node["id"]
+                self._tick(step)
+        metafields = []
+        for step in steps:
+            for mf in step.swatch_metafields:
+                ids = [resolved.get(f, step.real(f)) for f in mf.file_ids]
+                if any(i.startswith("file:") for i in ids):
+                    step.error = (
+                        "A swatch file could not be created; the swatch metafield was not set."
+                    )
+                    continue
+                metafields.append(
+                    (
+                        step,
+                        {
+                            "ownerId": mf.owner_id,
+                            "namespace": mf.namespace,
+                            "key": mf.key,
+                            "type": "list.file_reference",
+                            "value": json.dumps(ids),
+                        },
+                    )
+                )
+        for start in range(0, len(metafields), MAX_METAFIELDS):
+            chunk = metafields[start : start + MAX_METAFIELDS]
+            try:
+                result = self.client.execute(
+                    ops.METAFIELDS_SET, {"metafields": [m for _, m in chunk]}
+                )
+            except ShopifyAuthError:
+                raise
+            except ShopifyError as exc:
+                for step, _ in chunk:
+                    step.error = f"Swatch metafield: {exc}"
+                continue
+            if not result.ok:
+                err = result.user_errors[0]
+                for step, _ in chunk:
+                    step.error = f"Swatch metafield: {err.code} {err.message}"
+                continue
+            for step, _ in chunk:
+                self._tick(step)
+
+    # -- results --
+
+    def _final_state(self, step: _Step) -> ProductState:
+        items = []
+        alts = {step.real(k): v for k, v in step.alts.items()}
+        source = {i.media_id: i for i in step.before.gallery}
+        if step.work.restore is not None:
+            source.update({i.media_id: i for i in step.work.restore.gallery})
+        types = {step.real(c.media_id): c.media_type for c in step.creates}
+        create_alt = {step.real(c.media_id): c.alt for c in step.creates}
+        for media_id in step.gallery:
+            old = source.get(media_id)
+            alt = alts.get(media_id, create_alt.get(media_id, old.alt if old else None))
+            items.append(
+                GalleryItem(
+                    media_id,
+                    step.status.get(media_id, READY),
+                    alt,
+                    types.get(media_id, old.media_type if old else "IMAGE"),
+                    step.records.get(media_id),
+                )
+            )
+        after = step.plan.after if step.plan else (step.work.restore or step.before)
+        variant_images = {
+            v: (step.real(m) if m and step.real(m) in step.gallery else None)
+            for v, m in after.variant_images.items()
+        }
+        swatch_refs = {
+            o: tuple(step.real(f) for f in refs) for o, refs in after.swatch_refs.items()
+        }
+        return ProductState(step.product_id, tuple(items), variant_images, swatch_refs)
+
+    def _rows(self, step: _Step) -> list[RunRow]:
+        work = step.work
+        extra = {"handle": work.handle, "title": work.title}
+        final_pos = {m: n for n, m in enumerate(step.gallery, 1)}
+        rows: list[RunRow] = []
+        if step.report_plan is None:  # undo
+            before_pos = {i.media_id: n for n, i in enumerate(step.report_before.gallery, 1)}
+            for media_id in step.gallery:
+                record = step.records.get(media_id)
+                if media_id in step.relinks:
+                    action, message = ReportAction.REUSED, "Linked again by the undo."
+                elif media_id in step.alts:
+                    action, message = ReportAction.ALT_UPDATED, "Alt text restored."
+                elif before_pos.get(media_id) != final_pos.get(media_id):
+                    action, message = ReportAction.MOVED, ""
+                else:
+                    action, message = ReportAction.UNCHANGED, ""
+                rows.append(
+                    RunRow(
+                        work.product_id,
+                        str(action),
+                        record.asset_id if record else None,
+                        media_id=media_id,
+                        position_before=before_pos.get(media_id),
+                        position_after=final_pos[media_id],
+                        message=message,
+                        status=step.status.get(media_id, ""),
+                        **extra,
+                    )
+                )
+            for media_id in step.unlinks:
+                rows.append(
+                    RunRow(
+                        work.product_id,
+                        str(ReportAction.UNLINKED),
+                        media_id=media_id,
+                        position_before=before_pos.get(media_id),
+                        message="Removed by the undo.",
+                        **extra,
+                    )
+                )
+            return self._mark_failures(step, rows)
+        for row in step.report_plan.rows:
+            media_id = row.media_id
+            real = step.real(media_id) if media_id else None
+            if real and real.startswith("new:"):
+                real = self._by_identity(step, media_id) or real
+            out = RunRow.from_core(row, media_id=real, **extra)
+            if row.action != ReportAction.UNLINKED and row.action != ReportAction.SKIPPED:
+                out.position_after = final_pos.get(real) if real else None
+            out.status = step.status.get(real or "", "")
+            rows.append(out)
+        return self._mark_failures(step, rows)
+
+    def _by_identity(self, step: _Step, placeholder: str) -> str | None:
+        """The real id of a placeholder of the report plan (computed against another gallery)."""
+        for create in step.report_plan.operations.creates if step.report_plan else ():
+            if create.media_id != placeholder:
+                continue
+            identity = (create.asset_id, create.version, create.transformation)
+            for media_id in step.gallery:
+                record = step.records.get(media_id)
+                if record is not None and record.identity == identity:
+                    return media_id
+        return None
+
+    def _mark_failures(self, step: _Step, rows: list[RunRow]) -> list[RunRow]:
+        failed = {step.real(k): v for k, v in step.failed.items()}
+        failed.update(step.failed)
+        for row in rows:
+            if row.media_id and row.media_id in failed:
+                code, message = failed[row.media_id]
+                row.action = str(ReportAction.FAILED)
+                row.error_code = code
+                row.message = message
+                row.position_after = None
+                row.status = step.status.get(row.media_id, FAILED if code else "")
+        if step.error:
+            for row in rows:
+                if row.action != str(ReportAction.FAILED) and not row.message:
+                    row.message = step.error
+        return rows
+
+    def _outcome(self, step: _Step) -> ProductOutcome:
+        rows = self._rows(step)
+        failed = any(r.action == str(ReportAction.FAILED) for r in rows) or bool(step.error)
+        return ProductOutcome(
+            step.product_id,
+            "failed" if failed else "done",
+            rows,
+            step.report_before,
+            self._final_state(step),
+            step.replanned,
+            step.error,
+        )
+
+
+def _index(path: Iterable[str]) -> int | None:
+    parts = list(path)
+    if len(parts) >= 2 and parts[0] == "files":
+        try:
+            return int(parts[1])
+        except ValueError:
+            return None
+    return None
+
+
+def _code(exc: ShopifyError) -> str:
+    cause = getattr(exc, "cause", None)
+    if cause:
+        return str(cause).upper()
+    codes = getattr(exc, "codes", None)
+    if codes:
+        return codes[0]
+    return type(exc).__name__
+
+
+# --- JSON round trips of core states (run products keep them) -----------------------------
+
+
+def state_to_json(state: ProductState | None) -> dict | None:
+    if state is None:
+        return None
+    return {
+        "product_id": state.product_id,
+        "gallery": [
+            {
+                "media_id": i.media_id,
+                "status": i.status,
+                "alt": i.alt,
+                "media_type": i.media_type,
+                "record": asdict(i.record) if i.record else None,
+            }
+            for i in state.gallery
+        ],
+        "variant_images": dict(state.variant_images),
+        "swatch_refs": {k: list(v) for k, v in state.swatch_refs.items()},
+    }
+
+
+def state_from_json(data: dict | None) -> ProductState | None:
+    if not data:
+        return None
+    return ProductState(
+        data["product_id"],
+        tuple(
+            GalleryItem(
+                i["media_id"],
+                i.get("status") or READY,
+                i.get("alt"),
+                i.get("media_type") or "IMAGE",
+                LinkRecord(**i["record"]) if i.get("record") else None,
+            )
+            for i in data.get("gallery") or ()
+        ),
+        dict(data.get("variant_images") or {}),
+        {k: tuple(v) for k, v in (data.get("swatch_refs") or {}).items()},
+    )

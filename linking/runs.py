@@ -1,0 +1,770 @@
+"""Link runs: start, execute (in an RQ job), abort, resume, undo; progress and report rows.
+
+Lifecycle: ``queued`` → ``running`` → ``finished`` | ``failed`` | ``aborted``. A run whose worker
+died stays ``running`` with a stale heartbeat; :func:`resume_dead_runs` (called by every run job
+and by ``manage.py runs resume --dead``) puts it back in the queue, and the next attempt skips the
+products already done, reconciles the one in flight from its journal and link records, and goes
+on. An undo is a run of kind ``undo`` whose products get the undone run's galleries before back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import timedelta
+
+import redis
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from assetlink_project.errors import ApplicationError
+from linking.core import AssetToLink, LinkRecord, LinkSettings, ProductState, SwatchAsset
+from linking.core.modes import LinkMode
+from linking.executor import (
+    Executor,
+    ProductOutcome,
+    ProductWork,
+    Progress,
+    RunHooks,
+    RunRow,
+    state_from_json,
+    state_to_json,
+)
+from linking.models import LinkRecord as LinkRecordRow
+from reports.models import ReportRow, Run, RunProduct
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 0.5
+STALE_AFTER = timedelta(seconds=15)
+LOCK_TTL = 20  # seconds; extended by the heartbeat, so a dead worker's lock expires soon
+QUEUE = "links"
+
+
+class RunError(ApplicationError):
+    pass
+
+
+# --- work (de)serialisation --------------------------------------------------------------
+
+
+def identity_key(asset_id: str, version: int, transformation: str) -> str:
+    return f"{asset_id}@{version}/{transformation}"
+
+
+def work_to_json(work: ProductWork, urls: dict[str, str] | None = None) -> dict:
+    return {
+        "product_id": work.product_id,
+        "handle": work.handle,
+        "title": work.title,
+        "assets": [asdict(a) for a in work.assets],
+        "settings": _settings_json(work.settings),
+        "variant_ids": list(work.variant_ids),
+        "swatches": [asdict(s) for s in work.swatches],
+        "restore": state_to_json(work.restore),
+        "planned_media": work.planned_media,
+    }
+
+
+def work_from_json(data: dict) -> ProductWork:
+    link_settings = dict(data.get("settings") or {})
+    link_settings["mode"] = LinkMode(link_settings.get("mode") or "append")
+    return ProductWork(
+        data["product_id"],
+        [AssetToLink(**a) for a in data.get("assets") or ()],
+        LinkSettings(**link_settings),
+        list(data.get("variant_ids") or ()),
+        [SwatchAsset(**s) for s in data.get("swatches") or ()],
+        data.get("handle") or "",
+        data.get("title") or "",
+        restore=state_from_json(data.get("restore")),
+        planned_media=data.get("planned_media"),
+    )
+
+
+# --- starting, aborting, resuming, undoing ----------------------------------------------------
+
+
+def run_start(
+    *,
+    store,
+    works: Sequence[ProductWork],
+    urls: dict[str, str],
+    rows: Sequence[dict] = (),
+    plan=None,
+    user=None,
+    kind: str = Run.Kind.LINK,
+    undo_of: Run | None = None,
+    enqueue: bool = True,
+) -> Run:
+    """Create a run of ``works`` on ``store`` and queue it (after the transaction commits).
+
+    ``urls`` maps :func:`identity_key` of every asset (and swatch) to the URL Shopify fetches;
+    ``rows`` are report rows of no product (excluded, unmatched, unresolved), as dicts."""
+    link_mode = str(works[0].settings.mode) if works and kind == Run.Kind.LINK else ""
+    with transaction.atomic():
+        run = Run.objects.create(
+            store=store,
+            plan=plan,
+            kind=kind,
+            undo_of=undo_of,
+            created_by=user,
+            link_mode=link_mode,
+            settings=_settings_json(works[0].settings if works else LinkSettings()),
+            work={
+                "products": [work_to_json(w) for w in works],
+                "urls": dict(urls),
+                "rows": list(rows),
+            },
+            products_total=len(works),
+        )
+        RunProduct.objects.bulk_create(RunProduct(run=run, product_id=w.product_id) for w in works)
+        _write_rows(run, [RunRow(**_row_fields(r)) for r in rows], seq_start=0)
+        if enqueue:
+            transaction.on_commit(lambda: enqueue_run(run.pk))
+    return run
+
+
+def _settings_json(link_settings: LinkSettings) -> dict:
+    return {**asdict(link_settings), "mode": str(link_settings.mode)}
+
+
+def _row_fields(row: dict) -> dict:
+    allowed = set(RunRow.__dataclass_fields__)
+    return {k: v for k, v in row.items() if k in allowed}
+
+
+def enqueue_run(run_id: int) -> None:
+    import django_rq
+    from rq import Retry
+
+    django_rq.get_queue(QUEUE).enqueue(
+        "linking.tasks.execute_run",
+        run_id,
+        job_timeout=6 * 3600,
+        retry=Retry(max=3),
+        description=f"link run {run_id}",
+    )
+
+
+def run_abort(*, run: Run) -> Run:
+    """Ask the run to stop at the next product boundary (a queued run stops at once)."""
+    now = timezone.now()
+    Run.objects.filter(pk=run.pk, abort_requested_at__isnull=True).update(abort_requested_at=now)
+    try:
+        _redis().set(_key(run.pk, "abort"), "1", ex=7 * 24 * 3600)
+    except redis.RedisError:
+        logger.warning("Run %s: abort flag not in Redis; the worker reads it from the database")
+    Run.objects.filter(pk=run.pk, status=Run.Status.QUEUED).update(
+        status=Run.Status.ABORTED, finished_at=now, phase="aborted"
+    )
+    run.refresh_from_db()
+    if run.status == Run.Status.ABORTED and not run.rows.filter(product_id__gt="").exists():
+        _finish_not_started(run)
+    return run
+
+
+def _finish_not_started(run: Run) -> None:
+    done = set(
+        run.products.exclude(status=RunProduct.Status.PENDING).values_list("product_id", flat=True)
+    )
+    works = [work_from_json(w) for w in run.work.get("products") or ()]
+    rows = []
+    for work in works:
+        if work.product_id in done:
+            continue
+        rows += [
+            RunRow(work.product_id, "skipped", a.asset_id, a.public_id, a.group,
+                   message="The run was aborted before this product was started.",
+                   handle=work.handle, title=work.title)
+            for a in work.assets
+        ]  # fmt: skip
+    _write_rows(run, rows)
+    run.products.filter(status=RunProduct.Status.PENDING).update(status=RunProduct.Status.NOT_DONE)
+    _summarise(run)
+
+
+def is_dead(run: Run, now=None) -> bool:
+    now = now or timezone.now()
+    if run.status != Run.Status.RUNNING:
+        return False
+    try:
+        if _redis().exists(_key(run.pk, "alive")):
+            return False
+    except redis.RedisError:
+        pass
+    beat = run.heartbeat_at or run.started_at or run.created_at
+    return beat < now - STALE_AFTER and not _lock_held_by_other(run)
+
+
+def run_resume(*, run: Run, force: bool = False) -> Run:
+    """Queue again a run whose worker died (or that failed); it goes on where it stopped."""
+    run.refresh_from_db()
+    if run.status == Run.Status.RUNNING and not (force or is_dead(run)):
+        raise RunError(f"Run {run.pk} is running (its worker is alive); nothing to resume.")
+    if run.status not in (Run.Status.RUNNING, Run.Status.FAILED, Run.Status.QUEUED):
+        raise RunError(f"Run {run.pk} is {run.status}; only a failed or stuck run can resume.")
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED, phase="queued (resume)")
+    transaction.on_commit(lambda: enqueue_run(run.pk))
+    run.refresh_from_db()
+    return run
+
+
+def resume_dead_runs() -> list[int]:
+    """Queue again every run left ``running`` by a dead worker."""
+    resumed = []
+    for run in Run.objects.filter(status=Run.Status.RUNNING):
+        if is_dead(run):
+            logger.warning("Run %s lost its worker; resuming it", run.pk)
+            run_resume(run=run, force=True)
+            resumed.append(run.pk)
+    return resumed
+
+
+def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
+    """A new run that gives every product ``run`` touched its gallery before back."""
+    if run.is_active:
+        raise RunError(f"Run {run.pk} is still {run.status}; undo it when it has ended.")
+    if run.kind == Run.Kind.UNDO:
+        raise RunError("An undo cannot be undone; run the plan again instead.")
+    link_settings = LinkSettings(**{k: v for k, v in (run.settings or {}).items() if k != "mode"})
+    works = []
+    for product in run.products.filter(
+        status__in=[RunProduct.Status.DONE, RunProduct.Status.FAILED], before__isnull=False
+    ).order_by("id"):
+        meta = next(
+            (w for w in run.work.get("products") or () if w["product_id"] == product.product_id),
+            {},
+        )
+        works.append(
+            ProductWork(
+                product.product_id,
+                settings=link_settings,
+                handle=meta.get("handle", ""),
+                title=meta.get("title", ""),
+                restore=state_from_json(product.before),
+            )
+        )
+    if not works:
+        raise RunError(f"Run {run.pk} changed no product; there is nothing to undo.")
+    return run_start(
+        store=run.store,
+        works=works,
+        urls={},
+        plan=run.plan,
+        user=user,
+        kind=Run.Kind.UNDO,
+        undo_of=run,
+        enqueue=enqueue,
+    )
+
+
+# --- execution (called by the RQ job) ----------------------------------------------------
+
+
+def _redis():
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def _key(run_id: int, what: str) -> str:
+    return f"assetlink:link-run:{run_id}:{what}"
+
+
+def _lock_name(store_id: int) -> str:
+    return f"assetlink:link-run:store:{store_id}"
+
+
+def _lock_held_by_other(run: Run) -> bool:
+    try:
+        return bool(_redis().exists(_lock_name(run.store_id)))
+    except redis.RedisError:
+        return False
+
+
+class _Hooks(RunHooks):
+    def __init__(self, run: Run, heartbeat: _Heartbeat):
+        self.run = run
+        self.heartbeat = heartbeat
+        self.store = run.store
+        self._seq = ReportRow.objects.filter(run=run).count()
+
+    def started(self, work: ProductWork, before: ProductState) -> None:
+        RunProduct.objects.filter(
+            run=self.run, product_id=work.product_id, before__isnull=True
+        ).update(before=state_to_json(before))
+        RunProduct.objects.filter(run=self.run, product_id=work.product_id).update(
+            status=RunProduct.Status.STARTED
+        )
+
+    def journal(self, product_id: str, entry: dict | None) -> None:
+        RunProduct.objects.filter(run=self.run, product_id=product_id).update(journal=entry)
+
+    def record_saved(self, product_id: str, media_id: str, record: LinkRecord) -> None:
+        LinkRecordRow.objects.update_or_create(
+            store=self.store,
+            media_id=media_id,
+            defaults={
+                "product_id": product_id,
+                "asset_id": record.asset_id,
+                "version": record.version,
+                "transformation": record.transformation,
+                "alt": record.alt,
+                "plan": self.run.plan,
+                "run_id": self.run.pk,
+            },
+        )
+
+    def records_removed(self, product_id: str, media_ids: Sequence[str]) -> None:
+        LinkRecordRow.objects.filter(
+            store=self.store, product_id=product_id, media_id__in=list(media_ids)
+        ).delete()
+
+    def finished(self, outcome: ProductOutcome) -> None:
+        status = {
+            "done": RunProduct.Status.DONE,
+            "failed": RunProduct.Status.FAILED,
+            "skipped": RunProduct.Status.SKIPPED,
+            "not_done": RunProduct.Status.NOT_DONE,
+        }[outcome.status]
+        with transaction.atomic():
+            RunProduct.objects.filter(run=self.run, product_id=outcome.product_id).update(
+                status=status,
+                after=state_to_json(outcome.after),
+                replanned=outcome.replanned,
+                error=outcome.error[:2000],
+                journal=None,
+            )
+            ReportRow.objects.filter(run=self.run, product_id=outcome.product_id).delete()
+            self._seq = _write_rows(self.run, outcome.rows, seq_start=self._seq)
+        self.heartbeat.save()
+        if Run.objects.filter(pk=self.run.pk, abort_requested_at__isnull=False).exists():
+            self.heartbeat.abort.set()
+
+
+def _write_rows(run: Run, rows: Sequence[RunRow], seq_start: int | None = None) -> int:
+    seq = seq_start if seq_start is not None else ReportRow.objects.filter(run=run).count()
+    objs = []
+    for row in rows:
+        seq += 1
+        objs.append(
+            ReportRow(
+                run=run,
+                seq=seq,
+                product_id=row.product_id or "",
+                product_handle=row.handle or "",
+                product_title=row.title or "",
+                group=row.group or "",
+                asset_id=row.asset_id or "",
+                public_id=row.public_id or "",
+                action=row.action,
+                position_before=row.position_before,
+                position_after=row.position_after,
+                media_id=row.media_id or "",
+                previous_media_id=row.previous_media_id or "",
+                status=row.status or "",
+                error_code=row.error_code or "",
+                message=row.message or "",
+            )
+        )
+    ReportRow.objects.bulk_create(objs, batch_size=500)
+    return seq
+
+
+def _summarise(run: Run) -> dict:
+    counts = Counter(run.rows.values_list("action", flat=True))
+    summary = dict(sorted(counts.items()))
+    Run.objects.filter(pk=run.pk).update(summary=summary, failures=counts.get("failed", 0))
+    return summary
+
+
+def default_client(store):
+    from stores.shopify.client import ShopifyClient
+
+    return ShopifyClient.for_store(store)
+
+
+def _reader(client, store, swatch_metafield):
+    def read(product_ids: list[str], variant_ids: list[str]) -> dict[str, ProductState]:
+        from linking.galleries import read_galleries
+
+        return read_galleries(
+            client, store, product_ids, variant_ids=variant_ids, swatch_metafield=swatch_metafield
+        ).states
+
+    return read
+
+
+class _Heartbeat(threading.Thread):
+    """Writes progress every HEARTBEAT_SECONDS, keeps the store lock and reads the abort flag."""
+
+    def __init__(self, run_id: int, progress: Progress, client, lock, started: float):
+        super().__init__(name=f"run-{run_id}-heartbeat", daemon=True)
+        self.run_id, self.progress, self.client, self.lock = run_id, progress, client, lock
+        self.started = started
+        self.abort = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stop.wait(HEARTBEAT_SECONDS):
+                self.beat()
+        finally:
+            close_old_connections()
+
+    def beat(self) -> None:
+        """Redis only: the worker's thread and the database's writers never contend (SQLite)."""
+        try:
+            if self.lock is not None:
+                self.lock.extend(LOCK_TTL, replace_ttl=True)
+            r = _redis()
+            r.set(_key(self.run_id, "progress"), json.dumps(self.live()), ex=3600)
+            r.set(_key(self.run_id, "alive"), "1", ex=int(STALE_AFTER.total_seconds()))
+            if r.exists(_key(self.run_id, "abort")):
+                self.abort.set()
+        except redis.RedisError as exc:  # lost Redis or the lock: another worker may take over
+            logger.warning("Run %s: heartbeat failed: %s", self.run_id, exc)
+
+    def live(self) -> dict:
+        snap = self.progress.snapshot()
+        ledger = self.client.ledger
+        return {
+            "phase": snap["phase"][:40],
+            "ops_done": snap["ops_done"],
+            "ops_total": snap["ops_total"],
+            "products_done": snap["products_done"],
+            "products_total": snap["products_total"],
+            "failures": snap["failures"],
+            "calls": ledger.calls,
+            "points_requested": ledger.requested_points,
+            "points_actual": ledger.actual_points,
+            "throttled": ledger.throttled_seen,
+            "eta_seconds": estimate_time_left(snap, ledger, self.client.bucket, self.started),
+        }
+
+    def save(self) -> None:
+        """Write the progress to the run row (from the run's own thread)."""
+        Run.objects.filter(pk=self.run_id).update(heartbeat_at=timezone.now(), **self.live())
+
+
+def estimate_time_left(snap: dict, ledger, bucket, started: float) -> float | None:
+    """Seconds left: the points still to spend beyond what the bucket holds, at its restore
+    rate, or the pace so far per product, whichever is longer."""
+    done, total = snap["products_done"], snap["products_total"]
+    if total and done >= total:
+        return 0.0
+    elapsed = time.monotonic() - started
+    by_pace = elapsed / done * (total - done) if done else None
+    by_points = None
+    if snap["ops_done"] and bucket.restore_rate:
+        per_op = ledger.actual_points / max(1, snap["ops_done"])
+        remaining = per_op * max(0, snap["ops_total"] - snap["ops_done"])
+        if done and total:  # products not read yet have no operations counted
+            remaining *= total / max(done, 1) if snap["ops_total"] == 0 else 1
+        available = bucket.available() or 0.0
+        by_points = max(0.0, remaining - available) / bucket.restore_rate
+    candidates = [c for c in (by_pace, by_points) if c is not None]
+    return round(max(candidates), 1) if candidates else None
+
+
+def execute_run(
+    run_id: int,
+    *,
+    client_for: Callable | None = None,
+    crash_after: str | None = None,
+    lock_wait: float | None = None,
+) -> str:
+    """Run (or go on with) a run. Safe to call twice: a finished run is left alone, and a run
+    whose worker is alive is not touched. Returns the run's status."""
+    resume_dead_runs_except(run_id)
+    run = Run.objects.select_related("store").get(pk=run_id)
+    if run.is_terminal:
+        return run.status
+    if run.status == Run.Status.RUNNING and not is_dead(run):
+        return run.status
+    lock = _redis().lock(
+        _lock_name(run.store_id), timeout=LOCK_TTL, blocking=True, thread_local=False
+    )
+    waited = 0.0
+    while not lock.acquire(blocking_timeout=1):
+        waited += 1
+        run.refresh_from_db()
+        if run.abort_requested_at is not None or run.is_terminal:
+            if run.status == Run.Status.QUEUED:
+                run_abort(run=run)
+            return run.status
+        Run.objects.filter(pk=run_id).update(phase="waiting for the store's previous run")
+        if lock_wait is not None and waited >= lock_wait:
+            return run.status
+    try:
+        return _execute_locked(run, lock, client_for or default_client, crash_after)
+    finally:
+        with contextlib.suppress(redis.RedisError):
+            lock.release()
+
+
+def resume_dead_runs_except(run_id: int) -> None:
+    try:
+        for run in Run.objects.filter(status=Run.Status.RUNNING).exclude(pk=run_id):
+            if is_dead(run):
+                run_resume(run=run, force=True)
+    except Exception:  # never let housekeeping stop this run
+        logger.exception("Could not resume dead runs")
+
+
+def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
+    run.refresh_from_db()
+    if run.is_terminal:
+        return run.status
+    now = timezone.now()
+    Run.objects.filter(pk=run.pk).update(
+        status=Run.Status.RUNNING,
+        started_at=run.started_at or now,
+        heartbeat_at=now,
+        attempts=run.attempts + 1,
+        worker=f"{socket.gethostname()}:{threading.get_ident()}",
+        phase="starting",
+    )
+    run.refresh_from_db()
+    client = client_for(run.store)
+    products = {p.product_id: p for p in run.products.all()}
+    works = []
+    for data in run.work.get("products") or ():
+        product = products.get(data["product_id"])
+        if product is None or product.status in (
+            RunProduct.Status.DONE,
+            RunProduct.Status.FAILED,
+            RunProduct.Status.SKIPPED,
+        ):
+            continue
+        work = work_from_json(data)
+        work.original_before = state_from_json(product.before)
+        work.journal = product.journal
+        works.append(work)
+    done_before = len(products) - len(works)
+    progress = Progress(products_done=done_before, products_total=len(products), phase="starting")
+    sample = works[0].settings if works else LinkSettings()
+    started = time.monotonic()
+    heartbeat = _Heartbeat(run.pk, progress, client, lock, started)
+    urls = run.work.get("urls") or {}
+
+    def source_url(media_type: str, asset_id: str, version: int, transformation: str) -> str:
+        return urls.get(identity_key(asset_id, version, transformation), "")
+
+    store_files = {
+        (r.asset_id, int(r.version), r.transformation): r.media_id
+        for r in LinkRecordRow.objects.filter(store=run.store, product_id="")
+    }
+    hooks = _Hooks(run, heartbeat)
+    executor = Executor(
+        client,
+        read_states=_reader(client, run.store, (sample.swatch_namespace, sample.swatch_key)),
+        source_url=source_url,
+        hooks=hooks,
+        progress=progress,
+        should_abort=heartbeat.abort.is_set,
+        store_files=store_files,
+        crash_after=crash_after,
+    )
+    if run.abort_requested_at is not None:
+        heartbeat.abort.set()
+    heartbeat.start()
+    status = Run.Status.FINISHED
+    error = ""
+    try:
+        for outcome in executor.run(works):
+            if outcome.status == "not_done":
+                status = Run.Status.ABORTED
+    except BaseException as exc:
+        if not isinstance(exc, Exception):  # a simulated or real kill: leave it "running"
+            heartbeat.stop.set()
+            raise
+        logger.exception("Run %s failed", run.pk)
+        status, error = Run.Status.FAILED, f"{type(exc).__name__}: {exc}"
+    finally:
+        heartbeat.stop.set()
+        heartbeat.join(timeout=5)
+    progress.phase = status
+    heartbeat.save()
+    _summarise(run)
+    Run.objects.filter(pk=run.pk).update(
+        status=status,
+        finished_at=timezone.now(),
+        phase=str(status),
+        error=error,
+        eta_seconds=0 if status == Run.Status.FINISHED else None,
+    )
+    logger.info("Run %s %s: %s", run.pk, status, client.ledger)
+    return status
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def live_progress(run: Run) -> dict:
+    """The progress the worker publishes every HEARTBEAT_SECONDS (empty when not running)."""
+    if run.status != Run.Status.RUNNING:
+        return {}
+    try:
+        raw = _redis().get(_key(run.pk, "progress"))
+    except redis.RedisError:
+        return {}
+    return json.loads(raw) if raw else {}
+
+
+def run_progress(run: Run) -> dict:
+    live = live_progress(run)
+    for name, value in live.items():
+        setattr(run, name, value)
+    return {
+        "id": run.pk,
+        "store": run.store.shop_domain,
+        "kind": run.kind,
+        "status": run.status,
+        "phase": run.phase,
+        "ops_done": run.ops_done,
+        "ops_total": run.ops_total,
+        "products_done": run.products_done,
+        "products_total": run.products_total,
+        "failures": run.failures,
+        "calls": run.calls,
+        "points_requested": run.points_requested,
+        "points_actual": run.points_actual,
+        "throttled": run.throttled,
+        "eta_seconds": run.eta_seconds,
+        "abort_requested": run.abort_requested_at is not None,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "summary": run.summary,
+        "error": run.error,
+        "undo_of": run.undo_of_id,
+    }
+
+
+# --- from a dry run ----------------------------------------------------------------------------
+
+_NOT_IN_S = {"unlinked", "skipped", "excluded", "unmatched", "swatch"}
+
+
+def works_from_plan_store(plan_store, *, cloudinary=None) -> tuple[list[ProductWork], dict, list]:
+    """The run's work from a store's dry-run result: per product the assets to link (S, in
+    order, with the alt the dry run computed), the matched variants and the swatches; the URLs
+    Shopify fetches; and the rows of no product."""
+    from linking import services
+    from linking.cloudinary.assets import Asset as CloudinaryAsset
+    from linking.cloudinary.client import CloudinaryClient
+
+    plan = plan_store.plan
+    setup = services._settings(plan.workspace)
+    config = services.link_config(plan, setup)
+    cloud = cloudinary or CloudinaryClient.for_workspace(plan.workspace)
+    variants: dict[str, list[str]] = {}
+    for group in plan_store.groups or ():
+        for hit in group.get("products") or ():
+            variants.setdefault(hit["id"], []).extend(hit.get("variant_ids") or ())
+    rows_by_product: dict[str | None, list[dict]] = {}
+    for row in plan_store.rows or ():
+        rows_by_product.setdefault(row.get("product_id"), []).append(row)
+    file_records = {
+        r.media_id: r for r in LinkRecordRow.objects.filter(store=plan_store.store, product_id="")
+    }
+    urls: dict[str, str] = {}
+
+    def url_for(asset_id, public_id, version, transformation, media_type, fmt=""):
+        asset = CloudinaryAsset(
+            asset_id, public_id, "video" if media_type == "VIDEO" else "image", "upload", fmt,
+            int(version), None, None, None, (), {}, {}, {}, "", "", "", "", None,
+        )  # fmt: skip
+        key = identity_key(asset_id, int(version), transformation)
+        urls[key] = cloud.delivery_url(asset, transformation=transformation)
+
+    works = []
+    planned = set()
+    for product in plan_store.products or ():
+        pid = product["product_id"]
+        planned.add(pid)
+        rows = rows_by_product.get(pid, [])
+        in_s = {
+            r["asset_id"]: r for r in rows if r.get("asset_id") and r["action"] not in _NOT_IN_S
+        }
+        after_ids = {m["media_id"] for m in product["after"]}
+        assets = []
+        for item in product["after"]:
+            row = in_s.get(item.get("asset_id"))
+            if row is None or any(a.asset_id == row["asset_id"] for a in assets):
+                continue
+            video = item.get("media_type") == "VIDEO"
+            transformation = "" if video else config.image_transformation
+            asset = AssetToLink(
+                row["asset_id"], int(item["version"]), transformation, item.get("alt"),
+                "VIDEO" if video else "IMAGE", row.get("public_id") or "", row.get("group") or "",
+            )  # fmt: skip
+            assets.append(asset)
+            url_for(
+                asset.asset_id, asset.public_id, asset.version, asset.identity[2], asset.media_type
+            )
+        created_files = {
+            f["file_id"]: f for f in (product.get("operations") or {}).get("swatch_files") or ()
+        }
+        swatches = []
+        for row in rows:
+            media_id = row.get("media_id") or ""
+            if row["action"] not in ("swatch", "unchanged") or media_id in after_ids:
+                continue
+            spec = created_files.get(media_id)
+            record = file_records.get(media_id)
+            if spec is not None:
+                version, transformation = spec["version"], spec["transformation"]
+            elif record is not None:
+                version, transformation = record.version, record.transformation
+            else:
+                continue
+            swatch = SwatchAsset(
+                row["asset_id"], int(version), transformation, row.get("public_id") or "",
+                row.get("group") or "",
+            )  # fmt: skip
+            swatches.append(swatch)
+            url_for(
+                swatch.asset_id,
+                swatch.public_id,
+                swatch.version,
+                swatch.identity[2],
+                "IMAGE",
+                "png",
+            )
+        works.append(
+            ProductWork(
+                pid,
+                assets,
+                config.settings,
+                list(dict.fromkeys(variants.get(pid, []))),
+                swatches,
+                product.get("handle") or "",
+                product.get("title") or "",
+                planned_media=[m["media_id"] for m in product["before"]],
+            )
+        )
+    static_rows = [
+        row for pid, rows in rows_by_product.items() if pid not in planned for row in rows
+    ]
+    return works, urls, static_rows
+
+
+def run_start_from_plan(*, plan, store, user=None, cloudinary=None) -> Run:
+    """Start the run of a plan's dry run on one store."""
+    plan_store = plan.results.filter(store=store).first()
+    if plan_store is None or not plan.dry_run_at:
+        raise RunError("Run a dry run of this plan first.")
+    if plan_store.error:
+        raise RunError(f"The dry run failed on {store.shop_domain}: {plan_store.error}")
+    if Run.objects.filter(plan=plan, store=store, status__in=Run.ACTIVE).exists():
+        raise RunError(f"This plan is already running on {store.shop_domain}.")
+    works, urls, rows = works_from_plan_store(plan_store, cloudinary=cloudinary)
+    return run_start(store=store, works=works, urls=urls, rows=rows, plan=plan, user=user)
