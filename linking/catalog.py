@@ -41,6 +41,9 @@ SEARCH_PAGE_SIZE = 50
 MAX_SEARCH_CALLS = 20
 # Tokenized fields (title, tag) return many near misses in a big catalog: use the index.
 LARGE_CATALOG_PRODUCTS = 20_000
+# An index refreshed this recently is used as it is (no export at all): back-to-back dry runs
+# of one session cost no catalog points.
+INDEX_FRESH_SECONDS = 120
 BULK_POLL_POINTS = 1
 BULK_RUN_POINTS = 10
 
@@ -105,6 +108,14 @@ def choose_path(
 ) -> CatalogChoice:
     """Search or index, by estimated Shopify cost (and what search can answer exactly)."""
     bulk_points = BULK_RUN_POINTS + 10 * BULK_POLL_POINTS
+    if is_fresh(catalog):
+        return CatalogChoice(
+            "index",
+            f"The catalog index was refreshed less than {INDEX_FRESH_SECONDS} s ago: no "
+            "Shopify call needed.",
+            0,
+            0,
+        )
     if shopify_field.kind not in _SEARCH_FIELDS:
         return CatalogChoice(
             "index",
@@ -141,6 +152,12 @@ def choose_path(
         points,
         calls,
     )
+
+
+def is_fresh(catalog: StoreCatalog | None) -> bool:
+    if catalog is None or catalog.built_at is None or catalog.refreshed_at is None:
+        return False
+    return (timezone.now() - catalog.refreshed_at).total_seconds() < INDEX_FRESH_SECONDS
 
 
 # --- search path --------------------------------------------------------------------------
@@ -355,5 +372,13 @@ def catalog_for(store, client, shopify_field: ShopifyField, values: list[str]) -
     choice = choose_path(shopify_field, values, catalog, client)
     if choice.path == "search":
         return CatalogResult(CatalogIndex(search_products(client, shopify_field, values)), choice)
-    catalog = refresh_catalog(store, client)
+    if choice.estimated_calls:
+        catalog = refresh_catalog(store, client)
     return CatalogResult(load_index(catalog), choice)
+
+
+def forget_products(store, product_ids: list[str]) -> None:
+    """Drop products from the index that Shopify no longer has (an incremental export cannot
+    see deletions; reading their galleries can)."""
+    if product_ids:
+        CatalogProduct.objects.filter(catalog__store=store, product_id__in=product_ids).delete()

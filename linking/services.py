@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError, NotFoundError
-from linking.catalog import catalog_for
+from linking.catalog import catalog_for, forget_products
 from linking.core import (
     AltSource as CoreAltSource,
 )
@@ -471,6 +471,8 @@ def _plan_one_store(
             swatch_metafield=(config.settings.swatch_namespace, config.settings.swatch_key),
         )
         result.galleries_path = galleries.path
+        if catalog.choice.path == "index" and galleries.missing:
+            forget_products(store, galleries.missing)
         store_plan = plan_store(prepared, match, catalog.index, galleries.states, config)
     except ApplicationError as exc:
         result.error = exc.message

@@ -3,6 +3,8 @@ vs bulk), and link records making earlier media S-media."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from linking import catalog as catalog_module
@@ -79,14 +81,22 @@ def test_metafield_matches_use_the_bulk_exported_index_refreshed_incrementally(s
     assert catalog.product_count == n and catalog.built_at and catalog.source_updated_at
     built_at = catalog.built_at
 
+    def bulk_queries():
+        return [c for c in sandbox.calls(store.shop_domain) if "BulkOperationRunQuery" in str(c)]
+
+    # a fresh index is used as it is: no Shopify call for the catalog
+    again = services.plan_dry_run(plan=plan).results.get()
+    assert again.catalog_path == "index" and "no Shopify call" in again.catalog_reason
+    assert len(bulk_queries()) == 1
+
+    StoreCatalog.objects.filter(pk=catalog.pk).update(
+        refreshed_at=built_at - timedelta(seconds=catalog_module.INDEX_FRESH_SECONDS + 1)
+    )
     services.plan_dry_run(plan=plan)
     catalog.refresh_from_db()
     assert catalog.built_at == built_at and catalog.refreshed_at > built_at
     assert catalog.product_count == n
-    bulk_queries = [
-        c for c in sandbox.calls(store.shop_domain) if "BulkOperationRunQuery" in str(c)
-    ]
-    assert len(bulk_queries) == 2
+    assert len(bulk_queries()) == 2
 
 
 def test_a_large_selection_prefers_the_index(sandbox, member, monkeypatch):
