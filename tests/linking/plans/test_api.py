@@ -250,3 +250,17 @@ def test_the_admin_lists_plans_and_downloads_their_report(sandbox, member, store
     assert client.get(f"/admin/linking/plan/{plan_id}/change/").status_code == 200
     response = client.get(f"/admin/linking/plan/{plan_id}/report.csv")
     assert response.status_code == 200 and b"unmatched" in response.content
+
+
+def test_an_api_key_plans_for_its_own_store_only(sandbox, admin, store):
+    from stores import services as store_services
+
+    other = sandbox.shop(products=1)
+    _, token = store_services.api_key_create(user=admin.user, store=store, label="CI")
+    client = APIClient()
+    client.credentials(HTTP_X_ASSETLINK_KEY=token)
+    mine = create(client, sandbox.workspace, **BASE, stores=[store.shop_domain])
+    assert mine.status_code == 201, mine.json()
+    assert client.post(f"/api/plans/{mine.json()['id']}/dry-run/").status_code == 200
+    theirs = create(client, sandbox.workspace, **BASE, stores=[other.shop_domain])
+    assert theirs.status_code == 404
