@@ -1,23 +1,18 @@
 """The app's page: one shell with the tabs Link to Products, Upload to Store Files, Setup and
 Runs, embedded in the Shopify admin (App Bridge, session tokens) or standalone after login.
 
-Authentication of the document load is the install/auth code's (`stores.views`): this view only
-swaps the page it renders. Everything the tabs show comes from the HTTP API, so the page and
+Authentication of the document load is `stores.views.app_page`'s; this module only renders. Everything the tabs show comes from the HTTP API, so the page and
 automation see the same rules.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import views as auth_views
 from django.shortcuts import render
-from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET
 
-from assetlink_project.errors import ApplicationError
-from stores import oauth, services, session_tokens
-from stores import views as store_views
 from stores.models import LinkMode
+from stores.views import _home_context, app_page
 
 TABS = [
     ("link", "Link to Products"),
@@ -60,7 +55,7 @@ def _bootstrap(context: dict) -> dict:
 
 
 def _render(request, user, store=None):
-    context = store_views._home_context(request, user, store)
+    context = _home_context(request, user, store)
     first = "setup" if context["first_tab"] == "Setup" else "link"
     context.update(
         tabs=[{"slug": slug, "label": label, "first": slug == first} for slug, label in TABS],
@@ -70,35 +65,9 @@ def _render(request, user, store=None):
     return render(request, "assetlink/app.html", context)
 
 
-@sensitive_variables("raw_token", "token")
 @require_GET
+@app_page
 def app(request):
     """The app home: embedded (session token in `id_token`) or after a standalone login."""
-    if not store_views._is_embedded_request(request):
-        if not request.user.is_authenticated:
-            return auth_views.redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-        return _render(request, request.user)
-
-    shop = oauth.normalize_shop(request.GET.get("shop"))
-    if shop is None:
-        return store_views._error_page(request, "Open AssetLink from your store's Shopify admin.")
-    request.embedded_shop = shop  # frameable by this shop's admin (stores.middleware)
-    raw_token = request.GET.get("id_token")
-    if not raw_token:
-        return store_views._bounce(request, shop)
-    try:
-        token = session_tokens.decode(raw_token)
-    except session_tokens.InvalidSessionToken:
-        return store_views._bounce(request, shop)
-    if token.shop != shop:
-        return store_views._error_page(request, "This link belongs to another store.", status=401)
-    try:
-        store, user = services.session_token_arrive(token, allow_exchange=True)
-    except ApplicationError as exc:
-        return store_views._error_page(
-            request,
-            f"AssetLink could not connect to {shop}: {exc.message} "
-            "Open the app again from your Shopify admin.",
-            status=401,
-        )
-    return _render(request, user, store)
+    scope = request.store_scope
+    return _render(request, request.user, scope.store if scope else None)

@@ -80,10 +80,10 @@ def demo(emulators, live_server, settings, transactional_db):
     return {**info, "url": live_server.url, **emulators}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     # Playwright's sync API keeps an event loop in this thread; Django's ORM (test set-up and
-    # teardown) refuses to run beside one unless allowed.
+    # teardown) refuses to run beside one unless allowed: only while a module's browser lives.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)

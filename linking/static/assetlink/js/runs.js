@@ -4,7 +4,7 @@ import { api, download } from "./api.js";
 import { state } from "./app.js";
 import { h, clear, card, banner, toast, duration, plural } from "./ui.js";
 
-const ACTIVE = new Set(["queued", "running", "aborting"]);
+const ACTIVE = new Set(["queued", "running"]);
 const STATUS_BADGE = { done: "success", finished: "success", succeeded: "success", failed: "critical", aborted: "warning", running: "info", queued: "" };
 
 function pct(run) {
@@ -19,18 +19,19 @@ function runLine(run, { onChange } = {}) {
     role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": pct(run), "aria-label": `Progress in ${run.store}`,
   }, h("span", { style: `width:${pct(run)}%` }));
   const actions = [];
-  if (active) actions.push(h("button.btn.btn-critical.btn-icon", { type: "button", disabled: run.status === "aborting", onclick: async () => {
+  if (active) actions.push(h("button.btn.btn-critical.btn-icon", { type: "button", disabled: !!run.abort_requested, onclick: async () => {
     try { await api.post(`/api/runs/${run.id}/abort/`); toast(`Aborting in ${run.store}…`); onChange?.(); } catch (err) { toast(err.message, "error"); }
   } }, "Abort"));
   if (!active) actions.push(h("button.btn.btn-icon", { type: "button", onclick: () => download(`/api/runs/${run.id}/report.csv`, `run-${run.id}.csv`).catch((e) => toast(e.message, "error")) }, "Download report"));
-  if (!active && run.can_undo) actions.push(h("button.btn.btn-icon", { type: "button", onclick: async () => {
+  const undoable = run.can_undo ?? (run.status === "finished" && (run.kind || "link") === "link");
+  if (!active && undoable) actions.push(h("button.btn.btn-icon", { type: "button", onclick: async () => {
     if (!confirm(`Undo run ${run.id} in ${run.store}? Every product it touched gets its gallery before back.`)) return;
     try { await api.post(`/api/runs/${run.id}/undo/`); toast("Undo started"); onChange?.(); } catch (err) { toast(err.message, "error"); }
   } }, "Undo"));
   return h("div.run-store", { dataset: { runId: run.id, store: run.store, status: run.status } },
     h("div.line", {},
-      h("span", {}, h("b", {}, run.store), " ", h(`span.badge${STATUS_BADGE[run.status] ? ".badge-" + STATUS_BADGE[run.status] : ""}`, {}, run.status)),
-      h("span.muted.small", {}, `${run.phase || run.status} · ${plural(run.ops_done ?? 0, "operation")} of ${(run.ops_total ?? 0).toLocaleString()}` +
+      h("span", {}, h("b", {}, run.store), " ", run.kind === "undo" ? h("span.badge", {}, "undo") : null, " ", h(`span.badge${STATUS_BADGE[run.status] ? ".badge-" + STATUS_BADGE[run.status] : ""}`, {}, run.status)),
+      h("span.muted.small", {}, `${run.abort_requested && active ? "aborting at the next product" : run.phase || run.status} · ${plural(run.ops_done ?? 0, "operation")} of ${(run.ops_total ?? 0).toLocaleString()}` +
         `${run.failures ? ` · ${plural(run.failures, "failure")}` : ""}${eta}`),
       h("span", {}, actions)),
     bar);

@@ -84,7 +84,7 @@ export async function renderSetup(panel) {
   }
   const status = h("span.muted.small", { "aria-live": "polite" },
     setup.updated_at ? `Last changed ${new Date(setup.updated_at).toLocaleString()}` : "");
-  const save = h("button.btn.btn-primary", { type: "submit", disabled: !admin }, "Save Setup");
+  const save = h("button.btn.btn-primary", { type: "submit", form: "setup-form", disabled: !admin }, "Save Setup");
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const changes = {};

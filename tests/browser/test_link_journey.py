@@ -1,0 +1,153 @@
+"""The merchandiser's day: pick assets → stores and fields → exclude and reorder → dry run →
+link → watch progress → download the report."""
+
+from __future__ import annotations
+
+import re
+
+from tests.browser.conftest import login, screenshot
+
+BUTTON = re.compile(r"^Link \d+ assets in \d+ groups to \d+ products$")
+
+
+def pick_folder(page, folder: str) -> int:
+    page.fill("input[name=folder]", folder)
+    page.click("#picker-search")
+    page.wait_for_selector(".tile")
+    page.click("text=Select all visible")
+    count = page.locator(".tile.selected").count()
+    page.click("#use-selected")
+    page.wait_for_selector("#asset-list .group")
+    return count
+
+
+def group_order(page, group: str) -> list[str]:
+    return page.eval_on_selector_all(
+        f'#asset-list .group[data-group="{group}"] [data-asset-id]',
+        "els => els.map((e) => e.dataset.assetId)",
+    )
+
+
+def test_users_start_on_link_to_products_and_pick_assets_into_groups(demo, page):
+    login(page, demo, "merchandiser", "assetlink-user")
+    assert page.get_attribute("#tab-link", "aria-selected") == "true"
+    picked = pick_folder(page, "products/bags")
+    assert picked > 10
+    assert "selected" in page.inner_text("#selection-summary")
+    info = page.inner_text("#asset-list") and page.inner_text(".card:has(#asset-list) .toolbar")
+    assert re.search(r"\d+ assets in \d+ groups", info)
+    # The store list says which stores take part; both demo stores are installed.
+    assert page.locator("#store-list input:checked").count() == 2
+    screenshot(page, "link-compact")
+    assert not page.js_errors
+
+
+def test_exclude_reorder_and_dry_run_show_before_and_after(demo, page):
+    login(page, demo, "merchandiser", "assetlink-user")
+    pick_folder(page, "products/bags")
+    groups = page.eval_on_selector_all(
+        "#asset-list .group",
+        "els => els.map((e) => [e.dataset.group, e.querySelectorAll('[data-asset-id]').length])",
+    )
+    multi = [g for g, n in groups if n >= 3]
+    assert len(multi) >= 2, groups
+    first, second = multi[0], multi[1]
+
+    # Exclude one asset by clicking its thumbnail, and a whole group with (−).
+    before = group_order(page, first)
+    page.click(f'#asset-list .group[data-group="{first}"] .thumb >> nth=0')
+    assert "excluded" in page.get_attribute(
+        f'#asset-list .group[data-group="{first}"] .thumb >> nth=0', "class"
+    )
+    page.click(
+        f'#asset-list .group[data-group="{second}"] button[aria-label="Exclude group {second}"]'
+    )
+    assert "excluded" in page.get_attribute(f'#asset-list .group[data-group="{second}"]', "class")
+
+    # Reorder in compact mode with the keyboard (Alt+→ moves the focused asset right).
+    page.focus(f'#asset-list .group[data-group="{first}"] .thumb >> nth=1')
+    page.keyboard.press("Alt+ArrowRight")
+    after_key = group_order(page, first)
+    assert after_key == [before[0], before[2], before[1], *before[3:]]
+
+    # Regular mode: the table, arrow buttons, drag and drop, alt text.
+    page.click("button[data-view=regular]")
+    page.wait_for_selector("#asset-list table.data")
+    page.click(f'button[aria-label="Move {_public_id(page, before[2])} up"]')
+    assert group_order(page, first)[:3] == [before[2], before[0], before[1]]
+    rows = f'#asset-list .group[data-group="{first}"] tbody tr'
+    page.drag_and_drop(f"{rows} >> nth=2", f"{rows} >> nth=0")
+    assert group_order(page, first)[0] == before[1]
+    page.fill(f'input[aria-label="Alt text for {_public_id(page, before[1])}"]', "Tote bag, front")
+    page.keyboard.press("Tab")
+    screenshot(page, "link-regular")
+
+    # Dry run: per store statistics and per product before/after thumbnails.
+    page.click("#dry-run")
+    page.wait_for_selector("#dry-run-result .store-result", timeout=60_000)
+    assert page.locator("#dry-run-result .store-result").count() == 2
+    assert page.locator("#dry-run-result .product").count() > 0
+    assert page.locator("#dry-run-result .gallery-row img.mini.new").count() > 0
+    label = page.inner_text("#link-button")
+    assert BUTTON.match(label), label
+    assert page.is_enabled("#link-button")
+    assert "products matched" in page.inner_text("#store-list")
+    page.locator("#dry-run-result").scroll_into_view_if_needed()
+    screenshot(page, "link-dry-run")
+
+    # The dry-run report downloads as CSV.
+    with page.expect_download() as download:
+        page.click("text=Download dry-run report")
+    assert download.value.suggested_filename.endswith(".csv")
+    assert not page.js_errors
+
+
+def test_changing_the_order_field_warns_before_discarding_manual_order(demo, page):
+    login(page, demo, "merchandiser", "assetlink-user")
+    pick_folder(page, "products/bags")
+    page.focus("#asset-list .group .thumb >> nth=0")
+    page.keyboard.press("Alt+ArrowRight")
+    assert page.locator("#asset-list .badge", has_text="manual order").count() == 1
+    order_select = page.locator("select").filter(has=page.locator("option[value='public_id']"))
+    messages = []
+    page.once("dialog", lambda d: (messages.append(d.message), d.dismiss()))
+    order_select.select_option("public_id")
+    assert "discards your manual order" in messages[0]
+    assert order_select.input_value() == "metadata:sequence_number"  # kept
+    page.once("dialog", lambda d: d.accept())
+    order_select.select_option("public_id")
+    page.wait_for_function("!document.querySelector('#asset-list .badge-info')")
+
+
+def test_a_thousand_assets_render_and_scroll_smoothly(demo, page):
+    login(page, demo, "admin", "assetlink-demo")
+    page.click("#tab-link")
+    page.fill("input[name=expression]", "resource_type=image OR resource_type=video")
+    page.click("#picker-search")
+    page.wait_for_selector(".tile")
+    assert "1,000 assets found" in page.inner_text(".card:has(#picker-search)")
+    page.click("#use-search")  # every asset of the library: 1,000
+    page.wait_for_selector("#asset-list .group", timeout=60_000)
+    info = page.inner_text(".card:has(#asset-list) .toolbar")
+    assert "980 assets in 289 groups" in info and "20 assets without a value" in info, info
+    # Paginated: a page of groups at a time, so the DOM stays small and scrolling cheap.
+    assert page.locator("#asset-list .thumb").count() < 300
+    elapsed = page.evaluate(
+        """async () => {
+            const t = performance.now();
+            for (let y = 0; y < document.body.scrollHeight; y += 400) {
+                window.scrollTo(0, y);
+                await new Promise(requestAnimationFrame);
+            }
+            return performance.now() - t;
+        }"""
+    )
+    assert elapsed < 5000, elapsed
+    page.click("text=Next ›")
+    assert "Groups 31–60" in page.inner_text("#asset-list .pager")
+
+
+def _public_id(page, asset_id: str) -> str:
+    return page.eval_on_selector(
+        f'#asset-list tr[data-asset-id="{asset_id}"] .mono', "e => e.textContent"
+    )
