@@ -6,104 +6,236 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('linking', '0002_plans_link_records_catalog'),
-        ('stores', '0002_auth_install_webhooks'),
+        ("linking", "0002_plans_link_records_catalog"),
+        ("stores", "0002_auth_install_webhooks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Run',
+            name="Run",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('link', 'Link'), ('undo', 'Undo')], default='link', max_length=10)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('finished', 'Finished'), ('failed', 'Failed'), ('aborted', 'Aborted')], default='queued', max_length=10)),
-                ('link_mode', models.CharField(blank=True, max_length=10)),
-                ('settings', models.JSONField(blank=True, default=dict, help_text='The core LinkSettings.')),
-                ('work', models.JSONField(blank=True, default=dict, help_text='Per product: the assets to link (S), variants, swatches, the gallery the dry run saw; plus the rows of no product (excluded, unmatched, unresolved).')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0, help_text='Times a worker started it.')),
-                ('worker', models.CharField(blank=True, max_length=200)),
-                ('abort_requested_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('phase', models.CharField(blank=True, max_length=40)),
-                ('ops_done', models.PositiveIntegerField(default=0)),
-                ('ops_total', models.PositiveIntegerField(default=0)),
-                ('products_done', models.PositiveIntegerField(default=0)),
-                ('products_total', models.PositiveIntegerField(default=0)),
-                ('failures', models.PositiveIntegerField(default=0)),
-                ('calls', models.PositiveIntegerField(default=0)),
-                ('points_requested', models.PositiveIntegerField(default=0)),
-                ('points_actual', models.PositiveIntegerField(default=0)),
-                ('throttled', models.PositiveIntegerField(default=0)),
-                ('eta_seconds', models.FloatField(blank=True, null=True)),
-                ('summary', models.JSONField(blank=True, default=dict, help_text='Report rows per action.')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('plan', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='runs', to='linking.plan')),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='stores.store')),
-                ('undo_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='undos', to='reports.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("link", "Link"), ("undo", "Undo")], default="link", max_length=10
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("finished", "Finished"),
+                            ("failed", "Failed"),
+                            ("aborted", "Aborted"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("link_mode", models.CharField(blank=True, max_length=10)),
+                (
+                    "settings",
+                    models.JSONField(blank=True, default=dict, help_text="The core LinkSettings."),
+                ),
+                (
+                    "work",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Per product: the assets to link (S), variants, swatches, the gallery the dry run saw; plus the rows of no product (excluded, unmatched, unresolved).",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "attempts",
+                    models.PositiveIntegerField(default=0, help_text="Times a worker started it."),
+                ),
+                ("worker", models.CharField(blank=True, max_length=200)),
+                ("abort_requested_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                ("phase", models.CharField(blank=True, max_length=40)),
+                ("ops_done", models.PositiveIntegerField(default=0)),
+                ("ops_total", models.PositiveIntegerField(default=0)),
+                ("products_done", models.PositiveIntegerField(default=0)),
+                ("products_total", models.PositiveIntegerField(default=0)),
+                ("failures", models.PositiveIntegerField(default=0)),
+                ("calls", models.PositiveIntegerField(default=0)),
+                ("points_requested", models.PositiveIntegerField(default=0)),
+                ("points_actual", models.PositiveIntegerField(default=0)),
+                ("throttled", models.PositiveIntegerField(default=0)),
+                ("eta_seconds", models.FloatField(blank=True, null=True)),
+                (
+                    "summary",
+                    models.JSONField(blank=True, default=dict, help_text="Report rows per action."),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="runs",
+                        to="linking.plan",
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="stores.store",
+                    ),
+                ),
+                (
+                    "undo_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="undos",
+                        to="reports.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReportRow',
+            name="ReportRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField(default=0)),
-                ('product_id', models.CharField(blank=True, max_length=100)),
-                ('product_handle', models.CharField(blank=True, max_length=255)),
-                ('product_title', models.CharField(blank=True, max_length=255)),
-                ('group', models.CharField(blank=True, max_length=500)),
-                ('asset_id', models.CharField(blank=True, max_length=64)),
-                ('public_id', models.CharField(blank=True, max_length=500)),
-                ('action', models.CharField(max_length=20)),
-                ('position_before', models.PositiveIntegerField(blank=True, null=True)),
-                ('position_after', models.PositiveIntegerField(blank=True, null=True)),
-                ('media_id', models.CharField(blank=True, max_length=100)),
-                ('previous_media_id', models.CharField(blank=True, max_length=100)),
-                ('status', models.CharField(blank=True, help_text="Shopify's media status.", max_length=20)),
-                ('error_code', models.CharField(blank=True, max_length=100)),
-                ('message', models.TextField(blank=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='reports.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveIntegerField(default=0)),
+                ("product_id", models.CharField(blank=True, max_length=100)),
+                ("product_handle", models.CharField(blank=True, max_length=255)),
+                ("product_title", models.CharField(blank=True, max_length=255)),
+                ("group", models.CharField(blank=True, max_length=500)),
+                ("asset_id", models.CharField(blank=True, max_length=64)),
+                ("public_id", models.CharField(blank=True, max_length=500)),
+                ("action", models.CharField(max_length=20)),
+                ("position_before", models.PositiveIntegerField(blank=True, null=True)),
+                ("position_after", models.PositiveIntegerField(blank=True, null=True)),
+                ("media_id", models.CharField(blank=True, max_length=100)),
+                ("previous_media_id", models.CharField(blank=True, max_length=100)),
+                (
+                    "status",
+                    models.CharField(
+                        blank=True, help_text="Shopify's media status.", max_length=20
+                    ),
+                ),
+                ("error_code", models.CharField(blank=True, max_length=100)),
+                ("message", models.TextField(blank=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rows",
+                        to="reports.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'seq', 'id'],
+                "ordering": ["run", "seq", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RunProduct',
+            name="RunProduct",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_id', models.CharField(max_length=100)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('started', 'Started'), ('done', 'Done'), ('failed', 'Failed'), ('skipped', 'Skipped'), ('not_done', 'Not done (aborted)')], default='pending', max_length=10)),
-                ('before', models.JSONField(blank=True, help_text='ProductState when first started.', null=True)),
-                ('after', models.JSONField(blank=True, help_text='ProductState when done.', null=True)),
-                ('journal', models.JSONField(blank=True, help_text='Non-idempotent calls in flight (creates): what to reconcile on resume.', null=True)),
-                ('replanned', models.BooleanField(default=False)),
-                ('error', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='products', to='reports.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("product_id", models.CharField(max_length=100)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("started", "Started"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped"),
+                            ("not_done", "Not done (aborted)"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "before",
+                    models.JSONField(
+                        blank=True, help_text="ProductState when first started.", null=True
+                    ),
+                ),
+                (
+                    "after",
+                    models.JSONField(blank=True, help_text="ProductState when done.", null=True),
+                ),
+                (
+                    "journal",
+                    models.JSONField(
+                        blank=True,
+                        help_text="Non-idempotent calls in flight (creates): what to reconcile on resume.",
+                        null=True,
+                    ),
+                ),
+                ("replanned", models.BooleanField(default=False)),
+                ("error", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="products",
+                        to="reports.run",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='run',
-            index=models.Index(fields=['store', 'status'], name='reports_run_store_i_a85ad5_idx'),
+            model_name="run",
+            index=models.Index(fields=["store", "status"], name="reports_run_store_i_a85ad5_idx"),
         ),
         migrations.AddIndex(
-            model_name='reportrow',
-            index=models.Index(fields=['run', 'action'], name='reports_rep_run_id_c151a8_idx'),
+            model_name="reportrow",
+            index=models.Index(fields=["run", "action"], name="reports_rep_run_id_c151a8_idx"),
         ),
         migrations.AddConstraint(
-            model_name='runproduct',
-            constraint=models.UniqueConstraint(fields=('run', 'product_id'), name='one_row_per_run_product'),
+            model_name="runproduct",
+            constraint=models.UniqueConstraint(
+                fields=("run", "product_id"), name="one_row_per_run_product"
+            ),
         ),
     ]
