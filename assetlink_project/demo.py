@@ -78,7 +78,7 @@ def main() -> None:
         )
         start("-m", "sandbox")
         wait_for(f"http://{HOST}:{SHOPIFY_PORT}/_control/health", "Shopify emulator")
-        wait_for(f"http://{HOST}:{CLOUDINARY_PORT}/_control/health", "Cloudinary emulator")
+        wait_for(f"http://{HOST}:{CLOUDINARY_PORT}/_control/clouds", "Cloudinary emulator")
         import django
 
         django.setup()
@@ -94,11 +94,15 @@ def main() -> None:
         wait_for(f"http://{HOST}:{APP_PORT}/healthz", "AssetLink app")
         print(
             "\nAssetLink demo is running:\n"
-            f"  app:         {env['APP_URL']}/admin/\n"
-            f"  login:       {credentials['username']} / {credentials['password']}\n"
+            f"  app:         {env['APP_URL']}/\n"
+            f"  admin login: {credentials['username']} / {credentials['password']}"
+            " (Master Admin)\n"
+            f"  user login:  {credentials['user'][0]} / {credentials['user'][1]} (User)\n"
+            f"  stores:      {', '.join(credentials['stores'])} (installed through OAuth)\n"
+            f"  Django admin: {env['APP_URL']}/admin/\n"
             f"  API docs:    {env['APP_URL']}/api/docs/\n"
-            f"  Shopify emulator:    http://{HOST}:{SHOPIFY_PORT}/_control/state\n"
-            f"  Cloudinary emulator: http://{HOST}:{CLOUDINARY_PORT}/_control/state\n"
+            f"  Shopify emulator:    http://{HOST}:{SHOPIFY_PORT}/_control/shops\n"
+            f"  Cloudinary emulator: http://{HOST}:{CLOUDINARY_PORT}/_control/clouds\n"
             "Press Ctrl-C to stop everything.\n",
             flush=True,
         )

@@ -1,20 +1,19 @@
 """Demo data: an admin login, a workspace on the Cloudinary emulator, two stores on the Shopify one.
 
 The stores get catalogs whose SKUs match the Cloudinary demo library (the library's SKU list comes
-from the Cloudinary emulator's control API), some products with existing media.
+from the Cloudinary emulator's control API), some products with existing media, and the app is
+installed on them through the real OAuth flow against the Shopify emulator.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
 import requests
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
-from stores.models import Member, Role, Store, Workspace
+from stores.models import Member, Role, Workspace
 from stores.services import workspace_create
 
 DEMO_USERNAME = "admin"
@@ -87,32 +86,18 @@ def seed_shops(shopify_url: str, cloudinary_url: str, cloud: str) -> list[dict]:
     return shops
 
 
-def install_with_control_tokens(shopify_url: str, workspace: Workspace, shops: list[dict]) -> None:
-    """Connect the demo stores with expiring offline tokens issued by the emulator."""
+def install(workspace: Workspace, shops: list[dict]) -> None:
+    """Install the app on the demo stores through the real OAuth flow against the emulator."""
+    from stores.dev_install import install_by_oauth
+
     for shop in shops:
-        grant = _post(f"{shopify_url}/_control/shops/{shop['domain']}/token", {"expiring": True})
-        now = timezone.now()
-        Store.objects.update_or_create(
-            shop_domain=shop["domain"],
-            defaults={
-                "workspace": workspace,
-                "name": shop["domain"].split(".")[0],
-                "access_token": grant["access_token"],
-                "access_token_expires_at": now + timedelta(seconds=grant["expires_in"]),
-                "refresh_token": grant["refresh_token"],
-                "refresh_token_expires_at": now
-                + timedelta(seconds=grant["refresh_token_expires_in"]),
-                "scopes": grant["scope"],
-                "installed_at": now,
-                "uninstalled_at": None,
-            },
-        )
+        install_by_oauth(shop["domain"], workspace=workspace)
 
 
 def seed(*, shopify_url: str, cloudinary_url: str, app_url: str) -> dict:
     workspace = seed_app()
     shops = seed_shops(shopify_url, cloudinary_url, workspace.cloudinary_cloud_name)
-    install_with_control_tokens(shopify_url, workspace, shops)
+    install(workspace, shops)
     return {
         "username": DEMO_USERNAME,
         "password": DEMO_PASSWORD,
