@@ -29,14 +29,14 @@ export async function renderUpload(panel) {
     try {
       const data = await api.post(`/api/workspaces/${ws.id}/uploads/dry-run/`, body());
       clear(result, banner(data.message || `${data.to_upload ?? 0} files to upload, ${data.already_uploaded ?? 0} already in Files.`, "info"));
-    } catch (err) { clear(result, banner(unavailable(err), "critical")); }
+    } catch (err) { clear(result, unavailable(err)); }
   } }, "Dry run");
   const go = h("button.btn.btn-primary", { type: "button", id: "upload-button", onclick: async () => {
     if (!ready()) return;
     try {
       const runs = await api.post(`/api/workspaces/${ws.id}/uploads/`, body());
       await watchRuns(progress, [].concat(runs.runs || runs));
-    } catch (err) { clear(result, banner(unavailable(err), "critical")); }
+    } catch (err) { clear(result, unavailable(err)); }
   } }, "Upload to Files");
   clear(panel,
     card("Upload to Store Files", [
@@ -44,12 +44,12 @@ export async function renderUpload(panel) {
       h("div.selection-bar", {}, h("span.label", {}, "Selection:"), summary, h("a", { href: "#link", onclick: (e) => { e.preventDefault(); document.getElementById("tab-link").click(); } }, "Change on Link to Products")),
       h("h3", { style: "margin-top:14px" }, "Stores"),
       h("div.store-list", {}, stores.map(({ s, input }) => h("label.store-item", {}, input, h("span.grow", {}, h("b", {}, s.name), " ", h("span.muted", {}, s.domain))))),
-      result, progress,
+      h("div", { style: "margin-top:12px" }, result, progress),
     ], { footer: [dry, go] }));
 }
 
 function unavailable(err) {
   return err.status === 404 || err.status === 405
-    ? "Upload to Store Files is coming: this server has no upload API yet."
-    : err.message;
+    ? banner("Upload to Store Files is coming: this server has no upload API yet.", "warning")
+    : banner(err.message, "critical");
 }
