@@ -550,3 +550,22 @@ RUN_FILE_UPDATE = _op(
     }
     """,
 )
+
+
+# --- uploads to store Files (issue #9) ------------------------------------------------------
+
+# Status, processing errors and URL of up to 250 store files (reuse checks and READY polls).
+UPLOAD_FILES_STATUS = _op(
+    "UploadFilesStatus",
+    """
+    query UploadFilesStatus($ids: [ID!]!) {
+      nodes(ids: $ids) {
+        id
+        ... on File { alt fileStatus fileErrors { code message } }
+        ... on MediaImage { image { url } }
+        ... on Video { sources { url } }
+        ... on GenericFile { url }
+      }
+    }
+    """,
+)
