@@ -17,6 +17,7 @@ class Run(models.Model):
     class Kind(models.TextChoices):
         LINK = "link", "Link"
         UNDO = "undo", "Undo"
+        UPLOAD = "upload", "Upload"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
