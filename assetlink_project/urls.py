@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("stores.api_urls")),
     path("api/", include("linking.api_urls")),
+    path("api/", include("reports.api_urls")),
     path("", include("linking.page_urls")),
     path("", include("stores.urls")),
 ]

@@ -127,6 +127,7 @@ def run_start(
             products_total=len(works),
         )
         RunProduct.objects.bulk_create(RunProduct(run=run, product_id=w.product_id) for w in works)
+        _clear_keys(run.pk)
         _write_rows(run, [RunRow(**_row_fields(r)) for r in rows], seq_start=0)
         if enqueue:
             transaction.on_commit(lambda: enqueue_run(run.pk))
@@ -276,6 +277,14 @@ def _redis():
 
 def _key(run_id: int, what: str) -> str:
     return f"assetlink:link-run:{run_id}:{what}"
+
+
+def _clear_keys(run_id: int) -> None:
+    """A new run starts with no flags (ids of a reset database may come back)."""
+    try:
+        _redis().delete(*(_key(run_id, k) for k in ("abort", "alive", "progress")))
+    except redis.RedisError:
+        logger.warning("Run %s: Redis unavailable when it was created", run_id)
 
 
 def _lock_name(store_id: int) -> str:

@@ -1,5 +1,6 @@
 """`python manage.py link … --dry-run`: plan a link from the command line, print the match
-statistics and the plan summary, and write the dry-run report CSV. Real runs come with #8."""
+statistics and the plan summary, and write the dry-run report CSV. Without --dry-run the plan
+then runs on every store (`--wait` follows it; the exit code is non-zero if any row failed)."""
 
 from __future__ import annotations
 
@@ -43,15 +44,14 @@ class Command(BaseCommand):
         parser.add_argument("--position", type=int, help="1-based, for --mode position.")
         parser.add_argument("--order-field", help="e.g. metadata:sequence_number.")
         parser.add_argument("--alt-source", help=f"One of {ALT_SOURCES}.")
-        parser.add_argument("--dry-run", action="store_true", help="Plan only (required).")
+        parser.add_argument("--dry-run", action="store_true", help="Plan only, write nothing.")
         parser.add_argument("--report", help="Write the dry-run report CSV to this path.")
         parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
+        parser.add_argument(
+            "--wait", action="store_true", help="Real run: follow it with a progress bar."
+        )
 
     def handle(self, *args, **options):
-        if not options["dry_run"]:
-            raise CommandError(
-                "Real runs come with issue #8; for now add --dry-run to see the plan."
-            )
         workspace = self._workspace(options["workspace"])
         data = {
             "stores": _split(options["stores"]),
@@ -88,6 +88,35 @@ class Command(BaseCommand):
                 self.stdout.write(f"Report: {rows} rows written to {options['report']}")
         if plan.status == plan.Status.FAILED:
             raise CommandError(f"The dry run failed: {plan.error}")
+        if not options["dry_run"]:
+            self._run(plan, options)
+
+    # --- real runs (issue #8): after the dry run, one run per store ---------------------------
+
+    def _run(self, plan, options) -> None:
+        from linking import runs
+        from linking.management.commands.runs import failed_rows, follow
+
+        started = []
+        for store in plan.stores.order_by("shop_domain"):
+            try:
+                run = runs.run_start_from_plan(plan=plan, store=store)
+            except ApplicationError as exc:
+                self.stderr.write(f"{store.shop_domain}: {exc.message}")
+                continue
+            started.append(run)
+            self.stdout.write(f"Run {run.pk} queued for {store.shop_domain}")
+        if not started:
+            raise CommandError("No run was started.")
+        if not options["wait"]:
+            self.stdout.write("Follow with: python manage.py runs show <id> --wait")
+            return
+        ended = follow([r.pk for r in started], self.stdout)
+        for run in ended:
+            self.stdout.write(f"Run {run.pk} ({run.store.shop_domain}): {run.status} "
+                              f"{json.dumps(run.summary)}")  # fmt: skip
+        if failed_rows(ended) or any(r.status != r.Status.FINISHED for r in ended):
+            raise CommandError("Some rows failed or a run did not finish; see `runs report`.")
 
     def _workspace(self, ref: str) -> Workspace:
         query = Workspace.objects.all()

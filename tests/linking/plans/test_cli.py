@@ -95,10 +95,3 @@ def test_a_store_of_another_workspace_is_refused(sandbox):
             "--expression", "folder:products/*", "--mode", "append", "--dry-run",
         )  # fmt: skip
 
-
-def test_without_dry_run_it_says_real_runs_come_later(sandbox, store):
-    with pytest.raises(CommandError, match="issue #8"):
-        link(
-            "--workspace", sandbox.workspace.name, "--stores", store.shop_domain,
-            "--expression", "folder:products/*", "--mode", "append",
-        )  # fmt: skip

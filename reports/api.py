@@ -1,0 +1,151 @@
+"""HTTP API of link runs: start a plan's runs, follow their progress, abort, resume, undo,
+and download the report (thin: rules in linking.runs, reads in reports.selectors)."""
+
+from __future__ import annotations
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from linking import runs
+from linking import selectors as linking_selectors
+from reports import csv as report_csv
+from reports import selectors
+from reports.models import Run
+
+RunSerializer = inline_serializer(
+    "RunProgress",
+    {
+        "id": serializers.IntegerField(),
+        "store": serializers.CharField(),
+        "kind": serializers.CharField(),
+        "status": serializers.CharField(),
+        "phase": serializers.CharField(),
+        "ops_done": serializers.IntegerField(),
+        "ops_total": serializers.IntegerField(),
+        "products_done": serializers.IntegerField(),
+        "products_total": serializers.IntegerField(),
+        "failures": serializers.IntegerField(),
+        "calls": serializers.IntegerField(),
+        "points_requested": serializers.IntegerField(),
+        "points_actual": serializers.IntegerField(),
+        "throttled": serializers.IntegerField(),
+        "eta_seconds": serializers.FloatField(allow_null=True),
+        "abort_requested": serializers.BooleanField(),
+        "started_at": serializers.DateTimeField(allow_null=True),
+        "finished_at": serializers.DateTimeField(allow_null=True),
+        "summary": serializers.DictField(),
+        "error": serializers.CharField(),
+        "undo_of": serializers.IntegerField(allow_null=True),
+    },
+)
+
+
+def _run(request, run_id: int) -> Run:
+    return get_object_or_404(selectors.runs_for_request(request), pk=run_id)
+
+
+def _user(request):
+    return request.user if getattr(request.user, "is_authenticated", False) else None
+
+
+def _service(call):
+    try:
+        return call()
+    except runs.RunError as exc:
+        raise serializers.ValidationError({"detail": exc.message}) from None
+
+
+class PlanRunView(APIView):
+    @extend_schema(
+        summary="Run a plan (after its dry run): one run per store, queued",
+        request=inline_serializer(
+            "RunPlanInput",
+            {"stores": serializers.ListField(child=serializers.CharField(), required=False)},
+        ),
+        responses={202: RunSerializer},
+    )
+    def post(self, request, plan_id: int):
+        plan = get_object_or_404(linking_selectors.plans_for_request(request), pk=plan_id)
+        wanted = set((request.data or {}).get("stores") or ())
+        allowed = set(
+            selectors.store_selectors.stores_for_request(request).values_list("pk", flat=True)
+        )
+        started = []
+        for store in plan.stores.filter(pk__in=allowed).order_by("shop_domain"):
+            if wanted and store.shop_domain not in wanted and str(store.pk) not in wanted:
+                continue
+            started.append(
+                _service(
+                    lambda s=store: runs.run_start_from_plan(
+                        plan=plan, store=s, user=_user(request)
+                    )
+                )
+            )
+        return Response([runs.run_progress(r) for r in started], status=status.HTTP_202_ACCEPTED)
+
+
+class RunListView(APIView):
+    @extend_schema(
+        summary="Runs, newest first",
+        parameters=[
+            OpenApiParameter("store", str, description="Shop domain."),
+            OpenApiParameter("status", str),
+        ],
+        responses=RunSerializer,
+    )
+    def get(self, request):
+        qs = selectors.runs_for_request(request)
+        if request.query_params.get("store"):
+            qs = qs.filter(store__shop_domain=request.query_params["store"])
+        if request.query_params.get("status"):
+            qs = qs.filter(status=request.query_params["status"])
+        return Response([runs.run_progress(r) for r in qs[:100]])
+
+
+class RunDetailView(APIView):
+    @extend_schema(summary="A run's progress (live while it runs)", responses=RunSerializer)
+    def get(self, request, run_id: int):
+        return Response(runs.run_progress(_run(request, run_id)))
+
+
+class RunAbortView(APIView):
+    @extend_schema(
+        summary="Stop at the next product boundary", request=None, responses=RunSerializer
+    )
+    def post(self, request, run_id: int):
+        run = _service(lambda: runs.run_abort(run=_run(request, run_id)))
+        return Response(runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
+
+
+class RunResumeView(APIView):
+    @extend_schema(
+        summary="Go on with a run whose worker died", request=None, responses=RunSerializer
+    )
+    def post(self, request, run_id: int):
+        run = _service(lambda: runs.run_resume(run=_run(request, run_id)))
+        return Response(runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
+
+
+class RunUndoView(APIView):
+    @extend_schema(
+        summary="Revert a run (itself a run)", request=None, responses={202: RunSerializer}
+    )
+    def post(self, request, run_id: int):
+        run = _service(lambda: runs.run_undo(run=_run(request, run_id), user=_user(request)))
+        return Response(runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
+
+
+class RunReportView(APIView):
+    @extend_schema(
+        summary="The run's report as CSV", responses={(200, "text/csv"): OpenApiTypes.STR}
+    )
+    def get(self, request, run_id: int):
+        run = _run(request, run_id)
+        response = StreamingHttpResponse(report_csv.report_lines(run), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{report_csv.filename(run)}"'
+        return response

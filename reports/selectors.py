@@ -1,0 +1,14 @@
+"""Reads of runs and their reports, scoped to what a request may see."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from reports.models import Run
+from stores import selectors as store_selectors
+
+
+def runs_for_request(request) -> QuerySet[Run]:
+    return Run.objects.filter(store__in=store_selectors.stores_for_request(request)).select_related(
+        "store"
+    )
