@@ -111,7 +111,7 @@ def login(page, demo, username: str, password: str):
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
-    page.wait_for_selector(".tabs")
+    page.wait_for_selector("body[data-ready]")
 
 
 def screenshot(page, name: str) -> Path:

@@ -120,7 +120,7 @@ def test_embedded_in_shopify_the_page_calls_the_api_with_session_tokens(demo, pa
     page.goto(
         f"{demo['url']}/?embedded=1&shop={shop}&host=YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvZGVtby0x&id_token={token}"
     )
-    page.wait_for_selector(".tabs")
+    page.wait_for_selector("body[data-ready]")
     assert page.get_attribute('meta[name="shopify-api-key"]', "content")
     assert not page.is_visible(".topbar")  # the Shopify admin has its own chrome
     page.click("#tab-setup")

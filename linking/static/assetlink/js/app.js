@@ -71,3 +71,4 @@ for (const tab of tabs) {
 
 const fromHash = location.hash.slice(1);
 selectTab(renderers[fromHash] ? fromHash : boot.firstTab, { push: false });
+document.body.dataset.ready = "true";
