@@ -1,0 +1,280 @@
+"""Upload to Store Files against the sandbox: images by URL and videos by staged upload, reuse
+on a second upload, replacement on a new version, processing failures, two stores, fileCreate
+batches of at most 250, abort, resume after a killed worker, the report CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from linking import runs as link_runs
+from reports.models import Run
+from stores.models import WorkspaceSettings
+from tests.uploads.conftest import (
+    add_video,
+    calls,
+    delete_asset,
+    files,
+    new_version,
+    shop,
+    shopify_config,
+    work,
+)
+from uploads import runs, selectors, services
+from uploads.executor import _Crash
+from uploads.models import UploadItem, UploadRecord
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _images(box, n=3) -> list[dict]:
+    return [a for a in box.assets("resource_type=image") if a["resource_type"] == "image"][:n]
+
+
+def _upload(box, stores, queue, *, threads=1, **data) -> list[Run]:
+    batch = services.batch_create(
+        user=None, workspace=box.workspace, data={"stores": [s.shop_domain for s in stores], **data}
+    )
+    started = services.batch_start(batch=batch)
+    work(queue, threads=threads)
+    for run in started:
+        run.refresh_from_db()
+    return started
+
+
+def _items(run) -> dict[str, UploadItem]:
+    return {i.asset_id: i for i in run.upload_items.all()}
+
+
+def test_images_by_url_and_videos_by_staged_upload(sandbox, uploads_queue):
+    store = shop(sandbox)
+    images = _images(sandbox)
+    video = add_video(sandbox)
+    ids = [a["asset_id"] for a in images] + [video["asset_id"]]
+    (run,) = _upload(sandbox, [store], uploads_queue, asset_ids=ids, alt_source="template",
+                     alt_field="Logo {public_id}")  # fmt: skip
+    assert run.status == Run.Status.FINISHED, run.error
+    assert run.summary == {"created": 4}
+    items = _items(run)
+    by_id = {f["id"]: f for f in files(sandbox, store)}
+    assert len(by_id) == 4
+    for asset in images:
+        item = items[asset["asset_id"]]
+        assert item.filename == asset["public_id"].rsplit("/", 1)[-1] + ".jpg"
+        assert item.url and item.file_status == "READY"
+        assert by_id[item.file_id]["status"] == "READY"
+        assert by_id[item.file_id]["alt"] == f"Logo {asset['public_id']}"
+        assert "q_auto" in item.source_url  # Setup's default transformation
+    clip = items[video["asset_id"]]
+    assert clip.filename == "intro.mp4" and clip.action == "created"
+    assert by_id[clip.file_id]["status"] == "READY"
+    assert len(calls(sandbox, store, "StagedUploadsCreate")) == 1
+    assert UploadRecord.objects.filter(store=store).count() == 4
+
+
+def test_second_upload_reuses_files_and_creates_none(sandbox, uploads_queue):
+    store = shop(sandbox)
+    ids = [a["asset_id"] for a in _images(sandbox)] + [add_video(sandbox)["asset_id"]]
+    (first,) = _upload(sandbox, [store], uploads_queue, asset_ids=ids)
+    creates = len(calls(sandbox, store, "FileCreate"))
+    (second,) = _upload(sandbox, [store], uploads_queue, asset_ids=ids)
+    assert second.status == Run.Status.FINISHED
+    assert second.summary == {"reused": 4}
+    assert len(files(sandbox, store)) == 4
+    assert len(calls(sandbox, store, "FileCreate")) == creates
+    assert {i.file_id for i in second.upload_items.all()} == {
+        i.file_id for i in first.upload_items.all()
+    }
+
+
+def test_new_version_replaces_the_file_content_in_place(sandbox, uploads_queue):
+    store = shop(sandbox)
+    asset, other = _images(sandbox, 2)
+    (first,) = _upload(
+        sandbox, [store], uploads_queue, asset_ids=[asset["asset_id"], other["asset_id"]]
+    )
+    before = _items(first)[asset["asset_id"]]
+    newer = new_version(sandbox, asset["asset_id"])
+    assert newer["version"] != asset["version"]
+    batch = services.batch_create(
+        user=None, workspace=sandbox.workspace,
+        data={"stores": [store.shop_domain], "asset_ids": [asset["asset_id"], other["asset_id"]]},
+    )  # fmt: skip
+    services.batch_dry_run(batch=batch)
+    counts = batch.dry_run[store.shop_domain]["counts"]
+    assert counts == {"replaced": 1, "reused": 1}
+    (second,) = services.batch_start(batch=batch)
+    work(uploads_queue)
+    second.refresh_from_db()
+    after = _items(second)
+    assert after[asset["asset_id"]].action == "replaced"
+    assert after[asset["asset_id"]].file_id == before.file_id  # same file, references kept
+    assert after[other["asset_id"]].action == "reused"
+    assert len(files(sandbox, store)) == 2
+    record = UploadRecord.objects.get(store=store, asset_id=asset["asset_id"])
+    assert record.version == newer["version"]
+    assert len(calls(sandbox, store, "FileUpdate")) == 1
+    state = {f["id"]: f for f in files(sandbox, store)}
+    assert f"v{newer['version']}" in state[before.file_id]["original_source"]
+
+
+def test_files_shopify_cannot_process_are_failures(sandbox, uploads_queue):
+    store = shop(sandbox)
+    good, gone = _images(sandbox, 2)
+    batch = services.batch_create(
+        user=None, workspace=sandbox.workspace,
+        data={"stores": [store.shop_domain],
+              "asset_ids": [good["asset_id"], gone["asset_id"], "0" * 32]},
+    )  # fmt: skip
+    (run,) = services.batch_start(batch=batch)
+    delete_asset(sandbox, gone["asset_id"])  # its delivery URL now answers 404
+    work(uploads_queue)
+    run.refresh_from_db()
+    assert run.status == Run.Status.FINISHED
+    items = _items(run)
+    assert items[good["asset_id"]].action == "created"
+    failed = items[gone["asset_id"]]
+    assert failed.action == "failed" and failed.error_code == "IMAGE_DOWNLOAD_FAILURE"
+    assert items["0" * 32].error_code == "UNRESOLVED"
+    assert run.summary == {"created": 1, "failed": 2} and run.failures == 2
+    # the broken file is not left in the Files library, and no record claims it
+    assert [f["id"] for f in files(sandbox, store)] == [items[good["asset_id"]].file_id]
+    assert not UploadRecord.objects.filter(store=store, asset_id=gone["asset_id"]).exists()
+
+
+def test_two_stores_each_get_their_files(sandbox, uploads_queue):
+    a, b = shop(sandbox), shop(sandbox)
+    ids = [x["asset_id"] for x in _images(sandbox, 3)]
+    started = _upload(sandbox, [a, b], uploads_queue, threads=2, asset_ids=ids)
+    assert [r.status for r in started] == [Run.Status.FINISHED] * 2
+    assert {r.store_id for r in started} == {a.pk, b.pk}
+    assert len(files(sandbox, a)) == len(files(sandbox, b)) == 3
+    assert UploadRecord.objects.filter(store=a).count() == 3
+    assert UploadRecord.objects.filter(store=b).count() == 3
+
+
+def test_file_create_carries_at_most_250_files_per_call(sandbox, uploads_queue, settings):
+    import requests
+
+    r = requests.post(
+        f"{sandbox.cloudinary_url}/_control/clouds/{sandbox.cloud}/seed",
+        json={"n_assets": 300, "seed": 5, "replace": True}, timeout=30,
+    )  # fmt: skip
+    r.raise_for_status()
+    WorkspaceSettings.objects.update_or_create(
+        workspace=sandbox.workspace, defaults={"default_transformation": "c_scale,w_16"}
+    )
+    store = shop(sandbox)
+    (run,) = _upload(sandbox, [store], uploads_queue, expression="resource_type=image")
+    images = run.upload_items.count()
+    assert 250 < images <= 300
+    assert run.status == Run.Status.FINISHED and run.summary == {"created": images}
+    creates = calls(sandbox, store, "FileCreate")
+    assert len(creates) == 2 and all(c["outcome"] == "ok" for c in creates)
+    assert len(files(sandbox, store)) == images
+
+
+def test_abort_stops_between_chunks_and_reports_the_rest_skipped(sandbox, uploads_queue, settings):
+    settings.UPLOAD_CHUNK_SIZE = 2
+    store = shop(sandbox)
+    ids = [x["asset_id"] for x in _images(sandbox, 10)]
+    shopify_config(sandbox, media_delay=0.3)
+    try:
+        batch = services.batch_create(
+            user=None, workspace=sandbox.workspace,
+            data={"stores": [store.shop_domain], "asset_ids": ids},
+        )  # fmt: skip
+        (run,) = services.batch_start(batch=batch)
+        worker = threading.Thread(
+            target=work, args=(uploads_queue,), kwargs={"threads": 1, "off_main": True}
+        )
+        worker.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if run.upload_items.filter(status="done").exists():
+                break
+            time.sleep(0.05)
+        asked = time.monotonic()
+        runs.run_abort(run=run)
+        while time.monotonic() < deadline:
+            run.refresh_from_db()
+            if run.is_terminal:
+                break
+            time.sleep(0.05)
+        took = time.monotonic() - asked
+        worker.join(timeout=30)
+    finally:
+        shopify_config(sandbox, media_delay=0.01)
+    assert run.status == Run.Status.ABORTED and took < 5
+    items = list(run.upload_items.all())
+    done = [i for i in items if i.action == "created"]
+    skipped = [i for i in items if i.action == "skipped"]
+    assert done and skipped and len(done) + len(skipped) == len(ids)
+    assert len(done) % 2 == 0  # whole chunks only
+    assert len(files(sandbox, store)) == len(done)
+    assert run.rows.filter(action="skipped").count() == len(skipped)
+
+
+def test_resume_after_a_killed_worker_creates_no_duplicates(sandbox, uploads_queue):
+    store = shop(sandbox)
+    ids = [x["asset_id"] for x in _images(sandbox, 3)]
+    batch = services.batch_create(
+        user=None, workspace=sandbox.workspace,
+        data={"stores": [store.shop_domain], "asset_ids": ids},
+    )  # fmt: skip
+    (run,) = services.batch_start(batch=batch)
+    uploads_queue.empty()  # this attempt runs here and dies right after its fileCreate
+    with pytest.raises(_Crash):
+        runs.execute_upload_run(run.pk, crash_after="create")
+    run.refresh_from_db()
+    assert run.status == Run.Status.RUNNING
+    assert run.upload_items.filter(status="sent").count() == 3  # the answer was never recorded
+    assert len(files(sandbox, store)) == 3
+    # time passes: the heartbeat expires, the run is found dead and queued again
+    link_runs._redis().delete(link_runs._key(run.pk, "alive"))
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
+    assert runs.resume_dead_uploads() == [run.pk]
+    work(uploads_queue)
+    run.refresh_from_db()
+    assert run.status == Run.Status.FINISHED and run.attempts == 2
+    assert run.summary == {"created": 3}
+    assert len(files(sandbox, store)) == 3  # adopted, not created again
+    assert len(calls(sandbox, store, "FileCreate")) == 1
+    assert UploadRecord.objects.filter(store=store).count() == 3
+
+
+def test_dry_run_says_what_would_happen_and_writes_nothing(sandbox, uploads_queue):
+    store = shop(sandbox)
+    ids = [x["asset_id"] for x in _images(sandbox, 2)]
+    _upload(sandbox, [store], uploads_queue, asset_ids=ids[:1])
+    before = len(sandbox.calls(store.shop_domain))
+    batch = services.batch_create(
+        user=None, workspace=sandbox.workspace,
+        data={"stores": [store.shop_domain], "asset_ids": ids},
+    )  # fmt: skip
+    services.batch_dry_run(batch=batch)
+    result = batch.dry_run[store.shop_domain]
+    assert result["counts"] == {"created": 1, "reused": 1}
+    assert {r["action"] for r in result["rows"]} == {"created", "reused"}
+    assert all(r["filename"].endswith(".jpg") for r in result["rows"])
+    assert len(sandbox.calls(store.shop_domain)) == before
+    assert not batch.runs.exists()
+
+
+def test_report_csv_has_the_upload_columns(sandbox, uploads_queue):
+    store = shop(sandbox)
+    ids = [x["asset_id"] for x in _images(sandbox, 2)]
+    (run,) = _upload(sandbox, [store], uploads_queue, asset_ids=ids)
+    rows = list(csv.DictReader(io.StringIO(selectors.report_csv(run))))
+    assert list(rows[0]) == selectors.COLUMNS
+    assert len(rows) == 2
+    for row in rows:
+        assert row["store"] == store.shop_domain and row["action"] == "created"
+        assert row["file_id"].startswith("gid://shopify/") and row["url"].startswith("http")
+        assert row["filename"].endswith(".jpg")

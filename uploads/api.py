@@ -1,0 +1,209 @@
+"""HTTP API of Upload to Store Files: create a batch, dry run it, start it (one run per store),
+follow, abort or resume a run, download its report (thin: rules in services/runs, reads in
+selectors)."""
+
+from __future__ import annotations
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from linking import runs as link_runs
+from linking.models import AltSource
+from stores import selectors as store_selectors
+from stores.principals import ApiKeyPrincipal
+from uploads import runs, selectors, services
+
+
+class UploadBatchInputSerializer(serializers.Serializer):
+    """A batch; omitted fields take the workspace's Setup defaults."""
+
+    asset_ids = serializers.ListField(child=serializers.CharField(), required=False)
+    expression = serializers.CharField(required=False, allow_blank=True)
+    stores = serializers.ListField(child=serializers.CharField(), help_text="Domains or ids.")
+    alt_source = serializers.ChoiceField(choices=AltSource.choices, required=False)
+    alt_field = serializers.CharField(required=False, allow_blank=True, max_length=512)
+    alt_overrides = serializers.DictField(child=serializers.CharField(), required=False)
+    transformation = serializers.CharField(
+        required=False, allow_blank=True, help_text="Admins only: overrides Setup's default."
+    )
+
+
+_RUN_FIELDS = {
+    "id": serializers.IntegerField(),
+    "store": serializers.CharField(),
+    "kind": serializers.CharField(),
+    "status": serializers.CharField(),
+    "phase": serializers.CharField(),
+    "ops_done": serializers.IntegerField(help_text="Assets done."),
+    "ops_total": serializers.IntegerField(),
+    "failures": serializers.IntegerField(),
+    "eta_seconds": serializers.FloatField(allow_null=True),
+    "abort_requested": serializers.BooleanField(),
+    "summary": serializers.DictField(help_text="Rows per action."),
+    "error": serializers.CharField(),
+}
+RunSerializer = inline_serializer("UploadRunProgress", _RUN_FIELDS)
+RunListSerializer = inline_serializer("UploadRunProgressList", _RUN_FIELDS, many=True)
+
+BatchSerializer = inline_serializer(
+    "UploadBatch",
+    {
+        "id": serializers.IntegerField(),
+        "status": serializers.CharField(),
+        "workspace": serializers.IntegerField(),
+        "asset_ids": serializers.ListField(child=serializers.CharField()),
+        "expression": serializers.CharField(),
+        "stores": serializers.ListField(child=serializers.CharField()),
+        "alt_source": serializers.CharField(),
+        "alt_field": serializers.CharField(),
+        "transformation": serializers.CharField(),
+        "assets": serializers.IntegerField(),
+        "unresolved_asset_ids": serializers.ListField(child=serializers.CharField()),
+        "dry_run_at": serializers.DateTimeField(allow_null=True),
+        "dry_run": serializers.DictField(
+            help_text="Per store: counts per action (created/reused/replaced/failed) and a "
+            "row per asset (filename, source URL, alt, file id)."
+        ),
+        "runs": RunListSerializer,
+        "error": serializers.CharField(),
+    },
+)
+
+
+def _store_ids(request):
+    return store_selectors.stores_for_request(request).values_list("pk", flat=True)
+
+
+def _scope(request):
+    if isinstance(request.user, ApiKeyPrincipal):
+        return store_selectors.stores_for_request(request)
+    return None
+
+
+def _call(fn):
+    try:
+        return fn()
+    except services.PlanConfigError as exc:
+        raise serializers.ValidationError({exc.extra["field"]: [exc.message]}) from None
+    except runs.RunError as exc:
+        raise serializers.ValidationError({"detail": exc.message}) from None
+
+
+def _batch(request, batch_id: int):
+    return get_object_or_404(selectors.batches_for_request(request), pk=batch_id)
+
+
+def _run(request, run_id: int):
+    return get_object_or_404(selectors.upload_runs_for_request(request), pk=run_id)
+
+
+def _summary(request, batch):
+    return selectors.batch_summary(batch, store_ids=list(_store_ids(request)))
+
+
+class UploadBatchListView(APIView):
+    @extend_schema(
+        summary="Create an upload batch (selection, stores, alt source, transformation)",
+        request=UploadBatchInputSerializer,
+        responses={201: BatchSerializer},
+    )
+    def post(self, request, workspace_id: int):
+        workspace = get_object_or_404(
+            store_selectors.workspaces_for_request(request), pk=workspace_id
+        )
+        serializer = UploadBatchInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        unknown = sorted(set(request.data) - set(serializer.fields))
+        if unknown:
+            raise serializers.ValidationError({n: ["Unknown field."] for n in unknown})
+        batch = _call(
+            lambda: services.batch_create(
+                user=request.user,
+                workspace=workspace,
+                data=dict(serializer.validated_data),
+                store_scope=_scope(request),
+            )
+        )
+        return Response(_summary(request, batch), status=status.HTTP_201_CREATED)
+
+
+class UploadBatchDetailView(APIView):
+    @extend_schema(summary="A batch: its dry run and its runs", responses=BatchSerializer)
+    def get(self, request, batch_id: int):
+        return Response(_summary(request, _batch(request, batch_id)))
+
+
+class UploadBatchDryRunView(APIView):
+    @extend_schema(
+        summary="Dry run: per store what would be created, reused or replaced",
+        description="Reads the selection from Cloudinary and the upload records; writes "
+        "nothing to Shopify.",
+        request=None,
+        responses=BatchSerializer,
+    )
+    def post(self, request, batch_id: int):
+        batch = _batch(request, batch_id)
+        batch = _call(lambda: services.batch_dry_run(batch=batch))
+        return Response(_summary(request, batch))
+
+
+class UploadBatchStartView(APIView):
+    @extend_schema(
+        summary="Start: one run per store, queued",
+        request=inline_serializer(
+            "UploadStartInput",
+            {"stores": serializers.ListField(child=serializers.CharField(), required=False)},
+        ),
+        responses={202: RunListSerializer},
+    )
+    def post(self, request, batch_id: int):
+        batch = _batch(request, batch_id)
+        allowed = {s.shop_domain for s in store_selectors.stores_for_request(request)}
+        wanted = (request.data or {}).get("stores") if isinstance(request.data, dict) else None
+        stores = [s.shop_domain for s in batch.stores.all() if s.shop_domain in allowed]
+        if wanted:
+            stores = [s for s in stores if s in {str(w).lower() for w in wanted}]
+        started = _call(lambda: services.batch_start(batch=batch, user=request.user, stores=stores))
+        return Response(
+            [link_runs.run_progress(r) for r in started], status=status.HTTP_202_ACCEPTED
+        )
+
+
+class UploadRunDetailView(APIView):
+    @extend_schema(summary="An upload run's progress (live while it runs)", responses=RunSerializer)
+    def get(self, request, run_id: int):
+        return Response(link_runs.run_progress(_run(request, run_id)))
+
+
+class UploadRunAbortView(APIView):
+    @extend_schema(summary="Stop at the next chunk boundary", request=None, responses=RunSerializer)
+    def post(self, request, run_id: int):
+        run = _call(lambda: runs.run_abort(run=_run(request, run_id)))
+        return Response(link_runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
+
+
+class UploadRunResumeView(APIView):
+    @extend_schema(
+        summary="Go on with a run whose worker died", request=None, responses=RunSerializer
+    )
+    def post(self, request, run_id: int):
+        run = _call(lambda: runs.run_resume(run=_run(request, run_id)))
+        return Response(link_runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
+
+
+class UploadRunReportView(APIView):
+    @extend_schema(
+        summary="The upload report as CSV (store, asset, filename, file id, URL, action, "
+        "error code)",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request, run_id: int):
+        run = _run(request, run_id)
+        response = StreamingHttpResponse(selectors.report_lines(run), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{selectors.report_filename(run)}"'
+        return response

@@ -1,0 +1,518 @@
+"""Carry out one store's upload: put assets in the store's Files library, idempotently.
+
+Assets go in chunks of at most 250 (Shopify's input limit; abort is checked between chunks).
+Per chunk, every step is batched:
+
+1. the files of earlier uploads (records) — one ``nodes(ids:)`` read: still there? The same
+   version and transformation is **reused** (its alt updated if the batch's alt differs);
+   a newer version is **replaced** in place (``fileUpdate`` ``originalSource``: same id, same
+   URL, references kept); a file deleted in Shopify since is created again;
+2. creates whose answer a dead worker never saw (journaled) — looked up by filename
+   (``files(query: "filename:…")``) and adopted, never created twice;
+3. videos — fetched from Cloudinary, one ``stagedUploadsCreate`` (with ``fileSize``) for the
+   chunk, the bytes PUT to each target; the ``resourceUrl`` is their source;
+4. creates — one ``fileCreate`` (≤ 250 files), journaled first; replacements and alt updates —
+   ``fileUpdate``, batched, retried while Shopify says the file is not READY yet;
+5. wait for READY — batched ``nodes(ids:)`` polls with backoff; files that end ``FAILED`` are
+   failures with Shopify's error code, and a file this run created that failed is deleted.
+
+Persistence is the caller's (:class:`UploadHooks`); this module knows no database.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from linking.executor import Progress
+from stores.shopify import operations as ops
+from stores.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyUnavailable
+
+logger = logging.getLogger(__name__)
+
+MAX_INPUT = 250  # Shopify's limit on items per input list (fileCreate, fileUpdate, nodes)
+READY, FAILED = "READY", "FAILED"
+RETRY_CODES = ("NON_READY_STATE", "FILE_LOCKED", "MEDIA_CANNOT_BE_MODIFIED")
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass
+class FileRecord:
+    """The store's file of an earlier upload of the same asset and transformation."""
+
+    file_id: str
+    version: int
+    alt: str = ""
+
+
+@dataclass
+class UploadWork:
+    item_id: int
+    asset_id: str
+    public_id: str
+    version: int
+    media_type: str  # IMAGE | VIDEO
+    transformation: str
+    source_url: str
+    filename: str
+    alt: str = ""
+    keep_alt: bool = False
+    record: FileRecord | None = None
+    sent_at: datetime | None = None
+    """A fileCreate of this item was sent and its answer not recorded (resume reconciles it)."""
+    prior_action: str = ""
+    """What an earlier attempt of this run already did to it (created/replaced)."""
+
+
+@dataclass
+class UploadOutcome:
+    action: str  # created | reused | replaced | failed
+    file_id: str = ""
+    url: str = ""
+    file_status: str = ""
+    error_code: str = ""
+    message: str = ""
+
+
+class UploadHooks:
+    """What the executor tells its run; the default remembers nothing."""
+
+    def journal(self, works: Sequence[UploadWork], sent: bool) -> None:
+        """A fileCreate of ``works`` is about to be sent (True) or surely did nothing (False)."""
+
+    def record_saved(self, work: UploadWork, file_id: str, url: str, action: str) -> None:
+        """The store has ``file_id`` for ``work``'s asset at ``work.version``."""
+
+    def record_removed(self, work: UploadWork, file_id: str) -> None:
+        """The store no longer has a usable file of ``work``'s asset."""
+
+    def finished(self, results: Sequence[tuple[UploadWork, UploadOutcome]]) -> None:
+        """A chunk is done; one outcome per work."""
+
+
+class _Crash(BaseException):
+    """Test hook: stop like a killed worker (no clean-up, nothing marked)."""
+
+
+def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _code(exc: ShopifyError) -> str:
+    codes = getattr(exc, "codes", None)
+    return codes[0] if codes else type(exc).__name__
+
+
+def _index(path) -> int | None:
+    parts = list(path or ())
+    if len(parts) >= 2 and parts[0] in ("files", "input"):
+        try:
+            return int(parts[1])
+        except ValueError:
+            return None
+    return None
+
+
+def _url(node: dict) -> str:
+    if (node.get("image") or {}).get("url"):
+        return node["image"]["url"]
+    sources = node.get("sources") or []
+    if sources:
+        return sources[0].get("url") or ""
+    return node.get("url") or ""
+
+
+def _fetch(url: str) -> bytes:
+    import requests
+
+    response = requests.get(url, timeout=60)
+    response.raise_for_status()
+    return response.content
+
+
+def _put(url: str, body: bytes, headers: dict) -> None:
+    import requests
+
+    response = requests.put(url, data=body, headers=headers, timeout=120)
+    response.raise_for_status()
+
+
+@dataclass
+class _Chunk:
+    out: dict[int, UploadOutcome] = field(default_factory=dict)
+    waiting: dict[str, tuple[UploadWork, str]] = field(default_factory=dict)
+    """file id → (work, the action it gets once READY)."""
+
+    def fail(self, work: UploadWork, code: str, message: str, file_id: str = "") -> None:
+        self.out[work.item_id] = UploadOutcome(
+            "failed", file_id, "", FAILED if file_id else "", code, message[:1000]
+        )
+
+
+class UploadExecutor:
+    def __init__(
+        self,
+        client,
+        *,
+        hooks: UploadHooks | None = None,
+        progress: Progress | None = None,
+        should_abort: Callable[[], bool] = lambda: False,
+        chunk_size: int = MAX_INPUT,
+        poll_min: float = 0.05,
+        poll_max: float = 2.0,
+        ready_timeout: float = 600.0,
+        fetch: Callable[[str], bytes] = _fetch,
+        put: Callable[[str, bytes, dict], None] = _put,
+        sleep: Callable[[float], None] = time.sleep,
+        crash_after: str | None = None,
+    ):
+        self.client = client
+        self.hooks = hooks or UploadHooks()
+        self.progress = progress or Progress()
+        self.should_abort = should_abort
+        self.chunk_size = max(1, min(chunk_size, MAX_INPUT))
+        self.poll_min, self.poll_max, self.ready_timeout = poll_min, poll_max, ready_timeout
+        self.fetch, self.put, self.sleep = fetch, put, sleep
+        self._crash_after = crash_after
+
+    def run(self, works: Sequence[UploadWork]) -> bool:
+        """Upload ``works``; False when an abort stopped it (the rest is left untouched)."""
+        for chunk in _chunks(list(works), self.chunk_size):
+            if self.should_abort():
+                return False
+            results = self._chunk(chunk)
+            failures = sum(1 for _, o in results if o.action == "failed")
+            self.progress.add(products_done=len(chunk), ops_done=len(chunk), failures=failures)
+            self.hooks.finished(results)
+        return True
+
+    def _phase(self, text: str) -> None:
+        self.progress.phase = text
+
+    # -- one chunk --
+
+    def _chunk(self, works: Sequence[UploadWork]) -> list[tuple[UploadWork, UploadOutcome]]:
+        state = _Chunk()
+        self._phase("reading the store's files")
+        nodes = self._status([w.record.file_id for w in works if w.record is not None])
+        creates, replaces, alt_updates, journaled = [], [], [], []
+        for work in works:
+            node = nodes.get(work.record.file_id) if work.record else None
+            if work.record is not None and (node is None or node.get("fileStatus") == FAILED):
+                # Deleted in Shopify since (or broken): the asset needs a file again.
+                self.hooks.record_removed(work, work.record.file_id)
+                work.record = None
+            if work.record is None:
+                (journaled if work.sent_at else creates).append(work)
+            elif work.record.version == work.version:
+                action = work.prior_action or "reused"
+                if not work.keep_alt and (node.get("alt") or "") != work.alt:
+                    alt_updates.append(work)
+                elif node.get("fileStatus") == READY:
+                    state.out[work.item_id] = UploadOutcome(action, node["id"], _url(node), READY)
+                else:
+                    state.waiting[node["id"]] = (work, action)
+            else:
+                replaces.append(work)
+        creates += self._reconcile(journaled, state)
+        sources = self._sources(creates + replaces, state)
+        self._create([w for w in creates if w.item_id in sources], sources, state)
+        updates = [
+            (w, {"id": w.record.file_id, "originalSource": sources[w.item_id]}, "replaced")
+            for w in replaces
+            if w.item_id in sources
+        ]
+        updates += [(w, {"id": w.record.file_id}, w.prior_action or "reused") for w in alt_updates]
+        for work, spec, _ in updates:
+            if not work.keep_alt:
+                spec["alt"] = work.alt
+        self._update(updates, state)
+        self._wait(state)
+        return [(w, state.out[w.item_id]) for w in works]
+
+    # -- reads --
+
+    def _status(self, file_ids: Sequence[str]) -> dict[str, dict]:
+        found: dict[str, dict] = {}
+        for batch in _chunks(list(dict.fromkeys(file_ids)), MAX_INPUT):
+            result = self.client.execute(ops.UPLOAD_FILES_STATUS, {"ids": list(batch)})
+            for node in result.data.get("nodes") or ():
+                if node and node.get("id") and "fileStatus" in node:
+                    found[node["id"]] = node
+        return found
+
+    def _reconcile(self, works: Sequence[UploadWork], state: _Chunk) -> list[UploadWork]:
+        """Creates a previous attempt sent without seeing the answer: adopt the file if Shopify
+        made it; the others are created now."""
+        if not works:
+            return []
+        self._phase("reconciling interrupted uploads")
+        again = []
+        for work in works:
+            file_id = self._find_sent(work)
+            if file_id:
+                action = "created"
+                self.hooks.record_saved(work, file_id, "", action)
+                state.waiting[file_id] = (work, action)
+            else:
+                again.append(work)
+        return again
+
+    def _find_sent(self, work: UploadWork) -> str | None:
+        """The newest file named like ``work`` created since it was sent (Shopify appends a
+        UUID to a taken name, hence the prefix search)."""
+        stem = work.filename.rpartition(".")[0] or work.filename
+        query = f"filename:{_escape(stem)}*"
+        result = self.client.execute(ops.FILES_SEARCH, {"query": query, "first": 50})
+        since = (work.sent_at - CLOCK_SKEW) if work.sent_at else None
+        candidates = []
+        for node in (result.data.get("files") or {}).get("nodes") or ():
+            created = _parse_time(node.get("createdAt"))
+            if since is not None and created is not None and created < since:
+                continue
+            candidates.append((node.get("createdAt") or "", node["id"]))
+        return max(candidates)[1] if candidates else None
+
+    # -- sources (videos through staged uploads) --
+
+    def _sources(self, works: Sequence[UploadWork], state: _Chunk) -> dict[int, str]:
+        sources = {}
+        videos = []
+        for work in works:
+            if work.media_type != "VIDEO":
+                sources[work.item_id] = work.source_url
+                continue
+            try:
+                videos.append((work, self.fetch(work.source_url)))
+            except Exception as exc:  # noqa: BLE001 - any download problem fails this asset only
+                state.fail(work, "DOWNLOAD_FAILED", f"Could not read the video: {exc}")
+        if not videos:
+            return sources
+        self._phase("staging videos")
+        for batch in _chunks(videos, MAX_INPUT):
+            inputs = [
+                {
+                    "resource": "VIDEO",
+                    "filename": work.filename,
+                    "mimeType": "video/mp4",
+                    "fileSize": str(len(body)),
+                    "httpMethod": "PUT",
+                }
+                for work, body in batch
+            ]
+            try:
+                result = self.client.execute(ops.STAGED_UPLOADS_CREATE, {"input": inputs})
+            except ShopifyAuthError:
+                raise
+            except ShopifyError as exc:
+                for work, _ in batch:
+                    state.fail(work, "STAGED_UPLOAD_FAILED", str(exc))
+                continue
+            if not result.ok:
+                err = result.user_errors[0]
+                for work, _ in batch:
+                    state.fail(work, err.code or "STAGED_UPLOAD_FAILED", err.message)
+                continue
+            targets = result.payload("stagedUploadsCreate").get("stagedTargets") or []
+            for (work, body), target in zip(batch, targets, strict=False):
+                headers = {p["name"]: p["value"] for p in target.get("parameters") or ()}
+                headers.setdefault("Content-Type", "video/mp4")
+                try:
+                    self.put(target["url"], body, headers)
+                except Exception as exc:  # noqa: BLE001
+                    state.fail(work, "STAGED_UPLOAD_FAILED", f"Upload to Shopify failed: {exc}")
+                    continue
+                sources[work.item_id] = target["resourceUrl"]
+            for work, _ in batch[len(targets) :]:
+                state.fail(work, "STAGED_UPLOAD_FAILED", "Shopify returned no staged target.")
+        return sources
+
+    # -- writes --
+
+    def _create(self, works: Sequence[UploadWork], sources: dict, state: _Chunk) -> None:
+        if not works:
+            return
+        self._phase("creating files")
+        for batch in _chunks(list(works), MAX_INPUT):
+            batch = list(batch)
+            while batch:
+                specs = [
+                    {
+                        "originalSource": sources[w.item_id],
+                        "filename": w.filename,
+                        "contentType": w.media_type,
+                        "alt": "" if w.keep_alt else w.alt,
+                    }
+                    for w in batch
+                ]
+                self.hooks.journal(batch, True)
+                try:
+                    result = self.client.execute(ops.FILE_CREATE, {"files": specs})
+                except ShopifyAuthError:
+                    raise
+                except ShopifyUnavailable as exc:
+                    if exc.maybe_applied:  # it may have run: look before creating again
+                        for work in self._reconcile(batch, state):
+                            self.hooks.journal([work], False)
+                            state.fail(work, "UNAVAILABLE", f"Shopify did not answer: {exc}")
+                    else:
+                        self.hooks.journal(batch, False)
+                        for work in batch:
+                            state.fail(work, _code(exc), str(exc))
+                    break
+                except ShopifyError as exc:
+                    self.hooks.journal(batch, False)
+                    for work in batch:
+                        state.fail(work, _code(exc), str(exc))
+                    break
+                if self._crash_after == "create":
+                    raise _Crash("simulated worker death after fileCreate")
+                if result.ok:
+                    files = result.payload("fileCreate").get("files") or []
+                    for work, node in zip(batch, files, strict=False):
+                        self.hooks.record_saved(work, node["id"], _url(node), "created")
+                        state.waiting[node["id"]] = (work, "created")
+                    for work in batch[len(files) :]:
+                        self.hooks.journal([work], False)
+                        state.fail(work, "MISSING", "Shopify did not return this file.")
+                    break
+                # userErrors: Shopify created nothing; set the bad ones aside, resend the rest.
+                self.hooks.journal(batch, False)
+                bad = {}
+                for err in result.user_errors:
+                    index = _index(err.field)
+                    if index is not None:
+                        bad.setdefault(index, (err.code or "INVALID", err.message))
+                if not bad:
+                    err = result.user_errors[0]
+                    for work in batch:
+                        state.fail(work, err.code or "INVALID", err.message)
+                    break
+                for i, work in enumerate(batch):
+                    if i in bad:
+                        state.fail(work, *bad[i])
+                batch = [w for i, w in enumerate(batch) if i not in bad]
+
+    def _update(self, updates: list[tuple[UploadWork, dict, str]], state: _Chunk) -> None:
+        """fileUpdate in batches of 250; a call with userErrors changes nothing, so the failing
+        entries are set aside (not-READY ones retried after a pause) and the rest resent."""
+        if not updates:
+            return
+        self._phase("replacing files")
+        todo = list(updates)
+        attempts = 6
+        for attempt in range(attempts):
+            later = []
+            for batch in _chunks(todo, MAX_INPUT):
+                batch = list(batch)
+                while batch:
+                    try:
+                        result = self.client.execute(
+                            ops.FILE_UPDATE, {"files": [spec for _, spec, _ in batch]}
+                        )
+                    except ShopifyAuthError:
+                        raise
+                    except ShopifyError as exc:
+                        for work, _, _ in batch:
+                            state.fail(work, _code(exc), str(exc))
+                        break
+                    if result.ok:
+                        for work, spec, action in batch:
+                            state.waiting[spec["id"]] = (work, action)
+                        break
+                    bad = {}
+                    for err in result.user_errors:
+                        index = _index(err.field)
+                        if index is not None:
+                            bad.setdefault(index, (err.code or "INVALID", err.message))
+                    if not bad:
+                        err = result.user_errors[0]
+                        for work, _, _ in batch:
+                            state.fail(work, err.code or "INVALID", err.message)
+                        break
+                    for i, item in enumerate(batch):
+                        if i not in bad:
+                            continue
+                        if bad[i][0] in RETRY_CODES and attempt < attempts - 1:
+                            later.append(item)
+                        else:
+                            state.fail(item[0], *bad[i])
+                    batch = [item for i, item in enumerate(batch) if i not in bad]
+            if not later:
+                return
+            todo = later
+            self.sleep(min(self.poll_max, self.poll_min * 2 ** (attempt + 2)))
+
+    # -- wait for READY --
+
+    def _wait(self, state: _Chunk) -> None:
+        if not state.waiting:
+            return
+        self._phase("waiting for Shopify to process files")
+        deadline = time.monotonic() + self.ready_timeout
+        delay = self.poll_min
+        broken: list[tuple[UploadWork, str]] = []
+        while state.waiting and time.monotonic() < deadline:
+            self.sleep(delay)
+            delay = min(self.poll_max, delay * 1.5)
+            nodes = self._status(list(state.waiting))
+            for file_id, (work, action) in list(state.waiting.items()):
+                node = nodes.get(file_id)
+                status = (node or {}).get("fileStatus")
+                if node is None:
+                    del state.waiting[file_id]
+                    self.hooks.record_removed(work, file_id)
+                    state.fail(work, "FILE_DOES_NOT_EXIST", "The file disappeared from Shopify.")
+                elif status == READY:
+                    del state.waiting[file_id]
+                    url = _url(node)
+                    self.hooks.record_saved(work, file_id, url, action)
+                    state.out[work.item_id] = UploadOutcome(action, file_id, url, READY)
+                elif status == FAILED:
+                    del state.waiting[file_id]
+                    error = (node.get("fileErrors") or [{}])[0]
+                    code = error.get("code") or "PROCESSING_FAILED"
+                    message = error.get("message") or "Shopify could not process the file."
+                    state.fail(work, code, message, file_id)
+                    if action == "created":
+                        self.hooks.record_removed(work, file_id)
+                        broken.append((work, file_id))
+        for file_id, (work, action) in state.waiting.items():
+            state.out[work.item_id] = UploadOutcome(
+                action,
+                file_id,
+                "",
+                "PROCESSING",
+                message="Shopify was still processing the file when the run stopped waiting.",
+            )
+        state.waiting.clear()
+        self._delete(broken)
+
+    def _delete(self, broken: list[tuple[UploadWork, str]]) -> None:
+        """Files this run created that Shopify failed: out of the Files library, so that the
+        next upload of the asset starts clean."""
+        for batch in _chunks(broken, MAX_INPUT):
+            try:
+                self.client.execute(ops.FILE_DELETE, {"fileIds": [f for _, f in batch]})
+            except ShopifyAuthError:
+                raise
+            except ShopifyError as exc:
+                logger.warning("Could not delete %d failed files: %s", len(batch), exc)
+
+
+def _escape(value: str) -> str:
+    """A search term with Shopify's reserved characters escaped."""
+    return "".join("\\" + c if c in ":\\()\"' *" else c for c in value)
+
+
+def _parse_time(value) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None

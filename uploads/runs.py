@@ -1,0 +1,384 @@
+"""Upload runs: one ``Run`` of kind ``upload`` per store, executed by an RQ job.
+
+The lifecycle is the link runs' (``linking.runs``) and so are its parts: the per-store Redis
+lock (one job at a time per store, whatever its kind), the heartbeat thread that publishes
+progress and reads the abort flag, ``is_dead``, ``run_abort`` and ``run_progress``. What differs
+is the work: ``UploadItem`` rows instead of products, and :class:`uploads.executor.
+UploadExecutor`. A run whose worker died goes back in the queue (:func:`resume_dead_uploads`);
+the next attempt skips the items done and reconciles the one ``fileCreate`` in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from linking import runs as link_runs
+from linking.executor import Progress
+from reports.models import ReportRow, Run
+from uploads.executor import FileRecord, UploadExecutor, UploadHooks, UploadOutcome, UploadWork
+from uploads.models import UploadBatch, UploadItem, UploadRecord
+
+logger = logging.getLogger(__name__)
+
+QUEUE = "uploads"
+RunError = link_runs.RunError
+
+
+# --- starting, aborting, resuming ----------------------------------------------------------
+
+
+def run_start(*, store, batch: UploadBatch, user=None, enqueue: bool = True) -> Run:
+    """A run uploading the batch's resolved assets to ``store``, queued after the commit."""
+    assets = list(batch.assets or ())
+    with transaction.atomic():
+        run = Run.objects.create(
+            store=store,
+            kind=Run.Kind.UPLOAD,
+            created_by=user,
+            settings={
+                "transformation": batch.transformation,
+                "alt_source": batch.alt_source,
+                "alt_field": batch.alt_field,
+            },
+            work={"upload_batch": batch.pk},
+            products_total=len(assets),
+            ops_total=len(assets),
+        )
+        batch.runs.add(run)
+        items = [
+            UploadItem(
+                run=run,
+                seq=seq,
+                asset_id=a["asset_id"],
+                public_id=a["public_id"],
+                version=a["version"],
+                media_type=a["media_type"],
+                transformation=a["transformation"],
+                source_url=a["url"],
+                filename=a["filename"],
+                alt=a["alt"] or "",
+                keep_alt=a["alt"] is None,
+            )
+            for seq, a in enumerate(assets, 1)
+        ]
+        for asset_id in batch.unresolved_asset_ids or ():
+            items.append(
+                UploadItem(
+                    run=run,
+                    seq=len(items) + 1,
+                    asset_id=asset_id,
+                    status=UploadItem.Status.FAILED,
+                    action=UploadItem.Action.FAILED,
+                    error_code="UNRESOLVED",
+                    message="Cloudinary has no asset with this id (deleted, or not accessible).",
+                )
+            )
+        UploadItem.objects.bulk_create(items, batch_size=500)
+        _write_rows(run, [i for i in items if i.action])
+        if enqueue:
+            transaction.on_commit(lambda: enqueue_run(run.pk))
+    return run
+
+
+def enqueue_run(run_id: int) -> None:
+    import django_rq
+    from rq import Retry
+
+    django_rq.get_queue(QUEUE).enqueue(
+        "uploads.tasks.execute_upload_run",
+        run_id,
+        job_timeout=6 * 3600,
+        retry=Retry(max=3),
+        description=f"upload run {run_id}",
+    )
+
+
+def run_abort(*, run: Run) -> Run:
+    """Stop at the next chunk boundary (a queued run stops at once); the items not done are
+    reported ``skipped``."""
+    run = link_runs.run_abort(run=run)
+    if run.status == Run.Status.ABORTED:
+        _skip_pending(run)
+    return run
+
+
+def _skip_pending(run: Run) -> None:
+    pending = list(run.upload_items.filter(status=UploadItem.Status.PENDING))
+    for item in pending:
+        item.status = UploadItem.Status.NOT_DONE
+        item.action = UploadItem.Action.SKIPPED
+        item.message = "The run was aborted before this asset was uploaded."
+    UploadItem.objects.bulk_update(pending, ["status", "action", "message"], batch_size=500)
+    _write_rows(run, pending)
+    link_runs._summarise(run)
+
+
+def run_resume(*, run: Run, force: bool = False) -> Run:
+    """Queue again an upload run whose worker died (or that failed); it goes on where it
+    stopped."""
+    run.refresh_from_db()
+    if run.status == Run.Status.RUNNING and not (force or link_runs.is_dead(run)):
+        raise RunError(f"Run {run.pk} is running (its worker is alive); nothing to resume.")
+    if run.status not in (Run.Status.RUNNING, Run.Status.FAILED, Run.Status.QUEUED):
+        raise RunError(f"Run {run.pk} is {run.status}; only a failed or stuck run can resume.")
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED, phase="queued (resume)")
+    transaction.on_commit(lambda: enqueue_run(run.pk))
+    run.refresh_from_db()
+    return run
+
+
+def resume_dead_uploads(*, exclude: int | None = None) -> list[int]:
+    """Queue again every upload run left ``running`` by a dead worker."""
+    resumed = []
+    for run in Run.objects.filter(status=Run.Status.RUNNING, kind=Run.Kind.UPLOAD).exclude(
+        pk=exclude
+    ):
+        if link_runs.is_dead(run):
+            logger.warning("Upload run %s lost its worker; resuming it", run.pk)
+            run_resume(run=run, force=True)
+            resumed.append(run.pk)
+    return resumed
+
+
+# --- report rows -------------------------------------------------------------------------------
+
+
+def _write_rows(run: Run, items: Sequence[UploadItem]) -> None:
+    """The run's generic report rows (Runs page, summary, admin); filename and URL stay on the
+    items (the upload CSV reads those)."""
+    ReportRow.objects.filter(run=run, seq__in=[i.seq for i in items]).delete()
+    ReportRow.objects.bulk_create(
+        [
+            ReportRow(
+                run=run,
+                seq=item.seq,
+                asset_id=item.asset_id,
+                public_id=item.public_id,
+                action=item.action,
+                media_id=item.file_id,
+                status=item.file_status,
+                error_code=item.error_code,
+                message=item.message,
+            )
+            for item in items
+        ],
+        batch_size=500,
+    )
+
+
+# --- execution (the RQ job) ------------------------------------------------------------------
+
+
+class _Hooks(UploadHooks):
+    def __init__(self, run: Run, heartbeat):
+        self.run = run
+        self.store = run.store
+        self.heartbeat = heartbeat
+
+    def journal(self, works, sent: bool) -> None:
+        ids = [w.item_id for w in works]
+        now = timezone.now() if sent else None
+        UploadItem.objects.filter(pk__in=ids).update(
+            status=UploadItem.Status.SENT if sent else UploadItem.Status.PENDING, sent_at=now
+        )
+        for work in works:
+            work.sent_at = now
+
+    def record_saved(self, work: UploadWork, file_id: str, url: str, action: str) -> None:
+        defaults = {
+            "file_id": file_id,
+            "version": work.version,
+            "public_id": work.public_id,
+            "media_type": work.media_type,
+            "filename": work.filename,
+            "run": self.run,
+        }
+        if url:
+            defaults["url"] = url
+        if not work.keep_alt:
+            defaults["alt"] = work.alt
+        with transaction.atomic():
+            UploadRecord.objects.update_or_create(
+                store=self.store,
+                asset_id=work.asset_id,
+                transformation=work.transformation,
+                defaults=defaults,
+            )
+            UploadItem.objects.filter(pk=work.item_id).update(
+                file_id=file_id, action=action, status=UploadItem.Status.PENDING, sent_at=None
+            )
+        work.sent_at = None
+        if action in ("created", "replaced"):
+            work.prior_action = action
+
+    def record_removed(self, work: UploadWork, file_id: str) -> None:
+        UploadRecord.objects.filter(store=self.store, file_id=file_id).delete()
+
+    def finished(self, results: Sequence[tuple[UploadWork, UploadOutcome]]) -> None:
+        items = {i.pk: i for i in UploadItem.objects.filter(pk__in=[w.item_id for w, _ in results])}
+        for work, outcome in results:
+            item = items[work.item_id]
+            item.status = (
+                UploadItem.Status.FAILED if outcome.action == "failed" else UploadItem.Status.DONE
+            )
+            item.action = outcome.action
+            item.file_id = outcome.file_id
+            item.url = outcome.url
+            item.file_status = outcome.file_status
+            item.error_code = outcome.error_code
+            item.message = outcome.message
+            item.sent_at = None
+        fields = ["status", "action", "file_id", "url", "file_status", "error_code", "message"]
+        with transaction.atomic():
+            UploadItem.objects.bulk_update(list(items.values()), [*fields, "sent_at"])
+            _write_rows(self.run, list(items.values()))
+        self.heartbeat.save()
+        if Run.objects.filter(pk=self.run.pk, abort_requested_at__isnull=False).exists():
+            self.heartbeat.abort.set()
+
+
+def execute_upload_run(
+    run_id: int,
+    *,
+    client_for: Callable | None = None,
+    crash_after: str | None = None,
+    lock_wait: float | None = None,
+) -> str:
+    """Run (or go on with) an upload run. Safe to call twice: a finished run is left alone and
+    a run whose worker is alive is not touched. Returns the run's status."""
+    with contextlib.suppress(Exception):  # housekeeping never stops this run
+        resume_dead_uploads(exclude=run_id)
+    run = Run.objects.select_related("store").get(pk=run_id)
+    if run.is_terminal:
+        return run.status
+    if run.status == Run.Status.RUNNING and not link_runs.is_dead(run):
+        return run.status
+    lock = link_runs._redis().lock(
+        link_runs._lock_name(run.store_id),
+        timeout=link_runs.LOCK_TTL,
+        blocking=True,
+        thread_local=False,
+    )
+    waited = 0.0
+    while not lock.acquire(blocking_timeout=1):
+        waited += 1
+        run.refresh_from_db()
+        if run.abort_requested_at is not None or run.is_terminal:
+            if run.status == Run.Status.QUEUED:
+                run_abort(run=run)
+            return run.status
+        Run.objects.filter(pk=run_id).update(phase="waiting for the store's previous run")
+        if lock_wait is not None and waited >= lock_wait:
+            return run.status
+    try:
+        return _execute_locked(run, lock, client_for or link_runs.default_client, crash_after)
+    finally:
+        with contextlib.suppress(redis.RedisError):
+            lock.release()
+
+
+def _works(run: Run) -> tuple[list[UploadWork], int]:
+    items = list(run.upload_items.order_by("seq", "id"))
+    todo = [i for i in items if i.status in (UploadItem.Status.PENDING, UploadItem.Status.SENT)]
+    records = {
+        (r.asset_id, r.transformation): r
+        for r in UploadRecord.objects.filter(
+            store=run.store, asset_id__in=[i.asset_id for i in todo]
+        )
+    }
+    works = []
+    for item in todo:
+        record = records.get((item.asset_id, item.transformation))
+        works.append(
+            UploadWork(
+                item.pk,
+                item.asset_id,
+                item.public_id,
+                int(item.version),
+                item.media_type,
+                item.transformation,
+                item.source_url,
+                item.filename,
+                item.alt,
+                item.keep_alt,
+                FileRecord(record.file_id, int(record.version), record.alt) if record else None,
+                item.sent_at if item.status == UploadItem.Status.SENT else None,
+                item.action if item.file_id else "",
+            )
+        )
+    resolved = sum(1 for i in items if i.error_code != "UNRESOLVED")
+    return works, resolved
+
+
+def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
+    run.refresh_from_db()
+    if run.is_terminal:
+        return run.status
+    now = timezone.now()
+    Run.objects.filter(pk=run.pk).update(
+        status=Run.Status.RUNNING,
+        started_at=run.started_at or now,
+        heartbeat_at=now,
+        attempts=run.attempts + 1,
+        worker=f"{socket.gethostname()}:{threading.get_ident()}",
+        phase="starting",
+    )
+    run.refresh_from_db()
+    client = client_for(run.store)
+    works, total = _works(run)
+    done = total - len(works)
+    progress = Progress(
+        phase="starting", ops_done=done, ops_total=total, products_done=done, products_total=total
+    )
+    started = time.monotonic()
+    heartbeat = link_runs._Heartbeat(run.pk, progress, client, lock, started)
+    if run.abort_requested_at is not None:
+        heartbeat.abort.set()
+    executor = UploadExecutor(
+        client,
+        hooks=_Hooks(run, heartbeat),
+        progress=progress,
+        should_abort=heartbeat.abort.is_set,
+        chunk_size=getattr(settings, "UPLOAD_CHUNK_SIZE", 250),
+        poll_max=getattr(settings, "UPLOAD_POLL_MAX", 2.0),
+        ready_timeout=getattr(settings, "UPLOAD_READY_TIMEOUT", 600.0),
+        crash_after=crash_after,
+    )
+    heartbeat.start()
+    status, error = Run.Status.FINISHED, ""
+    try:
+        if not executor.run(works):
+            status = Run.Status.ABORTED
+    except BaseException as exc:
+        if not isinstance(exc, Exception):  # a simulated or real kill: leave it "running"
+            heartbeat.stop.set()
+            raise
+        logger.exception("Upload run %s failed", run.pk)
+        status, error = Run.Status.FAILED, f"{type(exc).__name__}: {exc}"
+    finally:
+        heartbeat.stop.set()
+        heartbeat.join(timeout=5)
+    if status == Run.Status.ABORTED:
+        _skip_pending(run)
+    progress.phase = status
+    heartbeat.save()
+    link_runs._summarise(run)
+    Run.objects.filter(pk=run.pk).update(
+        status=status,
+        finished_at=timezone.now(),
+        phase=str(status),
+        error=error,
+        eta_seconds=0 if status == Run.Status.FINISHED else None,
+    )
+    logger.info("Upload run %s %s: %s", run.pk, status, client.ledger)
+    return status

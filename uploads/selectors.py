@@ -1,0 +1,96 @@
+"""Reads of upload batches, their runs and their reports, scoped to what a request may see."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from linking import runs as link_runs
+from reports.models import Run
+from stores import selectors as store_selectors
+from uploads.models import UploadBatch, UploadItem
+
+COLUMNS = [
+    "store",
+    "asset_id",
+    "public_id",
+    "filename",
+    "file_id",
+    "url",
+    "action",
+    "status",
+    "error_code",
+    "message",
+]
+
+
+def batches_for_request(request) -> QuerySet[UploadBatch]:
+    return UploadBatch.objects.filter(
+        workspace__in=store_selectors.workspaces_for_request(request)
+    ).prefetch_related("stores")
+
+
+def upload_runs_for_request(request) -> QuerySet[Run]:
+    return Run.objects.filter(
+        kind=Run.Kind.UPLOAD, store__in=store_selectors.stores_for_request(request)
+    ).select_related("store")
+
+
+def batch_summary(batch: UploadBatch, *, store_ids=None) -> dict:
+    """The dry run per store (counts and rows) and the batch's runs with their progress."""
+    stores = batch.stores.order_by("shop_domain")
+    if store_ids is not None:
+        stores = stores.filter(pk__in=store_ids)
+    domains = [s.shop_domain for s in stores]
+    runs = batch.runs.select_related("store").filter(store__shop_domain__in=domains)
+    return {
+        "id": batch.pk,
+        "status": batch.status,
+        "workspace": batch.workspace_id,
+        "asset_ids": batch.asset_ids,
+        "expression": batch.expression,
+        "stores": domains,
+        "alt_source": batch.alt_source,
+        "alt_field": batch.alt_field,
+        "transformation": batch.transformation,
+        "assets": len(batch.assets or ()),
+        "unresolved_asset_ids": batch.unresolved_asset_ids,
+        "dry_run_at": batch.dry_run_at,
+        "dry_run": {d: (batch.dry_run or {}).get(d) for d in domains if d in (batch.dry_run or {})},
+        "runs": [link_runs.run_progress(r) for r in runs.order_by("id")],
+        "error": batch.error,
+    }
+
+
+def report_lines(run: Run) -> Iterator[str]:
+    """The upload report as CSV, a line at a time: one row per asset."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    store = run.store.shop_domain
+    items = run.upload_items.exclude(action="").order_by("seq", "id")
+    for item in items.iterator(chunk_size=2000):
+        writer.writerow(
+            [store, item.asset_id, item.public_id, item.filename, item.file_id, item.url,
+             item.action, item.file_status, item.error_code, item.message]
+        )  # fmt: skip
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def report_csv(run: Run) -> str:
+    return "".join(report_lines(run))
+
+
+def report_filename(run: Run) -> str:
+    return f"assetlink-upload-{run.pk}-{run.store.shop_domain.split('.')[0]}.csv"
+
+
+def failed_items(run_ids) -> int:
+    return UploadItem.objects.filter(run_id__in=list(run_ids), action="failed").count()
