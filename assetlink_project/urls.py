@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("stores.api_urls")),
     path("api/", include("linking.api_urls")),
     path("api/", include("reports.api_urls")),
+    path("api/", include("uploads.api_urls")),
     path("", include("linking.page_urls")),
     path("", include("stores.urls")),
 ]
