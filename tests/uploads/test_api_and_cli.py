@@ -1,0 +1,134 @@
+"""Uploads through the HTTP API and the `upload_files` command, against both emulators."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from tests.linking.plans.conftest import admin, member  # noqa: F401
+from tests.uploads.conftest import files, shop, work
+from uploads.models import UploadRecord
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _ids(box, n=2) -> list[str]:
+    return [a["asset_id"] for a in box.assets("resource_type=image")][:n]
+
+
+def test_create_dry_run_start_progress_and_report_over_the_api(sandbox, member, uploads_queue):  # noqa: F811
+    store = shop(sandbox)
+    api = client_for(member.user)
+    ids = _ids(sandbox)
+    created = api.post(
+        f"/api/workspaces/{sandbox.workspace.pk}/uploads/",
+        {"asset_ids": ids, "stores": [store.shop_domain], "alt_source": "template",
+         "alt_field": "Banner {public_id}"},
+        format="json",
+    )  # fmt: skip
+    assert created.status_code == 201, created.json()
+    batch_id = created.json()["id"]
+    dry = api.post(f"/api/uploads/{batch_id}/dry-run/").json()
+    assert dry["dry_run"][store.shop_domain]["counts"] == {"created": 2}
+    assert len(files(sandbox, store)) == 0  # a dry run writes nothing
+    started = api.post(f"/api/uploads/{batch_id}/start/", {}, format="json")
+    assert started.status_code == 202, started.json()
+    run_id = started.json()[0]["id"]
+    work(uploads_queue)
+    progress = api.get(f"/api/upload-runs/{run_id}/").json()
+    assert progress["status"] == "finished" and progress["summary"] == {"created": 2}
+    assert progress["ops_done"] == progress["ops_total"] == 2
+    report = api.get(f"/api/upload-runs/{run_id}/report.csv")
+    assert report.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(b"".join(report.streaming_content).decode())))
+    assert [r["action"] for r in rows] == ["created", "created"]
+    assert all(r["url"] and r["filename"].endswith(".jpg") for r in rows)
+    assert api.get(f"/api/uploads/{batch_id}/").json()["runs"][0]["id"] == run_id
+    # the same batch cannot run twice at once, and an aborted finished run stays finished
+    assert api.post(f"/api/upload-runs/{run_id}/abort/").json()["status"] == "finished"
+
+
+def test_only_admins_override_the_transformation(sandbox, member, admin, uploads_queue):  # noqa: F811
+    store = shop(sandbox)
+    body = {"asset_ids": _ids(sandbox, 1), "stores": [store.shop_domain],
+            "transformation": "c_fill,w_64,h_64"}  # fmt: skip
+    url = f"/api/workspaces/{sandbox.workspace.pk}/uploads/"
+    refused = client_for(member.user).post(url, body, format="json")
+    assert refused.status_code == 403 and "Master Admin" in refused.json()["detail"]
+    allowed = client_for(admin.user).post(url, body, format="json")
+    assert allowed.status_code == 201
+    assert allowed.json()["transformation"] == "c_fill,w_64,h_64"
+    dry = client_for(admin.user).post(f"/api/uploads/{allowed.json()['id']}/dry-run/").json()
+    assert "c_fill,w_64,h_64" in dry["dry_run"][store.shop_domain]["rows"][0]["source_url"]
+
+
+def test_bad_batches_name_the_field(sandbox, member):  # noqa: F811
+    store = shop(sandbox)
+    url = f"/api/workspaces/{sandbox.workspace.pk}/uploads/"
+    api = client_for(member.user)
+    both = api.post(url, {"asset_ids": ["x"], "expression": "tags=a",
+                          "stores": [store.shop_domain]}, format="json")  # fmt: skip
+    assert both.status_code == 400 and "asset_ids" in both.json()
+    nowhere = api.post(url, {"asset_ids": ["x"], "stores": ["nope.myshopify.com"]}, format="json")
+    assert nowhere.status_code == 404
+
+
+def test_cli_dry_run_then_upload_with_wait_and_report(sandbox, uploads_queue, tmp_path):
+    store = shop(sandbox)
+    ids = _ids(sandbox, 2)
+    out = io.StringIO()
+    args = ["--workspace", str(sandbox.workspace.pk), "--stores", store.shop_domain,
+            "--assets", ",".join(ids)]  # fmt: skip
+    call_command("upload_files", *args, "--dry-run", stdout=out)
+    assert "created 2" in out.getvalue() and not files(sandbox, store)
+
+    def worker():
+        deadline = time.monotonic() + 20
+        while not uploads_queue.count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        work(uploads_queue, off_main=True, threads=1)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    report = tmp_path / "upload.csv"
+    out = io.StringIO()
+    call_command("upload_files", *args, "--wait", "--report", str(report), stdout=out)
+    thread.join(timeout=30)
+    rows = list(csv.DictReader(report.open()))
+    assert [r["action"] for r in rows] == ["created", "created"]
+    assert UploadRecord.objects.filter(store=store).count() == 2
+    # an asset that does not exist fails the command (non-zero exit)
+    with pytest.raises(CommandError):
+        call_command("upload_files", "--workspace", str(sandbox.workspace.pk), "--stores",
+                     store.shop_domain, "--assets", "f" * 32, "--dry-run", stdout=io.StringIO())  # fmt: skip
+
+
+def test_the_admin_lists_batches_and_downloads_a_run_report(sandbox, member, uploads_queue, client):  # noqa: F811
+    store = shop(sandbox)
+    api = client_for(member.user)
+    created = api.post(
+        f"/api/workspaces/{sandbox.workspace.pk}/uploads/",
+        {"asset_ids": _ids(sandbox, 1), "stores": [store.shop_domain]},
+        format="json",
+    ).json()
+    run_id = api.post(f"/api/uploads/{created['id']}/start/", {}, format="json").json()[0]["id"]
+    work(uploads_queue)
+    client.force_login(member.user)
+    assert client.get("/admin/uploads/uploadbatch/").status_code == 200
+    assert client.get(f"/admin/uploads/uploadbatch/{created['id']}/change/").status_code == 200
+    assert client.get("/admin/uploads/uploadrecord/").status_code == 200
+    response = client.get(f"/admin/uploads/uploadbatch/runs/{run_id}/report.csv")
+    assert response.status_code == 200
+    assert b"created" in b"".join(response.streaming_content)
