@@ -123,7 +123,18 @@ class SelectionGroupsView(APIView):
     the Link tab's asset list shows before any dry run (exclusions and manual order are the
     page's edits, sent with the plan)."""
 
-    @extend_schema(request=SelectionInput)
+    @extend_schema(
+        request=SelectionInput,
+        responses=inline_serializer(
+            "SelectionGroups",
+            {
+                "groups": serializers.ListField(child=serializers.DictField()),
+                "ungrouped": serializers.ListField(child=serializers.DictField()),
+                "missing_ids": serializers.ListField(child=serializers.CharField()),
+                "asset_count": serializers.IntegerField(),
+            },
+        ),
+    )
     def post(self, request, workspace_id: int):
         workspace = _workspace(request, workspace_id)
         data = SelectionInput(data=request.data)
@@ -204,7 +215,9 @@ class MetadataFieldsView(APIView):
 class CaptionView(APIView):
     """Cloudinary's AI caption of one asset (cached per version) for the alt text box."""
 
-    @extend_schema(request=None, responses=inline_serializer("Caption", {"caption": "str"}))
+    @extend_schema(
+        request=None, responses=inline_serializer("Caption", {"caption": serializers.CharField()})
+    )
     def post(self, request, workspace_id: int, asset_id: str):
         workspace = _workspace(request, workspace_id)
         client = _client(workspace)

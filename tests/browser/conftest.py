@@ -7,6 +7,7 @@ Screenshots of each tab (1280×800) go to `test-artifacts/screenshots/`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -32,9 +33,11 @@ LAUNCH_ARGS = [
 ]
 
 try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - dev extra missing
     sync_playwright = None
+    PlaywrightTimeout = TimeoutError
 
 
 def pytest_collection_modifyitems(config, items):
@@ -118,12 +121,13 @@ def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     # Thumbnails load lazily: wait for those on screen before taking the picture.
-    page.wait_for_function(
-        """() => [...document.images].filter((i) => {
-            const r = i.getBoundingClientRect();
-            return r.bottom > 0 && r.top < innerHeight && r.width > 0;
-        }).every((i) => i.complete)""",
-        timeout=10_000,
-    )
+    with contextlib.suppress(PlaywrightTimeout):  # a slow thumbnail must not fail a journey
+        page.wait_for_function(
+            """() => [...document.images].filter((i) => {
+                const r = i.getBoundingClientRect();
+                return r.bottom > 0 && r.top < innerHeight && r.width > 0;
+            }).every((i) => i.complete)""",
+            timeout=30_000,
+        )
     page.screenshot(path=str(path))
     return path

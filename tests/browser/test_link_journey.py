@@ -38,6 +38,13 @@ def test_users_start_on_link_to_products_and_pick_assets_into_groups(demo, page)
     assert re.search(r"\d+ assets in \d+ groups", info)
     # The store list says which stores take part; both demo stores are installed.
     assert page.locator("#store-list input:checked").count() == 2
+    screenshot(page, "link-select")
+    page.locator("#store-list").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, -60)")
+    screenshot(page, "link-stores-and-fields")
+    page.evaluate(
+        "window.scrollTo(0, document.querySelector('.card:has(#asset-list)').offsetTop - 60)"
+    )
     screenshot(page, "link-compact")
     assert not page.js_errors
 

@@ -6,26 +6,36 @@ from __future__ import annotations
 
 import threading
 
+import django_rq
 import pytest
 import requests
 from django.urls import Resolver404, resolve
 
 from tests.browser.conftest import login, screenshot
 from tests.browser.test_link_journey import BUTTON, pick_folder
+from tests.linking.runs.conftest import ThreadWorker, _other_redis_db
 
-# The run tests' worker and queue (a Redis database of its own; SQLite as a file database so
-# the live server, the worker and the test share it).
-from tests.linking.runs.conftest import ThreadWorker, queue  # noqa: F401
+# ThreadWorker is the run tests' thread-safe worker; importing their conftest also makes the
+# SQLite test database a file, so the live server, the worker and the test share it.
+
+
+REDIS_DB = 11  # not the demo's (0) nor the run tests' (13): their workers must not take ours
 
 
 @pytest.fixture
-def worker(demo, queue):  # noqa: F811
-    """A real RQ worker draining the queue until the test ends."""
+def worker(demo, settings):
+    """A real RQ worker draining the link and upload queues until the test ends."""
+    url = _other_redis_db(settings.REDIS_URL, REDIS_DB)
+    settings.REDIS_URL = url
+    settings.RQ_QUEUES = {name: {**cfg, "URL": url} for name, cfg in settings.RQ_QUEUES.items()}
+    queues = [django_rq.get_queue(name) for name in ("links", "uploads")]
+    for queue in queues:
+        queue.empty()
     stop = threading.Event()
 
     def loop():
         while not stop.is_set():
-            ThreadWorker([queue], connection=queue.connection).work(
+            ThreadWorker(queues, connection=queues[0].connection).work(
                 burst=True, with_scheduler=False
             )
             stop.wait(0.2)
@@ -35,6 +45,8 @@ def worker(demo, queue):  # noqa: F811
     yield
     stop.set()
     thread.join(timeout=30)
+    for queue in queues:
+        queue.empty()
 
 
 def _media_delay(demo, seconds: float) -> None:
@@ -45,9 +57,9 @@ def _media_delay(demo, seconds: float) -> None:
 
 def _runs_api_or_skip():
     try:
-        resolve("/api/plans/1/runs/")
+        resolve("/api/plans/1/run/")
     except Resolver404:
-        pytest.skip("The runs API has not landed (no /api/plans/<id>/runs/).")
+        pytest.skip("The runs API has not landed (no /api/plans/<id>/run/).")
 
 
 def _dry_run(page, demo, folder="products/bags"):
@@ -65,6 +77,10 @@ def test_link_watch_progress_download_report_and_undo(demo, page, worker):
     progress = page.locator("#run-progress .run-store")
     progress.first.wait_for()
     assert progress.count() == 2  # one run per store, in parallel
+    page.evaluate(
+        "window.scrollTo(0, document.querySelector('#run-progress').getBoundingClientRect().top"
+        " + scrollY - 120)"
+    )
     screenshot(page, "link-progress")
     page.wait_for_function(
         "[...document.querySelectorAll('#run-progress .run-store')].every("
@@ -116,6 +132,10 @@ def test_abort_mid_run(demo, page, worker):
             "#run-progress .run-store", "els => els.map((e) => e.dataset.status)"
         )
         assert "aborted" in statuses, statuses
+        page.evaluate(
+            "window.scrollTo(0, document.querySelector('#run-progress').getBoundingClientRect()"
+            ".top + scrollY - 120)"
+        )
         screenshot(page, "link-aborted")
     finally:
         _media_delay(demo, 0.01)

@@ -92,7 +92,7 @@ export async function renderLink(panel) {
   const reportBtn = h("button.btn.btn-plain", { type: "button", hidden: true, onclick: () => download(`/api/plans/${L.plan.id}/report.csv`, "dry-run.csv") }, "Download dry-run report");
   const preview = h("div", { id: "dry-run-result" }, h("p.muted", {}, "A dry run shows, per product, the gallery before and after. Nothing is written to Shopify."));
   const progress = h("div", { id: "run-progress" });
-  const previewCard = card("Preview and link", [preview, progress], { step: 4, footer: [reportBtn, h("span", { style: "flex:1" }), dryBtn, linkBtn] });
+  const previewCard = card("Preview and link", [progress, preview], { step: 4, footer: [reportBtn, h("span", { style: "flex:1" }), dryBtn, linkBtn] });
 
   clear(panel,
     card("Select assets", pickerBox, { step: 1 }),
@@ -263,6 +263,7 @@ export async function renderLink(panel) {
       h("button.btn", { type: "button", disabled: L.page === 0, onclick: () => { L.page--; renderList(); } }, "‹ Previous"),
       h("span.muted", {}, `Groups ${L.page * per + 1}–${Math.min(L.groups.length, (L.page + 1) * per)} of ${L.groups.length}`),
       h("button.btn", { type: "button", disabled: L.page >= pages - 1, onclick: () => { L.page++; renderList(); } }, "Next ›")) : null;
+    listBox.classList.toggle("compact", L.view === "compact");
     clear(listBox, slice.map(L.view === "compact" ? compactGroup : regularGroup), pager,
       L.missing.length ? banner(`Cloudinary has no asset for these ids (unknown, deleted or inaccessible): ${L.missing.join(", ")}`, "warning") : null);
   }
@@ -350,9 +351,9 @@ export async function renderLink(panel) {
     if (L.dirty) { toast("Something changed since the dry run: run it again first."); return; }
     linkBtn.disabled = true; dryBtn.disabled = true;
     try {
-      const runs = await api.post(`/api/plans/${L.plan.id}/runs/`);
+      const runs = await api.post(`/api/plans/${L.plan.id}/run/`);
       toast("Link started");
-      await watchRuns(progress, [].concat(runs.runs || runs), { onDone: () => { dryBtn.disabled = false; } });
+      await watchRuns(progress, runs, { onDone: () => { dryBtn.disabled = false; } });
     } catch (err) {
       toast(err.message, "error");
       clear(progress, banner(err.status === 404 || err.status === 405 ? "Link runs are not available on this server yet (the runs API has not landed)." : err.message, "critical"));

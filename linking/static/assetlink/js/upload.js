@@ -1,15 +1,16 @@
 // Upload to Store Files: the selection, stores, dry run, Upload, progress, report.
-import { api } from "./api.js";
+import { api, ApiError } from "./api.js";
 import { state } from "./app.js";
 import { selectionSummary } from "./picker.js";
-import { h, clear, card, banner, toast } from "./ui.js";
+import { h, clear, card, banner, toast, plural } from "./ui.js";
 import { watchRuns } from "./runs.js";
 
 export async function renderUpload(panel) {
   const ws = state.workspace;
   const summary = h("span.badge.badge-info", { id: "upload-selection" }, selectionSummary());
-  document.addEventListener("assetlink:selection", () => { summary.textContent = selectionSummary(); });
-  const stores = ws.stores.map((s) => ({ s, input: h("input", { type: "checkbox", value: s.domain, checked: s.installed, disabled: !s.installed }) }));
+  let batch = null;
+  document.addEventListener("assetlink:selection", () => { summary.textContent = selectionSummary(); batch = null; });
+  const stores = ws.stores.map((s) => ({ s, input: h("input", { type: "checkbox", value: s.domain, checked: s.installed, disabled: !s.installed, onchange: () => { batch = null; } }) }));
   const result = h("div", { id: "upload-result" });
   const progress = h("div", { id: "upload-progress" });
   const body = () => {
@@ -24,19 +25,32 @@ export async function renderUpload(panel) {
     toast("Select assets first: use the picker on the Link to Products tab.");
     return false;
   };
+  const ensureBatch = async () => {
+    if (!batch) batch = await api.post(`/api/workspaces/${ws.id}/uploads/`, body());
+    return batch;
+  };
+  const show = (err) => clear(result, unavailable(err));
+
   const dry = h("button.btn", { type: "button", id: "upload-dry-run", onclick: async () => {
     if (!ready()) return;
+    dry.disabled = true;
+    clear(result, h("p.muted", {}, "Dry run: reading the selection and each store's Files…"));
     try {
-      const data = await api.post(`/api/workspaces/${ws.id}/uploads/dry-run/`, body());
-      clear(result, banner(data.message || `${data.to_upload ?? 0} files to upload, ${data.already_uploaded ?? 0} already in Files.`, "info"));
-    } catch (err) { clear(result, unavailable(err)); }
+      await ensureBatch();
+      batch = await api.post(`/api/uploads/${batch.id}/dry-run/`);
+      renderDryRun(result, batch);
+    } catch (err) { show(err); } finally { dry.disabled = false; }
   } }, "Dry run");
   const go = h("button.btn.btn-primary", { type: "button", id: "upload-button", onclick: async () => {
     if (!ready()) return;
+    go.disabled = true;
     try {
-      const runs = await api.post(`/api/workspaces/${ws.id}/uploads/`, body());
-      await watchRuns(progress, [].concat(runs.runs || runs));
-    } catch (err) { clear(result, unavailable(err)); }
+      await ensureBatch();
+      const runs = await api.post(`/api/uploads/${batch.id}/start/`);
+      toast("Upload started");
+      await watchRuns(progress, runs);
+      batch = null; // a new upload is a new batch
+    } catch (err) { show(err); } finally { go.disabled = false; }
   } }, "Upload to Files");
   clear(panel,
     card("Upload to Store Files", [
@@ -48,8 +62,23 @@ export async function renderUpload(panel) {
     ], { footer: [dry, go] }));
 }
 
+function counts(entry) {
+  const source = entry?.counts || entry || {};
+  return Object.entries(source).filter(([, v]) => typeof v === "number");
+}
+
+function renderDryRun(box, batch) {
+  const stores = Object.entries(batch.dry_run || {});
+  clear(box,
+    batch.unresolved_asset_ids?.length ? banner(`${batch.unresolved_asset_ids.length} asset ids could not be read from Cloudinary.`, "warning") : null,
+    banner(`${plural(batch.assets, "asset")} to ${plural(stores.length, "store")}. Nothing was uploaded yet.`, "info"),
+    stores.map(([domain, entry]) => h("div.store-result", { dataset: { store: domain } },
+      h("h3", {}, domain),
+      h("div.stats", {}, counts(entry).map(([k, v]) => h("div.stat", {}, h("b", {}, v.toLocaleString()), h("span.muted.small", {}, k.replaceAll("_", " "))))))));
+}
+
 function unavailable(err) {
-  return err.status === 404 || err.status === 405
+  return err instanceof ApiError && (err.status === 404 || err.status === 405) && !err.body?.detail?.includes?.("not found")
     ? banner("Upload to Store Files is coming: this server has no upload API yet.", "warning")
     : banner(err.message, "critical");
 }
