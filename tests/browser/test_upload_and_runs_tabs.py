@@ -1,45 +1,48 @@
-"""Upload to Store Files (the selection, stores, dry run, upload, progress) and the Runs tab."""
+"""Upload to Store Files (the selection, stores, dry run, upload, progress, report) and the
+Runs tab."""
 
 from __future__ import annotations
 
-import pytest
-from django.urls import Resolver404, resolve
-
 from tests.browser.conftest import login, screenshot
 from tests.browser.test_link_journey import pick_folder
+from tests.browser.test_runs_journey import worker  # noqa: F401
 
 
-def _has(path: str) -> bool:
-    try:
-        resolve(path)
-    except Resolver404:
-        return False
-    return True
-
-
-def test_upload_tab_takes_the_selection_and_the_stores(demo, page):
+def test_upload_to_files_dry_run_progress_and_report(demo, page, worker):  # noqa: F811
     login(page, demo, "merchandiser", "assetlink-user")
     pick_folder(page, "products/shoes")
     page.click("#tab-upload")
     summary = page.inner_text("#upload-selection")
     assert "assets selected" in summary, summary
     assert page.locator("#panel-upload .store-item input:checked").count() == 2
-    if _has("/api/workspaces/1/uploads/"):
-        pytest.skip("Upload API present: covered by the upload journey test.")
-    # No upload API on this server yet: the tab says so instead of failing silently.
+    # Only demo-2 this time.
+    page.locator("#panel-upload .store-item", has_text="demo-1").locator("input").uncheck()
+
+    page.click("#upload-dry-run")
+    page.wait_for_selector("#upload-result .store-result", timeout=60_000)
+    assert page.locator("#upload-result .store-result").count() == 1
+    assert "Nothing was uploaded yet" in page.inner_text("#upload-result")
+    screenshot(page, "upload-dry-run")
+
     page.click("#upload-button")
-    page.wait_for_selector("#upload-result .banner")
-    assert "coming" in page.inner_text("#upload-result")
+    page.wait_for_selector("#upload-progress .run-store")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#upload-progress .run-store')].every("
+        "(e) => !['queued', 'running'].includes(e.dataset.status))",
+        timeout=120_000,
+    )
+    assert page.get_attribute("#upload-progress .run-store", "data-status") == "finished"
+    with page.expect_download() as download:
+        page.click("#upload-progress >> text=Download report")
+    lines = download.value.path().read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 1 and "demo-2.myshopify.com" in lines[1]
     screenshot(page, "upload")
+    assert not page.js_errors
 
 
-def test_runs_tab_lists_history(demo, page):
+def test_runs_tab_starts_empty(demo, page):
     login(page, demo, "merchandiser", "assetlink-user")
     page.click("#tab-runs")
     page.wait_for_selector("#runs-list > *")
-    text = page.inner_text("#runs-list")
-    if _has("/api/runs/"):
-        assert "No runs yet" in text, text
-    else:
-        assert "not available on this server yet" in text, text
+    assert "No runs yet" in page.inner_text("#runs-list")
     screenshot(page, "runs-empty")
