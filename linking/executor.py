@@ -281,13 +281,13 @@ class Executor:
     # -- public --
 
     def run(self, works: Sequence[ProductWork]) -> Iterator[ProductOutcome]:
+        """Pipelined: a wave's media are created while the previous wave's are processed by
+        Shopify; the previous wave is then finished (statuses, order, alt, variants, swatches).
+        Abort is checked before a wave starts; started waves always finish."""
         pending = list(works)
         states: dict[str, ProductState | None] = {}
-        while pending:
-            if self.should_abort():
-                for work in pending:
-                    yield self._not_done(work)
-                return
+        previous: list[_Step] = []
+        while pending and not self.should_abort():
             wave = pending[: self._wave_size(pending)]
             pending = pending[len(wave) :]
             missing = [w for w in wave if w.product_id not in states]
@@ -301,7 +301,15 @@ class Executor:
                 )
                 for w in ahead:
                     states[w.product_id] = fresh.get(w.product_id)
-            yield from self._run_wave(wave, {w.product_id: states.pop(w.product_id) for w in wave})
+            current: list[_Step] = []
+            yield from self._start_wave(
+                wave, {w.product_id: states.pop(w.product_id) for w in wave}, current
+            )
+            yield from self._finish_wave(previous)
+            previous = current
+        yield from self._finish_wave(previous)
+        for work in pending:
+            yield self._not_done(work)
 
     # -- waves --
 
@@ -310,7 +318,10 @@ class Executor:
         budget = rate * self.wave_seconds
         size, points = 0, 0.0
         for work in pending[: self.max_wave]:
-            points += 30 + 8 * (len(work.assets) + len(work.swatches))
+            # creates ≈ 12 + 3 per media, status polls 1 per media, reorder/variants ≈ 12 each
+            points += 12 + 4 * len(work.assets) + 8 * len(work.swatches)
+            points += 12 if work.variant_ids and work.settings.assign_variant_images else 0
+            points += 12 if str(work.settings.mode) != "append" else 0
             if size and points > budget:
                 break
             size += 1
@@ -338,8 +349,9 @@ class Executor:
         self.hooks.finished(outcome)
         return outcome
 
-    def _run_wave(self, wave, states) -> Iterator[ProductOutcome]:
-        steps: list[_Step] = []
+    def _start_wave(self, wave, states, steps: list[_Step]) -> Iterator[ProductOutcome]:
+        """Plan the wave's products, unlink and create (steps are appended to ``steps``);
+        yields the products that need no change of the gallery (skipped, unreadable)."""
         for work in wave:
             state = states.get(work.product_id)
             if state is None:
@@ -372,6 +384,10 @@ class Executor:
             return
         self._phase_unlinks(steps)
         self._phase_creates(steps)
+
+    def _finish_wave(self, steps: list[_Step]) -> Iterator[ProductOutcome]:
+        if not steps:
+            return
         self._phase_wait_ready(steps)
         self._phase_reorder(steps)
         self._phase_alts(steps)
@@ -767,6 +783,7 @@ class Executor:
             self._sleep(max(0.0, wait))
             ids = list(waiting)
             seen_ready = False
+            failed_now: dict[str, _Step] = {}
             for chunk_start in range(0, len(ids), STATUS_IDS_PER_CALL):
                 chunk = ids[chunk_start : chunk_start + STATUS_IDS_PER_CALL]
                 try:
@@ -786,14 +803,10 @@ class Executor:
                         del waiting[media_id]
                         seen_ready = True
                     elif status == FAILED:
-                        errors = node.get("mediaErrors") or [{}]
-                        step.fail(
-                            media_id,
-                            errors[0].get("code") or "FAILED",
-                            errors[0].get("message") or "Shopify could not process this media.",
-                        )
+                        failed_now[media_id] = step
                         del waiting[media_id]
                         seen_ready = True
+            self._media_errors(failed_now)
             if waiting:
                 pending_age = time.monotonic() - min(
                     self._created_at.get(m, started) for m in waiting
@@ -840,6 +853,29 @@ class Executor:
                     step.gallery.remove(media_id)
                     step.records.pop(media_id, None)
                     self.hooks.records_removed(step.product_id, [media_id])
+
+    def _media_errors(self, failed: dict[str, _Step]) -> None:
+        """Shopify's error code of each FAILED media (one call for all of them)."""
+        ids = list(failed)
+        for start in range(0, len(ids), STATUS_IDS_PER_CALL):
+            chunk = ids[start : start + STATUS_IDS_PER_CALL]
+            errors: dict[str, dict] = {}
+            try:
+                result = self.client.execute(ops.MEDIA_STATUS, {"ids": chunk})
+                for node in result.data.get("nodes") or ():
+                    if node and node.get("mediaErrors"):
+                        errors[node["id"]] = node["mediaErrors"][0]
+            except ShopifyAuthError:
+                raise
+            except ShopifyError as exc:
+                logger.warning("Could not read media errors: %s", exc)
+            for media_id in chunk:
+                error = errors.get(media_id) or {}
+                failed[media_id].fail(
+                    media_id,
+                    error.get("code") or "FAILED",
+                    error.get("message") or "Shopify could not process this media.",
+                )
 
     # -- phase 4: reorder --
 

@@ -49,6 +49,14 @@ LOCK_TTL = 20  # seconds; extended by the heartbeat, so a dead worker's lock exp
 QUEUE = "links"
 
 
+def _queue_name() -> str:
+    return getattr(settings, "LINK_RUN_QUEUE", QUEUE)
+
+
+def _prefix() -> str:
+    return getattr(settings, "LINK_RUN_REDIS_PREFIX", "assetlink:link-run")
+
+
 class RunError(ApplicationError):
     pass
 
@@ -147,7 +155,7 @@ def enqueue_run(run_id: int) -> None:
     import django_rq
     from rq import Retry
 
-    django_rq.get_queue(QUEUE).enqueue(
+    django_rq.get_queue(_queue_name()).enqueue(
         "linking.tasks.execute_run",
         run_id,
         job_timeout=6 * 3600,
@@ -276,7 +284,7 @@ def _redis():
 
 
 def _key(run_id: int, what: str) -> str:
-    return f"assetlink:link-run:{run_id}:{what}"
+    return f"{_prefix()}:{run_id}:{what}"
 
 
 def _clear_keys(run_id: int) -> None:
@@ -288,7 +296,7 @@ def _clear_keys(run_id: int) -> None:
 
 
 def _lock_name(store_id: int) -> str:
-    return f"assetlink:link-run:store:{store_id}"
+    return f"{_prefix()}:store:{store_id}"
 
 
 def _lock_held_by_other(run: Run) -> bool:
@@ -581,6 +589,8 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         should_abort=heartbeat.abort.is_set,
         store_files=store_files,
         crash_after=crash_after,
+        # A wave is about this many seconds of the store's restore rate: the abort latency.
+        wave_seconds=getattr(settings, "LINK_RUN_WAVE_SECONDS", 2.5),
     )
     if run.abort_requested_at is not None:
         heartbeat.abort.set()

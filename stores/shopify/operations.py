@@ -528,12 +528,13 @@ RUN_ADD_MEDIA = _op(
     idempotent=False,
 )
 
-# Processing status of media of many products at once.
+# Processing status of media of many products at once: one point per media (the errors of the
+# few that FAILED are read afterwards with MediaStatus).
 RUN_MEDIA_STATUS = _op(
     "RunMediaStatus",
     """
     query RunMediaStatus($ids: [ID!]!) {
-      nodes(ids: $ids) { id ... on Media { status mediaErrors { code message } } }
+      nodes(ids: $ids) { id ... on Media { status } }
     }
     """,
 )

@@ -51,11 +51,18 @@ def _other_redis_db(url: str, db: int) -> str:
 
 @pytest.fixture
 def queue(settings):
-    # A Redis database of their own: a demo worker on the default one must not take our jobs.
+    # A Redis database, queue and key prefix of this session's own: a demo worker, or another
+    # test session running at the same time, must not take our jobs or share our locks.
     url = _other_redis_db(settings.REDIS_URL, 13)
+    name = f"links-test-{os.getpid()}"
     settings.REDIS_URL = url
-    settings.RQ_QUEUES = {name: {**cfg, "URL": url} for name, cfg in settings.RQ_QUEUES.items()}
-    q = django_rq.get_queue(runs.QUEUE)
+    settings.RQ_QUEUES = {
+        **{n: {**cfg, "URL": url} for n, cfg in settings.RQ_QUEUES.items()},
+        name: {**settings.RQ_QUEUES[runs.QUEUE], "URL": url},
+    }
+    settings.LINK_RUN_QUEUE = name
+    settings.LINK_RUN_REDIS_PREFIX = f"assetlink-test-{os.getpid()}:link-run"
+    q = django_rq.get_queue(name)
     assert q.connection.connection_pool.connection_kwargs.get("db") == 13
     q.empty()
     yield q

@@ -80,7 +80,8 @@ def test_a_second_run_of_a_store_waits_for_the_first(sandbox, queue):
     _no_duplicates(store, gallery(sandbox, store))
 
 
-def test_abort_stops_at_a_product_boundary_within_seconds(sandbox, queue):
+def test_abort_stops_at_a_product_boundary_within_seconds(sandbox, queue, settings):
+    settings.LINK_RUN_WAVE_SECONDS = 0.3  # a product or two per wave
     store = _store(sandbox)
     before = gallery(sandbox, store)
     plan = dry_run(sandbox, store, link_mode="reset")
