@@ -158,3 +158,16 @@ def _public_id(page, asset_id: str) -> str:
     return page.eval_on_selector(
         f'#asset-list tr[data-asset-id="{asset_id}"] .mono', "e => e.textContent"
     )
+
+
+def test_a_field_outside_the_lists_can_be_typed(demo, page):
+    login(page, demo, "merchandiser", "assetlink-user")
+    page.click("#tab-link")
+    page.wait_for_selector("#store-list")
+    shopify = page.locator(".field[data-field=shopify_field] select")
+    page.once("dialog", lambda d: d.accept("product.metafield:custom.style"))
+    shopify.select_option("__other")
+    assert shopify.input_value() == "product.metafield:custom.style"
+    page.once("dialog", lambda d: d.dismiss())
+    shopify.select_option("__other")
+    assert shopify.input_value() == "product.metafield:custom.style"  # cancelled: unchanged

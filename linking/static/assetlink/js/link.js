@@ -48,6 +48,22 @@ export async function renderLink(panel) {
   const separator = h("input", { type: "text", value: setup.value_separator, maxlength: 5, name: "separator" });
   const caseSensitive = h("input", { type: "checkbox", checked: setup.case_sensitive });
   const shopifyField = select(withCustom(SHOPIFY_FIELDS, setup.default_shopify_field), setup.default_shopify_field);
+  for (const [el, hint] of [
+    [cloudinaryField, "A Cloudinary field: metadata:<id>, context:<key>, tag:<prefix>, public_id:<regex> or filename:<regex>"],
+    [shopifyField, "A Shopify field, e.g. product.metafield:custom.style or variant.metafield:custom.code"],
+  ]) {
+    el.append(h("option", { value: "__other" }, "Other…"));
+    let last = el.value;
+    el.addEventListener("change", (e) => {
+      if (el.value !== "__other") { last = el.value; return; }
+      e.stopImmediatePropagation();
+      const ref = (prompt(hint, "") || "").trim();
+      if (!ref) { el.value = last; return; }
+      if (![...el.options].some((o) => o.value === ref)) el.insertBefore(h("option", { value: ref }, ref), el.lastChild);
+      el.value = last = ref;
+      el.dispatchEvent(new Event("change"));
+    }, { capture: true });
+  }
   const mode = select(boot.linkModes.map((m) => [m.value, m.label]), setup.default_link_mode);
   const position = h("input", { type: "number", min: 1, value: setup.default_position ?? 1 });
   const positionField = field("Position", position, { help: "1-based", name: "position" });
