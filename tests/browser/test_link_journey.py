@@ -171,3 +171,27 @@ def test_a_field_outside_the_lists_can_be_typed(demo, page):
     page.once("dialog", lambda d: d.dismiss())
     shopify.select_option("__other")
     assert shopify.input_value() == "product.metafield:custom.style"  # cancelled: unchanged
+
+
+def test_the_media_library_widget_selection_is_accepted_when_it_loads(demo, page):
+    login(page, demo, "merchandiser", "assetlink-user")
+    page.click("#tab-link")
+    page.wait_for_selector("#store-list")
+    # Offline (this machine): the widget cannot load, and the page says so.
+    page.click("text=Open Cloudinary Media Library…")
+    page.wait_for_selector(".toast.error")
+    assert "could not load" in page.inner_text(".toast.error")
+    # Where it loads, its insertHandler's assets become the selection (by public id here).
+    page.route(
+        "https://media-library.cloudinary.com/global/all.js",
+        lambda route: route.fulfill(
+            content_type="text/javascript",
+            body="window.cloudinary = { openMediaLibrary: (config, { insertHandler }) =>"
+            " insertHandler({ assets: [{ public_id: 'products/bags/sku-00001_1' },"
+            " { public_id: 'products/bags/sku-00001_2' }] }) };",
+        ),
+    )
+    page.click("text=Open Cloudinary Media Library…")
+    page.wait_for_selector('#asset-list .group[data-group="SKU-00001"]')
+    assert page.locator("#asset-list [data-asset-id]").count() == 2
+    assert "public_id=" in page.inner_text("#selection-summary")

@@ -124,9 +124,13 @@ function openWidget(ws) {
     try {
       window.cloudinary.openMediaLibrary({ cloud_name: ws.cloudName, multiple: true, max_files: 1000 }, {
         insertHandler(data) {
-          const ids = (data.assets || []).map((a) => a.asset_id).filter(Boolean);
-          if (ids.length) setSelection({ assetIds: ids, expression: "", label: "Media Library" });
-          else toast("The Media Library sent no asset ids.", "error");
+          // The widget's assets carry public ids (asset ids not always): the server re-reads
+          // them from Cloudinary either way, never trusting what the browser sends.
+          const assets = data.assets || [];
+          const ids = assets.map((a) => a.asset_id).filter(Boolean);
+          if (!assets.length) toast("Nothing was selected in the Media Library.");
+          else if (ids.length === assets.length) setSelection({ assetIds: ids, expression: "", label: "Media Library" });
+          else setSelection({ assetIds: [], label: "Media Library", expression: assets.map((a) => `public_id="${String(a.public_id).replace(/["\\]/g, "\\$&")}"`).join(" OR ") });
         },
       });
     } catch (err) { toast(`The Media Library could not open: ${err.message}`, "error"); }
