@@ -195,3 +195,14 @@ def test_the_media_library_widget_selection_is_accepted_when_it_loads(demo, page
     page.wait_for_selector('#asset-list .group[data-group="SKU-00001"]')
     assert page.locator("#asset-list [data-asset-id]").count() == 2
     assert "public_id=" in page.inner_text("#selection-summary")
+
+
+def test_alt_text_per_asset_can_use_the_ai_caption(demo, page):
+    login(page, demo, "merchandiser", "assetlink-user")
+    pick_folder(page, "products/bags")
+    page.click("button[data-view=regular]")
+    row = page.locator("#asset-list tbody tr").first
+    row.locator("text=AI caption").click()
+    alt = row.locator("input[aria-label^='Alt text for']")
+    page.wait_for_function("(el) => el.value.length > 0", arg=alt.element_handle(), timeout=30_000)
+    assert len(alt.input_value()) <= 512
