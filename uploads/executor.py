@@ -178,6 +178,9 @@ class UploadExecutor:
         self.poll_min, self.poll_max, self.ready_timeout = poll_min, poll_max, ready_timeout
         self.fetch, self.put, self.sleep = fetch, put, sleep
         self._crash_after = crash_after
+        self.create_attempts = 3
+        self._claimed: set[str] = set()
+        """File ids that belong to an asset already (never adopted for another one)."""
 
     def run(self, works: Sequence[UploadWork]) -> bool:
         """Upload ``works``; False when an abort stopped it (the rest is left untouched)."""
@@ -197,6 +200,7 @@ class UploadExecutor:
 
     def _chunk(self, works: Sequence[UploadWork]) -> list[tuple[UploadWork, UploadOutcome]]:
         state = _Chunk()
+        self._claimed.update(w.record.file_id for w in works if w.record is not None)
         self._phase("reading the store's files")
         nodes = self._status([w.record.file_id for w in works if w.record is not None])
         creates, replaces, alt_updates, journaled = [], [], [], []
@@ -255,6 +259,7 @@ class UploadExecutor:
         for work in works:
             file_id = self._find_sent(work)
             if file_id:
+                self._claimed.add(file_id)
                 action = "created"
                 self.hooks.record_saved(work, file_id, "", action)
                 state.waiting[file_id] = (work, action)
@@ -273,6 +278,8 @@ class UploadExecutor:
         for node in (result.data.get("files") or {}).get("nodes") or ():
             created = _parse_time(node.get("createdAt"))
             if since is not None and created is not None and created < since:
+                continue
+            if node["id"] in self._claimed:
                 continue
             candidates.append((node.get("createdAt") or "", node["id"]))
         return max(candidates)[1] if candidates else None
@@ -339,6 +346,7 @@ class UploadExecutor:
         self._phase("creating files")
         for batch in _chunks(list(works), MAX_INPUT):
             batch = list(batch)
+            doubts = 0
             while batch:
                 specs = [
                     {
@@ -356,8 +364,14 @@ class UploadExecutor:
                     raise
                 except ShopifyUnavailable as exc:
                     if exc.maybe_applied:  # it may have run: look before creating again
-                        for work in self._reconcile(batch, state):
-                            self.hooks.journal([work], False)
+                        rest = self._reconcile(batch, state)
+                        self.hooks.journal(rest, False)
+                        doubts += 1
+                        if rest and doubts < self.create_attempts:
+                            batch = rest
+                            self.sleep(min(self.poll_max, self.poll_min * 2**doubts))
+                            continue
+                        for work in rest:
                             state.fail(work, "UNAVAILABLE", f"Shopify did not answer: {exc}")
                     else:
                         self.hooks.journal(batch, False)
@@ -374,6 +388,7 @@ class UploadExecutor:
                 if result.ok:
                     files = result.payload("fileCreate").get("files") or []
                     for work, node in zip(batch, files, strict=False):
+                        self._claimed.add(node["id"])
                         self.hooks.record_saved(work, node["id"], _url(node), "created")
                         state.waiting[node["id"]] = (work, "created")
                     for work in batch[len(files) :]:

@@ -278,3 +278,54 @@ def test_report_csv_has_the_upload_columns(sandbox, uploads_queue):
         assert row["store"] == store.shop_domain and row["action"] == "created"
         assert row["file_id"].startswith("gid://shopify/") and row["url"].startswith("http")
         assert row["filename"].endswith(".jpg")
+
+
+def test_server_errors_are_retried_and_reconciled_without_duplicates(sandbox, uploads_queue):
+    import requests
+
+    from stores.shopify.client import ShopifyClient
+
+    store = shop(sandbox)
+    ids = [x["asset_id"] for x in _images(sandbox, 6)]
+    batch = services.batch_create(
+        user=None, workspace=sandbox.workspace,
+        data={"stores": [store.shop_domain], "asset_ids": ids},
+    )  # fmt: skip
+    (run,) = services.batch_start(batch=batch, enqueue=False)
+    faults = f"{sandbox.shopify_url}/_control/faults"
+    requests.post(faults, json={"seed": 1, "http_500": 0.35, "http_503": 0.1,
+                                "shops": [store.shop_domain]}, timeout=10).raise_for_status()  # fmt: skip
+    try:
+        status = runs.execute_upload_run(
+            run.pk, client_for=lambda s: ShopifyClient.for_store(s, backoff_base=0.01)
+        )
+    finally:
+        requests.delete(faults, timeout=10).raise_for_status()
+    assert status == Run.Status.FINISHED
+    outcomes = [c["outcome"] for c in calls(sandbox, store, "FileCreate")]
+    assert outcomes[0] == "fault" and len(outcomes) > 1  # (seed 1) reconciled, then resent
+    items = list(run.upload_items.all())
+    created = {i.file_id for i in items if i.action == "created"}
+    assert all(i.action == "created" or i.error_code for i in items)
+    # every file in Shopify is one the report names: nothing created twice, nothing orphaned
+    assert {f["id"] for f in files(sandbox, store)} == created
+    assert (
+        set(UploadRecord.objects.filter(store=store).values_list("file_id", flat=True)) == created
+    )
+    # a second upload without faults completes the set, reusing what is there
+    (again,) = _upload(sandbox, [store], uploads_queue, asset_ids=ids)
+    assert {i.action for i in again.upload_items.all()} <= {"created", "reused"}
+    assert len(files(sandbox, store)) == len(ids)
+
+
+def test_a_new_alt_on_a_reused_file_is_updated_in_place(sandbox, uploads_queue):
+    store = shop(sandbox)
+    (asset,) = _images(sandbox, 1)
+    (first,) = _upload(sandbox, [store], uploads_queue, asset_ids=[asset["asset_id"]],
+                       alt_source="template", alt_field="Old")  # fmt: skip
+    (second,) = _upload(sandbox, [store], uploads_queue, asset_ids=[asset["asset_id"]],
+                        alt_source="template", alt_field="New")  # fmt: skip
+    item = second.upload_items.get()
+    assert item.action == "reused" and item.file_id == first.upload_items.get().file_id
+    assert files(sandbox, store)[0]["alt"] == "New"
+    assert UploadRecord.objects.get(store=store).alt == "New"
