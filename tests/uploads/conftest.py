@@ -8,14 +8,21 @@ import pytest
 import requests
 
 from tests.linking.plans.conftest import Sandbox, emulators, sandbox  # noqa: F401
-from tests.linking.runs.conftest import queue, work  # noqa: F401
+from tests.linking.runs.conftest import _other_redis_db, work  # noqa: F401
 from uploads import runs as upload_runs
 
 
 @pytest.fixture
-def uploads_queue(queue):  # noqa: F811 - the link runs' fixture points every queue at DB 13
+def uploads_queue(settings):
+    """The uploads queue on a Redis database of these tests' own (12): run ids repeat across
+    test processes, and the runs' Redis keys (abort flag, heartbeat, store lock) are by id, so
+    a link-run test session next to this one must not share them."""
+    url = _other_redis_db(settings.REDIS_URL, 12)
+    settings.REDIS_URL = url
+    settings.RQ_QUEUES = {name: {**cfg, "URL": url} for name, cfg in settings.RQ_QUEUES.items()}
     q = django_rq.get_queue(upload_runs.QUEUE)
-    q.empty()
+    assert q.connection.connection_pool.connection_kwargs.get("db") == 12
+    q.connection.flushdb()
     yield q
     q.empty()
 
