@@ -117,9 +117,13 @@ def login(page, demo, username: str, password: str):
     page.wait_for_selector("body[data-ready]")
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot_path(name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    return SCREENSHOTS / f"{name}.png"
+
+
+def screenshot(page, name: str) -> Path:
+    path = screenshot_path(name)
     # Thumbnails load lazily: wait for those on screen before taking the picture.
     with contextlib.suppress(PlaywrightTimeout):  # a slow thumbnail must not fail a journey
         page.wait_for_function(

@@ -11,7 +11,7 @@ import pytest
 import requests
 from django.urls import Resolver404, resolve
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, screenshot, screenshot_path
 from tests.browser.test_link_journey import BUTTON, pick_folder
 from tests.linking.runs.conftest import ThreadWorker, _other_redis_db
 
@@ -24,7 +24,7 @@ REDIS_DB = 11  # not the demo's (0) nor the run tests' (13): their workers must 
 
 @pytest.fixture
 def worker(demo, settings):
-    """A real RQ worker draining the link and upload queues until the test ends."""
+    """Real RQ workers draining the link and upload queues until the test ends."""
     url = _other_redis_db(settings.REDIS_URL, REDIS_DB)
     settings.REDIS_URL = url
     settings.RQ_QUEUES = {name: {**cfg, "URL": url} for name, cfg in settings.RQ_QUEUES.items()}
@@ -40,11 +40,14 @@ def worker(demo, settings):
             )
             stop.wait(0.2)
 
-    thread = threading.Thread(target=loop, name="rq-worker", daemon=True)
-    thread.start()
+    # Two workers: the stores' runs go in parallel, as with `manage.py worker` processes.
+    threads = [threading.Thread(target=loop, name=f"rq-worker-{i}", daemon=True) for i in (1, 2)]
+    for thread in threads:
+        thread.start()
     yield
     stop.set()
-    thread.join(timeout=30)
+    for thread in threads:
+        thread.join(timeout=30)
     for queue in queues:
         queue.empty()
 
@@ -77,11 +80,6 @@ def test_link_watch_progress_download_report_and_undo(demo, page, worker):
     progress = page.locator("#run-progress .run-store")
     progress.first.wait_for()
     assert progress.count() == 2  # one run per store, in parallel
-    page.evaluate(
-        "window.scrollTo(0, document.querySelector('#run-progress').getBoundingClientRect().top"
-        " + scrollY - 120)"
-    )
-    screenshot(page, "link-progress")
     page.wait_for_function(
         "[...document.querySelectorAll('#run-progress .run-store')].every("
         "(e) => !['queued', 'running'].includes(e.dataset.status))",
@@ -97,6 +95,10 @@ def test_link_watch_progress_download_report_and_undo(demo, page, worker):
     path = download.value.path()
     header = path.read_text(encoding="utf-8").splitlines()[0]
     assert "action" in header and "store" in header
+    page.evaluate(
+        "window.scrollTo(0, document.querySelector('#run-progress').getBoundingClientRect().top"
+        " + scrollY - 120)"
+    )
     screenshot(page, "link-finished")
 
     # The Runs tab lists them; undo the first.
@@ -121,6 +123,12 @@ def test_abort_mid_run(demo, page, worker):
     try:
         page.click("#link-button")
         page.wait_for_selector("#run-progress .run-store[data-status=running]", timeout=60_000)
+        # Progress: phase, operations done of total (and time left once there is an estimate).
+        page.evaluate(
+            "window.scrollTo(0, document.querySelector('#run-progress').getBoundingClientRect()"
+            ".top + scrollY - 120)"
+        )
+        page.screenshot(path=str(screenshot_path("link-progress")))  # no wait: it moves on
         for button in page.locator("#run-progress button", has_text="Abort").all():
             button.click()
         page.wait_for_function(

@@ -34,8 +34,12 @@ function runLine(run, { onChange } = {}) {
   return h("div.run-store", { dataset: { runId: run.id, store: run.store, status: run.status } },
     h("div.line", {},
       h("span", {}, h("b", {}, run.store), " ", run.kind === "undo" ? h("span.badge", {}, "undo") : null, " ", h(`span.badge${STATUS_BADGE[run.status] ? ".badge-" + STATUS_BADGE[run.status] : ""}`, {}, run.status)),
-      h("span.muted.small", {}, `${run.abort_requested && active ? "aborting at the next product" : run.phase || run.status} · ${plural(run.ops_done ?? 0, "operation")} of ${(run.ops_total ?? 0).toLocaleString()}` +
-        `${run.failures ? ` · ${plural(run.failures, "failure")}` : ""}${eta}`),
+      h("span.muted.small", {}, [
+        run.abort_requested && active ? "aborting at the next product" : run.phase || run.status,
+        run.ops_total ? `${Number(run.ops_done).toLocaleString()} of ${plural(run.ops_total, "operation")}` : null,
+        run.products_total ? `${Number(run.products_done).toLocaleString()} of ${plural(run.products_total, "product")}` : null,
+        run.failures ? plural(run.failures, "failure") : null,
+      ].filter(Boolean).join(" · ") + eta),
       h("span.actions", {}, actions)),
     bar,
     !active && run.summary && Object.keys(run.summary).length
