@@ -50,29 +50,28 @@ _RUN_FIELDS = {
 RunSerializer = inline_serializer("UploadRunProgress", _RUN_FIELDS)
 RunListSerializer = inline_serializer("UploadRunProgressList", _RUN_FIELDS, many=True)
 
-BatchSerializer = inline_serializer(
-    "UploadBatch",
-    {
-        "id": serializers.IntegerField(),
-        "status": serializers.CharField(),
-        "workspace": serializers.IntegerField(),
-        "asset_ids": serializers.ListField(child=serializers.CharField()),
-        "expression": serializers.CharField(),
-        "stores": serializers.ListField(child=serializers.CharField()),
-        "alt_source": serializers.CharField(),
-        "alt_field": serializers.CharField(),
-        "transformation": serializers.CharField(),
-        "assets": serializers.IntegerField(),
-        "unresolved_asset_ids": serializers.ListField(child=serializers.CharField()),
-        "dry_run_at": serializers.DateTimeField(allow_null=True),
-        "dry_run": serializers.DictField(
-            help_text="Per store: counts per action (created/reused/replaced/failed) and a "
-            "row per asset (filename, source URL, alt, file id)."
-        ),
-        "runs": RunListSerializer,
-        "error": serializers.CharField(),
-    },
-)
+_BATCH_FIELDS = {
+    "id": serializers.IntegerField(),
+    "status": serializers.CharField(),
+    "workspace": serializers.IntegerField(),
+    "asset_ids": serializers.ListField(child=serializers.CharField()),
+    "expression": serializers.CharField(),
+    "stores": serializers.ListField(child=serializers.CharField()),
+    "alt_source": serializers.CharField(),
+    "alt_field": serializers.CharField(),
+    "transformation": serializers.CharField(),
+    "assets": serializers.IntegerField(),
+    "unresolved_asset_ids": serializers.ListField(child=serializers.CharField()),
+    "dry_run_at": serializers.DateTimeField(allow_null=True),
+    "dry_run": serializers.DictField(
+        help_text="Per store: counts per action (created/reused/replaced/failed) and a "
+        "row per asset (filename, source URL, alt, file id)."
+    ),
+    "runs": RunListSerializer,
+    "error": serializers.CharField(),
+}
+BatchSerializer = inline_serializer("UploadBatch", _BATCH_FIELDS)
+BatchListSerializer = inline_serializer("UploadBatchList", _BATCH_FIELDS, many=True)
 
 
 def _store_ids(request):
@@ -107,6 +106,16 @@ def _summary(request, batch):
 
 
 class UploadBatchListView(APIView):
+    @extend_schema(
+        summary="Upload batches of a workspace, newest first", responses=BatchListSerializer
+    )
+    def get(self, request, workspace_id: int):
+        workspace = get_object_or_404(
+            store_selectors.workspaces_for_request(request), pk=workspace_id
+        )
+        batches = selectors.batches_for_request(request).filter(workspace=workspace)[:50]
+        return Response([_summary(request, b) for b in batches])
+
     @extend_schema(
         summary="Create an upload batch (selection, stores, alt source, transformation)",
         request=UploadBatchInputSerializer,

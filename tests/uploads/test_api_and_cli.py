@@ -132,3 +132,34 @@ def test_the_admin_lists_batches_and_downloads_a_run_report(sandbox, member, upl
     response = client.get(f"/admin/uploads/uploadbatch/runs/{run_id}/report.csv")
     assert response.status_code == 200
     assert b"created" in b"".join(response.streaming_content)
+
+
+def test_batches_are_listed_and_a_dead_run_resumes_over_the_api(sandbox, member, uploads_queue):  # noqa: F811
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from linking import runs as link_runs
+    from reports.models import Run
+    from uploads import runs
+    from uploads.executor import _Crash
+
+    store = shop(sandbox)
+    api = client_for(member.user)
+    url = f"/api/workspaces/{sandbox.workspace.pk}/uploads/"
+    created = api.post(url, {"asset_ids": _ids(sandbox, 2), "stores": [store.shop_domain]},
+                       format="json").json()  # fmt: skip
+    assert [b["id"] for b in api.get(url).json()] == [created["id"]]
+    run_id = api.post(f"/api/uploads/{created['id']}/start/", {}, format="json").json()[0]["id"]
+    uploads_queue.empty()
+    with pytest.raises(_Crash):
+        runs.execute_upload_run(run_id, crash_after="create")
+    alive = api.post(f"/api/upload-runs/{run_id}/resume/")
+    assert alive.status_code == 400  # its worker looks alive: nothing to resume yet
+    link_runs._redis().delete(link_runs._key(run_id, "alive"))
+    Run.objects.filter(pk=run_id).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
+    assert api.post(f"/api/upload-runs/{run_id}/resume/").status_code == 202
+    work(uploads_queue)
+    progress = api.get(f"/api/upload-runs/{run_id}/").json()
+    assert progress["status"] == "finished" and progress["summary"] == {"created": 2}
+    assert len(files(sandbox, store)) == 2
