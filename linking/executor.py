@@ -253,6 +253,8 @@ class Executor:
         poll_max: float = 2.0,
         sleep=time.sleep,
         crash_after: str | None = None,
+        create_attempts: int = 4,
+        doubt_wait: float = 5.0,
     ):
         self.client = client
         self.read_states = read_states
@@ -270,6 +272,8 @@ class Executor:
         self._sleep = sleep
         self._ready_estimate = 0.3
         self._crash_after = crash_after
+        self.create_attempts = create_attempts
+        self.doubt_wait = doubt_wait
         self._created_at: dict[str, float] = {}
         self._files: dict[str, str] = {}  # swatch file placeholder → Shopify id, across waves
 
@@ -660,6 +664,13 @@ class Executor:
                 continue
             entry = {"before_ids": list(step.gallery), "creates": [asdict(c) for c in sent]}
             self.hooks.journal(step.product_id, entry)
+            self._create(step, entry, sent, media)
+
+    def _create(self, step: _Step, entry: dict, sent: list[CreateMedia], media: list[dict]):
+        """One productUpdate with all of the product's new media. When Shopify may or may not
+        have run it (a timeout, a 5xx), the gallery says which: new media are adopted, and only
+        when nothing arrived is the call sent again."""
+        for attempt in range(self.create_attempts):
             try:
                 result = self.client.execute(
                     ops.RUN_ADD_MEDIA,
@@ -668,31 +679,30 @@ class Executor:
             except ShopifyAuthError:
                 raise
             except ShopifyUnavailable as exc:
-                if exc.maybe_applied:
-                    self._adopt_after_doubt(step, entry, sent)
-                else:
-                    self.hooks.journal(step.product_id, None)
-                    for create in sent:
-                        step.fail(create.media_id, _code(exc), str(exc))
-                continue
-            except ShopifyError as exc:
-                self.hooks.journal(step.product_id, None)
+                if exc.maybe_applied and self._adopt_after_doubt(step, sent):
+                    break
+                if attempt + 1 < self.create_attempts:
+                    continue
                 for create in sent:
                     step.fail(create.media_id, _code(exc), str(exc))
-                continue
+                break
+            except ShopifyError as exc:
+                for create in sent:
+                    step.fail(create.media_id, _code(exc), str(exc))
+                break
             if self._crash_after == "create":
                 raise _Crash("simulated worker death after productUpdate")
             if not result.ok:
-                self.hooks.journal(step.product_id, None)
                 err = result.user_errors[0]
                 for create in sent:
                     step.fail(create.media_id, err.code or "INVALID", err.message)
-                continue
+                break
             nodes = (
                 ((result.payload("productUpdate").get("product") or {}).get("media")) or {}
             ).get("nodes") or []
             self._adopt(step, sent, [(n["id"], n.get("status") or "UPLOADED") for n in nodes])
-            self.hooks.journal(step.product_id, None)
+            break
+        self.hooks.journal(step.product_id, None)
 
     def _staged_upload(self, url: str, create: CreateMedia) -> str:
         """Copy a video to Shopify's staged upload target; its resourceUrl is the source."""
@@ -740,11 +750,12 @@ class Executor:
             step.fail(create.media_id, "MISSING", "Shopify did not return this new media.")
         self._tick(step, min(len(created), len(sent)))
 
-    def _adopt_after_doubt(self, step: _Step, entry: dict, sent: list[CreateMedia]) -> None:
-        """productUpdate may or may not have run: read the gallery and take what is new."""
-        states = self.read_states([step.product_id], [])
-        state = states.get(step.product_id)
-        before = set(entry["before_ids"])
+    def _adopt_after_doubt(self, step: _Step, sent: list[CreateMedia]) -> bool:
+        """productUpdate may or may not have run: give a request still in flight time to land,
+        then read the gallery and adopt what is new. True when something was adopted."""
+        self._sleep(self.doubt_wait)
+        state = self.read_states([step.product_id], []).get(step.product_id)
+        before = set(step.gallery)
         new = (
             [(i.media_id, i.status) for i in state.gallery if i.media_id not in before]
             if state
@@ -752,12 +763,7 @@ class Executor:
         )
         if new:
             self._adopt(step, sent, new)
-        else:
-            for create in sent:
-                step.fail(
-                    create.media_id, "UNAVAILABLE", "Shopify did not answer; nothing was created."
-                )
-        self.hooks.journal(step.product_id, None)
+        return bool(new)
 
     # -- phase 3: wait for READY --
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -405,7 +406,11 @@ def _summarise(run: Run) -> dict:
 def default_client(store):
     from stores.shopify.client import ShopifyClient
 
-    return ShopifyClient.for_store(store)
+    # SHOPIFY_READ_TIMEOUT (environment or settings): the chaos benchmark's short timeouts.
+    timeout = getattr(settings, "SHOPIFY_READ_TIMEOUT", None) or os.environ.get(
+        "SHOPIFY_READ_TIMEOUT"
+    )
+    return ShopifyClient.for_store(store, **({"read_timeout": float(timeout)} if timeout else {}))
 
 
 def _reader(client, store, swatch_metafield):
