@@ -299,7 +299,7 @@ class Executor:
                 ahead = [w for w in [*wave, *pending] if w.product_id not in states]
                 ahead = ahead[: max(len(missing), self.read_ahead)]
                 self._set_phase("reading galleries")
-                fresh = self.read_states(
+                fresh = self._read(
                     [w.product_id for w in ahead],
                     [v for w in ahead for v in w.variant_ids],
                 )
@@ -314,6 +314,21 @@ class Executor:
         yield from self._finish_wave(previous)
         for work in pending:
             yield self._not_done(work)
+
+    def _read(self, product_ids: list[str], variant_ids: list[str], attempts: int = 6):
+        """Galleries now; a read Shopify did not answer is tried again (it changes nothing)."""
+        for attempt in range(attempts):
+            try:
+                return self.read_states(product_ids, variant_ids)
+            except ShopifyAuthError:
+                raise
+            except ShopifyError as exc:
+                if attempt + 1 == attempts:
+                    raise
+                delay = min(30.0, 0.5 * 2**attempt)
+                logger.warning("Reading galleries failed (%s); again in %.1fs", exc, delay)
+                self._sleep(delay)
+        raise AssertionError("unreachable")
 
     # -- waves --
 
@@ -754,7 +769,7 @@ class Executor:
         """productUpdate may or may not have run: give a request still in flight time to land,
         then read the gallery and adopt what is new. True when something was adopted."""
         self._sleep(self.doubt_wait)
-        state = self.read_states([step.product_id], []).get(step.product_id)
+        state = self._read([step.product_id], []).get(step.product_id)
         before = set(step.gallery)
         new = (
             [(i.media_id, i.status) for i in state.gallery if i.media_id not in before]

@@ -182,10 +182,16 @@ def run_abort(*, run: Run) -> Run:
     return run
 
 
-def _finish_not_started(run: Run) -> None:
-    done = set(
-        run.products.exclude(status=RunProduct.Status.PENDING).values_list("product_id", flat=True)
+def _finish_not_started(run: Run, message: str = "", keep_pending: bool = False) -> None:
+    """Rows for the products the run did not finish (aborted, or failed: a resume replaces
+    them as it finishes those products)."""
+    message = message or "The run was aborted before this product was started."
+    finished = [RunProduct.Status.DONE, RunProduct.Status.FAILED, RunProduct.Status.SKIPPED]
+    unfinished = list(
+        run.products.exclude(status__in=finished).values_list("product_id", flat=True)
     )
+    run.rows.filter(product_id__in=unfinished).delete()
+    done = {p.product_id for p in run.products.all()} - set(unfinished)
     works = [work_from_json(w) for w in run.work.get("products") or ()]
     rows = []
     for work in works:
@@ -193,12 +199,14 @@ def _finish_not_started(run: Run) -> None:
             continue
         rows += [
             RunRow(work.product_id, "skipped", a.asset_id, a.public_id, a.group,
-                   message="The run was aborted before this product was started.",
-                   handle=work.handle, title=work.title)
+                   message=message, handle=work.handle, title=work.title)
             for a in work.assets
         ]  # fmt: skip
     _write_rows(run, rows)
-    run.products.filter(status=RunProduct.Status.PENDING).update(status=RunProduct.Status.NOT_DONE)
+    if not keep_pending:
+        run.products.filter(status=RunProduct.Status.PENDING).update(
+            status=RunProduct.Status.NOT_DONE
+        )
     _summarise(run)
 
 
@@ -617,6 +625,10 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         heartbeat.join(timeout=5)
     progress.phase = status
     heartbeat.save()
+    if status == Run.Status.FAILED:
+        _finish_not_started(
+            run, f"The run failed before this product was done: {error[:300]}", keep_pending=True
+        )
     _summarise(run)
     Run.objects.filter(pk=run.pk).update(
         status=status,
