@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 
+import django_rq
 import pytest
 
-from assetlink_project import demo_seed
+from assetlink_project import demo_seed, embedded_redis
 from linking.cloudinary.client import clear_caches
 from sandbox.cloudinary.server import make_app as make_cloudinary
 from sandbox.common import serve_in_thread
 from sandbox.shopify.server import make_app as make_shopify
+from tests.linking.runs.conftest import ThreadWorker, _other_redis_db
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -109,6 +112,57 @@ def page(browser):
     context.close()
 
 
+# ThreadWorker is the run tests' thread-safe worker; importing their conftest also makes the
+# SQLite test database a file, so the live server, the worker and the test share it.
+
+
+REDIS_DB = 11  # with a shared Redis: not the demo's (0) nor the run tests' (13)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A Redis no other worker takes jobs from: with the embedded Redis (a developer's machine,
+    where demos and other test runs share var/redis) a server of our own; else a database."""
+    from django.conf import settings
+
+    if not settings.EMBEDDED_REDIS:
+        yield _other_redis_db(settings.REDIS_URL, REDIS_DB)
+        return
+    directory = tmp_path_factory.mktemp("redis")
+    yield embedded_redis.ensure_running(directory)
+    embedded_redis.stop(directory)
+
+
+@pytest.fixture
+def worker(demo, settings, redis_url):
+    """Real RQ workers draining the link and upload queues until the test ends."""
+    url = redis_url
+    settings.REDIS_URL = url
+    settings.RQ_QUEUES = {name: {**cfg, "URL": url} for name, cfg in settings.RQ_QUEUES.items()}
+    queues = [django_rq.get_queue(name) for name in ("links", "uploads")]
+    for queue in queues:
+        queue.empty()
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            ThreadWorker(queues, connection=queues[0].connection).work(
+                burst=True, with_scheduler=False
+            )
+            stop.wait(0.2)
+
+    # Two workers: the stores' runs go in parallel, as with `manage.py worker` processes.
+    threads = [threading.Thread(target=loop, name=f"rq-worker-{i}", daemon=True) for i in (1, 2)]
+    for thread in threads:
+        thread.start()
+    yield
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    for queue in queues:
+        queue.empty()
+
+
 def login(page, demo, username: str, password: str):
     page.goto(demo["url"] + "/")
     page.fill("#id_username", username)
@@ -128,8 +182,16 @@ def screenshot(page, name: str) -> Path:
     with contextlib.suppress(PlaywrightTimeout):  # a slow thumbnail must not fail a journey
         page.wait_for_function(
             """() => [...document.images].filter((i) => {
-                const r = i.getBoundingClientRect();
-                return r.bottom > 0 && r.top < innerHeight && r.width > 0;
+                // On screen: inside the window and inside every scrolling ancestor (lazy
+                // images clipped by a scroll box never load).
+                let r = i.getBoundingClientRect();
+                if (r.width === 0 || r.bottom <= 0 || r.top >= innerHeight) return false;
+                for (let p = i.parentElement; p; p = p.parentElement) {
+                    if (getComputedStyle(p).overflowY === "visible") continue;
+                    const b = p.getBoundingClientRect();
+                    if (r.bottom <= b.top || r.top >= b.bottom) return false;
+                }
+                return true;
             }).every((i) => i.complete)""",
             timeout=30_000,
         )

@@ -1,68 +1,19 @@
 """Link for real: the button → per-store progress (phase, time left) → report download; abort
-mid-run; the Runs tab's history and undo. A real RQ worker runs the jobs (in-process
-`SimpleWorker` threads in burst mode, sharing the test database)."""
+mid-run; the Runs tab's history and undo. Real RQ workers run the jobs (the `worker` fixture:
+in-process `SimpleWorker` threads in burst mode, sharing the test database)."""
 
 from __future__ import annotations
 
-import threading
-
-import django_rq
-import pytest
 import requests
-from django.urls import Resolver404, resolve
 
 from tests.browser.conftest import login, screenshot, screenshot_path
 from tests.browser.test_link_journey import BUTTON, pick_folder
-from tests.linking.runs.conftest import ThreadWorker, _other_redis_db
-
-# ThreadWorker is the run tests' thread-safe worker; importing their conftest also makes the
-# SQLite test database a file, so the live server, the worker and the test share it.
-
-
-REDIS_DB = 11  # not the demo's (0) nor the run tests' (13): their workers must not take ours
-
-
-@pytest.fixture
-def worker(demo, settings):
-    """Real RQ workers draining the link and upload queues until the test ends."""
-    url = _other_redis_db(settings.REDIS_URL, REDIS_DB)
-    settings.REDIS_URL = url
-    settings.RQ_QUEUES = {name: {**cfg, "URL": url} for name, cfg in settings.RQ_QUEUES.items()}
-    queues = [django_rq.get_queue(name) for name in ("links", "uploads")]
-    for queue in queues:
-        queue.empty()
-    stop = threading.Event()
-
-    def loop():
-        while not stop.is_set():
-            ThreadWorker(queues, connection=queues[0].connection).work(
-                burst=True, with_scheduler=False
-            )
-            stop.wait(0.2)
-
-    # Two workers: the stores' runs go in parallel, as with `manage.py worker` processes.
-    threads = [threading.Thread(target=loop, name=f"rq-worker-{i}", daemon=True) for i in (1, 2)]
-    for thread in threads:
-        thread.start()
-    yield
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=30)
-    for queue in queues:
-        queue.empty()
 
 
 def _media_delay(demo, seconds: float) -> None:
     requests.post(
         f"{demo['shopify']}/_control/config", json={"media_delay": seconds}, timeout=10
     ).raise_for_status()
-
-
-def _runs_api_or_skip():
-    try:
-        resolve("/api/plans/1/run/")
-    except Resolver404:
-        pytest.skip("The runs API has not landed (no /api/plans/<id>/run/).")
 
 
 def _dry_run(page, demo, folder="products/bags"):
@@ -73,7 +24,6 @@ def _dry_run(page, demo, folder="products/bags"):
 
 
 def test_link_watch_progress_download_report_and_undo(demo, page, worker):
-    _runs_api_or_skip()
     login(page, demo, "merchandiser", "assetlink-user")
     _dry_run(page, demo)
     page.click("#link-button")
@@ -116,7 +66,6 @@ def test_link_watch_progress_download_report_and_undo(demo, page, worker):
 
 
 def test_abort_mid_run(demo, page, worker):
-    _runs_api_or_skip()
     login(page, demo, "merchandiser", "assetlink-user")
     _dry_run(page, demo)
     _media_delay(demo, 0.5)  # slow Shopify down so there is time to abort

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from tests.browser.conftest import login, screenshot
 from tests.browser.test_link_journey import pick_folder
-from tests.browser.test_runs_journey import worker  # noqa: F401
 
 
-def test_upload_to_files_dry_run_progress_and_report(demo, page, worker):  # noqa: F811
+def test_upload_to_files_dry_run_progress_and_report(demo, page, worker):
     login(page, demo, "merchandiser", "assetlink-user")
     pick_folder(page, "products/shoes")
     page.click("#tab-upload")
