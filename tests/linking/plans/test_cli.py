@@ -94,4 +94,3 @@ def test_a_store_of_another_workspace_is_refused(sandbox):
             "--workspace", sandbox.workspace.name, "--stores", "elsewhere.myshopify.com",
             "--expression", "folder:products/*", "--mode", "append", "--dry-run",
         )  # fmt: skip
-
