@@ -485,23 +485,20 @@ class _Heartbeat(threading.Thread):
 
 
 def estimate_time_left(snap: dict, ledger, bucket, started: float) -> float | None:
-    """Seconds left: the points still to spend beyond what the bucket holds, at its restore
-    rate, or the pace so far per product, whichever is longer."""
+    """Seconds left: the points the remaining products will cost (at this run's points per
+    product) beyond what the bucket holds, at its restore rate — or the pace so far, whichever
+    is longer (media processing, not points, may be what limits a run)."""
     done, total = snap["products_done"], snap["products_total"]
     if total and done >= total:
         return 0.0
-    elapsed = time.monotonic() - started
-    by_pace = elapsed / done * (total - done) if done else None
-    by_points = None
-    if snap["ops_done"] and bucket.restore_rate:
-        per_op = ledger.actual_points / max(1, snap["ops_done"])
-        remaining = per_op * max(0, snap["ops_total"] - snap["ops_done"])
-        if done and total:  # products not read yet have no operations counted
-            remaining *= total / max(done, 1) if snap["ops_total"] == 0 else 1
-        available = bucket.available() or 0.0
-        by_points = max(0.0, remaining - available) / bucket.restore_rate
-    candidates = [c for c in (by_pace, by_points) if c is not None]
-    return round(max(candidates), 1) if candidates else None
+    if not done:
+        return None
+    by_pace = (time.monotonic() - started) / done * (total - done)
+    by_points = 0.0
+    if bucket.restore_rate:
+        remaining = ledger.actual_points / done * (total - done)
+        by_points = max(0.0, remaining - (bucket.available() or 0.0)) / bucket.restore_rate
+    return round(max(by_pace, by_points), 1)
 
 
 def execute_run(

@@ -91,6 +91,7 @@ class PlanRunView(APIView):
 
 class RunListView(APIView):
     @extend_schema(
+        operation_id="runs_list",
         summary="Runs, newest first",
         parameters=[
             OpenApiParameter("store", str, description="Shop domain."),
@@ -108,7 +109,11 @@ class RunListView(APIView):
 
 
 class RunDetailView(APIView):
-    @extend_schema(summary="A run's progress (live while it runs)", responses=RunSerializer)
+    @extend_schema(
+        operation_id="runs_retrieve",
+        summary="A run's progress (live while it runs)",
+        responses=RunSerializer,
+    )
     def get(self, request, run_id: int):
         return Response(runs.run_progress(_run(request, run_id)))
 

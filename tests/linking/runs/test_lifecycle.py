@@ -98,6 +98,7 @@ def test_abort_stops_at_a_product_boundary_within_seconds(sandbox, queue, settin
             if run.products_done >= 1:
                 break
             time.sleep(0.05)
+        live = runs.run_progress(run)  # what the API, CLI and admin show while it runs
         asked = time.monotonic()
         runs.run_abort(run=run)
         while time.monotonic() < deadline:
@@ -111,6 +112,8 @@ def test_abort_stops_at_a_product_boundary_within_seconds(sandbox, queue, settin
         _set_media_delay(sandbox, 0.01)
     assert run.status == Run.Status.ABORTED
     assert took < 5
+    assert live["status"] == "running" and live["phase"] and live["ops_total"] > 0
+    assert "eta_seconds" in live and live["points_actual"] > 0
     products = {p.product_id: p.status for p in RunProduct.objects.filter(run=run)}
     assert "not_done" in products.values() and "done" in products.values()
     after = gallery(sandbox, store)
