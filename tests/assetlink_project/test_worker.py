@@ -28,7 +28,7 @@ def _database_url_of_this_session() -> str | None:
 @pytest.mark.slow
 @pytest.mark.django_db
 def test_worker_command_runs_a_queued_job():
-    queue = django_rq.get_queue("default", autocommit=True)
+    queue = django_rq.get_queue("default", commit_mode="auto")
     token = uuid.uuid4().hex
     job = queue.enqueue("assetlink_project.tasks.ping", token)
     env = dict(os.environ)
