@@ -223,25 +223,36 @@ def is_dead(run: Run, now=None) -> bool:
     return beat < now - STALE_AFTER and not _lock_held_by_other(run)
 
 
+def _enqueue_for(run: Run):
+    """The job that executes a run of this kind (uploads have their own executor)."""
+    if run.kind == Run.Kind.UPLOAD:
+        from uploads.runs import enqueue_run as enqueue_upload_run
+
+        return enqueue_upload_run
+    return enqueue_run
+
+
 def run_resume(*, run: Run, force: bool = False) -> Run:
-    """Queue again a run whose worker died (or that failed); it goes on where it stopped."""
+    """Queue again a run (of any kind) whose worker died, or that failed; it goes on where it
+    stopped."""
     run.refresh_from_db()
     if run.status == Run.Status.RUNNING and not (force or is_dead(run)):
         raise RunError(f"Run {run.pk} is running (its worker is alive); nothing to resume.")
     if run.status not in (Run.Status.RUNNING, Run.Status.FAILED, Run.Status.QUEUED):
         raise RunError(f"Run {run.pk} is {run.status}; only a failed or stuck run can resume.")
     Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED, phase="queued (resume)")
-    transaction.on_commit(lambda: enqueue_run(run.pk))
+    enqueue = _enqueue_for(run)
+    transaction.on_commit(lambda: enqueue(run.pk))
     run.refresh_from_db()
     return run
 
 
-def resume_dead_runs() -> list[int]:
-    """Queue again every run left ``running`` by a dead worker."""
+def resume_dead_runs(*, exclude: int | None = None) -> list[int]:
+    """Queue again every run (link, undo or upload) left ``running`` by a dead worker."""
     resumed = []
-    for run in Run.objects.filter(status=Run.Status.RUNNING):
+    for run in Run.objects.filter(status=Run.Status.RUNNING).exclude(pk=exclude):
         if is_dead(run):
-            logger.warning("Run %s lost its worker; resuming it", run.pk)
+            logger.warning("Run %s (%s) lost its worker; resuming it", run.pk, run.kind)
             run_resume(run=run, force=True)
             resumed.append(run.pk)
     return resumed
@@ -539,9 +550,7 @@ def execute_run(
 
 def resume_dead_runs_except(run_id: int) -> None:
     try:
-        for run in Run.objects.filter(status=Run.Status.RUNNING).exclude(pk=run_id):
-            if is_dead(run):
-                run_resume(run=run, force=True)
+        resume_dead_runs(exclude=run_id)
     except Exception:  # never let housekeeping stop this run
         logger.exception("Could not resume dead runs")
 

@@ -124,30 +124,13 @@ def _skip_pending(run: Run) -> None:
 
 
 def run_resume(*, run: Run, force: bool = False) -> Run:
-    """Queue again an upload run whose worker died (or that failed); it goes on where it
-    stopped."""
-    run.refresh_from_db()
-    if run.status == Run.Status.RUNNING and not (force or link_runs.is_dead(run)):
-        raise RunError(f"Run {run.pk} is running (its worker is alive); nothing to resume.")
-    if run.status not in (Run.Status.RUNNING, Run.Status.FAILED, Run.Status.QUEUED):
-        raise RunError(f"Run {run.pk} is {run.status}; only a failed or stuck run can resume.")
-    Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED, phase="queued (resume)")
-    transaction.on_commit(lambda: enqueue_run(run.pk))
-    run.refresh_from_db()
-    return run
+    """Queue again an upload run whose worker died (or that failed): the runs' one resume."""
+    return link_runs.run_resume(run=run, force=force)
 
 
 def resume_dead_uploads(*, exclude: int | None = None) -> list[int]:
-    """Queue again every upload run left ``running`` by a dead worker."""
-    resumed = []
-    for run in Run.objects.filter(status=Run.Status.RUNNING, kind=Run.Kind.UPLOAD).exclude(
-        pk=exclude
-    ):
-        if link_runs.is_dead(run):
-            logger.warning("Upload run %s lost its worker; resuming it", run.pk)
-            run_resume(run=run, force=True)
-            resumed.append(run.pk)
-    return resumed
+    """Queue again every run left ``running`` by a dead worker (uploads included)."""
+    return link_runs.resume_dead_runs(exclude=exclude)
 
 
 # --- report rows -------------------------------------------------------------------------------

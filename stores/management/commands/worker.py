@@ -1,15 +1,75 @@
-"""`python manage.py worker`: an RQ worker on every AssetLink queue (default, links, uploads)."""
+"""`python manage.py worker`: an RQ worker on every AssetLink queue (default, links, uploads).
 
+Beside the worker, a sweeper thread looks for runs whose worker died (stale heartbeat, store
+lock free) every `--sweep-seconds` and queues them again, so a run left behind by a killed worker
+resumes by itself once any worker is up. Sweeps of several workers are serialised by a Redis lock.
+"""
+
+import contextlib
+import logging
+import threading
+
+import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+
+def sweep_dead_runs() -> list[int]:
+    """One sweep: resume every dead run (at most one sweeper at a time across workers)."""
+    from linking.runs import resume_dead_runs
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    lock = client.lock("assetlink:sweep-dead-runs", timeout=60, blocking=False)
+    if not lock.acquire(blocking=False):
+        return []
+    try:
+        return resume_dead_runs()
+    finally:
+        # The lock may have expired during a long sweep; the next sweep takes it again.
+        with contextlib.suppress(redis.exceptions.LockError):
+            lock.release()
+
+
+def _sweep_forever(stop: threading.Event, every: float) -> None:
+    while not stop.wait(every):
+        close_old_connections()  # a long-lived thread: drop connections the database closed
+        try:
+            resumed = sweep_dead_runs()
+            if resumed:
+                logger.warning("Resumed runs left behind by a dead worker: %s", resumed)
+        except Exception:  # keep sweeping; a failed sweep is retried next time
+            logger.exception("Sweep for dead runs failed")
 
 
 class Command(BaseCommand):
-    help = "Run an RQ worker on all AssetLink queues."
+    help = "Run an RQ worker on all AssetLink queues (and resume runs of dead workers)."
 
     def add_arguments(self, parser):
         parser.add_argument("--burst", action="store_true", help="Exit when the queues are empty.")
+        parser.add_argument(
+            "--sweep-seconds",
+            type=float,
+            default=10.0,
+            help="How often to look for runs left behind by a dead worker (0: never).",
+        )
 
     def handle(self, *args, **options):
-        call_command("rqworker", *settings.RQ_QUEUES, burst=options["burst"], with_scheduler=False)
+        stop = threading.Event()
+        if options["sweep_seconds"] > 0 and not options["burst"]:
+            sweep_dead_runs()  # at start: runs the previous worker left behind
+            threading.Thread(
+                target=_sweep_forever,
+                args=(stop, options["sweep_seconds"]),
+                name="dead-run-sweeper",
+                daemon=True,
+            ).start()
+        try:
+            call_command(
+                "rqworker", *settings.RQ_QUEUES, burst=options["burst"], with_scheduler=False
+            )
+        finally:
+            stop.set()

@@ -19,6 +19,7 @@ from linking.executor import _Crash
 from linking.models import LinkRecord
 from reports.csv import COLUMNS, report_csv
 from reports.models import Run, RunProduct
+from stores.management.commands.worker import sweep_dead_runs
 from tests.linking.runs.conftest import dry_run, gallery, variant_images, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -143,7 +144,9 @@ def test_resume_after_a_killed_worker_creates_no_duplicates(sandbox, queue):
     runs._redis().delete(runs._key(run.pk, "alive"))
     Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
 
-    assert runs.resume_dead_runs() == [run.pk]
+    # the sweeper of any running worker (manage.py worker) finds and queues it again
+    assert sweep_dead_runs() == [run.pk]
+    assert sweep_dead_runs() == []  # queued now, not running: swept once
     work(queue)
 
     run.refresh_from_db()
