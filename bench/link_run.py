@@ -132,7 +132,7 @@ def make_workspace(sandbox: Sandbox, domain: str, token: str):
         cloudinary_api_key="bench-key",
         cloudinary_api_secret="bench-secret",
     )
-    setup = services._settings(workspace)
+    setup = services.workspace_setup(workspace)
     setup.batch_size_limit = max(setup.batch_size_limit, 100_000)
     setup.save()
     store = Store.objects.create(

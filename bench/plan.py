@@ -170,12 +170,12 @@ def bench_sandbox(args) -> None:
     def fresh():
         return ShopifyClient.for_store(store, ledger=CostLedger())
 
-    from linking.services import _core_asset, link_config
+    from linking.services import core_asset, link_config
 
     cloud = services._default_cloudinary(workspace)
     config = link_config(plan, WorkspaceSettings.objects.get(workspace=workspace))
     resolution = cloud.resolve(expression=expression)
-    prepared = services.prepare_groups([_core_asset(a) for a in resolution.assets], config)
+    prepared = services.prepare_groups([core_asset(a) for a in resolution.assets], config)
     values = [g.value for g in prepared.kept_groups]
     client = fresh()
     found = catalog_module.catalog_for(store, client, config.shopify_field, values)

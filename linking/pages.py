@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from stores.models import LinkMode
-from stores.views import _home_context, app_page
+from stores.views import app_page, home_context
 
 TABS = [
     ("link", "Link to Products"),
@@ -55,7 +55,7 @@ def _bootstrap(context: dict) -> dict:
 
 
 def _render(request, user, store=None):
-    context = _home_context(request, user, store)
+    context = home_context(request, user, store)
     first = "setup" if context["first_tab"] == "Setup" else "link"
     context.update(
         tabs=[{"slug": slug, "label": label, "first": slug == first} for slug, label in TABS],

@@ -21,7 +21,7 @@ from linking.cloudinary import CloudinaryClient
 from linking.cloudinary.assets import asset_from_resource
 from linking.core import FieldError, SwatchRule, group_assets, is_swatch, order_assets
 from linking.core.fields import GroupingOptions, parse_field_ref
-from linking.services import _core_asset, order_field_ref
+from linking.services import core_asset, order_field_ref
 from stores import selectors, services
 from stores.models import Workspace
 
@@ -67,7 +67,7 @@ def asset_json(client: CloudinaryClient, asset, swatch_rule: SwatchRule | None =
         "thumbnail_url": client.delivery_url(asset, transformation=THUMBNAIL, format="jpg"),
     }
     if swatch_rule is not None:
-        data["swatch"] = is_swatch(_core_asset(asset), swatch_rule)
+        data["swatch"] = is_swatch(core_asset(asset), swatch_rule)
     return data
 
 
@@ -97,7 +97,7 @@ class AssetSearchView(APIView):
         )
         client = _client(workspace)
         schema = client.metadata_schema()
-        page = client._search_page(expression, q.get("cursor") or None)
+        page = client.search_page(expression, q.get("cursor") or None)
         assets = [asset_from_resource(r, schema) for r in page.get("resources") or ()]
         return Response(
             {
@@ -164,7 +164,7 @@ class SelectionGroupsView(APIView):
         )
         by_id = {a.asset_id: a for a in resolution.assets}
         grouping = group_assets(
-            [_core_asset(a) for a in resolution.assets],
+            [core_asset(a) for a in resolution.assets],
             GroupingOptions(field_ref, data.get("separator") or None, data["case_sensitive"]),
         )
 

@@ -41,6 +41,7 @@ from linking.executor import (
 )
 from linking.models import LinkRecord as LinkRecordRow
 from reports.models import ReportRow, Run, RunProduct
+from stores.services import settings_for
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ def run_abort(*, run: Run) -> Run:
     now = timezone.now()
     Run.objects.filter(pk=run.pk, abort_requested_at__isnull=True).update(abort_requested_at=now)
     try:
-        _redis().set(_key(run.pk, "abort"), "1", ex=7 * 24 * 3600)
+        runs_redis().set(_key(run.pk, "abort"), "1", ex=7 * 24 * 3600)
     except redis.RedisError:
         logger.warning("Run %s: abort flag not in Redis; the worker reads it from the database")
     Run.objects.filter(pk=run.pk, status=Run.Status.QUEUED).update(
@@ -207,7 +208,7 @@ def _finish_not_started(run: Run, message: str = "", keep_pending: bool = False)
         run.products.filter(status=RunProduct.Status.PENDING).update(
             status=RunProduct.Status.NOT_DONE
         )
-    _summarise(run)
+    summarise_run(run)
 
 
 def is_dead(run: Run, now=None) -> bool:
@@ -215,7 +216,7 @@ def is_dead(run: Run, now=None) -> bool:
     if run.status != Run.Status.RUNNING:
         return False
     try:
-        if _redis().exists(_key(run.pk, "alive")):
+        if runs_redis().exists(_key(run.pk, "alive")):
             return False
     except redis.RedisError:
         pass
@@ -299,7 +300,7 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
 # --- execution (called by the RQ job) ----------------------------------------------------
 
 
-def _redis():
+def runs_redis():
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
@@ -310,24 +311,24 @@ def _key(run_id: int, what: str) -> str:
 def _clear_keys(run_id: int) -> None:
     """A new run starts with no flags (ids of a reset database may come back)."""
     try:
-        _redis().delete(*(_key(run_id, k) for k in ("abort", "alive", "progress")))
+        runs_redis().delete(*(_key(run_id, k) for k in ("abort", "alive", "progress")))
     except redis.RedisError:
         logger.warning("Run %s: Redis unavailable when it was created", run_id)
 
 
-def _lock_name(store_id: int) -> str:
+def store_lock_name(store_id: int) -> str:
     return f"{_prefix()}:store:{store_id}"
 
 
 def _lock_held_by_other(run: Run) -> bool:
     try:
-        return bool(_redis().exists(_lock_name(run.store_id)))
+        return bool(runs_redis().exists(store_lock_name(run.store_id)))
     except redis.RedisError:
         return False
 
 
 class _Hooks(RunHooks):
-    def __init__(self, run: Run, heartbeat: _Heartbeat):
+    def __init__(self, run: Run, heartbeat: Heartbeat):
         self.run = run
         self.heartbeat = heartbeat
         self.store = run.store
@@ -415,7 +416,7 @@ def _write_rows(run: Run, rows: Sequence[RunRow], seq_start: int | None = None) 
     return seq
 
 
-def _summarise(run: Run) -> dict:
+def summarise_run(run: Run) -> dict:
     counts = Counter(run.rows.values_list("action", flat=True))
     summary = dict(sorted(counts.items()))
     Run.objects.filter(pk=run.pk).update(summary=summary, failures=counts.get("failed", 0))
@@ -443,7 +444,7 @@ def _reader(client, store, swatch_metafield):
     return read
 
 
-class _Heartbeat(threading.Thread):
+class Heartbeat(threading.Thread):
     """Writes progress every HEARTBEAT_SECONDS, keeps the store lock and reads the abort flag."""
 
     def __init__(self, run_id: int, progress: Progress, client, lock, started: float):
@@ -465,7 +466,7 @@ class _Heartbeat(threading.Thread):
         try:
             if self.lock is not None:
                 self.lock.extend(LOCK_TTL, replace_ttl=True)
-            r = _redis()
+            r = runs_redis()
             r.set(_key(self.run_id, "progress"), json.dumps(self.live()), ex=3600)
             r.set(_key(self.run_id, "alive"), "1", ex=int(STALE_AFTER.total_seconds()))
             if r.exists(_key(self.run_id, "abort")):
@@ -527,8 +528,8 @@ def execute_run(
         return run.status
     if run.status == Run.Status.RUNNING and not is_dead(run):
         return run.status
-    lock = _redis().lock(
-        _lock_name(run.store_id), timeout=LOCK_TTL, blocking=True, thread_local=False
+    lock = runs_redis().lock(
+        store_lock_name(run.store_id), timeout=LOCK_TTL, blocking=True, thread_local=False
     )
     waited = 0.0
     while not lock.acquire(blocking_timeout=1):
@@ -588,7 +589,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     progress = Progress(products_done=done_before, products_total=len(products), phase="starting")
     sample = works[0].settings if works else LinkSettings()
     started = time.monotonic()
-    heartbeat = _Heartbeat(run.pk, progress, client, lock, started)
+    heartbeat = Heartbeat(run.pk, progress, client, lock, started)
     urls = run.work.get("urls") or {}
 
     def source_url(media_type: str, asset_id: str, version: int, transformation: str) -> str:
@@ -635,7 +636,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         _finish_not_started(
             run, f"The run failed before this product was done: {error[:300]}", keep_pending=True
         )
-    _summarise(run)
+    summarise_run(run)
     Run.objects.filter(pk=run.pk).update(
         status=status,
         finished_at=timezone.now(),
@@ -655,7 +656,7 @@ def live_progress(run: Run) -> dict:
     if run.status != Run.Status.RUNNING:
         return {}
     try:
-        raw = _redis().get(_key(run.pk, "progress"))
+        raw = runs_redis().get(_key(run.pk, "progress"))
     except redis.RedisError:
         return {}
     return json.loads(raw) if raw else {}
@@ -704,7 +705,7 @@ def works_from_plan_store(plan_store, *, cloudinary=None) -> tuple[list[ProductW
     from linking.cloudinary.client import CloudinaryClient
 
     plan = plan_store.plan
-    setup = services._settings(plan.workspace)
+    setup = settings_for(plan.workspace)
     config = services.link_config(plan, setup)
     cloud = cloudinary or CloudinaryClient.for_workspace(plan.workspace)
     variants: dict[str, list[str]] = {}

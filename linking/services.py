@@ -44,6 +44,7 @@ from linking.galleries import read_galleries
 from linking.models import AltSource, Plan, PlanStore
 from stores import permissions
 from stores.models import TRANSFORMATION_RE, AltTextSource, Store, Workspace, WorkspaceSettings
+from stores.services import settings_for
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +82,7 @@ class PlanConfigError(ApplicationError):
         self.field = field
 
 
-def _settings(workspace: Workspace) -> WorkspaceSettings:
-    setup, _ = WorkspaceSettings.objects.get_or_create(workspace=workspace)
-    return setup
-
-
-def _alt_source_default(setup: WorkspaceSettings) -> tuple[str, str]:
+def alt_source_default(setup: WorkspaceSettings) -> tuple[str, str]:
     source = setup.alt_text_source
     if source == AltTextSource.KEEP:
         return AltSource.KEEP_SHOPIFY, ""
@@ -98,7 +94,7 @@ def _alt_source_default(setup: WorkspaceSettings) -> tuple[str, str]:
 
 
 def _defaults(setup: WorkspaceSettings) -> dict[str, Any]:
-    alt_source, alt_field = _alt_source_default(setup)
+    alt_source, alt_field = alt_source_default(setup)
     return {
         "asset_ids": [],
         "expression": "",
@@ -132,7 +128,7 @@ def order_field_ref(text: str) -> FieldRef | None:
     return parse_field_ref(text)
 
 
-def _resolve_stores(workspace: Workspace, stores, scope=None) -> list[Store]:
+def resolve_stores(workspace: Workspace, stores, scope=None) -> list[Store]:
     """The plan's stores by id or shop domain; `scope` (e.g. an API key's store) narrows them."""
     if not isinstance(stores, list | tuple) or not stores:
         raise PlanConfigError("stores", "Pick at least one store of the workspace.")
@@ -163,7 +159,7 @@ def _validate(
     metadata_types: Mapping[str, str] | None = None,
 ) -> None:
     """Raise PlanConfigError naming the first field that cannot work, and the fix."""
-    setup = _settings(workspace)
+    setup = settings_for(workspace)
 
     def check(field: str, fn, *args):
         try:
@@ -197,7 +193,7 @@ def _validate(
         check("cloudinary_field", validate_field_exists, cloudinary_ref, metadata_types)
         if order_ref is not None:
             check("order_field", validate_order_field, order_ref, metadata_types)
-    check("alt_source", validate_alt_rule, _alt_rule(config))
+    check("alt_source", validate_alt_rule, alt_rule_from(config))
     for asset_id, text in (config["alt_overrides"] or {}).items():
         check(f"alt_overrides.{asset_id}", validate_alt_override, str(text))
     for name in ("image_transformation", "file_transformation"):
@@ -210,7 +206,7 @@ def _validate(
         raise PlanConfigError("manual_orders", "Give an object of group value → list of asset ids.")
 
 
-def _alt_rule(config: Mapping[str, Any]) -> AltTextRule:
+def alt_rule_from(config: Mapping[str, Any]) -> AltTextRule:
     try:
         source = CoreAltSource(config["alt_source"])
     except ValueError:
@@ -254,10 +250,10 @@ def plan_create(
     unknown = sorted(set(data) - set(CONFIG_FIELDS))
     if unknown:
         raise PlanConfigError(unknown[0], f"Unknown plan field; use {', '.join(CONFIG_FIELDS)}.")
-    config = _defaults(_settings(workspace))
+    config = _defaults(settings_for(workspace))
     config.update({k: v for k, v in data.items() if k != "stores" and v is not None})
     _check_transformation_override(user, workspace, config)
-    stores = _resolve_stores(workspace, data.get("stores"), store_scope)
+    stores = resolve_stores(workspace, data.get("stores"), store_scope)
     if metadata_types is None:
         metadata_types = _metadata_types(workspace)
     _validate(workspace, config, user=user, metadata_types=metadata_types)
@@ -290,7 +286,7 @@ def plan_update(
         config["asset_ids"] = []
     _check_transformation_override(user, plan.workspace, changes)
     stores = (
-        _resolve_stores(plan.workspace, data["stores"], store_scope) if "stores" in data else None
+        resolve_stores(plan.workspace, data["stores"], store_scope) if "stores" in data else None
     )
     if metadata_types is None:
         metadata_types = _metadata_types(plan.workspace)
@@ -309,7 +305,7 @@ def plan_update(
 # --- dry run ------------------------------------------------------------------------------
 
 
-def _core_asset(asset) -> Asset:
+def core_asset(asset) -> Asset:
     """The Cloudinary client's typed asset (metadata labels already mapped) for the core."""
     return Asset(
         asset.asset_id,
@@ -346,7 +342,7 @@ def link_config(plan: Plan, setup: WorkspaceSettings, captions=None) -> LinkConf
         excluded_group_keys=frozenset(
             normalise(str(v), plan.case_sensitive) for v in plan.excluded_groups or ()
         ),
-        alt_rule=_alt_rule(_config_of(plan)),
+        alt_rule=alt_rule_from(_config_of(plan)),
         alt_overrides=dict(plan.alt_overrides or {}),
         captions=captions or {},
         swatch_rule=SwatchRule(
@@ -381,7 +377,7 @@ def plan_dry_run(
 ) -> Plan:
     """Read the selection from Cloudinary and, per store, the matching products and their
     galleries from Shopify; store the complete plan. Writes nothing to Shopify."""
-    setup = _settings(plan.workspace)
+    setup = settings_for(plan.workspace)
     cloud = cloudinary or _default_cloudinary(plan.workspace)
     shopify_client_for = shopify_client_for or _default_shopify
     started = time.monotonic()
@@ -401,7 +397,7 @@ def plan_dry_run(
     if plan.alt_source == AltSource.AI_CAPTION:
         captions = _captions(cloud, resolution.assets)
     config = link_config(plan, setup, captions)
-    prepared = prepare_groups([_core_asset(a) for a in resolution.assets], config)
+    prepared = prepare_groups([core_asset(a) for a in resolution.assets], config)
     values = [g.value for g in prepared.kept_groups]
     results = []
     for store in plan.stores.order_by("shop_domain"):

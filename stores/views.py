@@ -183,7 +183,7 @@ def _is_embedded_request(request) -> bool:
     return query.get("embedded") == "1" or "id_token" in query or "host" in query
 
 
-def _home_context(request, user, scope_store=None) -> dict:
+def home_context(request, user, scope_store=None) -> dict:
     scope = None if scope_store is None else StoreScope(store=scope_store, method="session_token")
     workspaces = selectors.workspaces_for(user, scope)
     rows = []
@@ -271,7 +271,7 @@ def home(request):
     return render(
         request,
         "stores/home.html",
-        _home_context(request, request.user, scope.store if scope else None),
+        home_context(request, request.user, scope.store if scope else None),
     )
 
 

@@ -120,7 +120,7 @@ def _skip_pending(run: Run) -> None:
         item.message = "The run was aborted before this asset was uploaded."
     UploadItem.objects.bulk_update(pending, ["status", "action", "message"], batch_size=500)
     _write_rows(run, pending)
-    link_runs._summarise(run)
+    link_runs.summarise_run(run)
 
 
 def run_resume(*, run: Run, force: bool = False) -> Run:
@@ -246,8 +246,8 @@ def execute_upload_run(
         return run.status
     if run.status == Run.Status.RUNNING and not link_runs.is_dead(run):
         return run.status
-    lock = link_runs._redis().lock(
-        link_runs._lock_name(run.store_id),
+    lock = link_runs.runs_redis().lock(
+        link_runs.store_lock_name(run.store_id),
         timeout=link_runs.LOCK_TTL,
         blocking=True,
         thread_local=False,
@@ -324,7 +324,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         phase="starting", ops_done=done, ops_total=total, products_done=done, products_total=total
     )
     started = time.monotonic()
-    heartbeat = link_runs._Heartbeat(run.pk, progress, client, lock, started)
+    heartbeat = link_runs.Heartbeat(run.pk, progress, client, lock, started)
     if run.abort_requested_at is not None:
         heartbeat.abort.set()
     executor = UploadExecutor(
@@ -355,7 +355,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         _skip_pending(run)
     progress.phase = status
     heartbeat.save()
-    link_runs._summarise(run)
+    link_runs.summarise_run(run)
     Run.objects.filter(pk=run.pk).update(
         status=status,
         finished_at=timezone.now(),

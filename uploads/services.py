@@ -18,15 +18,15 @@ from linking.core.fields import FieldError
 from linking.models import AltSource
 from linking.services import (
     PlanConfigError,
-    _alt_rule,
-    _alt_source_default,
-    _core_asset,
-    _resolve_stores,
-    _settings,
+    alt_rule_from,
+    alt_source_default,
+    core_asset,
+    resolve_stores,
 )
 from reports.models import Run
 from stores import permissions
 from stores.models import TRANSFORMATION_RE, Workspace
+from stores.services import settings_for
 from uploads import runs
 from uploads.models import UploadBatch, UploadRecord
 
@@ -56,7 +56,7 @@ def batch_create(
 ) -> UploadBatch:
     """A batch from the request's fields; omitted ones take the workspace's Setup defaults.
     Overriding the transformation is for admins (403 naming the roles otherwise)."""
-    setup = _settings(workspace)
+    setup = settings_for(workspace)
     unknown = sorted(set(data) - set(CONFIG_FIELDS))
     if unknown:
         raise UploadConfigError(unknown[0], f"Unknown field; use {', '.join(CONFIG_FIELDS)}.")
@@ -72,15 +72,15 @@ def batch_create(
             f"The selection has {len(asset_ids)} assets; the batch limit is "
             f"{setup.batch_size_limit}.",
         )
-    stores = _resolve_stores(workspace, data.get("stores"), store_scope)
-    default_source, default_field = _alt_source_default(setup)
+    stores = resolve_stores(workspace, data.get("stores"), store_scope)
+    default_source, default_field = alt_source_default(setup)
     alt_source = str(data.get("alt_source") or default_source)
     if alt_source == "keep":
         alt_source = AltSource.KEEP_SHOPIFY
     alt_field = data.get("alt_field") if "alt_source" in data else default_field
     config = {"alt_source": alt_source, "alt_field": alt_field or ""}
     try:
-        validate_alt_rule(_alt_rule(config))
+        validate_alt_rule(alt_rule_from(config))
     except FieldError as exc:
         raise UploadConfigError("alt_source", str(exc)) from None
     overrides = data.get("alt_overrides") or {}
@@ -133,8 +133,8 @@ def _asset_entry(batch: UploadBatch, cloud, asset, caption: str | None) -> dict:
     stem = asset.public_id.rsplit("/", 1)[-1]
     override = (batch.alt_overrides or {}).get(asset.asset_id)
     alt = alt_text_for(
-        _core_asset(asset),
-        _alt_rule({"alt_source": batch.alt_source, "alt_field": batch.alt_field}),
+        core_asset(asset),
+        alt_rule_from({"alt_source": batch.alt_source, "alt_field": batch.alt_field}),
         caption=caption,
         override=override,
     )
@@ -200,7 +200,7 @@ def batch_dry_run(*, batch: UploadBatch, cloudinary=None) -> UploadBatch:
     from linking.cloudinary.errors import CaptionUnavailable
 
     cloud = cloudinary or _default_cloudinary(batch.workspace)
-    setup = _settings(batch.workspace)
+    setup = settings_for(batch.workspace)
     try:
         if batch.asset_ids:
             resolution = cloud.resolve(asset_ids=batch.asset_ids, limit=setup.batch_size_limit)

@@ -271,7 +271,7 @@ class CloudinaryClient:
 
     # --- selection --------------------------------------------------------------------------
 
-    def _search_page(self, expression: str, cursor: str | None):
+    def search_page(self, expression: str, cursor: str | None):
         search = cloudinary.Search().expression(expression).max_results(SEARCH_PAGE_SIZE)
         for f in WITH_FIELDS:
             search = search.with_field(f)
@@ -292,7 +292,7 @@ class CloudinaryClient:
         for _ids, expression in chunks:
             cursor = None
             while True:
-                page = self._search_page(expression, cursor)
+                page = self.search_page(expression, cursor)
                 for resource in page.get("resources") or ():
                     found[resource["asset_id"]] = asset_from_resource(resource, schema)
                 cursor = page.get("next_cursor")
@@ -309,7 +309,7 @@ class CloudinaryClient:
         assets: list[Asset] = []
         cursor = None
         while True:
-            page = self._search_page(expression, cursor)
+            page = self.search_page(expression, cursor)
             total = int(page.get("total_count") or 0)
             if total > limit:
                 raise SelectionTooLarge(

@@ -156,7 +156,7 @@ def test_batches_are_listed_and_a_dead_run_resumes_over_the_api(sandbox, member,
         runs.execute_upload_run(run_id, crash_after="create")
     alive = api.post(f"/api/upload-runs/{run_id}/resume/")
     assert alive.status_code == 400  # its worker looks alive: nothing to resume yet
-    link_runs._redis().delete(link_runs._key(run_id, "alive"))
+    link_runs.runs_redis().delete(link_runs._key(run_id, "alive"))
     Run.objects.filter(pk=run_id).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
     assert api.post(f"/api/upload-runs/{run_id}/resume/").status_code == 202
     work(uploads_queue)

@@ -237,7 +237,7 @@ def test_resume_after_a_killed_worker_creates_no_duplicates(sandbox, uploads_que
     assert run.upload_items.filter(status="sent").count() == 3  # the answer was never recorded
     assert len(files(sandbox, store)) == 3
     # time passes: the heartbeat expires, the run is found dead and queued again
-    link_runs._redis().delete(link_runs._key(run.pk, "alive"))
+    link_runs.runs_redis().delete(link_runs._key(run.pk, "alive"))
     Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
     assert runs.resume_dead_uploads() == [run.pk]
     work(uploads_queue)

@@ -141,7 +141,7 @@ def test_resume_after_a_killed_worker_creates_no_duplicates(sandbox, queue):
     assert run.status == Run.Status.RUNNING
     crashed = RunProduct.objects.get(run=run, journal__isnull=False)
     # time passes: the heartbeat expires
-    runs._redis().delete(runs._key(run.pk, "alive"))
+    runs.runs_redis().delete(runs._key(run.pk, "alive"))
     Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
 
     # the sweeper of any running worker (manage.py worker) finds and queues it again
