@@ -207,3 +207,8 @@ if PRODUCTION:
     # Embedded pages are framed by the Shopify admin; CSP frame-ancestors is set per response.
     X_FRAME_OPTIONS = "DENY"
     SILENCED_SYSTEM_CHECKS: list[str] = []
+
+# Run tuning (see README "Configuration").
+LINK_RUN_WAVE_SECONDS = float(os.environ.get("LINK_RUN_WAVE_SECONDS", "2.5"))
+UPLOAD_CHUNK_SIZE = min(250, int(os.environ.get("UPLOAD_CHUNK_SIZE", "250")))
+UPLOAD_READY_TIMEOUT = float(os.environ.get("UPLOAD_READY_TIMEOUT", "600"))
