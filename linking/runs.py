@@ -522,6 +522,28 @@ def execute_run(
 ) -> str:
     """Run (or go on with) a run. Safe to call twice: a finished run is left alone, and a run
     whose worker is alive is not touched. Returns the run's status."""
+    return run_under_store_lock(
+        run_id,
+        _execute_locked,
+        abort=run_abort,
+        client_for=client_for,
+        crash_after=crash_after,
+        lock_wait=lock_wait,
+    )
+
+
+def run_under_store_lock(
+    run_id: int,
+    execute_locked: Callable,
+    *,
+    abort: Callable,
+    client_for: Callable | None = None,
+    crash_after: str | None = None,
+    lock_wait: float | None = None,
+) -> str:
+    """The job shell every run kind shares: resume dead runs, leave finished or live runs alone,
+    wait in line for the store's lock (one run per store at a time; an abort while waiting
+    ends the run), then `execute_locked(run, lock, client_for, crash_after)`."""
     resume_dead_runs_except(run_id)
     run = Run.objects.select_related("store").get(pk=run_id)
     if run.is_terminal:
@@ -537,16 +559,31 @@ def execute_run(
         run.refresh_from_db()
         if run.abort_requested_at is not None or run.is_terminal:
             if run.status == Run.Status.QUEUED:
-                run_abort(run=run)
+                abort(run=run)
             return run.status
         Run.objects.filter(pk=run_id).update(phase="waiting for the store's previous run")
         if lock_wait is not None and waited >= lock_wait:
             return run.status
     try:
-        return _execute_locked(run, lock, client_for or default_client, crash_after)
+        return execute_locked(run, lock, client_for or default_client, crash_after)
     finally:
         with contextlib.suppress(redis.RedisError):
             lock.release()
+
+
+def mark_started(run: Run) -> Run:
+    """Record that this worker (re)starts the run; returns the fresh row."""
+    now = timezone.now()
+    Run.objects.filter(pk=run.pk).update(
+        status=Run.Status.RUNNING,
+        started_at=run.started_at or now,
+        heartbeat_at=now,
+        attempts=run.attempts + 1,
+        worker=f"{socket.gethostname()}:{threading.get_ident()}",
+        phase="starting",
+    )
+    run.refresh_from_db()
+    return run
 
 
 def resume_dead_runs_except(run_id: int) -> None:
@@ -560,16 +597,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     run.refresh_from_db()
     if run.is_terminal:
         return run.status
-    now = timezone.now()
-    Run.objects.filter(pk=run.pk).update(
-        status=Run.Status.RUNNING,
-        started_at=run.started_at or now,
-        heartbeat_at=now,
-        attempts=run.attempts + 1,
-        worker=f"{socket.gethostname()}:{threading.get_ident()}",
-        phase="starting",
-    )
-    run.refresh_from_db()
+    run = mark_started(run)
     client = client_for(run.store)
     products = {p.product_id: p for p in run.products.all()}
     works = []

@@ -10,14 +10,10 @@ the next attempt skips the items done and reconciles the one ``fileCreate`` in f
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import socket
-import threading
 import time
 from collections.abc import Callable, Sequence
 
-import redis
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -239,35 +235,14 @@ def execute_upload_run(
 ) -> str:
     """Run (or go on with) an upload run. Safe to call twice: a finished run is left alone and
     a run whose worker is alive is not touched. Returns the run's status."""
-    with contextlib.suppress(Exception):  # housekeeping never stops this run
-        resume_dead_uploads(exclude=run_id)
-    run = Run.objects.select_related("store").get(pk=run_id)
-    if run.is_terminal:
-        return run.status
-    if run.status == Run.Status.RUNNING and not link_runs.is_dead(run):
-        return run.status
-    lock = link_runs.runs_redis().lock(
-        link_runs.store_lock_name(run.store_id),
-        timeout=link_runs.LOCK_TTL,
-        blocking=True,
-        thread_local=False,
+    return link_runs.run_under_store_lock(
+        run_id,
+        _execute_locked,
+        abort=run_abort,
+        client_for=client_for,
+        crash_after=crash_after,
+        lock_wait=lock_wait,
     )
-    waited = 0.0
-    while not lock.acquire(blocking_timeout=1):
-        waited += 1
-        run.refresh_from_db()
-        if run.abort_requested_at is not None or run.is_terminal:
-            if run.status == Run.Status.QUEUED:
-                run_abort(run=run)
-            return run.status
-        Run.objects.filter(pk=run_id).update(phase="waiting for the store's previous run")
-        if lock_wait is not None and waited >= lock_wait:
-            return run.status
-    try:
-        return _execute_locked(run, lock, client_for or link_runs.default_client, crash_after)
-    finally:
-        with contextlib.suppress(redis.RedisError):
-            lock.release()
 
 
 def _works(run: Run) -> tuple[list[UploadWork], int]:
@@ -307,16 +282,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     run.refresh_from_db()
     if run.is_terminal:
         return run.status
-    now = timezone.now()
-    Run.objects.filter(pk=run.pk).update(
-        status=Run.Status.RUNNING,
-        started_at=run.started_at or now,
-        heartbeat_at=now,
-        attempts=run.attempts + 1,
-        worker=f"{socket.gethostname()}:{threading.get_ident()}",
-        phase="starting",
-    )
-    run.refresh_from_db()
+    run = link_runs.mark_started(run)
     client = client_for(run.store)
     works, total = _works(run)
     done = total - len(works)
