@@ -125,6 +125,7 @@ def make_workspace(sandbox: Sandbox, domain: str, token: str):
 
     from linking import services
     from stores.models import Store, Workspace
+    from stores.services import settings_for
 
     workspace = Workspace.objects.create(
         name=f"bench {domain}",
@@ -132,7 +133,7 @@ def make_workspace(sandbox: Sandbox, domain: str, token: str):
         cloudinary_api_key="bench-key",
         cloudinary_api_secret="bench-secret",
     )
-    setup = services.workspace_setup(workspace)
+    setup = settings_for(workspace)
     setup.batch_size_limit = max(setup.batch_size_limit, 100_000)
     setup.save()
     store = Store.objects.create(
