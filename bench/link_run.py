@@ -123,7 +123,6 @@ class Sandbox:
 def make_workspace(sandbox: Sandbox, domain: str, token: str):
     from django.utils import timezone
 
-    from linking import services
     from stores.models import Store, Workspace
     from stores.services import settings_for
 
