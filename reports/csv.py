@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from reports.models import ReportRow, Run
 
@@ -34,19 +34,25 @@ def _value(row: ReportRow, column: str, store: str):
     return "" if value is None else value
 
 
-def report_lines(run: Run) -> Iterator[str]:
-    """The CSV, a line at a time (for streaming responses)."""
+def stream_csv(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
+    """CSV text in chunks of about 64 kB (for streaming responses of large reports)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    store = run.store.shop_domain
-    for row in run.rows.order_by("seq", "id").iterator(chunk_size=2000):
-        writer.writerow([_value(row, c, store) for c in COLUMNS])
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(row)
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def report_lines(run: Run) -> Iterator[str]:
+    """The CSV, a chunk at a time (for streaming responses)."""
+    store = run.store.shop_domain
+    rows = run.rows.order_by("seq", "id").iterator(chunk_size=2000)
+    return stream_csv(COLUMNS, ([_value(row, c, store) for c in COLUMNS] for row in rows))
 
 
 def report_csv(run: Run) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
 from linking import runs as link_runs
+from reports.csv import stream_csv
 from reports.models import Run
 from stores import selectors as store_selectors
 from uploads.models import UploadBatch, UploadItem
@@ -66,22 +65,17 @@ def batch_summary(batch: UploadBatch, *, store_ids=None) -> dict:
 
 
 def report_lines(run: Run) -> Iterator[str]:
-    """The upload report as CSV, a line at a time: one row per asset."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
+    """The upload report as CSV, a chunk at a time: one row per asset."""
     store = run.store.shop_domain
-    items = run.upload_items.exclude(action="").order_by("seq", "id")
-    for item in items.iterator(chunk_size=2000):
-        writer.writerow(
+    items = run.upload_items.exclude(action="").order_by("seq", "id").iterator(chunk_size=2000)
+    return stream_csv(
+        COLUMNS,
+        (
             [store, item.asset_id, item.public_id, item.filename, item.file_id, item.url,
              item.action, item.file_status, item.error_code, item.message]
-        )  # fmt: skip
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+            for item in items
+        ),
+    )  # fmt: skip
 
 
 def report_csv(run: Run) -> str:
