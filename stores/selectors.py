@@ -45,3 +45,9 @@ def members_of(workspace: Workspace) -> QuerySet[Member]:
 
 def api_keys_of(store: Store) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(store=store).select_related("created_by")
+
+
+def workspace_by_ref(ref: str) -> Workspace | None:
+    """A workspace named on the command line: by id or by exact name."""
+    query = Workspace.objects.all()
+    return query.filter(pk=int(ref)).first() if ref.isdigit() else query.filter(name=ref).first()

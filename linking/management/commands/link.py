@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from assetlink_project.errors import ApplicationError
 from linking import selectors, services
 from stores.models import LinkMode, Workspace
+from stores.selectors import workspace_by_ref
 
 PRODUCT_LINES = 20
 ALT_SOURCES = "keep_shopify, metadata:<id>, context:<key>, template:<text>, ai_caption"
@@ -119,10 +120,7 @@ class Command(BaseCommand):
             raise CommandError("Some rows failed or a run did not finish; see `runs report`.")
 
     def _workspace(self, ref: str) -> Workspace:
-        query = Workspace.objects.all()
-        workspace = (
-            query.filter(pk=int(ref)).first() if ref.isdigit() else query.filter(name=ref).first()
-        )
+        workspace = workspace_by_ref(ref)
         if workspace is None:
             raise CommandError(f"No workspace {ref!r}: give its id or exact name.")
         return workspace

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from assetlink_project.errors import ApplicationError
 from stores.models import Workspace
+from stores.selectors import workspace_by_ref
 from uploads import selectors, services
 
 ROWS_SHOWN = 20
@@ -132,10 +133,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Report written to {path}")
 
     def _workspace(self, ref: str) -> Workspace:
-        query = Workspace.objects.all()
-        workspace = (
-            query.filter(pk=int(ref)).first() if ref.isdigit() else query.filter(name=ref).first()
-        )
+        workspace = workspace_by_ref(ref)
         if workspace is None:
             raise CommandError(f"No workspace {ref!r}: give its id or exact name.")
         return workspace
