@@ -16,7 +16,11 @@ where Shopify allows, in the core's execution order:
 5. alt updates — ``fileUpdate`` alt, batched;
 6. variant images — ``productVariantDetachMedia`` (a previous image) then
    ``productVariantAppendMedia``, ≤ 100 pairs per call;
-7. swatches — ``fileCreate`` (≤ 250) then ``metafieldsSet`` (≤ 25 per call).
+7. swatches — ``fileCreate`` (≤ 250) then ``metafieldsSet`` (≤ 25 per call);
+8. with ``delete_created_files`` (the workspace's "delete unreferenced created files"), files
+   AssetLink created that this run unlinked are deleted (``fileDelete``, ≤ 250 per call) once the
+   product completed and nothing references them: no link record of the store, and no product
+   on Shopify (``files(query: "used_in:product …")``). The rows keep their action and say so.
 
 Every product is re-planned from its gallery as read just before its wave (the catalog may have
 changed since the dry run); the report is computed against the gallery the product had when the
@@ -58,7 +62,10 @@ MAX_INPUT = 250  # Shopify's limit on items per input list
 MAX_VARIANT_PAIRS = 100
 MAX_METAFIELDS = 25
 STATUS_IDS_PER_CALL = 250
+REFERENCE_IDS_PER_QUERY = 50  # ids per files(query:) search (keeps the query string short)
 READY, FAILED = "READY", "FAILED"
+FILE_DELETED = "The file AssetLink created was deleted: nothing references it any more."
+FILE_GONE_CODE = "FILE_DELETED"
 
 
 # --- inputs and outputs -------------------------------------------------------------------
@@ -83,6 +90,8 @@ class ProductWork:
     """Creates a previous attempt sent without confirming them (resume reconciles them)."""
     planned_media: list[str] | None = None
     """The media ids the dry run saw (a different gallery now means the product is re-planned)."""
+    deleted_media: list[str] = field(default_factory=list)
+    """Undo: media of ``restore`` the undone run deleted (they cannot be linked again)."""
 
 
 @dataclass
@@ -160,6 +169,10 @@ class RunHooks:
     def finished(self, outcome: ProductOutcome) -> None:
         """The product is done (or failed/skipped); ``outcome.rows`` are its report rows."""
 
+    def still_recorded(self, media_ids: Sequence[str]) -> set[str]:
+        """Of ``media_ids``, those a link record of the store still points to."""
+        return set()
+
 
 class _Crash(BaseException):
     """Test hook: stop like a killed worker (no clean-up, nothing marked)."""
@@ -193,6 +206,12 @@ class _Step:
     gallery: list[str] = field(default_factory=list)
     """The product's media ids as Shopify has them now (tracked through the steps)."""
     records: dict[str, LinkRecord] = field(default_factory=dict)
+    created_unlinked: list[str] = field(default_factory=list)
+    """Media AssetLink created (a link record) that this run unlinked: delete candidates."""
+    deleted: set[str] = field(default_factory=set)
+    kept: dict[str, str] = field(default_factory=dict)
+    """Delete candidates kept → why."""
+    delete_failed: dict[str, tuple[str, str]] = field(default_factory=dict)
     ops_total: int = 0
     ops_done: int = 0
     error: str = ""
@@ -255,6 +274,7 @@ class Executor:
         crash_after: str | None = None,
         create_attempts: int = 4,
         doubt_wait: float = 5.0,
+        delete_created_files: bool = False,
     ):
         self.client = client
         self.read_states = read_states
@@ -274,6 +294,7 @@ class Executor:
         self._crash_after = crash_after
         self.create_attempts = create_attempts
         self.doubt_wait = doubt_wait
+        self.delete_created_files = delete_created_files
         self._created_at: dict[str, float] = {}
         self._files: dict[str, str] = {}  # swatch file placeholder → Shopify id, across waves
 
@@ -412,6 +433,7 @@ class Executor:
         self._phase_alts(steps)
         self._phase_variants(steps)
         self._phase_swatches(steps)
+        self._phase_delete_unreferenced(steps)
         for step in steps:
             outcome = self._outcome(step)
             self.hooks.finished(outcome)
@@ -521,13 +543,14 @@ class Executor:
     def _restore_step(self, work, state, report_before) -> _Step:
         target = work.restore
         assert target is not None
+        gone = set(work.deleted_media)
         current = {i.media_id: i for i in state.gallery}
-        wanted = {i.media_id: i for i in target.gallery}
+        wanted = {i.media_id: i for i in target.gallery if i.media_id not in gone}
         step = _Step(
             work,
             state,
             report_before,
-            [i.media_id for i in target.gallery],
+            [i.media_id for i in target.gallery if i.media_id not in gone],
             unlinks=[m for m in current if m not in wanted],
             relinks=[m for m in wanted if m not in current],
             gallery=[i.media_id for i in state.gallery],
@@ -582,7 +605,9 @@ class Executor:
         for step, media_id, spec in done:
             if "referencesToRemove" in spec:
                 step.gallery.remove(media_id)
-                step.records.pop(media_id, None)
+                record = step.records.pop(media_id, None)
+                if record is not None and self.delete_created_files and step.work.restore is None:
+                    step.created_unlinked.append(media_id)
                 self.hooks.records_removed(step.product_id, [media_id])
             else:
                 step.gallery.append(media_id)
@@ -1123,6 +1148,121 @@ class Executor:
             for step, _ in chunk:
                 self._tick(step)
 
+    # -- phase 8: delete the files AssetLink created that nothing references any more --
+
+    def _phase_delete_unreferenced(self, steps: list[_Step]) -> None:
+        candidates: list[tuple[_Step, str]] = []
+        for step in steps:
+            if not step.created_unlinked:
+                continue
+            if step.error or step.failed:
+                for media_id in step.created_unlinked:
+                    step.kept[media_id] = "the product did not complete"
+                continue
+            candidates += [(step, m) for m in step.created_unlinked]
+        if not candidates:
+            return
+        self._set_phase("deleting unreferenced files")
+        ids = list(dict.fromkeys(m for _, m in candidates))
+        recorded = self.hooks.still_recorded(ids)
+        used = self._used_by_products([m for m in ids if m not in recorded])
+        todo: list[tuple[_Step, str]] = []
+        for step, media_id in candidates:
+            if media_id in recorded:
+                step.kept[media_id] = "another link record points to it"
+            elif used is None:
+                step.kept[media_id] = "Shopify's references to it could not be read"
+            elif media_id in used:
+                step.kept[media_id] = "a product still references it"
+            else:
+                todo.append((step, media_id))
+        for start in range(0, len(todo), MAX_INPUT):
+            batch = todo[start : start + MAX_INPUT]
+            while batch:
+                try:
+                    result = self.client.execute(
+                        ops.FILE_DELETE, {"fileIds": [m for _, m in batch]}
+                    )
+                except ShopifyAuthError:
+                    raise
+                except ShopifyError as exc:
+                    for step, media_id in batch:
+                        step.delete_failed[media_id] = (_code(exc), str(exc))
+                    break
+                deleted = set(result.payload("fileDelete").get("deletedFileIds") or ())
+                if result.ok or deleted:
+                    for step, media_id in batch:
+                        if media_id in deleted:
+                            step.deleted.add(media_id)
+                        else:
+                            step.delete_failed[media_id] = ("NOT_DELETED", "Shopify kept it.")
+                    break
+                bad: dict[int, tuple[str, str]] = {}
+                for err in result.user_errors:
+                    parts = list(err.field or ())
+                    if len(parts) >= 2 and parts[0] == "fileIds" and parts[1].isdigit():
+                        bad.setdefault(int(parts[1]), (err.code or "INVALID", err.message))
+                if not bad:
+                    err = result.user_errors[0]
+                    for step, media_id in batch:
+                        step.delete_failed[media_id] = (err.code or "INVALID", err.message)
+                    break
+                for i, (step, media_id) in enumerate(batch):
+                    if i in bad:
+                        step.delete_failed[media_id] = bad[i]
+                batch = [item for i, item in enumerate(batch) if i not in bad]
+
+    def _used_by_products(self, media_ids: list[str]) -> set[str] | None:
+        """Of ``media_ids``, the files some product still references on Shopify (None: unknown).
+        A File exposes no references of its own; ``files(query: "used_in:product")`` does."""
+        used: set[str] = set()
+        for start in range(0, len(media_ids), REFERENCE_IDS_PER_QUERY):
+            chunk = media_ids[start : start + REFERENCE_IDS_PER_QUERY]
+            ids = " OR ".join(f"id:{m.rsplit('/', 1)[-1]}" for m in chunk)
+            try:
+                result = self.client.execute(
+                    ops.FILES_SEARCH,
+                    {"query": f"used_in:product AND ({ids})", "first": len(chunk)},
+                )
+            except ShopifyAuthError:
+                raise
+            except ShopifyError as exc:
+                logger.warning("Could not read the references of files: %s", exc)
+                return None
+            nodes = (result.data.get("files") or {}).get("nodes") or ()
+            used.update(n["id"] for n in nodes if n and n.get("id") in chunk)
+        return used
+
+    def _deletion_rows(self, step: _Step, rows: list[RunRow]) -> list[RunRow]:
+        """Say on the unlinked/replaced rows what became of the files (the action is kept); a
+        delete that failed is a row of its own (it does not fail the product)."""
+        for row in rows:
+            media_id = (
+                row.previous_media_id if row.action == str(ReportAction.REPLACED) else row.media_id
+            )
+            if media_id in step.deleted:
+                note = FILE_DELETED
+            elif media_id in step.kept:
+                note = f"The file stays in Files: {step.kept[media_id]}."
+            else:
+                continue
+            row.message = f"{row.message} {note}".strip()
+        extra = {"handle": step.work.handle, "title": step.work.title}
+        for media_id, (code, message) in step.delete_failed.items():
+            record = next((i.record for i in step.before.gallery if i.media_id == media_id), None)
+            rows.append(
+                RunRow(
+                    step.product_id,
+                    str(ReportAction.FAILED),
+                    record.asset_id if record else None,
+                    media_id=media_id,
+                    message=f"The file could not be deleted ({message}); it stays in Files.",
+                    error_code=code,
+                    **extra,
+                )
+            )
+        return rows
+
     # -- results --
 
     def _final_state(self, step: _Step) -> ProductState:
@@ -1196,6 +1336,23 @@ class Executor:
                         **extra,
                     )
                 )
+            restore = {i.media_id: (n, i) for n, i in enumerate(work.restore.gallery, 1)}
+            for media_id in work.deleted_media:
+                position, item = restore.get(media_id, (None, None))
+                record = item.record if item else None
+                rows.append(
+                    RunRow(
+                        work.product_id,
+                        str(ReportAction.FAILED),
+                        record.asset_id if record else None,
+                        media_id=media_id,
+                        position_before=position,
+                        message="Cannot be restored: the undone run deleted this file "
+                        "(delete unreferenced created files); the gallery stays without it.",
+                        error_code=FILE_GONE_CODE,
+                        **extra,
+                    )
+                )
             return self._mark_failures(step, rows)
         for row in step.report_plan.rows:
             media_id = row.media_id
@@ -1241,6 +1398,7 @@ class Executor:
     def _outcome(self, step: _Step) -> ProductOutcome:
         rows = self._rows(step)
         failed = any(r.action == str(ReportAction.FAILED) for r in rows) or bool(step.error)
+        rows = self._deletion_rows(step, rows)  # after: a failed delete does not fail it
         return ProductOutcome(
             step.product_id,
             "failed" if failed else "done",

@@ -30,6 +30,7 @@ from assetlink_project.errors import ApplicationError
 from linking.core import AssetToLink, LinkRecord, LinkSettings, ProductState, SwatchAsset
 from linking.core.modes import LinkMode
 from linking.executor import (
+    FILE_DELETED,
     Executor,
     ProductOutcome,
     ProductWork,
@@ -81,6 +82,7 @@ def work_to_json(work: ProductWork, urls: dict[str, str] | None = None) -> dict:
         "swatches": [asdict(s) for s in work.swatches],
         "restore": state_to_json(work.restore),
         "planned_media": work.planned_media,
+        "deleted_media": list(work.deleted_media),
     }
 
 
@@ -97,6 +99,7 @@ def work_from_json(data: dict) -> ProductWork:
         data.get("title") or "",
         restore=state_from_json(data.get("restore")),
         planned_media=data.get("planned_media"),
+        deleted_media=list(data.get("deleted_media") or ()),
     )
 
 
@@ -266,6 +269,12 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
     if run.kind == Run.Kind.UNDO:
         raise RunError("An undo cannot be undone; run the plan again instead.")
     link_settings = LinkSettings(**{k: v for k, v in (run.settings or {}).items() if k != "mode"})
+    # Files the run deleted (delete unreferenced created files) cannot be linked again.
+    deleted: dict[str, set[str]] = {}
+    for product_id, media_id, previous in run.rows.filter(
+        message__contains=FILE_DELETED
+    ).values_list("product_id", "media_id", "previous_media_id"):
+        deleted.setdefault(product_id, set()).update(m for m in (media_id, previous) if m)
     works = []
     for product in run.products.filter(
         status__in=[RunProduct.Status.DONE, RunProduct.Status.FAILED], before__isnull=False
@@ -274,13 +283,16 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
             (w for w in run.work.get("products") or () if w["product_id"] == product.product_id),
             {},
         )
+        restore = state_from_json(product.before)
+        gone = deleted.get(product.product_id, set())
         works.append(
             ProductWork(
                 product.product_id,
                 settings=link_settings,
                 handle=meta.get("handle", ""),
                 title=meta.get("title", ""),
-                restore=state_from_json(product.before),
+                restore=restore,
+                deleted_media=[i.media_id for i in restore.gallery if i.media_id in gone],
             )
         )
     if not works:
@@ -364,6 +376,13 @@ class _Hooks(RunHooks):
         LinkRecordRow.objects.filter(
             store=self.store, product_id=product_id, media_id__in=list(media_ids)
         ).delete()
+
+    def still_recorded(self, media_ids: Sequence[str]) -> set[str]:
+        return set(
+            LinkRecordRow.objects.filter(
+                store=self.store, media_id__in=list(media_ids)
+            ).values_list("media_id", flat=True)
+        )
 
     def finished(self, outcome: ProductOutcome) -> None:
         status = {
@@ -637,6 +656,8 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         should_abort=heartbeat.abort.is_set,
         store_files=store_files,
         crash_after=crash_after,
+        delete_created_files=run.kind == Run.Kind.LINK
+        and settings_for(run.store.workspace).delete_unreferenced_created_files,
         # A wave is about this many seconds of the store's restore rate: the abort latency.
         wave_seconds=getattr(settings, "LINK_RUN_WAVE_SECONDS", 2.5),
     )
