@@ -66,6 +66,8 @@ REFERENCE_IDS_PER_QUERY = 50  # ids per files(query:) search (keeps the query st
 READY, FAILED = "READY", "FAILED"
 FILE_DELETED = "The file AssetLink created was deleted: nothing references it any more."
 FILE_GONE_CODE = "FILE_DELETED"
+# The report row status of a file the run deleted: undo reads it (not the message) to know.
+FILE_DELETED_STATUS = "DELETED"
 
 
 # --- inputs and outputs -------------------------------------------------------------------
@@ -1242,6 +1244,7 @@ class Executor:
             )
             if media_id in step.deleted:
                 note = FILE_DELETED
+                row.status = FILE_DELETED_STATUS
             elif media_id in step.kept:
                 note = f"The file stays in Files: {step.kept[media_id]}."
             else:

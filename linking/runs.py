@@ -30,7 +30,7 @@ from assetlink_project.errors import ApplicationError
 from linking.core import AssetToLink, LinkRecord, LinkSettings, ProductState, SwatchAsset
 from linking.core.modes import LinkMode
 from linking.executor import (
-    FILE_DELETED,
+    FILE_DELETED_STATUS,
     Executor,
     ProductOutcome,
     ProductWork,
@@ -271,9 +271,9 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
     link_settings = LinkSettings(**{k: v for k, v in (run.settings or {}).items() if k != "mode"})
     # Files the run deleted (delete unreferenced created files) cannot be linked again.
     deleted: dict[str, set[str]] = {}
-    for product_id, media_id, previous in run.rows.filter(
-        message__contains=FILE_DELETED
-    ).values_list("product_id", "media_id", "previous_media_id"):
+    for product_id, media_id, previous in run.rows.filter(status=FILE_DELETED_STATUS).values_list(
+        "product_id", "media_id", "previous_media_id"
+    ):
         deleted.setdefault(product_id, set()).update(m for m in (media_id, previous) if m)
     works = []
     for product in run.products.filter(
