@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from linking import runs
-from linking.executor import FILE_DELETED, FILE_GONE_CODE
+from linking.executor import FILE_DELETED, FILE_DELETED_STATUS, FILE_GONE_CODE
 from linking.models import LinkRecord
 from reports.models import Run, RunProduct
 from stores.services import settings_for
@@ -79,6 +79,7 @@ def test_replaced_created_media_are_deleted_when_the_setting_is_on(sandbox, queu
     rows = list(run.rows.exclude(product_id=""))
     deleted_rows = [r for r in rows if FILE_DELETED in r.message]
     assert {r.action for r in deleted_rows} <= {"replaced", "unlinked"}
+    assert {r.status for r in deleted_rows} == {FILE_DELETED_STATUS}
     assert {r.previous_media_id or r.media_id for r in deleted_rows} == replaced
     assert not [r for r in rows if r.action == "failed"]
     assert not [r for r in rows if r.media_id in seeded and FILE_DELETED in r.message]
