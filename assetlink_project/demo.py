@@ -82,6 +82,7 @@ def main() -> None:
         import django
 
         django.setup()
+        embedded_redis.start_if_embedded()
         from assetlink_project import demo_seed
 
         credentials = demo_seed.seed(

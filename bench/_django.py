@@ -16,4 +16,7 @@ def setup() -> None:
     import django
 
     django.setup()
+    from assetlink_project import embedded_redis
+
+    embedded_redis.start_if_embedded()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

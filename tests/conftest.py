@@ -7,6 +7,13 @@ import pytest
 from tests.factories import MemberFactory, StoreFactory, WorkspaceFactory
 
 
+def pytest_configure(config):
+    # Settings do not start the embedded Redis (REDIS_URL unset); the test session does.
+    from assetlink_project import embedded_redis
+
+    embedded_redis.start_if_embedded()
+
+
 @pytest.fixture
 def workspace(db):
     return WorkspaceFactory()
