@@ -213,3 +213,52 @@ if PRODUCTION:
 LINK_RUN_WAVE_SECONDS = float(os.environ.get("LINK_RUN_WAVE_SECONDS", "2.5"))
 UPLOAD_CHUNK_SIZE = min(250, int(os.environ.get("UPLOAD_CHUNK_SIZE", "250")))
 UPLOAD_READY_TIMEOUT = float(os.environ.get("UPLOAD_READY_TIMEOUT", "600"))
+
+# --- Production serving and observability (issue 17; README "Deploy") -------------------------
+# Kept in one block of its own: other work edits LOGGING's redaction above.
+
+# Request context (request id, workspace/store/run from the URL) and HTTP latency: outermost.
+MIDDLEWARE.insert(0, "assetlink_project.observability.RequestContextMiddleware")
+# Static files served by the app itself (whitenoise), right after SecurityMiddleware; in
+# production from STATIC_ROOT as collected by `manage.py collectstatic` (hashed and compressed).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", STATIC_ROOT))
+if not PRODUCTION:
+    # Development serves the apps' static directories directly (no collectstatic needed).
+    WHITENOISE_USE_FINDERS = True
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Load balancers and Prometheus speak plain HTTP to the app; everything else is redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+
+# Logs: one JSON object per line (LOG_FORMAT=json, the production default) with the context
+# fields of assetlink_project.logging_context, or plain text (the development default).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain").strip().lower()
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is unknown; use 'json' or 'plain'.")
+LOGGING["filters"]["context"] = {"()": "assetlink_project.logging_context.ContextFilter"}
+LOGGING["formatters"]["json"] = {"()": "assetlink_project.logging_context.JsonFormatter"}
+for _handler in LOGGING["handlers"].values():
+    _handler["filters"] = [*_handler.get("filters", []), "context"]
+    _handler["formatter"] = LOG_FORMAT
+# One line per request comes from RequestContextMiddleware; quiet the duplicate ones.
+LOGGING.setdefault("loggers", {})["django.server"] = {"level": "WARNING"}
+
+# Optional error reporting: only initialised when SENTRY_DSN is set.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from assetlink_project.observability import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", PROFILE))
+# /metrics: Authorization: Bearer $METRICS_TOKEN (or a logged-in superuser).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

@@ -1,11 +1,16 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from assetlink_project import health
+from assetlink_project import (
+    health,
+    metrics,
+    rq_admin,  # noqa: F401 - registers the RQ dashboard in the admin
+)
 from stores.admin_site import admin_site
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin_site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

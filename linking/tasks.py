@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from linking import runs
+from reports.job_context import run_job_context
 
 
 def execute_run(run_id: int) -> str:
-    return runs.execute_run(run_id)
+    with run_job_context(run_id):
+        return runs.execute_run(run_id)
 
 
 def resume_dead_runs() -> list[int]:

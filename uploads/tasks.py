@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from reports.job_context import run_job_context
 from uploads import runs
 
 
 def execute_upload_run(run_id: int) -> str:
-    return runs.execute_upload_run(run_id)
+    with run_job_context(run_id):
+        return runs.execute_upload_run(run_id)
 
 
 def resume_dead_uploads() -> list[int]:

@@ -1,0 +1,160 @@
+"""/metrics for Prometheus: runs by outcome, products and operations done, Shopify points spent,
+THROTTLED seen (sums over the runs kept in the database), queue depths, RQ worker heartbeats,
+the oldest heartbeat of a running run, and HTTP latency.
+
+Run, queue and worker figures are read at scrape time (one aggregate query, a few Redis calls),
+so every web process answers the same. HTTP latency is counted in each process; under gunicorn
+`PROMETHEUS_MULTIPROC_DIR` (set by gunicorn.conf.py) merges the processes' figures.
+
+Protected: `Authorization: Bearer $METRICS_TOKEN`, or a logged-in superuser.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+
+from django.conf import settings
+from django.db.models import Count, Sum
+from django.http import HttpResponse
+from django.utils import timezone
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+HTTP_LATENCY = Histogram(
+    "assetlink_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route, method and status.",
+    ["route", "method", "status"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 1, 2, 5, 10),
+    registry=None,
+)
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    HTTP_LATENCY.labels(route=route or "/", method=method, status=str(status)).observe(seconds)
+
+
+_RUN_SUMS = {
+    "products_done": ("assetlink_run_products_done", "Products done by runs."),
+    "ops_done": ("assetlink_run_operations_done", "Gallery operations done by runs."),
+    "calls": ("assetlink_run_shopify_calls", "Shopify API calls made by runs."),
+    "points_actual": ("assetlink_run_shopify_points", "Shopify query cost points spent by runs."),
+    "throttled": ("assetlink_run_throttled", "THROTTLED answers Shopify gave runs."),
+    "failures": ("assetlink_run_failures", "Products or files that failed in runs."),
+}
+
+
+class AssetLinkCollector:
+    """Figures read from the database and Redis at each scrape."""
+
+    def collect(self):
+        yield from self._runs()
+        yield from self._queues()
+
+    def _runs(self):
+        from reports.models import Run
+
+        runs = GaugeMetricFamily(
+            "assetlink_runs",
+            "Runs kept in the database, by kind and status.",
+            labels=["kind", "status"],
+        )
+        sums = {
+            field: GaugeMetricFamily(name, help_ + " Sum over the runs kept.", labels=["kind"])
+            for field, (name, help_) in _RUN_SUMS.items()
+        }
+        rows = (
+            Run.objects.order_by()
+            .values("kind", "status")
+            .annotate(n=Count("id"), **{f"sum_{field}": Sum(field) for field in _RUN_SUMS})
+        )
+        totals: dict[str, dict[str, int]] = {}
+        for row in rows:
+            runs.add_metric([row["kind"], row["status"]], row["n"])
+            kind_totals = totals.setdefault(row["kind"], dict.fromkeys(_RUN_SUMS, 0))
+            for field in _RUN_SUMS:
+                kind_totals[field] += row[f"sum_{field}"] or 0
+        for kind, values in totals.items():
+            for field, value in values.items():
+                sums[field].add_metric([kind], value)
+        yield runs
+        yield from sums.values()
+        oldest = Run.objects.filter(status=Run.Status.RUNNING).order_by("heartbeat_at").first()
+        age = GaugeMetricFamily(
+            "assetlink_run_heartbeat_age_seconds",
+            "Seconds since the stalest heartbeat of a running run (0: none running).",
+        )
+        beat = oldest and (oldest.heartbeat_at or oldest.started_at)
+        age.add_metric([], (timezone.now() - beat).total_seconds() if beat else 0)
+        yield age
+
+    def _queues(self):
+        import django_rq
+        from rq import Worker
+        from rq.registry import FailedJobRegistry, StartedJobRegistry
+
+        depth = GaugeMetricFamily("assetlink_queue_depth", "Jobs waiting.", labels=["queue"])
+        started = GaugeMetricFamily("assetlink_queue_started", "Jobs running.", labels=["queue"])
+        failed = GaugeMetricFamily("assetlink_queue_failed", "Failed jobs kept.", labels=["queue"])
+        workers = GaugeMetricFamily(
+            "assetlink_worker_heartbeat_timestamp_seconds",
+            "Unix time of each RQ worker's last heartbeat.",
+            labels=["worker", "queues", "state"],
+        )
+        seen: set[str] = set()
+        for name in settings.RQ_QUEUES:
+            queue = django_rq.get_queue(name)
+            depth.add_metric([name], queue.count)
+            started.add_metric([name], StartedJobRegistry(queue=queue).count)
+            failed.add_metric([name], FailedJobRegistry(queue=queue).count)
+            for worker in Worker.all(queue=queue):
+                if worker.name in seen:
+                    continue
+                seen.add(worker.name)
+                beat = worker.last_heartbeat
+                workers.add_metric(
+                    [worker.name, ",".join(worker.queue_names()), str(worker.get_state())],
+                    beat.timestamp() if beat else 0,
+                )
+        yield from (depth, started, failed, workers)
+        count = GaugeMetricFamily("assetlink_workers", "RQ workers registered in Redis.")
+        count.add_metric([], len(seen))
+        yield count
+        now = GaugeMetricFamily("assetlink_scrape_timestamp_seconds", "Unix time of this scrape.")
+        now.add_metric([], time.time())
+        yield now
+
+
+def _allowed(request) -> bool:
+    token = settings.METRICS_TOKEN
+    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if token and offered and hmac.compare_digest(token, offered):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_active and user.is_superuser)
+
+
+def metrics_view(request):
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET"})
+    if not _allowed(request):
+        return HttpResponse(
+            "Send Authorization: Bearer $METRICS_TOKEN, or log in as a superuser.\n",
+            status=401,
+            content_type="text/plain",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(HTTP_LATENCY)
+    registry.register(AssetLinkCollector())
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
