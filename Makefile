@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint format key clean
+.PHONY: demo serve test install lint format key clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ install: $(STAMP)
 ## make demo: install, migrate, start emulators + app + worker with demo data (Ctrl-C stops all)
 demo: install
 	$(PY) -m assetlink_project.demo
+
+## make serve: the production-like stack without containers — migrate, collectstatic, gunicorn
+## and workers per queue, on DATABASE_URL / REDIS_URL (README "Deploy")
+serve: install
+	$(PY) -m assetlink_project.serve
 
 ## make test: install, lint, format check, the whole test suite
 test: install

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from assetlink_project.processes import ROOT, Children
+
 HOST = os.environ.get("DEMO_HOST", "127.0.0.1")
 APP_PORT = int(os.environ.get("DEMO_PORT", "8000"))
 SHOPIFY_PORT = int(os.environ.get("SANDBOX_SHOPIFY_PORT", "8701"))
@@ -48,23 +48,7 @@ def wait_for(url: str, what: str, timeout: float = 30) -> None:
 def main() -> None:
     env = demo_environment()
     os.environ.update(env)
-    python = sys.executable
-    children: list[subprocess.Popen] = []
-
-    def start(*args: str) -> subprocess.Popen:
-        child = subprocess.Popen([python, *args], cwd=ROOT, env=env)
-        children.append(child)
-        return child
-
-    def stop_all(*_):
-        for child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+    children = Children(env)
 
     # Stop the embedded Redis at the end only if this demo is the one that starts it.
     redis_dir = Path(os.environ.get("ASSETLINK_VAR_DIR", ROOT / "var")) / "redis"
@@ -73,10 +57,8 @@ def main() -> None:
     owns_redis = not os.environ.get("REDIS_URL") and not embedded_redis.is_running(redis_dir)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
-        subprocess.run(
-            [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-        )
-        start("-m", "sandbox")
+        children.run("manage.py", "migrate", "--noinput", "-v", "0")
+        children.start("-m", "sandbox")
         wait_for(f"http://{HOST}:{SHOPIFY_PORT}/_control/health", "Shopify emulator")
         wait_for(f"http://{HOST}:{CLOUDINARY_PORT}/_control/clouds", "Cloudinary emulator")
         import django
@@ -90,8 +72,8 @@ def main() -> None:
             cloudinary_url=f"http://{HOST}:{CLOUDINARY_PORT}",
             app_url=env["APP_URL"],
         )
-        start("manage.py", "runserver", f"{HOST}:{APP_PORT}", "--noreload")
-        start("manage.py", "worker")
+        children.start("manage.py", "runserver", f"{HOST}:{APP_PORT}", "--noreload")
+        children.start("manage.py", "worker")
         wait_for(f"http://{HOST}:{APP_PORT}/healthz", "AssetLink app")
         print(
             "\nAssetLink demo is running:\n"
@@ -107,13 +89,13 @@ def main() -> None:
             "Press Ctrl-C to stop everything.\n",
             flush=True,
         )
-        while all(child.poll() is None for child in children):
+        while children.all_alive():
             time.sleep(0.5)
         print("A demo process exited; stopping the rest.", file=sys.stderr)
     except KeyboardInterrupt:
         print("\nStopping the demo…", flush=True)
     finally:
-        stop_all()
+        children.stop_all()
         if owns_redis:
             embedded_redis.stop(redis_dir)
 

@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from assetlink_project.logging_context import ContextFilter, JsonFormatter, log_context
 from assetlink_project.logging import RedactSecretsFilter
+from assetlink_project.logging_context import ContextFilter, JsonFormatter, log_context
 from reports.models import Run
 from tests.factories import UserFactory
 

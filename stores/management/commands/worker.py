@@ -1,4 +1,5 @@
-"""`python manage.py worker`: an RQ worker on every AssetLink queue (default, links, uploads).
+"""`python manage.py worker [--queues links,uploads]`: an RQ worker on AssetLink's queues
+(default, links, uploads; all of them unless --queues names some).
 
 Beside the worker, a sweeper thread looks for runs whose worker died (stale heartbeat, store
 lock free) every `--sweep-seconds` and queues them again, so a run left behind by a killed worker
@@ -12,7 +13,7 @@ import threading
 import redis
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--burst", action="store_true", help="Exit when the queues are empty.")
         parser.add_argument(
+            "--queues",
+            default="",
+            help="Comma-separated queues to work on, in priority order (default: all of "
+            "default, links, uploads). Production runs workers per queue (README, Deploy).",
+        )
+        parser.add_argument(
             "--sweep-seconds",
             type=float,
             default=10.0,
@@ -58,6 +65,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        queues = [q.strip() for q in options["queues"].split(",") if q.strip()] or list(
+            settings.RQ_QUEUES
+        )
+        unknown = sorted(set(queues) - set(settings.RQ_QUEUES))
+        if unknown:
+            raise CommandError(
+                f"Unknown queue(s) {', '.join(unknown)}; the queues are "
+                f"{', '.join(settings.RQ_QUEUES)}."
+            )
         stop = threading.Event()
         if options["sweep_seconds"] > 0 and not options["burst"]:
             sweep_dead_runs()  # at start: runs the previous worker left behind
@@ -68,8 +84,6 @@ class Command(BaseCommand):
                 daemon=True,
             ).start()
         try:
-            call_command(
-                "rqworker", *settings.RQ_QUEUES, burst=options["burst"], with_scheduler=False
-            )
+            call_command("rqworker", *queues, burst=options["burst"], with_scheduler=False)
         finally:
             stop.set()
