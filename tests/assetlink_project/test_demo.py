@@ -12,18 +12,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow
 def test_demo_starts_everything_and_ctrl_c_stops_it(tmp_path):
-    app, shopify, cloudinary = _free_port(), _free_port(), _free_port()
+    app, shopify, cloudinary = free_port(), free_port(), free_port()
     env = {
         k: v
         for k, v in os.environ.items()
