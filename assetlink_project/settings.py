@@ -262,3 +262,7 @@ if SENTRY_DSN:
     init_sentry(SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", PROFILE))
 # /metrics: Authorization: Bearer $METRICS_TOKEN (or a logged-in superuser).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # prometheus-client keeps each process's figures there (gunicorn.conf.py sets and empties
+    # it); it must exist before any metric is created.
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
