@@ -44,7 +44,7 @@ def members_of(workspace: Workspace) -> QuerySet[Member]:
 
 
 def api_keys_of(store: Store) -> QuerySet[ApiKey]:
-    return ApiKey.objects.filter(store=store).select_related("created_by")
+    return ApiKey.objects.filter(store=store).select_related("store", "created_by")
 
 
 def workspace_by_ref(ref: str) -> Workspace | None:

@@ -114,7 +114,8 @@ class UploadBatchListView(APIView):
             store_selectors.workspaces_for_request(request), pk=workspace_id
         )
         batches = selectors.batches_for_request(request).filter(workspace=workspace)[:50]
-        return Response([_summary(request, b) for b in batches])
+        store_ids = list(_store_ids(request))
+        return Response([selectors.batch_summary(b, store_ids=store_ids) for b in batches])
 
     @extend_schema(
         summary="Create an upload batch (selection, stores, alt source, transformation)",

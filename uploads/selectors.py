@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from linking import runs as link_runs
 from reports.csv import stream_csv
@@ -29,7 +29,7 @@ COLUMNS = [
 def batches_for_request(request) -> QuerySet[UploadBatch]:
     return UploadBatch.objects.filter(
         workspace__in=store_selectors.workspaces_for_request(request)
-    ).prefetch_related("stores")
+    ).prefetch_related("stores", Prefetch("runs", Run.objects.select_related("store")))
 
 
 def upload_runs_for_request(request) -> QuerySet[Run]:
@@ -40,11 +40,14 @@ def upload_runs_for_request(request) -> QuerySet[Run]:
 
 def batch_summary(batch: UploadBatch, *, store_ids=None) -> dict:
     """The dry run per store (counts and rows) and the batch's runs with their progress."""
-    stores = batch.stores.order_by("shop_domain")
+    # From the rows batches_for_request prefetched (a list of batches costs no query per batch).
+    stores = sorted(batch.stores.all(), key=lambda s: s.shop_domain)
     if store_ids is not None:
-        stores = stores.filter(pk__in=store_ids)
+        allowed = set(store_ids)
+        stores = [s for s in stores if s.pk in allowed]
     domains = [s.shop_domain for s in stores]
-    runs = batch.runs.select_related("store").filter(store__shop_domain__in=domains)
+    runs = sorted((r for r in batch.runs.all() if r.store_id in {s.pk for s in stores}),
+                  key=lambda r: r.pk)  # fmt: skip
     return {
         "id": batch.pk,
         "status": batch.status,
@@ -59,7 +62,7 @@ def batch_summary(batch: UploadBatch, *, store_ids=None) -> dict:
         "unresolved_asset_ids": batch.unresolved_asset_ids,
         "dry_run_at": batch.dry_run_at,
         "dry_run": {d: (batch.dry_run or {}).get(d) for d in domains if d in (batch.dry_run or {})},
-        "runs": [link_runs.run_progress(r) for r in runs.order_by("id")],
+        "runs": [link_runs.run_progress(r) for r in runs],
         "error": batch.error,
     }
 
