@@ -176,8 +176,12 @@ def query_counts(ids: dict) -> dict[str, int]:
 
 def login(base: str, username: str):
     import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
 
     session = requests.Session()
+    # gunicorn closes idle keep-alive connections after 5 s (between endpoints): reconnect.
+    session.mount("http://", HTTPAdapter(max_retries=Retry(total=2, connect=2, read=2)))
     session.get(f"{base}/login/", timeout=30)
     response = session.post(
         f"{base}/login/",

@@ -5,6 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +16,8 @@ from assetlink_project.logging import RedactSecretsFilter
 from assetlink_project.logging_context import ContextFilter, JsonFormatter, log_context
 from reports.models import Run
 from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -102,3 +108,17 @@ def test_rq_dashboard_is_for_superusers_only(client, admin_member):
     response = client.get("/admin/django_rq/dashboard/")
     assert response.status_code == 200
     assert b"links" in response.content
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dsn, active", [("", "False"), ("https://key@sentry.invalid/1", "True")])
+def test_sentry_is_initialised_only_when_sentry_dsn_is_set(dsn, active):
+    code = (
+        "import django; django.setup(); import sentry_sdk; "
+        "print(sentry_sdk.get_client().is_active())"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SENTRY_DSN"}
+    env.update(DJANGO_SETTINGS_MODULE="assetlink_project.settings", SENTRY_DSN=dsn)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.stdout.strip() == active, result.stderr
