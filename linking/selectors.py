@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Iterable
 from typing import IO
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from linking.models import Plan, PlanStore
@@ -45,7 +47,20 @@ def plan_results(plan: Plan, store: str | None = None) -> QuerySet[PlanStore]:
 
 
 def plan_summary(plan: Plan) -> dict:
-    """What the Link button says: X assets in Y groups to Z products (over every store)."""
+    """What the Link button says: X assets in Y groups to Z products (over every store).
+
+    Counting reads every store's groups and products (the largest part of a dry run), so the
+    counts are cached per version of the results: a dry run writes new rows (new ids)."""
+    versions = list(plan.results.order_by("pk").values_list("pk", "planned_at"))
+    key = "assetlink:plan-summary:" + hashlib.sha256(repr((plan.pk, versions)).encode()).hexdigest()
+    summary = cache.get(key)
+    if summary is None:
+        summary = _plan_summary(plan)
+        cache.set(key, summary, timeout=3600)
+    return {**summary, "unresolved_asset_ids": list(plan.unresolved_asset_ids or ())}
+
+
+def _plan_summary(plan: Plan) -> dict:
     assets: set[str] = set()
     groups: set[str] = set()
     products = operations = 0

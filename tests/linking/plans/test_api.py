@@ -264,3 +264,15 @@ def test_an_api_key_plans_for_its_own_store_only(sandbox, admin, store):
     assert client.post(f"/api/plans/{mine.json()['id']}/dry-run/").status_code == 200
     theirs = create(client, sandbox.workspace, **BASE, stores=[other.shop_domain])
     assert theirs.status_code == 404
+
+
+def test_statistics_follow_a_new_dry_run(sandbox, member, store):
+    """The summary is cached per version of the results; a new dry run is a new version."""
+    plan_id, summary, _ = _dry_run(member, sandbox, store, link_mode="append")
+    client = client_for(member.user)
+    assert client.get(f"/api/plans/{plan_id}/statistics/").json() == summary
+    sku = sandbox.skus()[0]["sku"]
+    sandbox.add_asset({"public_id": "products/extra-1", "metadata": {"sku": sku}})
+    again = client.post(f"/api/plans/{plan_id}/dry-run/").json()
+    assert again["assets"] == summary["assets"] + 1
+    assert client.get(f"/api/plans/{plan_id}/statistics/").json() == again
