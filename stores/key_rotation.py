@@ -44,12 +44,14 @@ def reencrypt_all(*, batch_size: int = 500) -> RotationResult:
         for start in range(0, len(pks), batch_size):
             with transaction.atomic():
                 for pk in pks[start : start + batch_size]:
+                    values = model.objects.filter(pk=pk).values(*names).first()
+                    if values is None:  # deleted meanwhile
+                        continue
                     try:
-                        values = model.objects.filter(pk=pk).values(*names).first()
+                        for secret in values.values():
+                            secret.reveal()
                     except ValueError:  # stores.secrets.decrypt: no key decrypts a value
                         result.failures.append(f"{label} {pk}")
-                        continue
-                    if values is None:  # deleted meanwhile
                         continue
                     # Secret → get_prep_value encrypts with the newest key; empty stays empty.
                     model.objects.filter(pk=pk).update(**values)

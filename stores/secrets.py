@@ -17,12 +17,18 @@ MASK = "••••••••"
 
 
 class Secret:
-    __slots__ = ("_value",)
+    """A secret's clear text, decrypted from its ciphertext only when first needed: loading a
+    list of stores costs no decryption (it is the dearest part of reading a row)."""
 
-    def __init__(self, value: str):
-        self._value = value
+    __slots__ = ("_value", "_ciphertext")
+
+    def __init__(self, value: str = "", *, ciphertext: str = ""):
+        self._value = None if ciphertext else value
+        self._ciphertext = ciphertext
 
     def reveal(self) -> str:
+        if self._value is None:
+            self._value = decrypt(self._ciphertext)
         return self._value
 
     def __str__(self) -> str:
@@ -32,15 +38,15 @@ class Secret:
         return f"Secret({MASK!r})"
 
     def __bool__(self) -> bool:
-        return bool(self._value)
+        return bool(self._ciphertext) if self._value is None else bool(self._value)
 
     def __eq__(self, other) -> bool:
         if isinstance(other, Secret):
-            return self._value == other._value
+            return self.reveal() == other.reveal()
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(self._value)
+        return hash(self.reveal())
 
 
 @lru_cache(maxsize=4)
@@ -73,7 +79,7 @@ class EncryptedSecretField(models.TextField):
     def from_db_value(self, value, expression, connection):
         if value in (None, ""):
             return Secret("")
-        return Secret(decrypt(value))
+        return Secret(ciphertext=value)
 
     def to_python(self, value):
         if isinstance(value, Secret):
