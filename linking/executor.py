@@ -271,6 +271,27 @@ def _operation_count(step: _Step) -> int:
     )
 
 
+def _interim_order(target: list[str], gallery: list[str], before: list[str]) -> list[str]:
+    """The order to give a gallery that still holds media about to be unlinked: the target,
+    with those media kept in their old relative order (each just before the next media of the
+    old gallery that stays). Unlinking them then leaves exactly the target, and until then
+    deleting what the run added leaves exactly the old gallery."""
+    present = set(gallery)
+    target = [m for m in target if m in present]
+    in_target = set(target)
+    old_position = {m: n for n, m in enumerate(before)}
+    leaving = [m for m in before if m in present and m not in in_target]
+    order: list[str] = []
+    for media_id in target:
+        if media_id in old_position:
+            while leaving and old_position[leaving[0]] < old_position[media_id]:
+                order.append(leaving.pop(0))
+        order.append(media_id)
+    order += leaving
+    placed = set(order)
+    return order + [m for m in gallery if m not in placed]
+
+
 def _same_media(a: ProductState, b: ProductState) -> bool:
     """The same media, in the same order, with the same alt text."""
     return [(i.media_id, i.alt or "") for i in a.gallery] == [
@@ -470,6 +491,7 @@ class Executor:
         if not steps:
             return
         self._phase_unlinks([s for s in steps if s.unlink_first])
+        self._phase_relinks(steps)
         yield from self._phase_creates(steps)
 
     def _finish_wave(self, steps: list[_Step]) -> Iterator[ProductOutcome]:
@@ -482,12 +504,15 @@ class Executor:
         def live() -> list[_Step]:
             return [s for s in steps if not s.broken]
 
+        # Everything that adds or changes comes before the unlinks, and the reorder keeps the
+        # media to unlink in their old relative order: until the last phase, a rollback is
+        # only "delete what this run created, put alt/variants/swatches back".
         self._phase_wait_ready(steps)
-        self._phase_unlinks([s for s in live() if not s.unlink_first])
         self._phase_reorder(live())
         self._phase_alts(live())
         self._phase_variants(live())
         self._phase_swatches(live())
+        self._phase_unlinks([s for s in live() if not s.unlink_first])
         self._rollback([s for s in steps if s.broken])
         self._phase_delete_unreferenced(live())
         for step in steps:
@@ -646,20 +671,22 @@ class Executor:
 
     # -- phase 1: unlinks and re-links --
 
+    def _phase_relinks(self, steps: list[_Step]) -> None:
+        """Undo and rollback: link files to their product again (an add: before any unlink)."""
+        self._references(steps, "relinks", "referencesToAdd", "linking files again")
+
     def _phase_unlinks(self, steps: list[_Step]) -> None:
-        inputs = []
-        for step in steps:
-            for media_id in step.unlinks:
-                inputs.append(
-                    (step, media_id, {"id": media_id, "referencesToRemove": [step.product_id]})
-                )
-            for media_id in step.relinks:
-                inputs.append(
-                    (step, media_id, {"id": media_id, "referencesToAdd": [step.product_id]})
-                )
+        self._references(steps, "unlinks", "referencesToRemove", "unlinking")
+
+    def _references(self, steps: list[_Step], which: str, key: str, phase: str) -> None:
+        inputs = [
+            (step, media_id, {"id": media_id, key: [step.product_id]})
+            for step in steps
+            for media_id in getattr(step, which)
+        ]
         if not inputs:
             return
-        self._set_phase("unlinking")
+        self._set_phase(phase)
         done = self._file_updates(inputs)
         for step, media_id, spec in done:
             if "referencesToRemove" in spec:
@@ -804,7 +831,9 @@ class Executor:
             except ShopifyAuthError:
                 raise
             except ShopifyUnavailable as exc:
-                if exc.maybe_applied and self._settle_doubt(step, [sent[i] for i in todo]):
+                if exc.maybe_applied and self._settle_doubt(
+                    step, [sent[i] for i in todo], in_flight=not exc.cause.startswith("http_")
+                ):
                     todo = []
                     break
                 if attempt + 1 < self.create_attempts:
@@ -900,12 +929,13 @@ class Executor:
             step.fail(create.media_id, "MISSING", "Shopify did not return this new media.")
         self._tick(step, min(len(created), len(sent)))
 
-    def _settle_doubt(self, step: _Step, sent: list[CreateMedia]) -> bool:
+    def _settle_doubt(self, step: _Step, sent: list[CreateMedia], *, in_flight: bool) -> bool:
         """productUpdate may or may not have run: give a request still in flight time to land,
         then read the gallery. True when the media sent are there (adopted); media that arrived
         but cannot be matched one to one with what was sent are deleted (they are this run's
         own, created after the journaled gallery), so the call can be sent again."""
-        self._sleep(self.doubt_wait)
+        if in_flight:  # no answer at all: the request may still be running on Shopify's side
+            self._sleep(self.doubt_wait)
         state = self._read([step.product_id], []).get(step.product_id)
         before = set(step.gallery)
         new = (
@@ -1080,35 +1110,25 @@ class Executor:
     def _phase_reorder(self, steps: list[_Step]) -> None:
         jobs: list[tuple[_Step, str]] = []
         for step in steps:
-            target = [step.real(m) for m in step.target]
-            present = set(step.gallery)
-            target = [m for m in target if m in present]
-            target += [m for m in step.gallery if m not in set(target)]
+            target = _interim_order(
+                [step.real(m) for m in step.target],
+                step.gallery,
+                [i.media_id for i in step.before.gallery],
+            )
             moves = reorder_moves(step.gallery, target)
             if not moves:
                 continue
             self._set_phase("reordering")
             for start in range(0, len(moves), MAX_INPUT):
                 chunk = moves[start : start + MAX_INPUT]
-                try:
-                    result = self.client.execute(
-                        ops.PRODUCT_REORDER_MEDIA,
-                        {
-                            "id": step.product_id,
-                            "moves": [
-                                {"id": m.media_id, "newPosition": str(m.new_position)}
-                                for m in chunk
-                            ],
-                        },
-                    )
-                except ShopifyAuthError:
-                    raise
-                except ShopifyError as exc:
-                    step.error = f"Reorder failed: {exc}"
-                    break
-                if not result.ok:
-                    err = result.user_errors[0]
-                    step.error = f"Reorder failed: {err.code} {err.message}"
+                variables = {
+                    "id": step.product_id,
+                    "moves": [
+                        {"id": m.media_id, "newPosition": str(m.new_position)} for m in chunk
+                    ],
+                }
+                result = self._mutate(step, ops.PRODUCT_REORDER_MEDIA, variables, "Reorder")
+                if result is None:
                     break
                 job = (result.payload("productReorderMedia").get("job")) or {}
                 if job.get("id") and not job.get("done"):
@@ -1120,6 +1140,40 @@ class Executor:
                 step.gallery = target
                 self._tick(step)
         self._wait_jobs(jobs)
+
+    def _mutate(self, step: _Step, operation, variables: dict, what: str):
+        """One mutation for one product (see :meth:`_retrying`): the result, or None with
+        ``step.error`` set."""
+        result, code, message = self._retrying(operation, variables)
+        if result is None:
+            step.error = f"{what} failed: {code} {message}"
+        return result
+
+    def _retrying(self, operation, variables: dict, attempts: int = 5):
+        """A mutation retried with backoff while Shopify asks to retry (retryable userErrors;
+        no answer, when the operation is safe to send twice). ``(result, "", "")`` on success,
+        ``(None, code, message)`` when Shopify refused it (the first userError) or never
+        answered."""
+        for attempt in range(attempts):
+            if attempt:
+                self._sleep(min(self.poll_max * 2, self.poll_min * 2 ** (attempt + 2)))
+            last = attempt + 1 == attempts
+            try:
+                result = self.client.execute(operation, variables)
+            except ShopifyAuthError:
+                raise
+            except ShopifyError as exc:
+                doubtful = getattr(exc, "maybe_applied", False) and not operation.idempotent
+                if isinstance(exc, ShopifyUnavailable) and not last and not doubtful:
+                    continue
+                return None, _code(exc), str(exc)
+            if result.ok:
+                return result, "", ""
+            err = result.user_errors[0]
+            if err.retryable and not last:
+                continue
+            return None, err.code or "INVALID", err.message
+        return None, "RETRIES_EXHAUSTED", "Shopify kept asking to retry."
 
     def _wait_jobs(self, jobs: list[tuple[_Step, str]]) -> None:
         delay = self.poll_min
@@ -1187,25 +1241,11 @@ class Executor:
             ):
                 for start in range(0, len(pairs), MAX_VARIANT_PAIRS):
                     chunk = pairs[start : start + MAX_VARIANT_PAIRS]
-                    try:
-                        result = self.client.execute(
-                            operation,
-                            {
-                                "productId": step.product_id,
-                                "variantMedia": [
-                                    {"variantId": v, "mediaIds": [m]} for v, m in chunk
-                                ],
-                            },
-                        )
-                    except ShopifyAuthError:
-                        raise
-                    except ShopifyError as exc:
-                        step.error = f"Variant images: {exc}"
-                        ok = False
-                        continue
-                    if not result.ok:
-                        err = result.user_errors[0]
-                        step.error = f"Variant images: {err.code} {err.message}"
+                    variables = {
+                        "productId": step.product_id,
+                        "variantMedia": [{"variantId": v, "mediaIds": [m]} for v, m in chunk],
+                    }
+                    if self._mutate(step, operation, variables, "Variant images") is None:
                         ok = False
             if ok:
                 self._tick(step, len(step.variant_images))
@@ -1236,18 +1276,10 @@ class Executor:
                         "filename": f"swatch-{c.asset_id}-v{c.version}.{ext}",
                     }
                 )
-            try:
-                result = self.client.execute(ops.FILE_CREATE, {"files": specs})
-            except ShopifyAuthError:
-                raise
-            except ShopifyError as exc:
+            result, code, message = self._retrying(ops.FILE_CREATE, {"files": specs})
+            if result is None:
                 for step, c in chunk:
-                    step.fail(c.file_id, _code(exc), str(exc))
-                continue
-            if not result.ok:
-                err = result.user_errors[0]
-                for step, c in chunk:
-                    step.fail(c.file_id, err.code or "INVALID", err.message)
+                    step.fail(c.file_id, code, message)
                 continue
             created = result.payload("fileCreate").get("files") or []
             for (step, c), node in zip(chunk, created, strict=False):
@@ -1282,20 +1314,12 @@ class Executor:
                 )
         for start in range(0, len(metafields), MAX_METAFIELDS):
             chunk = metafields[start : start + MAX_METAFIELDS]
-            try:
-                result = self.client.execute(
-                    ops.METAFIELDS_SET, {"metafields": [m for _, m in chunk]}
-                )
-            except ShopifyAuthError:
-                raise
-            except ShopifyError as exc:
+            result, code, message = self._retrying(
+                ops.METAFIELDS_SET, {"metafields": [m for _, m in chunk]}
+            )
+            if result is None:
                 for step, _ in chunk:
-                    step.error = f"Swatch metafield: {exc}"
-                continue
-            if not result.ok:
-                err = result.user_errors[0]
-                for step, _ in chunk:
-                    step.error = f"Swatch metafield: {err.code} {err.message}"
+                    step.error = f"Swatch metafield: {code} {message}"
                 continue
             for step, _ in chunk:
                 self._tick(step)
@@ -1343,6 +1367,7 @@ class Executor:
                     self.hooks.records_removed(step.product_id, [media_id])
                 else:
                     back.fail(media_id, "NOT_DELETED", "A new media could not be removed.")
+        self._phase_relinks(undo_steps)
         self._phase_unlinks(undo_steps)
         self._phase_reorder(undo_steps)
         self._phase_alts(undo_steps)
