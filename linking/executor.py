@@ -104,6 +104,8 @@ class ProductWork:
     """Undo: media of ``restore`` the undone run deleted (they cannot be linked again)."""
     planned_ops: int | None = None
     """The operations the plan counted for this product (the run's fixed progress total)."""
+    created_media: list[str] = field(default_factory=list)
+    """Undo: media the undone run created here; their files are deleted once unreferenced."""
 
 
 @dataclass
@@ -269,6 +271,10 @@ def _operation_count(step: _Step) -> int:
         + len(step.swatch_metafields)
         + (1 if step.plan is None or step.plan.operations.moves else 0)
     )
+
+
+def _moves(moves) -> list[dict]:
+    return [{"id": m.media_id, "newPosition": str(m.new_position)} for m in moves]
 
 
 def _interim_order(target: list[str], gallery: list[str], before: list[str]) -> list[str]:
@@ -553,8 +559,30 @@ class Executor:
             return state
         before_ids = set(entry.get("before_ids") or ())
         new = [i for i in state.gallery if i.media_id not in before_ids and i.record is None]
+        recorded = {
+            i.record.identity
+            for i in state.gallery
+            if i.record is not None and i.media_id not in before_ids
+        }
+        creates = [
+            c
+            for c in entry.get("creates") or ()
+            if (c["asset_id"], int(c["version"]), c["transformation"]) not in recorded
+        ]
+        if new and len(new) != len(creates):
+            # Some of the creates arrived, and which is which cannot be told: they are this
+            # run's own (new since the journaled gallery), so they go and the plan adds again.
+            logger.warning(
+                "%s: %d of %d journaled creates arrived; removing them to create again",
+                work.product_id, len(new), len(creates),
+            )  # fmt: skip
+            gone = self._delete_files([i.media_id for i in new])
+            state = replace(
+                state, gallery=tuple(i for i in state.gallery if i.media_id not in gone)
+            )
+            new = []
         adopted: dict[str, LinkRecord] = {}
-        for create, item in zip(entry.get("creates") or (), new, strict=False):
+        for create, item in zip(creates, new, strict=False):
             record = LinkRecord(
                 create["asset_id"], int(create["version"]), create["transformation"], create["alt"]
             )
@@ -692,7 +720,9 @@ class Executor:
             if "referencesToRemove" in spec:
                 step.gallery.remove(media_id)
                 record = step.records.pop(media_id, None)
-                if record is not None and self.delete_created_files and step.work.restore is None:
+                if (
+                    record is not None and self.delete_created_files and step.work.restore is None
+                ) or media_id in step.work.created_media:
                     step.created_unlinked.append(media_id)
                 self.hooks.records_removed(step.product_id, [media_id])
             else:
@@ -1109,6 +1139,7 @@ class Executor:
 
     def _phase_reorder(self, steps: list[_Step]) -> None:
         jobs: list[tuple[_Step, str]] = []
+        single: list[tuple[_Step, dict, list[str]]] = []
         for step in steps:
             target = _interim_order(
                 [step.real(m) for m in step.target],
@@ -1119,26 +1150,39 @@ class Executor:
             if not moves:
                 continue
             self._set_phase("reordering")
-            for start in range(0, len(moves), MAX_INPUT):
-                chunk = moves[start : start + MAX_INPUT]
+            if len(moves) <= MAX_INPUT:
+                single.append((step, {"id": step.product_id, "moves": _moves(moves)}, target))
+                continue
+            for start in range(0, len(moves), MAX_INPUT):  # later chunks depend on earlier ones
                 variables = {
                     "id": step.product_id,
-                    "moves": [
-                        {"id": m.media_id, "newPosition": str(m.new_position)} for m in chunk
-                    ],
+                    "moves": _moves(moves[start : start + MAX_INPUT]),
                 }
                 result = self._mutate(step, ops.PRODUCT_REORDER_MEDIA, variables, "Reorder")
                 if result is None:
                     break
                 job = (result.payload("productReorderMedia").get("job")) or {}
                 if job.get("id") and not job.get("done"):
-                    if len(moves) > MAX_INPUT:  # later chunks depend on this one
-                        self._wait_jobs([(step, job["id"])])
-                    else:
-                        jobs.append((step, job["id"]))
+                    self._wait_jobs([(step, job["id"])])
             else:
                 step.gallery = target
                 self._tick(step)
+        answers = self._retrying_many(
+            [
+                (n, ops.PRODUCT_REORDER_MEDIA, variables)
+                for n, (_, variables, _) in enumerate(single)
+            ]
+        )
+        for n, (step, _, target) in enumerate(single):
+            result, code, message = answers[n]
+            if result is None:
+                step.error = f"Reorder failed: {code} {message}"
+                continue
+            job = (result.payload("productReorderMedia").get("job")) or {}
+            if job.get("id") and not job.get("done"):
+                jobs.append((step, job["id"]))
+            step.gallery = target
+            self._tick(step)
         self._wait_jobs(jobs)
 
     def _mutate(self, step: _Step, operation, variables: dict, what: str):
@@ -1150,30 +1194,48 @@ class Executor:
         return result
 
     def _retrying(self, operation, variables: dict, attempts: int = 5):
-        """A mutation retried with backoff while Shopify asks to retry (retryable userErrors;
-        no answer, when the operation is safe to send twice). ``(result, "", "")`` on success,
-        ``(None, code, message)`` when Shopify refused it (the first userError) or never
-        answered."""
+        """One mutation, see :meth:`_retrying_many`."""
+        return self._retrying_many([(0, operation, variables)], attempts)[0]
+
+    def _retrying_many(self, calls: list[tuple], attempts: int = 5) -> dict:
+        """Independent mutations ``(key, operation, variables)``, each retried with backoff
+        while Shopify asks to retry (retryable userErrors; no answer, when the operation is
+        safe to send twice) — in rounds, one wait per round for all of them. Per key
+        ``(result, "", "")`` on success, ``(None, code, message)`` when Shopify refused it
+        (its first userError) or never answered."""
+        answers: dict = {}
+        todo = list(calls)
         for attempt in range(attempts):
             if attempt:
                 self._sleep(min(self.poll_max * 2, self.poll_min * 2 ** (attempt + 2)))
             last = attempt + 1 == attempts
-            try:
-                result = self.client.execute(operation, variables)
-            except ShopifyAuthError:
-                raise
-            except ShopifyError as exc:
-                doubtful = getattr(exc, "maybe_applied", False) and not operation.idempotent
-                if isinstance(exc, ShopifyUnavailable) and not last and not doubtful:
+            again = []
+            for key, operation, variables in todo:
+                try:
+                    result = self.client.execute(operation, variables)
+                except ShopifyAuthError:
+                    raise
+                except ShopifyError as exc:
+                    doubtful = getattr(exc, "maybe_applied", False) and not operation.idempotent
+                    if isinstance(exc, ShopifyUnavailable) and not last and not doubtful:
+                        again.append((key, operation, variables))
+                    else:
+                        answers[key] = (None, _code(exc), str(exc))
                     continue
-                return None, _code(exc), str(exc)
-            if result.ok:
-                return result, "", ""
-            err = result.user_errors[0]
-            if err.retryable and not last:
-                continue
-            return None, err.code or "INVALID", err.message
-        return None, "RETRIES_EXHAUSTED", "Shopify kept asking to retry."
+                if result.ok:
+                    answers[key] = (result, "", "")
+                    continue
+                err = result.user_errors[0]
+                if err.retryable and not last:
+                    again.append((key, operation, variables))
+                else:
+                    answers[key] = (None, err.code or "INVALID", err.message)
+            todo = again
+            if not todo:
+                break
+        for key, _, _ in todo:
+            answers[key] = (None, "RETRIES_EXHAUSTED", "Shopify kept asking to retry.")
+        return answers
 
     def _wait_jobs(self, jobs: list[tuple[_Step, str]]) -> None:
         delay = self.poll_min
@@ -1223,6 +1285,7 @@ class Executor:
         if not work:
             return
         self._set_phase("assigning variant images")
+        plans: list[tuple[_Step, list, list]] = []
         for step in work:
             present = set(step.gallery)
             detach = [(v, m) for v, m in step.variant_detaches if m in present]
@@ -1231,23 +1294,36 @@ class Executor:
                 media_id = step.real(assign.media_id)
                 if media_id not in present or media_id in step.failed:
                     continue
-                if assign.previous_media_id and step.real(assign.previous_media_id) in present:
-                    detach.append((assign.variant_id, step.real(assign.previous_media_id)))
+                # The variant's image now (still on the product: unlinks come last) goes first.
+                previous = step.real(assign.previous_media_id or "") or None
+                if previous not in present:
+                    previous = step.before.variant_images.get(assign.variant_id)
+                if previous in present and previous != media_id:
+                    detach.append((assign.variant_id, previous))
                 append.append((assign.variant_id, media_id))
-            ok = True
-            for operation, pairs in (
-                (ops.PRODUCT_VARIANT_DETACH_MEDIA, detach),
-                (ops.PRODUCT_VARIANT_APPEND_MEDIA, append),
-            ):
+            plans.append((step, detach, append))
+        # All detaches, then all appends (a variant's previous image first), each in rounds.
+        for operation, n in (
+            (ops.PRODUCT_VARIANT_DETACH_MEDIA, 1),
+            (ops.PRODUCT_VARIANT_APPEND_MEDIA, 2),
+        ):
+            calls = []
+            for step_no, plan in enumerate(plans):
+                pairs = plan[n]
+                if plan[0].broken:
+                    continue
                 for start in range(0, len(pairs), MAX_VARIANT_PAIRS):
                     chunk = pairs[start : start + MAX_VARIANT_PAIRS]
                     variables = {
-                        "productId": step.product_id,
+                        "productId": plan[0].product_id,
                         "variantMedia": [{"variantId": v, "mediaIds": [m]} for v, m in chunk],
                     }
-                    if self._mutate(step, operation, variables, "Variant images") is None:
-                        ok = False
-            if ok:
+                    calls.append(((step_no, start), operation, variables))
+            for (step_no, _), (result, code, message) in self._retrying_many(calls).items():
+                if result is None:
+                    plans[step_no][0].error = f"Variant images failed: {code} {message}"
+        for step, _, _ in plans:
+            if not step.broken:
                 self._tick(step, len(step.variant_images))
 
     # -- phase 7: swatches --
@@ -1365,8 +1441,8 @@ class Executor:
                     back.gallery.remove(media_id)
                     step.records.pop(media_id, None)
                     self.hooks.records_removed(step.product_id, [media_id])
-                else:
-                    back.fail(media_id, "NOT_DELETED", "A new media could not be removed.")
+                else:  # Shopify keeps it: unlink it instead (the file stays in Files)
+                    back.unlinks.append(media_id)
         self._phase_relinks(undo_steps)
         self._phase_unlinks(undo_steps)
         self._phase_reorder(undo_steps)

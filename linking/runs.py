@@ -23,7 +23,7 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError
@@ -84,6 +84,7 @@ def work_to_json(work: ProductWork, urls: dict[str, str] | None = None) -> dict:
         "planned_media": work.planned_media,
         "deleted_media": list(work.deleted_media),
         "planned_ops": work.planned_ops,
+        "created_media": list(work.created_media),
     }
 
 
@@ -102,6 +103,7 @@ def work_from_json(data: dict) -> ProductWork:
         planned_media=data.get("planned_media"),
         deleted_media=list(data.get("deleted_media") or ()),
         planned_ops=data.get("planned_ops"),
+        created_media=list(data.get("created_media") or ()),
     )
 
 
@@ -287,6 +289,12 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
         "product_id", "media_id", "previous_media_id"
     ):
         deleted.setdefault(product_id, set()).update(m for m in (media_id, previous) if m)
+    # The files the undone run created: the undo deletes them once nothing references them.
+    created: dict[str, set[str]] = {}
+    for product_id, media_id in run.rows.filter(
+        action__in=["created", "replaced"], media_id__gt=""
+    ).values_list("product_id", "media_id"):
+        created.setdefault(product_id, set()).add(media_id)
     works = []
     for product in run.products.filter(
         status__in=[RunProduct.Status.DONE, RunProduct.Status.FAILED], before__isnull=False
@@ -305,6 +313,7 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
                 title=meta.get("title", ""),
                 restore=restore,
                 deleted_media=[i.media_id for i in restore.gallery if i.media_id in gone],
+                created_media=sorted(created.get(product.product_id, ())),
             )
         )
     if not works:
@@ -484,6 +493,8 @@ class Heartbeat(threading.Thread):
         self.started = started
         self.abort = threading.Event()
         self.stop = threading.Event()
+        self.lost_lock = threading.Event()
+        """Another worker may hold the store now: the run stops at its next safe point."""
 
     def run(self) -> None:
         try:
@@ -497,12 +508,21 @@ class Heartbeat(threading.Thread):
         try:
             if self.lock is not None:
                 self.lock.extend(LOCK_TTL, replace_ttl=True)
+        except redis.exceptions.LockError as exc:
+            logger.error(
+                "Run %s lost its store lock (%s); stopping at a safe point", self.run_id, exc
+            )
+            self.lost_lock.set()
+            self.abort.set()
+        except redis.RedisError as exc:
+            logger.warning("Run %s: could not extend the store lock: %s", self.run_id, exc)
+        try:
             r = runs_redis()
             r.set(_key(self.run_id, "progress"), json.dumps(self.live()), ex=3600)
             r.set(_key(self.run_id, "alive"), "1", ex=int(STALE_AFTER.total_seconds()))
             if r.exists(_key(self.run_id, "abort")):
                 self.abort.set()
-        except redis.RedisError as exc:  # lost Redis or the lock: another worker may take over
+        except redis.RedisError as exc:
             logger.warning("Run %s: heartbeat failed: %s", self.run_id, exc)
 
     def live(self) -> dict:
@@ -617,6 +637,28 @@ def mark_started(run: Run) -> Run:
     return run
 
 
+def interrupted(run: Run, cause: BaseException) -> str:
+    """The run stopped at a safe point for a reason of the machine, not of Shopify (a
+    database error, the store's lock lost): queue it to go on where it stopped. Its journal
+    says what is in flight, so going on creates nothing twice. If even that cannot be written,
+    its heartbeat goes stale and a worker's sweeper resumes it."""
+    logger.warning("Run %s interrupted (%s: %s); queueing it to go on", run.pk,
+                   type(cause).__name__, cause)  # fmt: skip
+    with contextlib.suppress(redis.RedisError):
+        runs_redis().delete(_key(run.pk, "alive"))
+    try:
+        close_old_connections()
+        Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+            status=Run.Status.QUEUED, phase="interrupted; queued to go on"
+        )
+        from reports.registry import enqueue_run as enqueue_any
+
+        enqueue_any(run)
+    except Exception:
+        logger.exception("Run %s: could not queue it again; the sweeper will resume it", run.pk)
+    return Run.Status.QUEUED
+
+
 def resume_dead_runs_except(run_id: int) -> None:
     try:
         resume_dead_runs(exclude=run_id)
@@ -688,6 +730,9 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         for outcome in executor.run(works):
             if outcome.status == "not_done":
                 status = Run.Status.ABORTED
+    except DatabaseError as exc:
+        heartbeat.stop.set()
+        return interrupted(run, exc)
     except BaseException as exc:
         if not isinstance(exc, Exception):  # a simulated or real kill: leave it "running"
             heartbeat.stop.set()
@@ -697,6 +742,8 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     finally:
         heartbeat.stop.set()
         heartbeat.join(timeout=5)
+    if heartbeat.lost_lock.is_set():
+        return interrupted(run, RuntimeError("the store's lock was lost"))
     if status is None:
         products = Counter(run.products.values_list("status", flat=True))
         status = Run.outcome(

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from linking import runs as link_runs
@@ -309,6 +309,9 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     try:
         if not executor.run(works):
             status = Run.Status.ABORTED
+    except DatabaseError as exc:
+        heartbeat.stop.set()
+        return link_runs.interrupted(run, exc)
     except BaseException as exc:
         if not isinstance(exc, Exception):  # a simulated or real kill: leave it "running"
             heartbeat.stop.set()
@@ -318,6 +321,8 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     finally:
         heartbeat.stop.set()
         heartbeat.join(timeout=5)
+    if heartbeat.lost_lock.is_set():
+        return link_runs.interrupted(run, RuntimeError("the store's lock was lost"))
     if status == Run.Status.ABORTED:
         _skip_pending(run)
     if status is None:

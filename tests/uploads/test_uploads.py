@@ -109,6 +109,7 @@ def test_new_version_replaces_the_file_content_in_place(sandbox, uploads_queue):
     services.batch_dry_run(batch=batch)
     counts = batch.dry_run[store.shop_domain]["counts"]
     assert counts == {"replaced": 1, "reused": 1}
+    updates_before = len(calls(sandbox, store, "FileUpdate"))  # the first run set alt texts
     (second,) = services.batch_start(batch=batch)
     work(uploads_queue)
     second.refresh_from_db()
@@ -119,7 +120,7 @@ def test_new_version_replaces_the_file_content_in_place(sandbox, uploads_queue):
     assert len(files(sandbox, store)) == 2
     record = UploadRecord.objects.get(store=store, asset_id=asset["asset_id"])
     assert record.version == newer["version"]
-    assert len(calls(sandbox, store, "FileUpdate")) == 1
+    assert len(calls(sandbox, store, "FileUpdate")) - updates_before == 1
     state = {f["id"]: f for f in files(sandbox, store)}
     assert f"v{newer['version']}" in state[before.file_id]["original_source"]
 
@@ -329,3 +330,41 @@ def test_a_new_alt_on_a_reused_file_is_updated_in_place(sandbox, uploads_queue):
     assert item.action == "reused" and item.file_id == first.upload_items.get().file_id
     assert files(sandbox, store)[0]["alt"] == "New"
     assert UploadRecord.objects.get(store=store).alt == "New"
+
+
+def test_resume_never_gives_an_asset_another_assets_file(sandbox, uploads_queue):
+    """The issue's probe: ``aaa/red`` and ``bbb/red`` (one filename), ``sku_1`` and ``sku_10``
+    (one a prefix of the other); a worker dies between fileCreate and recording its answer.
+    On resume each asset adopts its own file: four files for four assets, each the right one."""
+    store = shop(sandbox)
+    assets = [
+        sandbox.add_asset({"public_id": public_id, "resource_type": "image"})["asset"]
+        for public_id in ("aaa/red", "bbb/red", "shoes/sku_1", "shoes/sku_10")
+    ]
+    batch = services.batch_create(
+        user=None, workspace=sandbox.workspace,
+        data={"stores": [store.shop_domain], "asset_ids": [a["asset_id"] for a in assets]},
+    )  # fmt: skip
+    (run,) = services.batch_start(batch=batch)
+    uploads_queue.empty()
+    with pytest.raises(_Crash):
+        runs.execute_upload_run(run.pk, crash_after="create")
+    created = {f["id"]: f for f in files(sandbox, store)}
+    assert len(created) == 4
+    link_runs.runs_redis().delete(link_runs._key(run.pk, "alive"))
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
+    assert runs.resume_dead_uploads() == [run.pk]
+    work(uploads_queue)
+    run.refresh_from_db()
+
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    after = {f["id"]: f for f in files(sandbox, store)}
+    assert set(after) == set(created)  # adopted, none created again
+    records = {r.asset_id: r.file_id for r in UploadRecord.objects.filter(store=store)}
+    assert len(set(records.values())) == 4
+    for asset in assets:
+        # the file each asset adopted is the one its own create made (its source URL)
+        source = after[records[asset["asset_id"]]]["original_source"]
+        assert asset["public_id"] in source, (asset["public_id"], source)
+    # and every file has its real alt text again, not the run's marker
+    assert not [f for f in after.values() if (f.get("alt") or "").startswith("assetlink-upload-")]

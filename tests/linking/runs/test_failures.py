@@ -128,7 +128,7 @@ def test_permanent_errors_roll_products_back_and_the_outcome_says_so(sandbox, qu
 
 @pytest.mark.django_db(transaction=True)
 @settings(
-    max_examples=6,
+    max_examples=4,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -170,3 +170,122 @@ def test_any_fault_schedule_leaves_every_product_at_after_or_before(
         now = gallery(sandbox, store)
         for product_id in _planned(plan, store):
             assert [m["id"] for m in now[product_id]] == [m["id"] for m in before[product_id]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_mid_run_is_resumed_without_duplicates(sandbox, queue, monkeypatch):
+    """The issue's SQLite report: a write failed ("database is locked") right after Shopify had
+    created media; the run called them "skipped", kept no record, and the next run duplicated
+    them. Now the run is queued to go on, adopts what Shopify made, and ends as planned."""
+    from django.db import OperationalError
+
+    from linking import runs
+
+    store = seeded(sandbox)
+    plan = dry_run(sandbox, store, link_mode="append")
+    before = gallery(sandbox, store)
+    original = runs._Hooks.record_saved
+    calls = {"n": 0}
+
+    def flaky(self, product_id, media_id, record):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OperationalError("database is locked")
+        return original(self, product_id, media_id, record)
+
+    monkeypatch.setattr(runs._Hooks, "record_saved", flaky)
+    run = start_and_work(queue, plan, store)
+
+    assert calls["n"] > 3
+    assert run.status == Run.Status.SUCCEEDED, (run.status, run.error)
+    assert run.attempts == 2
+    ended = check_guarantee(sandbox, store, plan, run, before)
+    assert set(ended.values()) == {"after"}
+    # every media of ours has its link record, none twice
+    ours = [m["id"] for ms in gallery(sandbox, store).values() for m in ms if m["id"] not in
+            {b["id"] for bs in before.values() for b in bs}]  # fmt: skip
+    records = LinkRecord.objects.filter(store=store).exclude(product_id="")  # not swatch files
+    assert set(ours) == set(records.values_list("media_id", flat=True))
+    second = start_and_work(queue, dry_run(sandbox, store, link_mode="append"), store)
+    assert set(second.rows.exclude(product_id="").values_list("action", flat=True)) <= {
+        "unchanged",
+        "swatch",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_loses_its_store_lock_stops_at_a_safe_point_and_goes_on(
+    sandbox, queue, monkeypatch
+):
+    """After a Redis stall the store's lock expired and another worker may hold it: the run
+    must not go on beside it. It stops between products and is queued to go on."""
+    from redis.exceptions import LockNotOwnedError
+
+    from linking import runs
+
+    store = seeded(sandbox)
+    plan = dry_run(sandbox, store, link_mode="append")
+    before = gallery(sandbox, store)
+    lost = {"done": False}
+    original_started = runs._Hooks.started
+
+    def started(self, work, before_state):
+        original_started(self, work, before_state)
+        if not lost["done"]:  # the lock expires during a stall, while the wave starts
+            lost["done"] = True
+            lock = self.heartbeat.lock
+            lock.release()
+
+            def extend(*args, **kwargs):
+                raise LockNotOwnedError("Cannot extend a lock that's no longer owned")
+
+            lock.extend = extend
+            self.heartbeat.beat()  # what the heartbeat thread finds on its next beat
+
+    finished = []
+    original_finished = runs._Hooks.finished
+
+    def record(self, outcome):
+        finished.append(outcome.status)
+        return original_finished(self, outcome)
+
+    monkeypatch.setattr(runs._Hooks, "started", started)
+    monkeypatch.setattr(runs._Hooks, "finished", record)
+    run = start_and_work(queue, plan, store)
+
+    assert lost["done"]
+    assert run.attempts == 2, "the run went on holding no lock"
+    # after the lock was lost no other product was started: they waited for the next attempt
+    assert "not_done" in finished
+    assert run.status == Run.Status.SUCCEEDED, (run.status, run.error)
+    check_guarantee(sandbox, store, plan, run, before)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_undo_leaves_nothing_of_the_run_behind(sandbox, queue):
+    """Undo gives every product its gallery before back and deletes the files its run
+    created (nothing else references them), instead of leaving them in Files."""
+    from linking import runs
+    from tests.linking.runs.conftest import work
+
+    store = seeded(sandbox)
+    files_before = {f["id"] for f in sandbox.shop_state(store.shop_domain)["files"]}
+    before = gallery(sandbox, store)
+    run = start_and_work(queue, dry_run(sandbox, store, link_mode="prepend"), store)
+    created = set(run.rows.filter(action="created").values_list("media_id", flat=True))
+    assert run.status == Run.Status.SUCCEEDED and created
+
+    undo = runs.run_undo(run=run)
+    work(queue)
+    undo.refresh_from_db()
+
+    assert undo.status == Run.Status.SUCCEEDED, (undo.status, undo.error)
+    now = gallery(sandbox, store)
+    assert {p: [m["id"] for m in ms] for p, ms in now.items()} == {
+        p: [m["id"] for m in ms] for p, ms in before.items()
+    }
+    files_after = {f["id"] for f in sandbox.shop_state(store.shop_domain)["files"]}
+    swatches = set(LinkRecord.objects.filter(store=store, product_id="").values_list(
+        "media_id", flat=True))  # fmt: skip
+    assert files_after - swatches == files_before
+    assert undo.rows.filter(status="DELETED").count() == len(created)
