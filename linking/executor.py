@@ -66,7 +66,7 @@ from stores.shopify.errors import (
 logger = logging.getLogger(__name__)
 
 MAX_INPUT = 250  # Shopify's limit on items per input list
-ABORT_GRACE = 2.0  # seconds an abort lets media still processing finish before rolling back
+ABORT_GRACE = 1.0  # seconds an abort lets media still processing finish before rolling back
 MAX_VARIANT_PAIRS = 100
 MAX_METAFIELDS = 25
 STATUS_IDS_PER_CALL = 250
@@ -362,6 +362,15 @@ class Executor:
         self.delete_created_files = delete_created_files
         self._created_at: dict[str, float] = {}
         self._files: dict[str, str] = {}  # swatch file placeholder → Shopify id, across waves
+
+    def _nap(self, seconds: float) -> None:
+        """Sleep, waking early for an abort (it is honoured within seconds)."""
+        end = time.monotonic() + seconds
+        while not self.should_abort():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            self._sleep(min(left, 0.25))
 
     def _tick(self, step: _Step, n: int = 1) -> None:
         n = max(0, min(n, step.ops_total - step.ops_done))
@@ -1038,7 +1047,7 @@ class Executor:
             oldest = min(self._created_at.get(m, started) for m in waiting)
             age = time.monotonic() - oldest
             wait = max(self._ready_estimate - age, delay if not first else 0.0)
-            self._sleep(max(0.0, wait))
+            self._nap(max(0.0, wait))
             ids = list(waiting)
             seen_ready = False
             failed_now: dict[str, _Step] = {}

@@ -42,6 +42,7 @@ MAX_INPUT = 250  # Shopify's limit on items per input list (fileCreate, fileUpda
 READY, FAILED = "READY", "FAILED"
 RETRY_CODES = ("NON_READY_STATE", "FILE_LOCKED", "MEDIA_CANNOT_BE_MODIFIED")
 CLOCK_SKEW = timedelta(minutes=5)
+ABORT_GRACE = 1.0  # seconds an abort lets files still processing finish before removing them
 MAX_RECONCILE_PAGES = 20  # files created since a lost create: 20 × 250 looked through
 
 
@@ -191,6 +192,8 @@ class UploadExecutor:
         self.fetch, self.put, self.sleep = fetch, put, sleep
         self._crash_after = crash_after
         self.create_attempts = 3
+        self.aborted_items: set[int] = set()
+        """Items an abort stopped while Shopify processed them (their files removed)."""
         self._claimed: set[str] = set()
         """File ids that belong to an asset already (never adopted for another one)."""
 
@@ -201,9 +204,21 @@ class UploadExecutor:
                 return False
             results = self._chunk(chunk)
             failures = sum(1 for _, o in results if o.action == "failed")
-            self.progress.add(products_done=len(chunk), ops_done=len(chunk), failures=failures)
+            done = sum(1 for w, _ in results if w.item_id not in self.aborted_items)
+            self.progress.add(products_done=done, ops_done=done, failures=failures)
             self.hooks.finished(results)
+            if self.aborted_items:
+                return False
         return True
+
+    def _nap(self, seconds: float) -> None:
+        """Sleep, waking early for an abort."""
+        end = time.monotonic() + seconds
+        while not self.should_abort():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            self.sleep(min(left, 0.25))
 
     def _phase(self, text: str) -> None:
         self.progress.phase = text
@@ -487,8 +502,25 @@ class UploadExecutor:
         delay = self.poll_min
         broken: list[tuple[UploadWork, str]] = []
         named: list[tuple[UploadWork, str, str, str]] = []
+        abort_seen = None
         while state.waiting and time.monotonic() < deadline:
-            self.sleep(delay)
+            if abort_seen is None and self.should_abort():
+                abort_seen = time.monotonic()
+            if abort_seen is not None and time.monotonic() - abort_seen >= ABORT_GRACE:
+                # Aborted while Shopify still processes: the files this run created and that
+                # are not READY go (nothing half-done stays); the rest are reported as they are.
+                for file_id, (work, action) in list(state.waiting.items()):
+                    if action == "created":
+                        del state.waiting[file_id]
+                        self.hooks.record_removed(work, file_id)
+                        broken.append((work, file_id))
+                        state.out[work.item_id] = UploadOutcome(
+                            "skipped", message="The run was aborted before this file was ready; "
+                            "it was removed."
+                        )  # fmt: skip
+                        self.aborted_items.add(work.item_id)
+                break
+            self._nap(delay)
             delay = min(self.poll_max, delay * 1.5)
             nodes = self._status(list(state.waiting))
             for file_id, (work, action) in list(state.waiting.items()):

@@ -208,9 +208,10 @@ class _Hooks(UploadHooks):
         items = {i.pk: i for i in UploadItem.objects.filter(pk__in=[w.item_id for w, _ in results])}
         for work, outcome in results:
             item = items[work.item_id]
-            item.status = (
-                UploadItem.Status.FAILED if outcome.action == "failed" else UploadItem.Status.DONE
-            )
+            item.status = {"failed": UploadItem.Status.FAILED,
+                           "skipped": UploadItem.Status.NOT_DONE}.get(
+                outcome.action, UploadItem.Status.DONE
+            )  # fmt: skip
             item.action = outcome.action
             item.file_id = outcome.file_id
             item.url = outcome.url
