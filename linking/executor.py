@@ -171,17 +171,32 @@ class RunHooks:
     def started(self, work: ProductWork, before: ProductState) -> None:
         """The product is about to change; ``before`` is its gallery now."""
 
+    def started_many(self, started: Sequence[tuple[ProductWork, ProductState]]) -> None:
+        """A wave's products are about to change (one write)."""
+        for work, before in started:
+            self.started(work, before)
+
     def journal(self, product_id: str, entry: dict | None) -> None:
         """Persist (or clear, with None) the creates in flight for a product."""
 
     def record_saved(self, product_id: str, media_id: str, record: LinkRecord) -> None:
         """A media item AssetLink placed is confirmed (product_id "" for a store file)."""
 
+    def records_saved(self, product_id: str, records: Sequence[tuple[str, LinkRecord]]) -> None:
+        """Several confirmed at once (one write)."""
+        for media_id, record in records:
+            self.record_saved(product_id, media_id, record)
+
     def records_removed(self, product_id: str, media_ids: Sequence[str]) -> None:
         """Media unlinked from a product."""
 
     def finished(self, outcome: ProductOutcome) -> None:
         """The product is done (or failed/skipped); ``outcome.rows`` are its report rows."""
+
+    def finished_many(self, outcomes: Sequence[ProductOutcome]) -> None:
+        """A wave's products, done at once (one transaction)."""
+        for outcome in outcomes:
+            self.finished(outcome)
 
     def still_recorded(self, media_ids: Sequence[str]) -> set[str]:
         """Of ``media_ids``, those a link record of the store still points to."""
@@ -501,10 +516,10 @@ class Executor:
             step.ops_total = (
                 work.planned_ops if work.planned_ops is not None else _operation_count(step)
             )
-            self.hooks.started(work, step.report_before)
             steps.append(step)
         if not steps:
             return
+        self.hooks.started_many([(s.work, s.report_before) for s in steps])
         self._phase_unlinks([s for s in steps if s.unlink_first])
         self._phase_relinks(steps)
         yield from self._phase_creates(steps)
@@ -530,9 +545,9 @@ class Executor:
         self._phase_unlinks([s for s in live() if not s.unlink_first])
         self._rollback([s for s in steps if s.broken])
         self._phase_delete_unreferenced(live())
-        for step in steps:
-            outcome = self._outcome(step)
-            self.hooks.finished(outcome)
+        outcomes = [self._outcome(step) for step in steps]
+        self.hooks.finished_many(outcomes)
+        for step, outcome in zip(steps, outcomes, strict=True):
             failed = sum(1 for r in outcome.rows if r.action == str(ReportAction.FAILED))
             self._tick(step, step.ops_total)  # what failed or had nothing to do is over too
             self.progress.add(products_done=1, failures=failed)
@@ -956,14 +971,17 @@ class Executor:
     def _adopt(self, step: _Step, sent: list[CreateMedia], created: list[tuple[str, str]]) -> None:
         """Record the media Shopify created for ``sent`` (in order)."""
         now = time.monotonic()
+        saved = []
         for create, (media_id, status) in zip(sent, created, strict=False):
             step.ids[create.media_id] = media_id
             step.status[media_id] = status
             step.gallery.append(media_id)
             record = LinkRecord(create.asset_id, create.version, create.transformation, create.alt)
             step.records[media_id] = record
-            self.hooks.record_saved(step.product_id, media_id, record)
+            saved.append((media_id, record))
             self._created_at[media_id] = now
+        if saved:
+            self.hooks.records_saved(step.product_id, saved)
         for create in sent[len(created) :]:
             step.fail(create.media_id, "MISSING", "Shopify did not return this new media.")
         self._tick(step, min(len(created), len(sent)))

@@ -360,6 +360,14 @@ def _lock_held_by_other(run: Run) -> bool:
         return False
 
 
+PRODUCT_STATUS = {
+    "done": RunProduct.Status.DONE,
+    "failed": RunProduct.Status.FAILED,
+    "skipped": RunProduct.Status.SKIPPED,
+    "not_done": RunProduct.Status.NOT_DONE,
+}
+
+
 class _Hooks(RunHooks):
     def __init__(self, run: Run, heartbeat: Heartbeat):
         self.run = run
@@ -368,12 +376,19 @@ class _Hooks(RunHooks):
         self._seq = ReportRow.objects.filter(run=run).count()
 
     def started(self, work: ProductWork, before: ProductState) -> None:
-        RunProduct.objects.filter(
-            run=self.run, product_id=work.product_id, before__isnull=True
-        ).update(before=state_to_json(before))
-        RunProduct.objects.filter(run=self.run, product_id=work.product_id).update(
-            status=RunProduct.Status.STARTED
-        )
+        self.started_many([(work, before)])
+
+    def started_many(self, started: Sequence[tuple[ProductWork, ProductState]]) -> None:
+        """The gallery before of each product (kept from its first attempt) and its status,
+        in one transaction, before anything of the wave changes."""
+        before = {work.product_id: state for work, state in started}
+        with transaction.atomic():
+            products = list(RunProduct.objects.filter(run=self.run, product_id__in=list(before)))
+            for product in products:
+                if product.before is None:
+                    product.before = state_to_json(before[product.product_id])
+                product.status = RunProduct.Status.STARTED
+            RunProduct.objects.bulk_update(products, ["before", "status"], batch_size=500)
 
     def journal(self, product_id: str, entry: dict | None) -> None:
         RunProduct.objects.filter(run=self.run, product_id=product_id).update(journal=entry)
@@ -393,6 +408,22 @@ class _Hooks(RunHooks):
             },
         )
 
+    def records_saved(self, product_id: str, records: Sequence[tuple[str, LinkRecord]]) -> None:
+        LinkRecordRow.objects.bulk_create(
+            [
+                LinkRecordRow(
+                    store=self.store, media_id=media_id, product_id=product_id,
+                    asset_id=r.asset_id, version=r.version, transformation=r.transformation,
+                    alt=r.alt, plan=self.run.plan, run_id=self.run.pk,
+                )
+                for media_id, r in records
+            ],
+            update_conflicts=True,
+            unique_fields=["store", "media_id"],
+            update_fields=["product_id", "asset_id", "version", "transformation", "alt", "plan",
+                           "run_id"],
+        )  # fmt: skip
+
     def records_removed(self, product_id: str, media_ids: Sequence[str]) -> None:
         LinkRecordRow.objects.filter(
             store=self.store, product_id=product_id, media_id__in=list(media_ids)
@@ -406,22 +437,29 @@ class _Hooks(RunHooks):
         )
 
     def finished(self, outcome: ProductOutcome) -> None:
-        status = {
-            "done": RunProduct.Status.DONE,
-            "failed": RunProduct.Status.FAILED,
-            "skipped": RunProduct.Status.SKIPPED,
-            "not_done": RunProduct.Status.NOT_DONE,
-        }[outcome.status]
+        self.finished_many([outcome])
+
+    def finished_many(self, outcomes: Sequence[ProductOutcome]) -> None:
+        """A wave's products in one transaction: their status, gallery after and rows."""
+        if not outcomes:
+            return
+        by_id = {o.product_id: o for o in outcomes}
         with transaction.atomic():
-            RunProduct.objects.filter(run=self.run, product_id=outcome.product_id).update(
-                status=status,
-                after=state_to_json(outcome.after),
-                replanned=outcome.replanned,
-                error=outcome.error[:2000],
-                journal=None,
+            products = list(RunProduct.objects.filter(run=self.run, product_id__in=list(by_id)))
+            for product in products:
+                outcome = by_id[product.product_id]
+                product.status = PRODUCT_STATUS[outcome.status]
+                product.after = state_to_json(outcome.after)
+                product.replanned = outcome.replanned
+                product.error = outcome.error[:2000]
+                product.journal = None
+            RunProduct.objects.bulk_update(
+                products, ["status", "after", "replanned", "error", "journal"], batch_size=500
             )
-            ReportRow.objects.filter(run=self.run, product_id=outcome.product_id).delete()
-            self._seq = _write_rows(self.run, outcome.rows, seq_start=self._seq)
+            ReportRow.objects.filter(run=self.run, product_id__in=list(by_id)).delete()
+            self._seq = _write_rows(
+                self.run, [r for o in outcomes for r in o.rows], seq_start=self._seq
+            )
         self.heartbeat.save()
         if Run.objects.filter(pk=self.run.pk, abort_requested_at__isnull=False).exists():
             self.heartbeat.abort.set()
