@@ -33,8 +33,10 @@ def _arg(node: FieldNode, name: str, variables: dict):
 class _Estimator:
     """Shopify's requested-cost rules without the schema: a field with a selection is an
     object (1), a field with `first`/`last` is a connection (2 + n x one node), `nodes(ids:)`
-    costs per id, type-conditioned fragments count their most expensive alternative, leaves
-    are free, and a mutation is 10 plus the connections in its payload."""
+    costs per id, leaves are free, and a mutation is 10 plus the connections in its payload.
+    Type-conditioned fragments: those on one type add up, and the most expensive type counts.
+    Without the schema a fragment on an interface is one more alternative (the emulator's
+    `sandbox/shopify/cost.py`, which has the schema, adds it to each type implementing it)."""
 
     def __init__(self, document, variables: dict | None):
         self.variables = variables or {}
@@ -55,21 +57,26 @@ class _Estimator:
         if selection_set is None:
             return 0
         total = 0
-        alternatives = []
+        conditioned: dict[str, int] = {}  # type condition -> summed cost of its fragments
         for sel in selection_set.selections:
             if isinstance(sel, FieldNode):
                 total += self.field(sel, free, root)
-            elif isinstance(sel, InlineFragmentNode):
-                cost = self.selection(sel.selection_set, free)
-                if sel.type_condition:
-                    alternatives.append(cost)
-                else:
-                    total += cost
+                continue
+            if isinstance(sel, InlineFragmentNode):
+                cond, sset = sel.type_condition, sel.selection_set
             elif isinstance(sel, FragmentSpreadNode):
                 frag = self.fragments.get(sel.name.value)
-                if frag is not None:
-                    alternatives.append(self.selection(frag.selection_set, free))
-        return total + (max(alternatives) if alternatives else 0)
+                if frag is None:
+                    continue
+                cond, sset = frag.type_condition, frag.selection_set
+            else:
+                continue
+            cost = self.selection(sset, free)
+            if cond is None:
+                total += cost
+            else:
+                conditioned[cond.name.value] = conditioned.get(cond.name.value, 0) + cost
+        return total + (max(conditioned.values()) if conditioned else 0)
 
     def field(self, node: FieldNode, free: bool, root: bool) -> int:
         if node.name.value.startswith("__") or node.selection_set is None:

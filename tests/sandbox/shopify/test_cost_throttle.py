@@ -140,3 +140,43 @@ def test_call_log_records_costs(emu):
     calls = emu.control("GET", f"shops/{SHOP}/calls")["calls"]
     assert calls[-1]["name"] == "Named"
     assert (calls[-1]["requested_cost"], calls[-1]["actual_cost"]) == (5, 4)
+
+
+TWO_FRAGMENTS = """{ products(first: 1) { nodes { media(first: 10) { nodes {
+  ... on MediaImage { image { url } } ... on MediaImage { originalSource { url } } } } } } }"""
+TWO_TYPES = """{ products(first: 1) { nodes { media(first: 10) { nodes {
+  ... on MediaImage { image { url } } ... on Video { originalSource { url } sources { url } } } } } } }"""
+NAMED = """query { products(first: 2) { nodes { media(first: 5) { nodes { ...Img ...Alt } } } } }
+fragment Img on MediaImage { image { url } }
+fragment Alt on MediaImage { originalSource { url } }"""
+
+
+@pytest.mark.parametrize(
+    ("query", "requested"),
+    [
+        # 2 + 1 x (1 product + 2 + 10 x (1 medium + 1 image + 1 originalSource))
+        (TWO_FRAGMENTS, 35),
+        # fragments on two types: the dearer one (Video: originalSource + sources) counts
+        (TWO_TYPES, 35),
+        # named fragments on one type add up too: 2 + 2 x (1 + 2 + 5 x 3)
+        (NAMED, 38),
+    ],
+)
+def test_fragments_on_one_type_add_their_costs_like_the_clients_estimate(emu, query, requested):
+    from stores.shopify.cost import estimate_cost
+
+    token = emu.shop(SHOP, products=1, media_per_product=2)
+    body = emu.gql(token, query).json()
+    assert "errors" not in body, body
+    assert _cost(body)["requestedQueryCost"] == requested
+    assert estimate_cost(query) == requested  # the client paces by the same number
+
+
+def test_a_fragment_on_an_interface_applies_to_every_type_implementing_it(emu):
+    token = emu.shop(SHOP, products=1, media_per_product=1)
+    ids = emu.control("GET", f"shops/{SHOP}")["products"][0]["media"]
+    query = """query($ids: [ID!]!) { nodes(ids: $ids) {
+      ... on Media { preview { image { url } } } ... on MediaImage { image { url } } } }"""
+    body = emu.gql(token, query, {"ids": ids}).json()
+    # 1 id x (1 node + MediaImage: preview 1 + its image 1 + image 1)
+    assert _cost(body)["requestedQueryCost"] == 4
