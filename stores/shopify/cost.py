@@ -34,9 +34,9 @@ class _Estimator:
     """Shopify's requested-cost rules without the schema: a field with a selection is an
     object (1), a field with `first`/`last` is a connection (2 + n x one node), `nodes(ids:)`
     costs per id, leaves are free, and a mutation is 10 plus the connections in its payload.
-    Type-conditioned fragments: those on one type add up, and the most expensive type counts.
-    Without the schema a fragment on an interface is one more alternative (the emulator's
-    `sandbox/shopify/cost.py`, which has the schema, adds it to each type implementing it)."""
+    Type-conditioned fragments: those that apply to one concrete type add up (a fragment on
+    `Media` or `File` applies to the types in INTERFACES), and the most expensive type counts,
+    as in the emulator's `sandbox/shopify/cost.py`, which reads this from the schema."""
 
     def __init__(self, document, variables: dict | None):
         self.variables = variables or {}
@@ -76,7 +76,7 @@ class _Estimator:
                 total += cost
             else:
                 conditioned[cond.name.value] = conditioned.get(cond.name.value, 0) + cost
-        return total + (max(conditioned.values()) if conditioned else 0)
+        return total + _best_branch(conditioned)
 
     def field(self, node: FieldNode, free: bool, root: bool) -> int:
         if node.name.value.startswith("__") or node.selection_set is None:
@@ -101,6 +101,27 @@ class _Estimator:
                     if isinstance(sub, FieldNode) and sub.name.value == "node":
                         best = max(best, 1 + self.selection(sub.selection_set, False))
         return best
+
+
+# The media and file interfaces of the Admin API (2026-01) and the types implementing them, so
+# that `... on Media {…} ... on MediaImage {…}` adds up for a MediaImage as Shopify counts it.
+INTERFACES = {
+    "Media": frozenset({"ExternalVideo", "MediaImage", "Model3d", "Video"}),
+    "File": frozenset({"ExternalVideo", "GenericFile", "MediaImage", "Model3d", "Video"}),
+}
+
+
+def _best_branch(conditioned: dict[str, int]) -> int:
+    """Fragments that apply to one concrete type add up; the most expensive type counts."""
+    if not conditioned:
+        return 0
+    types = {t for c in conditioned for t in INTERFACES.get(c, {c})}
+    return max(
+        sum(
+            cost for cond, cost in conditioned.items() if t == cond or t in INTERFACES.get(cond, ())
+        )
+        for t in types
+    )
 
 
 def estimate_cost(document: str | object, variables: dict | None = None) -> int:

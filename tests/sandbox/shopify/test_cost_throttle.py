@@ -180,3 +180,32 @@ def test_a_fragment_on_an_interface_applies_to_every_type_implementing_it(emu):
     body = emu.gql(token, query, {"ids": ids}).json()
     # 1 id x (1 node + MediaImage: preview 1 + its image 1 + image 1)
     assert _cost(body)["requestedQueryCost"] == 4
+
+
+def _app_operations():
+    from stores.shopify import operations
+
+    found = [op for op in vars(operations).values() if hasattr(op, "document")]
+    # bulk queries are the text of a bulkOperationRunQuery, never sent as a query of their own
+    return [op for op in found if not op.name.endswith("Export")]
+
+
+@pytest.mark.parametrize("op", _app_operations(), ids=lambda op: op.name)
+def test_the_clients_estimate_of_every_app_operation_is_the_emulators_requested_cost(op):
+    import re
+
+    from graphql import get_operation_ast, parse
+
+    from sandbox.shopify.cost import requested_cost
+    from sandbox.shopify.graphql_api import schema
+    from stores.shopify.cost import estimate_cost
+
+    variables = {}
+    for name in set(re.findall(r"\$(\w+)", op.document)):
+        if name.endswith("ids") or name.endswith("Ids"):
+            variables[name] = ["gid://shopify/MediaImage/1"] * 250
+        elif name in ("first", "last") or name.endswith(("First", "Last")):
+            variables[name] = 250 if name != "first" else 10
+    document = parse(op.document)
+    server = requested_cost(schema(), document, get_operation_ast(document), variables)
+    assert estimate_cost(op.document, variables) == server
