@@ -70,7 +70,9 @@ def work_queue(name: str) -> None:
     from rq import SimpleWorker
 
     queue = django_rq.get_queue(name)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=False)
+    SimpleWorker([queue], connection=queue.connection).work(
+        burst=True, with_scheduler=False, logging_level="WARNING"
+    )
 
 
 class Sandbox:
