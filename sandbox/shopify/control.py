@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -99,7 +100,8 @@ def _mutation_names() -> set[str]:
     return set(schema().mutation_type.fields)
 
 
-def error_codes(mutation: str) -> set[str] | None:
+@functools.cache
+def error_codes(mutation: str) -> frozenset[str] | None:
     """The codes the userErrors of `mutation` can carry (None: its userErrors have no code)."""
     from graphql import get_named_type
 
@@ -110,7 +112,7 @@ def error_codes(mutation: str) -> set[str] | None:
         if name in payload.fields:
             error_type = get_named_type(payload.fields[name].type)
             code = error_type.fields.get("code")
-            return set(get_named_type(code.type).values) if code else None
+            return frozenset(get_named_type(code.type).values) if code else None
     return None
 
 

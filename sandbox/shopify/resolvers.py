@@ -722,10 +722,10 @@ def _injected_error(name: str, spec: dict) -> dict:
     }
 
 
-def _codes(name: str) -> set[str]:
+def _codes(name: str) -> frozenset[str]:
     from .control import error_codes  # late: control reads the schema graphql_api builds
 
-    return error_codes(name) or set()
+    return error_codes(name) or frozenset()
 
 
 def mutation(name: str):
