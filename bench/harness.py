@@ -8,7 +8,9 @@ bench library and shops, a workspace, an RQ worker, and where a run's time went.
   around `requests.adapters.HTTPAdapter.send` (the emulators answer in this process, so their
   work is part of it);
 - in the database: every query of every connection (`connection.execute_wrapper`).
-The rest of a run's wall time is our own code and waiting for Shopify's media processing / jobs.
+The rest of a run's wall time is our own code and waiting for Shopify's media processing / jobs;
+the CPU time of the measuring thread (the in-process worker's) and of the whole process (the
+emulators' included: they share the interpreter) tell the two apart.
 """
 
 from __future__ import annotations
@@ -207,11 +209,14 @@ class Timings:
         """Yields a Counter that holds, once the block ends, what was spent inside it."""
         spent: Counter = Counter()
         before = self.snapshot()
+        thread_cpu, process_cpu = time.thread_time(), time.process_time()
         try:
             yield spent
         finally:
             after = self.snapshot()
             spent.update({k: after[k] - before[k] for k in after})
+            spent["thread_cpu"] = time.thread_time() - thread_cpu
+            spent["process_cpu"] = time.process_time() - process_cpu
 
     def install(self) -> Timings:
         if self._installed:
@@ -324,3 +329,5 @@ def print_time_spent(wall: float, spent: Counter) -> None:
               f"({spent['cloudinary_http#']:.0f} requests)")  # fmt: skip
     print(f"    database               {db:7.2f}s  ({spent['db#']:.0f} queries)")
     print(f"    other                  {rest:7.2f}s  (our code; waiting for media / jobs)")
+    print(f"    (CPU: {spent['thread_cpu']:.2f}s in the measuring thread, "
+          f"{spent['process_cpu']:.2f}s in the whole process, emulators included)")  # fmt: skip
