@@ -154,6 +154,23 @@ class Sandbox:
     def bucket(self, domain: str) -> dict:
         return self.get(f"shops/{domain}/bucket")
 
+    def processing(self, domain: str, since: float) -> str:
+        """How long the emulator took from creating a file (since `since`, a time.time()) to
+        READY/FAILED: it processes media in this process, so it can be the bound."""
+        state = self.shopify.server.app.state
+        with state.lock:
+            spans = [
+                f.updated - f.created
+                for f in state.shops[domain].files.values()
+                if f.created >= since and f.status in ("READY", "FAILED")
+            ]
+        if not spans:
+            return "no new files"
+        return (
+            f"{len(spans)} new files READY/FAILED {min(spans):.1f}-{max(spans):.1f}s after "
+            f"their create (mean {sum(spans) / len(spans):.1f}s)"
+        )
+
 
 def make_workspace(sandbox: Sandbox, domain: str, token: str):
     from django.utils import timezone

@@ -197,6 +197,7 @@ def main() -> None:
 
     before = sandbox.galleries(domain)
     run = runs.run_start_from_plan(plan=plan, store=store)
+    since = time.time()
     with timings.measure() as spent:
         work_queue("links")
     run = Run.objects.get(pk=run.pk)
@@ -219,6 +220,7 @@ def main() -> None:
         spent=spent,
         target=1.25,
     )
+    print(f"  Shopify processing   {sandbox.processing(domain, since)}")
     print(f"  checks               {checks}")
 
     if args.skip_naive:

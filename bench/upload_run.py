@@ -136,7 +136,7 @@ def main() -> None:
         f"({time.monotonic() - t0:.1f}s)"
     )
 
-    t0 = time.monotonic()
+    t0, since = time.monotonic(), time.time()
     batch, run = upload(workspace, store)
     print(f"batch + dry run: {time.monotonic() - t0:.1f}s, {len(batch.assets)} assets")
     with timings.measure() as spent:
@@ -164,6 +164,7 @@ def main() -> None:
         spent=spent,
         target=1.5,
     )
+    print(f"  Shopify processing   {sandbox.processing(domain, since)}")
     print(f"  checks               {check(sandbox, domain, batch, run)}")
 
     if args.skip_naive:
