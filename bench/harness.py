@@ -7,7 +7,8 @@ bench library and shops, a workspace, an RQ worker, and where a run's time went.
 - in HTTP to Shopify's Admin API (GraphQL and staged uploads) and to Cloudinary's API, timed
   around `requests.adapters.HTTPAdapter.send` (the emulators answer in this process, so their
   work is part of it);
-- in the database: every query of every connection (`connection.execute_wrapper`).
+- in the database: every query of every connection (`connection.execute_wrapper`) and every
+  commit (`BaseDatabaseWrapper._commit`).
 The rest of a run's wall time is our own code and waiting for Shopify's media processing / jobs;
 the CPU time of the measuring thread (the in-process worker's) and of the whole process (the
 emulators' included: they share the interpreter) tell the two apart.
@@ -282,6 +283,7 @@ class Timings:
 
     def _wrap_database(self) -> None:
         from django.db import connections
+        from django.db.backends.base.base import BaseDatabaseWrapper
         from django.db.backends.signals import connection_created
 
         def timed(execute, sql, params, many, context):
@@ -298,6 +300,17 @@ class Timings:
         connection_created.connect(attach, weak=False)
         for connection in connections.all():  # this thread's, already open or not
             attach(connection)
+        # commits are not queries: with SQLite each one is a write to disk
+        commit = BaseDatabaseWrapper._commit
+
+        def timed_commit(connection):
+            started = time.perf_counter()
+            try:
+                return commit(connection)
+            finally:
+                self.add("commit", time.perf_counter() - started)
+
+        BaseDatabaseWrapper._commit = timed_commit
 
 
 def cost_floor(points: float, bucket: float, rate: float) -> float:
@@ -335,7 +348,8 @@ def print_figures(
 
 def print_time_spent(wall: float, spent: Counter) -> None:
     pacing, throttled = spent["pacing"], spent["throttled"]
-    shopify, cloudinary, db = spent["shopify_http"], spent["cloudinary_http"], spent["db"]
+    shopify, cloudinary = spent["shopify_http"], spent["cloudinary_http"]
+    db = spent["db"] + spent["commit"]
     rest = wall - pacing - throttled - shopify - cloudinary - db
     print("  where the time went (summed over threads)")
     print(f"    Shopify bucket waits   {pacing + throttled:7.2f}s  (pacing {pacing:.2f}s, "
@@ -344,7 +358,8 @@ def print_time_spent(wall: float, spent: Counter) -> None:
     if cloudinary:
         print(f"    Cloudinary HTTP        {cloudinary:7.2f}s  "
               f"({spent['cloudinary_http#']:.0f} requests)")  # fmt: skip
-    print(f"    database               {db:7.2f}s  ({spent['db#']:.0f} queries)")
+    print(f"    database               {db:7.2f}s  ({spent['db#']:.0f} queries "
+          f"{spent['db']:.2f}s, {spent['commit#']:.0f} commits {spent['commit']:.2f}s)")  # fmt: skip
     print(f"    other                  {rest:7.2f}s  (our code; waiting for media / jobs)")
     print(f"    (CPU: {spent['thread_cpu']:.2f}s in the measuring thread, "
           f"{spent['process_cpu']:.2f}s in the whole process, emulators included)")  # fmt: skip
