@@ -25,14 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench.link_run import (
-    Sandbox,
-    check,
-    isolate_redis,
-    make_workspace,
-    plan_and_dry_run,
-    prepare_environment,
-)
+from bench.harness import Sandbox, isolate_redis, make_workspace, prepare_environment
+from bench.link_run import check, plan_and_dry_run
 
 ROOT = Path(__file__).resolve().parent.parent
 

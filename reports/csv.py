@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from reports.models import ReportRow, Run
 
@@ -61,20 +61,3 @@ def report_csv(run: Run) -> str:
 
 def filename(run: Run) -> str:
     return f"assetlink-run-{run.pk}-{run.store.shop_domain.split('.')[0]}.csv"
-
-
-# Reports of other run kinds (an upload's is one row per file): registered by their app, so that
-# archiving (prune_runs) writes every run's own report without reports importing them.
-_KIND_REPORTS: dict[str, tuple[Callable[[Run], Iterator[str]], Callable[[Run], str]]] = {}
-
-
-def register_kind_report(
-    kind: str, lines: Callable[[Run], Iterator[str]], name: Callable[[Run], str]
-) -> None:
-    _KIND_REPORTS[kind] = (lines, name)
-
-
-def kind_report(run: Run) -> tuple[Iterator[str], str]:
-    """The CSV chunks and the file name of any run's report."""
-    lines, name = _KIND_REPORTS.get(run.kind, (report_lines, filename))
-    return lines(run), name(run)

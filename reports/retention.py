@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from reports.csv import kind_report
 from reports.models import ReportRow, Run
+from reports.registry import report_of
 
 
 @dataclass
@@ -35,7 +35,7 @@ def prunable_runs(older_than: timedelta, now=None):
 
 def archive_run(run: Run, directory: Path) -> Path:
     """Write the run's report to DIRECTORY/<shop domain>/<report file name>."""
-    lines, name = kind_report(run)
+    lines, name = report_of(run)
     path = directory / run.store.shop_domain / name
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")

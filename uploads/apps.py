@@ -6,9 +6,16 @@ class UploadsConfig(AppConfig):
     verbose_name = "Upload to Store Files"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
-        from reports import csv
-        from reports.models import Run
-        from uploads import selectors
+    def ready(self) -> None:
+        from reports.registry import RunKind, register
+        from uploads import runs, selectors
 
-        csv.register_kind_report(Run.Kind.UPLOAD, selectors.report_lines, selectors.report_filename)
+        register(
+            RunKind(
+                "upload",
+                enqueue=runs.enqueue_run,
+                abort=runs.run_abort,
+                report_lines=selectors.report_lines,
+                report_filename=selectors.report_filename,
+            )
+        )

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from linking import runs as link_runs
@@ -207,9 +208,10 @@ class _Hooks(UploadHooks):
         items = {i.pk: i for i in UploadItem.objects.filter(pk__in=[w.item_id for w, _ in results])}
         for work, outcome in results:
             item = items[work.item_id]
-            item.status = (
-                UploadItem.Status.FAILED if outcome.action == "failed" else UploadItem.Status.DONE
-            )
+            item.status = {"failed": UploadItem.Status.FAILED,
+                           "skipped": UploadItem.Status.NOT_DONE}.get(
+                outcome.action, UploadItem.Status.DONE
+            )  # fmt: skip
             item.action = outcome.action
             item.file_id = outcome.file_id
             item.url = outcome.url
@@ -304,10 +306,13 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         crash_after=crash_after,
     )
     heartbeat.start()
-    status, error = Run.Status.FINISHED, ""
+    status, error = None, ""
     try:
         if not executor.run(works):
             status = Run.Status.ABORTED
+    except DatabaseError as exc:
+        heartbeat.stop.set()
+        return link_runs.interrupted(run, exc)
     except BaseException as exc:
         if not isinstance(exc, Exception):  # a simulated or real kill: leave it "running"
             heartbeat.stop.set()
@@ -317,8 +322,15 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     finally:
         heartbeat.stop.set()
         heartbeat.join(timeout=5)
+    if heartbeat.lost_lock.is_set():
+        return link_runs.interrupted(run, RuntimeError("the store's lock was lost"))
     if status == Run.Status.ABORTED:
         _skip_pending(run)
+    if status is None:
+        items = Counter(run.upload_items.values_list("status", flat=True))
+        status = Run.outcome(
+            done=items[UploadItem.Status.DONE], bad=items[UploadItem.Status.FAILED]
+        )
     progress.phase = status
     heartbeat.save()
     link_runs.summarise_run(run)
@@ -327,7 +339,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         finished_at=timezone.now(),
         phase=str(status),
         error=error,
-        eta_seconds=0 if status == Run.Status.FINISHED else None,
+        eta_seconds=0 if status in Run.ENDED else None,
     )
     logger.info("Upload run %s %s: %s", run.pk, status, client.ledger)
     return status
