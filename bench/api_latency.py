@@ -59,7 +59,7 @@ def seed(args) -> dict:
     from django.contrib.auth.models import User
     from django.utils import timezone
 
-    from bench.link_run import Sandbox, make_workspace
+    from bench.harness import Sandbox, make_workspace
     from linking import services
     from linking.models import Plan, PlanStore
     from reports.models import ReportRow, Run
@@ -107,7 +107,7 @@ def seed(args) -> dict:
     runs = []
     for n in range(args.runs):
         run = Run.objects.create(
-            store=stores[n % 3], plan=plan, status=Run.Status.FINISHED, link_mode="append",
+            store=stores[n % 3], plan=plan, status=Run.Status.SUCCEEDED, link_mode="append",
             products_done=args.groups, products_total=args.groups, ops_done=args.groups * 5,
             ops_total=args.groups * 5, started_at=timezone.now(), finished_at=timezone.now(),
             summary={"created": args.groups * 5},
@@ -125,7 +125,7 @@ def seed(args) -> dict:
         batch = UploadBatch.objects.create(workspace=workspace, expression="tags=bench")
         batch.stores.set(stores)
         batch.runs.add(Run.objects.create(store=stores[n % 3], kind=Run.Kind.UPLOAD,
-                                          status=Run.Status.FINISHED))  # fmt: skip
+                                          status=Run.Status.SUCCEEDED))  # fmt: skip
     return {"workspace": workspace.pk, "store": first.pk, "plan": plan.pk,
             "run": runs[-1].pk, "big_run": big.pk, "batch": batch.pk,
             "upload_run": batch.runs.first().pk}  # fmt: skip
@@ -252,7 +252,7 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    from bench.link_run import isolate_redis
+    from bench.harness import isolate_redis
 
     call_command("migrate", verbosity=0)
     redis_url = isolate_redis(db=12)

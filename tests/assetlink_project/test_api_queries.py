@@ -46,12 +46,14 @@ def _dataset(workspace, admin, n: int) -> dict:
         plan.stores.set(stores)
         for store in stores:
             PlanStore.objects.create(plan=plan, store=store, statistics={"products_matched": 1})
-            run = Run.objects.create(store=store, plan=plan, status=Run.Status.FINISHED)
+            run = Run.objects.create(store=store, plan=plan, status=Run.Status.SUCCEEDED)
             ReportRow.objects.create(run=run, action="created", asset_id="a")
         batch = UploadBatch.objects.create(workspace=workspace, expression="tags=x")
         batch.stores.set(stores)
         for store in stores:
-            batch.runs.add(Run.objects.create(store=store, kind=Run.Kind.UPLOAD, status="finished"))
+            batch.runs.add(
+                Run.objects.create(store=store, kind=Run.Kind.UPLOAD, status="succeeded")
+            )
     return {
         "workspace": workspace.pk,
         "store": stores[0].pk,

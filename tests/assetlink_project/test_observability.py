@@ -83,12 +83,12 @@ def test_metrics_need_the_token_or_a_superuser(client, admin_member, settings):
 
 def test_metrics_show_runs_by_outcome_points_and_queues(client, store, settings):
     settings.METRICS_TOKEN = "metrics-secret"
-    Run.objects.create(store=store, status=Run.Status.FINISHED, products_done=5, ops_done=9,
+    Run.objects.create(store=store, status=Run.Status.SUCCEEDED, products_done=5, ops_done=9,
                        points_actual=120, throttled=2)  # fmt: skip
     Run.objects.create(store=store, status=Run.Status.FAILED, products_done=1, points_actual=30)
     client.get("/healthz")
     body = client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-secret").content.decode()
-    assert 'assetlink_runs{kind="link",status="finished"} 1.0' in body
+    assert 'assetlink_runs{kind="link",status="succeeded"} 1.0' in body
     assert 'assetlink_runs{kind="link",status="failed"} 1.0' in body
     assert 'assetlink_run_products_done{kind="link"} 6.0' in body
     assert 'assetlink_run_operations_done{kind="link"} 9.0' in body

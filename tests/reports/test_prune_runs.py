@@ -17,7 +17,7 @@ from uploads.models import UploadItem
 pytestmark = pytest.mark.django_db
 
 
-def _run(store, *, days_ago: int, status=Run.Status.FINISHED, kind=Run.Kind.LINK, rows=2) -> Run:
+def _run(store, *, days_ago: int, status=Run.Status.SUCCEEDED, kind=Run.Kind.LINK, rows=2) -> Run:
     run = Run.objects.create(store=store, status=status, kind=kind)
     when = timezone.now() - timedelta(days=days_ago)
     Run.objects.filter(pk=run.pk).update(
