@@ -19,9 +19,9 @@ import requests
 
 from linking import runs
 from reports.models import Run
-from tests.assetlink_project.test_worker import _database_url_of_this_session
 from tests.linking.runs.conftest import _other_redis_db, dry_run, gallery
 from tests.linking.runs.test_failures import check_guarantee, seeded
+from tests.processes import database_url_of_this_session
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -71,7 +71,7 @@ def test_a_killed_worker_s_run_is_resumed_by_another_worker_s_sweeper(sandbox, s
     env = dict(os.environ, REDIS_URL=url, PYTHONUNBUFFERED="1",
                SHOPIFY_ADMIN_BASE_URL=settings.SHOPIFY_ADMIN_BASE_URL,
                CLOUDINARY_API_BASE_URL=settings.CLOUDINARY_API_BASE_URL)  # fmt: skip
-    if db := _database_url_of_this_session():
+    if db := database_url_of_this_session():
         env["DATABASE_URL"] = db
     store = seeded(sandbox)
     plan = dry_run(sandbox, store, link_mode="overwrite")
