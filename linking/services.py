@@ -232,7 +232,7 @@ def _check_transformation_override(user, workspace: Workspace, changes: dict) ->
 def _metadata_types(workspace: Workspace) -> dict[str, str] | None:
     """The workspace's metadata field types, to check field names when a plan is saved; None
     when Cloudinary cannot say now (the dry run checks again)."""
-    from linking.cloudinary.errors import CloudinaryError
+    from stores.cloudinary.errors import CloudinaryError
 
     try:
         schema = _default_cloudinary(workspace).metadata_schema()
@@ -358,7 +358,7 @@ def link_config(plan: Plan, setup: WorkspaceSettings, captions=None) -> LinkConf
 
 
 def _default_cloudinary(workspace):
-    from linking.cloudinary.client import CloudinaryClient
+    from stores.cloudinary.client import CloudinaryClient
 
     return CloudinaryClient.for_workspace(workspace)
 
@@ -430,7 +430,7 @@ def _fail(plan: Plan, message: str) -> None:
 
 
 def _captions(cloud, assets) -> dict[str, str]:
-    from linking.cloudinary.errors import CaptionUnavailable
+    from stores.cloudinary.errors import CaptionUnavailable
 
     out = {}
     for asset in assets:

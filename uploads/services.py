@@ -115,7 +115,7 @@ def batch_create(
 
 
 def _default_cloudinary(workspace):
-    from linking.cloudinary.client import CloudinaryClient
+    from stores.cloudinary.client import CloudinaryClient
 
     return CloudinaryClient.for_workspace(workspace)
 
@@ -197,7 +197,7 @@ def _classify(store, assets: list[dict], unresolved: list[str]) -> dict:
 def batch_dry_run(*, batch: UploadBatch, cloudinary=None) -> UploadBatch:
     """Read the selection from Cloudinary and say per store what would be created, reused or
     replaced. Writes nothing to Shopify."""
-    from linking.cloudinary.errors import CaptionUnavailable
+    from stores.cloudinary.errors import CaptionUnavailable
 
     cloud = cloudinary or _default_cloudinary(batch.workspace)
     setup = settings_for(batch.workspace)

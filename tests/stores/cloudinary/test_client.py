@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from linking.cloudinary import (
+from linking.models import AssetCaption
+from stores.cloudinary import (
     CloudinaryClient,
     CloudinaryRateLimited,
     Credentials,
 )
-from linking.models import AssetCaption
 
 
 def client_for(cloud, **kw) -> CloudinaryClient:
