@@ -224,7 +224,8 @@ class CaptionView(APIView):
         resolution = client.resolve_asset_ids([asset_id])
         if not resolution.assets:
             raise NotFoundError(f"Cloudinary has no asset {asset_id}.")
-        return Response({"caption": client.caption(resolution.assets[0])})
+        caption = services.asset_caption(cloudinary=client, asset=resolution.assets[0])
+        return Response({"caption": caption})
 
 
 class TestConnectionView(APIView):

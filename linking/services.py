@@ -44,7 +44,7 @@ from linking.galleries import read_galleries
 from linking.models import AltSource, Plan, PlanStore
 from stores import permissions
 from stores.models import TRANSFORMATION_RE, AltTextSource, Store, Workspace, WorkspaceSettings
-from stores.services import settings_for
+from stores.services import asset_caption, settings_for
 
 logger = logging.getLogger(__name__)
 
@@ -437,7 +437,7 @@ def _captions(cloud, assets) -> dict[str, str]:
         if asset.resource_type != "image":
             continue
         try:
-            out[asset.asset_id] = cloud.caption(asset)
+            out[asset.asset_id] = asset_caption(cloudinary=cloud, asset=asset)
         except CaptionUnavailable:
             continue  # no caption: Shopify's alt is kept for that asset
     return out

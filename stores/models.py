@@ -338,3 +338,23 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} for {self.shop_domain} ({self.webhook_id})"
+
+
+class AssetCaption(models.Model):
+    """Cloudinary's AI caption of one asset version (captioning costs; ask once per version)."""
+
+    cloud_name = models.CharField(max_length=100)
+    asset_id = models.CharField(max_length=64)
+    version = models.BigIntegerField()
+    caption = models.CharField(max_length=512)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cloud_name", "asset_id", "version"], name="one_asset_caption_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"caption of {self.asset_id}@{self.version}"

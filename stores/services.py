@@ -21,6 +21,7 @@ from stores import permissions, signals
 from stores.models import (
     SHOP_DOMAIN_RE,
     ApiKey,
+    AssetCaption,
     Member,
     OAuthState,
     Role,
@@ -430,3 +431,23 @@ def session_token_arrive(session_token, *, allow_exchange: bool):
         store = store_install(shop_domain=session_token.shop, grant=grant)
     user = staff_arrive(store=store, shopify_user_id=session_token.user_id)
     return store, user
+
+
+# --- Cloudinary ----------------------------------------------------------------------------------
+
+
+def asset_caption(*, cloudinary, asset) -> str:
+    """Cloudinary's AI caption of an asset version, asked for once and then read from the cache.
+
+    Raises `stores.cloudinary.CaptionUnavailable` when Cloudinary has none (yet)."""
+    cloud = cloudinary.credentials.cloud_name
+    cached = AssetCaption.objects.filter(
+        cloud_name=cloud, asset_id=asset.asset_id, version=asset.version
+    ).first()
+    if cached is not None:
+        return cached.caption
+    text = cloudinary.caption(asset)
+    AssetCaption.objects.update_or_create(
+        cloud_name=cloud, asset_id=asset.asset_id, version=asset.version, defaults={"caption": text}
+    )
+    return text

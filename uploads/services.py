@@ -26,7 +26,7 @@ from linking.services import (
 from reports.models import Run
 from stores import permissions
 from stores.models import TRANSFORMATION_RE, Workspace
-from stores.services import settings_for
+from stores.services import asset_caption, settings_for
 from uploads import runs
 from uploads.models import UploadBatch, UploadRecord
 
@@ -216,7 +216,7 @@ def batch_dry_run(*, batch: UploadBatch, cloudinary=None) -> UploadBatch:
         caption = None
         if batch.alt_source == AltSource.AI_CAPTION and asset.resource_type == "image":
             try:
-                caption = cloud.caption(asset)
+                caption = asset_caption(cloudinary=cloud, asset=asset)
             except CaptionUnavailable:
                 caption = None  # no caption: the file keeps its alt
         entries.append(_asset_entry(batch, cloud, asset, caption))
