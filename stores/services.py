@@ -27,6 +27,7 @@ from stores.models import (
     Role,
     ShopifyStaff,
     Store,
+    WebhookDelivery,
     Workspace,
     WorkspaceSettings,
 )
@@ -222,10 +223,14 @@ def store_install(*, shop_domain: str, grant, installer=None) -> Store:
     return store_save_grant(store=store, grant=grant)
 
 
+def _workspace_name_for(shop_domain: str) -> str:
+    return shop_domain.removesuffix(".myshopify.com")
+
+
 def _store_create(*, shop_domain: str, installer) -> Store:
     if not re.match(SHOP_DOMAIN_RE, shop_domain):
         raise ApplicationError(f"{shop_domain!r} is not a myshopify.com shop domain.")
-    workspace = workspace_create(name=shop_domain.removesuffix(".myshopify.com"), owner=installer)
+    workspace = workspace_create(name=_workspace_name_for(shop_domain), owner=installer)
     store = Store.objects.create(
         workspace=workspace,
         shop_domain=shop_domain,
@@ -297,17 +302,13 @@ def _staff_join(*, store: Store, shopify_user_id: str):
     return staff.user
 
 
-def store_cancel_runs(store: Store) -> None:
-    """Cancel the store's queued and running runs: the run code connects to `store_uninstalled`.
-
-    Runs do not exist yet; this is the one place uninstall reaches them.
-    """
-    signals.store_uninstalled.send(sender=Store, store=store)
-
-
 @transaction.atomic
 def store_uninstall(*, shop_domain: str, triggered_at: datetime | None = None) -> Store | None:
-    """`app/uninstalled`: mark uninstalled, erase tokens, cancel runs. Idempotent.
+    """`app/uninstalled`: mark uninstalled, erase tokens, revoke API keys, stop runs. Idempotent.
+
+    The runs layer receives `store_uninstalled` (`reports.receivers`): queued runs end, running
+    ones stop at their next safe point. Reinstalling brings the store back in its workspace;
+    revoked API keys stay revoked.
 
     An uninstall triggered before the store's latest install (a late retry) is ignored.
     """
@@ -331,8 +332,11 @@ def store_uninstall(*, shop_domain: str, triggered_at: datetime | None = None) -
             "refresh_token_expires_at",
         ]
     )
-    store_cancel_runs(store)
-    logger.info("Store %s uninstalled; tokens erased", shop_domain)
+    revoked = ApiKey.objects.filter(store=store, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    signals.store_uninstalled.send(sender=Store, store=store)
+    logger.info("Store %s uninstalled; tokens erased, %s API keys revoked", shop_domain, revoked)
     return store
 
 
@@ -340,21 +344,32 @@ def store_uninstall(*, shop_domain: str, triggered_at: datetime | None = None) -
 def store_erase(*, shop_domain: str) -> bool:
     """`shop/redact`: erase everything held about the store. Returns whether it existed.
 
-    Runs, reports and link records are erased by their apps through `store_erasing`; the
-    store's API keys, staff links and OAuth states go with it here. The workspace stays (it
-    may serve other stores); a workspace left without stores keeps only its Setup.
+    Plans and upload batches are erased by their apps through `store_erasing`; runs, report
+    rows, link records and the catalog index go with the store row (cascades); the store's
+    API keys, staff accounts, OAuth states and Django admin log entries go here. Webhook
+    deliveries of the shop keep only their id and topic (so Shopify's retries of this very
+    request are still recognised). The workspace stays (it may serve other stores); one that
+    was named after the shop at install is renamed.
     """
+    from django.contrib.admin.models import LogEntry
+
     store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
     OAuthState.objects.filter(shop_domain=shop_domain).delete()
+    WebhookDelivery.objects.filter(shop_domain=shop_domain).update(shop_domain="")
+    LogEntry.objects.filter(object_repr__contains=shop_domain).delete()
     if store is None:
         return False
     signals.store_erasing.send(sender=Store, store=store)
     staff_users = list(ShopifyStaff.objects.filter(store=store).values_list("user_id", flat=True))
     ApiKey.objects.filter(store=store).delete()
+    workspace = store.workspace
     store.delete()
     # Staff accounts exist only to represent this store's staff: remove them and their
     # memberships, unless the account also serves another store.
     get_user_model().objects.filter(pk__in=staff_users, shopify_staff__isnull=True).delete()
+    if workspace.name == _workspace_name_for(shop_domain):
+        workspace.name = f"Workspace {workspace.pk}"
+        workspace.save(update_fields=["name"])
     logger.info("Store %s erased (shop/redact)", shop_domain)
     return True
 
