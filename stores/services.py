@@ -448,6 +448,20 @@ def session_token_arrive(session_token, *, allow_exchange: bool):
     return store, user
 
 
+# --- housekeeping ------------------------------------------------------------------------------
+
+
+def webhook_deliveries_prune(*, older_than_days: int | None = None) -> int:
+    """Delete processed webhook deliveries older than the retention (WEBHOOK_RETENTION_DAYS);
+    returns how many. Shopify retries a delivery for 48 hours, so only older ones may go."""
+    days = older_than_days or settings.WEBHOOK_RETENTION_DAYS
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = WebhookDelivery.objects.filter(received_at__lt=cutoff).delete()
+    if deleted:
+        logger.info("Deleted %s webhook deliveries older than %s days", deleted, days)
+    return deleted
+
+
 # --- Cloudinary ----------------------------------------------------------------------------------
 
 
