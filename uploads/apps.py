@@ -7,4 +7,10 @@ class UploadsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from uploads import receivers  # noqa: F401  (connects the stores' signals)
+        from reports.registry import RunKind, register
+        from uploads import (
+            receivers,  # noqa: F401  (connects the stores' signals)
+            runs,
+        )
+
+        register(RunKind("upload", enqueue=runs.enqueue_run, abort=runs.run_abort))
