@@ -48,7 +48,8 @@ def test_app_uninstalled_erases_tokens_revokes_keys_and_ends_queued_runs(shopify
     store, other = stores
     admin = MemberFactory(workspace=store.workspace, role="master_admin").user
     _, token = services.api_key_create(user=admin, store=store, label="PIM")
-    _, other_token = services.api_key_create(user=admin, store=other, label="PIM")
+    other_admin = MemberFactory(workspace=other.workspace, role="master_admin").user
+    _, other_token = services.api_key_create(user=other_admin, store=other, label="PIM")
     queued = [
         Run.objects.create(store=store, kind=kind, status=Run.Status.QUEUED)
         for kind in (Run.Kind.LINK, Run.Kind.UPLOAD)
