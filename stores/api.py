@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from stores import permissions, selectors, services
 from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
+from stores.views import authorize_url, set_state_cookie
 
 READ_ONLY_SETUP = ("id", "workspace", "updated_at")
 
@@ -198,3 +199,31 @@ class ApiKeyDetailView(APIView):
         key = get_object_or_404(selectors.api_keys_of(store), pk=key_id)
         key = services.api_key_revoke(user=request.user, key=key)
         return Response(ApiKeySerializer(key).data)
+
+
+class StoreConnectSerializer(serializers.Serializer):
+    shop = serializers.CharField(max_length=255, help_text="e.g. demo-3.myshopify.com")
+
+
+class StoreConnectView(APIView):
+    """Setup's "Connect a store" (admins): the install link, bound to this workspace by its
+    single-use `state` (and to this browser by a signed cookie). Open `authorize_url` in the
+    top window; Shopify asks the merchant to approve, then the store joins this workspace."""
+
+    @extend_schema(
+        request=StoreConnectSerializer,
+        responses=inline_serializer(
+            "StoreConnect",
+            {"shop": serializers.CharField(), "authorize_url": serializers.URLField()},
+        ),
+    )
+    def post(self, request, workspace_id: int):
+        workspace = _workspace(request, workspace_id)
+        serializer = StoreConnectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        state = services.store_connect_start(
+            user=request.user, workspace=workspace, shop_domain=serializer.validated_data["shop"]
+        )
+        response = Response({"shop": state.shop_domain, "authorize_url": authorize_url(state)})
+        set_state_cookie(response, request, state)
+        return response

@@ -16,6 +16,11 @@ urlpatterns = [
         api.MemberDetailView.as_view(),
         name="workspace-member",
     ),
+    path(
+        "workspaces/<int:workspace_id>/stores/connect/",
+        api.StoreConnectView.as_view(),
+        name="workspace-store-connect",
+    ),
     path("stores/<int:store_id>/api-keys/", api.ApiKeyListView.as_view(), name="store-api-keys"),
     path(
         "stores/<int:store_id>/api-keys/<int:key_id>/",

@@ -312,6 +312,14 @@ class OAuthState(models.Model):
         on_delete=models.CASCADE,
         help_text="The logged-in user who started the install, if any (becomes Master Admin).",
     )
+    workspace = models.ForeignKey(
+        Workspace,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text="Set when an admin connects the store from Setup: the store joins this "
+        "workspace. Empty for installs started from Shopify (a new store gets a new workspace).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     used_at = models.DateTimeField(null=True, blank=True)
 

@@ -190,24 +190,87 @@ def store_has_usable_token(store: Store, *, margin_seconds: int = 60) -> bool:
     )
 
 
-@transaction.atomic
-def store_install(*, shop_domain: str, grant, installer=None) -> Store:
-    """Create the store (in a new workspace) or reactivate it, and save its tokens.
+OAUTH_STATE_MAX_AGE_SECONDS = 600
 
-    A new workspace's Master Admin is `installer` when known (a logged-in user started the
-    install); otherwise the first staff member who opens the app with a session token
+
+class StoreInAnotherWorkspace(ApplicationError):
+    status_code = 409
+
+
+def store_connect_check(*, shop_domain: str, workspace: Workspace) -> None:
+    """A store belongs to one workspace: connecting it to another is refused, never a move."""
+    store = Store.objects.filter(shop_domain=shop_domain).first()
+    if store is not None and store.workspace_id != workspace.pk:
+        # The other workspace is not named: it is another tenant's.
+        raise StoreInAnotherWorkspace(
+            f"{shop_domain} is already connected to another AssetLink workspace, and a store "
+            "belongs to one workspace. Ask that workspace's Master Admin to uninstall AssetLink "
+            "from the store first, then connect it here."
+        )
+
+
+def oauth_state_create(
+    *, shop_domain: str, user=None, workspace: Workspace | None = None
+) -> OAuthState:
+    """The single-use `state` of an authorization-code install (expired ones are dropped)."""
+    OAuthState.objects.filter(
+        created_at__lt=timezone.now() - timedelta(seconds=OAUTH_STATE_MAX_AGE_SECONDS)
+    ).delete()
+    return OAuthState.objects.create(
+        nonce=secrets.token_urlsafe(32),
+        shop_domain=shop_domain,
+        user=user if getattr(user, "is_authenticated", False) else None,
+        workspace=workspace,
+    )
+
+
+def store_connect_start(*, user, workspace: Workspace, shop_domain: str) -> OAuthState:
+    """Setup's "Connect a store": an install bound to `workspace` (admins only)."""
+    permissions.require_setup_change(user, workspace, action="connect stores")
+    shop = (shop_domain or "").strip().lower()
+    if shop and "." not in shop:
+        shop += ".myshopify.com"
+    if not re.match(SHOP_DOMAIN_RE, shop):
+        raise ApplicationError(
+            f"{shop_domain!r} is not a Shopify store domain; use the store's myshopify.com "
+            "domain, e.g. demo-3.myshopify.com.",
+            extra={"field": "shop"},
+        )
+    store_connect_check(shop_domain=shop, workspace=workspace)
+    logger.info("Connecting %s to workspace %s started", shop, workspace.pk)
+    return oauth_state_create(shop_domain=shop, user=user, workspace=workspace)
+
+
+@transaction.atomic
+def store_install(
+    *, shop_domain: str, grant, installer=None, workspace: Workspace | None = None
+) -> Store:
+    """Create the store or reactivate it, and save its tokens.
+
+    With `workspace` (an admin connected it from Setup) a new store joins that workspace, and
+    a store of another workspace is refused (`StoreInAnotherWorkspace`). Without, a new store
+    gets a new workspace whose Master Admin is `installer` when known (a logged-in user started
+    the install); otherwise the first staff member who opens the app with a session token
     (`staff_arrive`) — in practice the installer, whom Shopify sends to the app right after
-    approving it.
+    approving it. A known store is reinstalled in its own workspace.
     """
     store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
     if store is None:
         try:
             with transaction.atomic():
-                store = _store_create(shop_domain=shop_domain, installer=installer)
+                if workspace is not None:
+                    store = Store.objects.create(
+                        workspace=workspace, shop_domain=shop_domain, installed_at=timezone.now()
+                    )
+                    logger.info("Store %s connected to workspace %s", shop_domain, workspace.pk)
+                else:
+                    store = _store_create(shop_domain=shop_domain, installer=installer)
                 return store_save_grant(store=store, grant=grant)
         except IntegrityError:
             # A concurrent first load created it (two tabs, or App Bridge retrying): use it.
             store = Store.objects.select_for_update().get(shop_domain=shop_domain)
+    if workspace is not None:
+        store_connect_check(shop_domain=shop_domain, workspace=workspace)
     if not store.is_installed:
         store.installed_at = timezone.now()
         store.uninstalled_at = None

@@ -24,6 +24,7 @@ CONFIG_KEYS = {
     "bucket_size": float,
     "auto_create_shops": bool,
     "scopes": str,
+    "app_name": str,
 }
 
 FAULT_KEYS = {

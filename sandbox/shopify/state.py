@@ -280,6 +280,7 @@ def _default_config() -> dict:
         "bucket_size": None,  # None: restore rate x 20
         "auto_create_shops": True,
         "scopes": "read_products,write_products,read_files,write_files",
+        "app_name": os.environ.get("SANDBOX_SHOPIFY_APP_NAME") or "AssetLink",
         "api_versions": None,  # None: any YYYY-MM or "unstable"
     }
 

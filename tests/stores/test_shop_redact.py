@@ -113,7 +113,7 @@ def test_after_shop_redact_no_table_mentions_the_shop(sandbox, uploads_queue, cl
     work(django_rq.get_queue(link_runs._queue_name()))
     work(uploads_queue)
     link_run.refresh_from_db()
-    assert link_run.status == Run.Status.FINISHED
+    assert link_run.status == Run.Status.SUCCEEDED
     assert rows_mentioning(store.shop_domain) and rows_mentioning(product_ids[0])
     for webhook_id, shop in (("uninstall-1", store), ("uninstall-2", kept)):
         WebhookDelivery.objects.create(

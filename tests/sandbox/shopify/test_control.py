@@ -99,7 +99,7 @@ def test_tokens_and_session_tokens_from_control(emu):
 
 
 def test_authorize_creates_unknown_shops(emu):
-    r = requests.get(
+    r = requests.post(
         f"{emu.url}/new-shop.myshopify.com/admin/oauth/authorize",
         params={
             "client_id": API_KEY,
