@@ -227,3 +227,75 @@ class StoreConnectView(APIView):
         response = Response({"shop": state.shop_domain, "authorize_url": authorize_url(state)})
         set_state_cookie(response, request, state)
         return response
+
+
+class CloudinaryConnectionSerializer(serializers.Serializer):
+    cloud_name = serializers.CharField(max_length=100)
+    api_key = serializers.CharField(max_length=100)
+    api_secret = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Write-only; empty or left out keeps the saved secret.",
+    )
+    api_secret_set = serializers.BooleanField(read_only=True)
+
+
+def _connection(workspace: Workspace) -> dict:
+    return {
+        "cloud_name": workspace.cloudinary_cloud_name,
+        "api_key": workspace.cloudinary_api_key,
+        "api_secret_set": bool(workspace.cloudinary_api_secret),
+    }
+
+
+def _connection_input(request) -> dict:
+    serializer = CloudinaryConnectionSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return {"api_secret": "", **serializer.validated_data}
+
+
+class CloudinaryConnectionView(APIView):
+    """The workspace's Cloudinary product environment. Everyone views (never the secret);
+    admins change it, and it is saved only once Cloudinary accepts the credentials."""
+
+    @extend_schema(responses=CloudinaryConnectionSerializer)
+    def get(self, request, workspace_id: int):
+        return Response(_connection(_workspace(request, workspace_id)))
+
+    @extend_schema(request=CloudinaryConnectionSerializer, responses=CloudinaryConnectionSerializer)
+    def put(self, request, workspace_id: int):
+        workspace = _workspace(request, workspace_id)
+        permissions.require_setup_change(
+            request.user, workspace, action="change the Cloudinary connection"
+        )
+        workspace = services.cloudinary_connection_update(
+            user=request.user, workspace=workspace, **_connection_input(request)
+        )
+        return Response(_connection(workspace))
+
+
+class CloudinaryConnectionTestView(APIView):
+    """Test credentials before saving them (admins); an empty secret tests the saved one."""
+
+    @extend_schema(
+        request=CloudinaryConnectionSerializer,
+        responses=inline_serializer(
+            "CloudinaryConnectionCheck",
+            {
+                "ok": serializers.BooleanField(),
+                "problem": serializers.CharField(),
+                "message": serializers.CharField(),
+            },
+        ),
+    )
+    def post(self, request, workspace_id: int):
+        workspace = _workspace(request, workspace_id)
+        permissions.require_setup_change(
+            request.user, workspace, action="change the Cloudinary connection"
+        )
+        check = services.cloudinary_connection_test(
+            user=request.user, workspace=workspace, **_connection_input(request)
+        )
+        return Response({"ok": check.ok, "problem": check.problem, "message": check.message})

@@ -17,6 +17,16 @@ urlpatterns = [
         name="workspace-member",
     ),
     path(
+        "workspaces/<int:workspace_id>/cloudinary/",
+        api.CloudinaryConnectionView.as_view(),
+        name="workspace-cloudinary",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/cloudinary/test/",
+        api.CloudinaryConnectionTestView.as_view(),
+        name="workspace-cloudinary-test",
+    ),
+    path(
         "workspaces/<int:workspace_id>/stores/connect/",
         api.StoreConnectView.as_view(),
         name="workspace-store-connect",

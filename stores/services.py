@@ -528,6 +528,70 @@ def webhook_deliveries_prune(*, older_than_days: int | None = None) -> int:
 # --- Cloudinary ----------------------------------------------------------------------------------
 
 
+def _cloudinary_credentials(workspace: Workspace, cloud_name: str, api_key: str, api_secret: str):
+    """The credentials to check: an empty secret means "keep the saved one" (write-only)."""
+    from stores.cloudinary import Credentials
+
+    cloud_name, api_key, api_secret = (v.strip() for v in (cloud_name, api_key, api_secret))
+    errors = {}
+    if not re.match(r"^[a-zA-Z0-9_-]{1,100}$", cloud_name):
+        errors["cloud_name"] = "Letters, digits, - and _ only (Cloudinary console → Dashboard)."
+    if not api_key or len(api_key) > 100:
+        errors["api_key"] = "Copy the API key from the Cloudinary console (Settings → API Keys)."
+    saved = workspace.cloudinary_api_secret
+    if not api_secret and saved:
+        api_secret = saved.reveal()
+    if not api_secret:
+        errors["api_secret"] = "Copy the API secret from the Cloudinary console."
+    if errors:
+        raise ApplicationError(
+            "The Cloudinary connection was not saved: " + " ".join(errors.values()),
+            extra={"errors": errors},
+        )
+    return Credentials(cloud_name=cloud_name, api_key=api_key, api_secret=api_secret)
+
+
+@sensitive_variables("api_secret")
+def cloudinary_connection_test(
+    *, user, workspace: Workspace, cloud_name: str, api_key: str, api_secret: str = ""
+):
+    """Check credentials before they are saved (admins): a `ConnectionCheck`."""
+    from stores.cloudinary import CloudinaryClient
+
+    permissions.require_setup_change(user, workspace, action="change the Cloudinary connection")
+    credentials = _cloudinary_credentials(workspace, cloud_name, api_key, api_secret)
+    return CloudinaryClient(credentials).test_connection()
+
+
+@sensitive_variables("api_secret")
+def cloudinary_connection_update(
+    *, user, workspace: Workspace, cloud_name: str, api_key: str, api_secret: str = ""
+) -> Workspace:
+    """Save the workspace's Cloudinary credentials once Cloudinary accepts them (admins).
+
+    The secret is write-only: stored encrypted, never returned; empty keeps the saved one."""
+    from stores.cloudinary import CloudinaryClient
+
+    permissions.require_setup_change(user, workspace, action="change the Cloudinary connection")
+    credentials = _cloudinary_credentials(workspace, cloud_name, api_key, api_secret)
+    check = CloudinaryClient(credentials).test_connection()
+    if not check.ok:
+        raise ApplicationError(
+            f"The Cloudinary connection was not saved: {check.message}",
+            extra={"problem": check.problem},
+        )
+    with transaction.atomic():
+        workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+        workspace.cloudinary_cloud_name = credentials.cloud_name
+        workspace.cloudinary_api_key = credentials.api_key
+        workspace.cloudinary_api_secret = credentials.api_secret
+        workspace.save(
+            update_fields=["cloudinary_cloud_name", "cloudinary_api_key", "cloudinary_api_secret"]
+        )
+    logger.info("Cloudinary connection of workspace %s set to %s", workspace.pk, check.message)
+    return workspace
+
+
 def asset_caption(*, cloudinary, asset) -> str:
     """Cloudinary's AI caption of an asset version, asked for once and then read from the cache.
 
