@@ -111,12 +111,30 @@ class SessionView(APIView):
 
 class MemberSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.CharField(source="user.email", read_only=True)
     role = serializers.ChoiceField(choices=Role.choices)
 
     class Meta:
         model = Member
-        fields = ["id", "username", "role", "created_at"]
-        read_only_fields = ["id", "username", "created_at"]
+        fields = ["id", "username", "email", "role", "created_at"]
+        read_only_fields = ["id", "username", "email", "created_at"]
+
+
+class MemberInviteSerializer(serializers.Serializer):
+    user = serializers.CharField(max_length=150, help_text="An email address or a username.")
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.USER)
+
+
+class MemberInvitedSerializer(MemberSerializer):
+    invite_url = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="For a new account: the one-time link to choose a password (send it to "
+        "them; shown once).",
+    )
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "invite_url"]
 
 
 class MemberListView(APIView):
@@ -124,6 +142,22 @@ class MemberListView(APIView):
     def get(self, request, workspace_id: int):
         workspace = _workspace(request, workspace_id)
         return Response(MemberSerializer(selectors.members_of(workspace), many=True).data)
+
+    @extend_schema(request=MemberInviteSerializer, responses={201: MemberInvitedSerializer})
+    def post(self, request, workspace_id: int):
+        """Invite someone by email or username (Master Admins)."""
+        workspace = _workspace(request, workspace_id)
+        permissions.require_master_admin(request.user, workspace, action="invite members")
+        serializer = MemberInviteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member, invite_url = services.member_invite(
+            user=request.user,
+            workspace=workspace,
+            identifier=serializer.validated_data["user"],
+            role=serializer.validated_data["role"],
+        )
+        member.invite_url = invite_url
+        return Response(MemberInvitedSerializer(member).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetailView(APIView):
@@ -139,6 +173,14 @@ class MemberDetailView(APIView):
             user=request.user, member=member, role=serializer.validated_data["role"]
         )
         return Response(MemberSerializer(member).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, workspace_id: int, member_id: int):
+        """Remove someone from the workspace (Master Admins); never its last Master Admin."""
+        workspace = _workspace(request, workspace_id)
+        member = get_object_or_404(selectors.members_of(workspace), pk=member_id)
+        services.member_remove(user=request.user, member=member)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ApiKeySerializer(serializers.ModelSerializer):

@@ -448,25 +448,124 @@ def member_role_change_check(*, user, member: Member, role: str) -> None:
             extra={"roles": list(Role.values)},
         )
     permissions.require_role_change(user, member, role)
-    if member.role == Role.MASTER_ADMIN and role != Role.MASTER_ADMIN:
-        others = Member.objects.filter(workspace=member.workspace, role=Role.MASTER_ADMIN).exclude(
-            pk=member.pk
+    if role != Role.MASTER_ADMIN:
+        last_master_admin_check(member=member, doing="changing this role")
+
+
+def last_master_admin_check(*, member: Member, doing: str) -> None:
+    """A workspace keeps at least one Master Admin: the last one can be neither demoted nor
+    removed (Setup, API and Django admin all come through here)."""
+    if member.role != Role.MASTER_ADMIN:
+        return
+    others = Member.objects.filter(workspace=member.workspace, role=Role.MASTER_ADMIN).exclude(
+        pk=member.pk
+    )
+    if not others.exists():
+        raise ApplicationError(
+            f"{member.workspace.name} needs at least one Master Admin: make someone else "
+            f"Master Admin before {doing}."
         )
-        if not others.exists():
-            raise ApplicationError(
-                f"{member.workspace.name} needs at least one Master Admin: make someone else "
-                "Master Admin before changing this role."
-            )
+
+
+def _lock_master_admins(workspace_id: int) -> None:
+    # Two demotions or removals at once must not leave none.
+    list(
+        Member.objects.select_for_update().filter(workspace_id=workspace_id, role=Role.MASTER_ADMIN)
+    )
+
+
+def member_remove_check(*, user, member: Member) -> None:
+    permissions.require_master_admin(user, member.workspace, action="remove members")
+    last_master_admin_check(member=member, doing=f"removing {member.user.get_username()}")
+
+
+@transaction.atomic
+def member_remove(*, user, member: Member) -> None:
+    """Take someone out of a workspace (Master Admins); never its last Master Admin."""
+    _lock_master_admins(member.workspace_id)
+    member = (
+        Member.objects.select_for_update().select_related("workspace", "user").get(pk=member.pk)
+    )
+    member_remove_check(user=user, member=member)
+    logger.info("Member %s removed from workspace %s", member.pk, member.workspace_id)
+    member.delete()
+
+
+def _invite_url(invitee) -> str:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    path = reverse(
+        "invite-accept",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(invitee.pk)),
+            "token": default_token_generator.make_token(invitee),
+        },
+    )
+    return settings.APP_URL.rstrip("/") + path
+
+
+def _invitee(identifier: str):
+    """(user, created) for an email address or a username; a new email gets a new account."""
+    from django.core.validators import validate_email
+
+    User = get_user_model()
+    by_email = list(User.objects.filter(email__iexact=identifier)[:2]) if "@" in identifier else []
+    if len(by_email) > 1:
+        raise ApplicationError(
+            f"Several accounts use {identifier}; invite by username instead.",
+            extra={"field": "user"},
+        )
+    found = by_email[0] if by_email else User.objects.filter(username__iexact=identifier).first()
+    if found is not None:
+        return found, False
+    try:
+        validate_email(identifier)
+    except ValidationError:
+        raise ApplicationError(
+            f"No AssetLink account is named {identifier!r}. Invite by email address to create "
+            "one, or by the username of an existing account.",
+            extra={"field": "user"},
+        ) from None
+    invitee = User(username=identifier.lower()[:150], email=identifier.lower())
+    invitee.set_unusable_password()
+    invitee.save()
+    return invitee, True
+
+
+@transaction.atomic
+def member_invite(*, user, workspace: Workspace, identifier: str, role: str = Role.USER):
+    """Add someone to a workspace (Master Admins) by email or username: (member, invite_url).
+
+    An email address no account has gets a new account, and `invite_url` (shown once, to
+    send to them) lets them choose their password; otherwise `invite_url` is None."""
+    permissions.require_master_admin(user, workspace, action="invite members")
+    if role not in Role.values:
+        raise ApplicationError(
+            f"Unknown role {role!r}; use one of {', '.join(Role.values)}.",
+            extra={"roles": list(Role.values), "field": "role"},
+        )
+    identifier = (identifier or "").strip()
+    if not identifier or len(identifier) > 150:
+        raise ApplicationError("Give an email address or a username.", extra={"field": "user"})
+    invitee, created = _invitee(identifier)
+    existing = Member.objects.filter(user=invitee, workspace=workspace).first()
+    if existing is not None:
+        raise ApplicationError(
+            f"{invitee.get_username()} is already a member of {workspace.name} "
+            f"({existing.get_role_display()}); change their role instead.",
+            extra={"field": "user"},
+        )
+    member = Member.objects.create(user=invitee, workspace=workspace, role=role)
+    logger.info("Member %s invited to workspace %s as %s", member.pk, workspace.pk, role)
+    return member, (_invite_url(invitee) if created else None)
 
 
 @transaction.atomic
 def member_role_change(*, user, member: Member, role: str) -> Member:
-    # Lock the workspace's Master Admins so two demotions cannot leave none.
-    list(
-        Member.objects.select_for_update().filter(
-            workspace_id=member.workspace_id, role=Role.MASTER_ADMIN
-        )
-    )
+    _lock_master_admins(member.workspace_id)
     member = Member.objects.select_for_update().select_related("workspace").get(pk=member.pk)
     member_role_change_check(user=user, member=member, role=role)
     if member.role != role:

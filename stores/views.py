@@ -288,3 +288,7 @@ login = auth_views.LoginView.as_view(
     template_name="stores/login.html", redirect_authenticated_user=True
 )
 logout = auth_views.LogoutView.as_view(next_page="/login/")
+# An invitation (stores.services.member_invite) is a one-time link to choose a password.
+invite_accept = auth_views.PasswordResetConfirmView.as_view(
+    template_name="stores/invite.html", success_url="/login/", post_reset_login=False
+)
