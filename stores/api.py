@@ -255,7 +255,7 @@ class StoreConnectView(APIView):
     @extend_schema(
         request=StoreConnectSerializer,
         responses=inline_serializer(
-            "StoreConnect",
+            "StoreConnectStarted",
             {"shop": serializers.CharField(), "authorize_url": serializers.URLField()},
         ),
     )
