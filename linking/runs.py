@@ -83,6 +83,7 @@ def work_to_json(work: ProductWork, urls: dict[str, str] | None = None) -> dict:
         "restore": state_to_json(work.restore),
         "planned_media": work.planned_media,
         "deleted_media": list(work.deleted_media),
+        "planned_ops": work.planned_ops,
     }
 
 
@@ -100,7 +101,22 @@ def work_from_json(data: dict) -> ProductWork:
         restore=state_from_json(data.get("restore")),
         planned_media=data.get("planned_media"),
         deleted_media=list(data.get("deleted_media") or ()),
+        planned_ops=data.get("planned_ops"),
     )
+
+
+def planned_ops(work: ProductWork, operations: dict | None = None) -> int:
+    """The operations a product's plan counts (the dry run's, when there is one): the run's
+    progress total is their sum, fixed when the run starts."""
+    if operations is not None:
+        return sum(
+            len(operations.get(name) or ())
+            for name in ("unlinks", "creates", "alt_updates", "variant_images", "swatch_files",
+                         "swatch_metafields")
+        ) + (1 if operations.get("moves") else 0)  # fmt: skip
+    if work.restore is not None:  # undo: at most an unlink or re-link per media, and an order
+        return len(work.restore.gallery) + 1
+    return len(work.assets) + len(work.swatches) + 1
 
 
 # --- starting, aborting, resuming, undoing ----------------------------------------------------
@@ -123,6 +139,9 @@ def run_start(
     ``urls`` maps :func:`identity_key` of every asset (and swatch) to the URL Shopify fetches;
     ``rows`` are report rows of no product (excluded, unmatched, unresolved), as dicts."""
     link_mode = str(works[0].settings.mode) if works and kind == Run.Kind.LINK else ""
+    for work in works:
+        if work.planned_ops is None:
+            work.planned_ops = planned_ops(work)
     with transaction.atomic():
         run = Run.objects.create(
             store=store,
@@ -138,6 +157,7 @@ def run_start(
                 "rows": list(rows),
             },
             products_total=len(works),
+            ops_total=sum(w.planned_ops for w in works),
         )
         RunProduct.objects.bulk_create(RunProduct(run=run, product_id=w.product_id) for w in works)
         _clear_keys(run.pk)
@@ -625,7 +645,14 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         work.journal = product.journal
         works.append(work)
     done_before = len(products) - len(works)
-    progress = Progress(products_done=done_before, products_total=len(products), phase="starting")
+    all_ops = [w.get("planned_ops") or 0 for w in run.work.get("products") or ()]
+    progress = Progress(
+        products_done=done_before,
+        products_total=len(products),
+        ops_total=sum(all_ops),
+        ops_done=sum(all_ops) - sum(w.planned_ops or 0 for w in works),
+        phase="starting",
+    )
     sample = works[0].settings if works else LinkSettings()
     started = time.monotonic()
     heartbeat = Heartbeat(run.pk, progress, client, lock, started)
@@ -634,10 +661,9 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     def source_url(media_type: str, asset_id: str, version: int, transformation: str) -> str:
         return urls.get(identity_key(asset_id, version, transformation), "")
 
-    store_files = {
-        (r.asset_id, int(r.version), r.transformation): r.media_id
-        for r in LinkRecordRow.objects.filter(store=run.store, product_id="")
-    }
+    from linking.selectors import store_files as known_store_files
+
+    store_files = known_store_files(run.store)
     hooks = _Hooks(run, heartbeat)
     executor = Executor(
         client,
@@ -841,6 +867,7 @@ def works_from_plan_store(plan_store, *, cloudinary=None) -> tuple[list[ProductW
                 planned_media=[m["media_id"] for m in product["before"]],
             )
         )
+        works[-1].planned_ops = planned_ops(works[-1], product.get("operations") or {})
     static_rows = [
         row for pid, rows in rows_by_product.items() if pid not in planned for row in rows
     ]

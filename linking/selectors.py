@@ -97,3 +97,14 @@ def write_report_csv(plan: Plan, out: IO[str]) -> int:
         writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in REPORT_COLUMNS})
         count += 1
     return count
+
+
+def store_files(store) -> dict[tuple[str, int, str], str]:
+    """The files AssetLink put in the store's Files (swatches): identity → Shopify file id.
+    Dry runs and runs plan against them, so a known swatch file is never planned again."""
+    from linking.models import LinkRecord
+
+    return {
+        (r.asset_id, int(r.version), r.transformation): r.media_id
+        for r in LinkRecord.objects.filter(store=store, product_id="")
+    }
