@@ -224,3 +224,9 @@ if PRODUCTION:
 LINK_RUN_WAVE_SECONDS = float(os.environ.get("LINK_RUN_WAVE_SECONDS", "2.5"))
 UPLOAD_CHUNK_SIZE = min(250, int(os.environ.get("UPLOAD_CHUNK_SIZE", "250")))
 UPLOAD_READY_TIMEOUT = float(os.environ.get("UPLOAD_READY_TIMEOUT", "600"))
+
+# Housekeeping: processed webhook deliveries are kept this many days (idempotency of Shopify's
+# retries needs 48 hours), then deleted by the worker's sweeper and `prune_webhook_deliveries`.
+WEBHOOK_RETENTION_DAYS = config.parse_int_at_least(
+    "WEBHOOK_RETENTION_DAYS", os.environ.get("WEBHOOK_RETENTION_DAYS"), default=30, minimum=2
+)

@@ -7,7 +7,10 @@ class LinkingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from linking import runs
+        from linking import (
+            receivers,  # noqa: F401  (connects the stores' signals)
+            runs,
+        )
         from reports.registry import RunKind, register
 
         for name in ("link", "undo"):

@@ -859,8 +859,8 @@ def works_from_plan_store(plan_store, *, cloudinary=None) -> tuple[list[ProductW
     order, with the alt the dry run computed), the matched variants and the swatches; the URLs
     Shopify fetches; and the rows of no product."""
     from linking import services
-    from linking.cloudinary.assets import Asset as CloudinaryAsset
-    from linking.cloudinary.client import CloudinaryClient
+    from stores.cloudinary.assets import Asset as CloudinaryAsset
+    from stores.cloudinary.client import CloudinaryClient
 
     plan = plan_store.plan
     setup = settings_for(plan.workspace)

@@ -7,9 +7,10 @@ anything; secrets are write-only (masked, never rendered in clear).
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.http import HttpResponseRedirect
 
 from assetlink_project.errors import ApplicationError
 from stores import permissions, services
@@ -192,6 +193,25 @@ class MemberAdmin(WorkspaceScopedAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.request_user = request.user
         return form
+
+    def get_actions(self, request):
+        # One member at a time, through delete_view's check (the last Master Admin stays).
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        member = self.get_object(request, object_id)
+        if member is not None and request.method == "POST":
+            try:
+                services.member_remove_check(user=request.user, member=member)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return HttpResponseRedirect(request.path)
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        services.member_remove(user=request.user, member=obj)
 
     list_display = ["user", "workspace", "role", "created_at"]
     list_filter = ["role", "workspace"]
