@@ -32,11 +32,30 @@ def workspaces_for_request(request) -> QuerySet[Workspace]:
     return workspaces_for(request.user, request_scope(request))
 
 
+def stores_for(user, scope: StoreScope | None = None) -> QuerySet[Store]:
+    """The one store-scope rule, for every kind of caller.
+
+    A workspace login reaches the stores of its workspaces; a Shopify session token only the
+    store it was issued for; an API key only its own store, and only while that store is
+    installed (an uninstalled store's key reaches nothing).
+    """
+    if isinstance(user, ApiKeyPrincipal):
+        return Store.objects.filter(
+            pk=user.store.pk, installed_at__isnull=False, uninstalled_at__isnull=True
+        )
+    stores = Store.objects.filter(workspace__in=workspaces_for(user, scope))
+    if scope is not None:
+        stores = stores.filter(pk=scope.store.pk)
+    return stores
+
+
 def stores_for_request(request) -> QuerySet[Store]:
-    """Stores the request may reach: an API key only its own store."""
-    if isinstance(request.user, ApiKeyPrincipal):
-        return Store.objects.filter(pk=request.user.store.pk)
-    return Store.objects.filter(workspace__in=workspaces_for_request(request))
+    return stores_for(request.user, request_scope(request))
+
+
+def is_narrowed(request) -> bool:
+    """Whether the request reaches one store only (session token, API key), not a workspace."""
+    return request_scope(request) is not None
 
 
 def members_of(workspace: Workspace) -> QuerySet[Member]:
