@@ -24,7 +24,7 @@ class SetupSerializer(serializers.ModelSerializer):
 
 class WorkspaceSerializer(serializers.ModelSerializer):
     can_change_setup = serializers.SerializerMethodField()
-    stores = serializers.SlugRelatedField(many=True, read_only=True, slug_field="shop_domain")
+    stores = serializers.SerializerMethodField(help_text="Shop domains the caller reaches.")
 
     class Meta:
         model = Workspace
@@ -32,6 +32,10 @@ class WorkspaceSerializer(serializers.ModelSerializer):
 
     def get_can_change_setup(self, obj) -> bool:
         return permissions.can_change_setup(self.context["request"].user, obj)
+
+    def get_stores(self, obj) -> list[str]:
+        reached = selectors.stores_for_request(self.context["request"]).filter(workspace=obj)
+        return list(reached.values_list("shop_domain", flat=True))
 
 
 def _workspace(request, workspace_id: int) -> Workspace:
