@@ -19,6 +19,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from assetlink_project.parsers import JSONTooDeep, check_json_depth
 from stores import services
 from stores.models import WebhookDelivery
 from stores.oauth import normalize_shop
@@ -101,7 +102,11 @@ def handle(*, body: bytes, headers) -> WebhookResult:
     if not webhook_id or len(webhook_id) > 100:
         return WebhookResult(400, "X-Shopify-Webhook-Id is missing.")
     try:
-        payload = json.loads(body)
+        text = body.decode()
+        check_json_depth(text)
+        payload = json.loads(text)
+    except JSONTooDeep as exc:
+        return WebhookResult(400, str(exc))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return WebhookResult(400, "The body is not JSON.")
     if not isinstance(payload, dict):
