@@ -337,13 +337,19 @@ def store_uninstall(*, shop_domain: str, triggered_at: datetime | None = None) -
 
 @transaction.atomic
 def store_erase(*, shop_domain: str) -> bool:
-    """`shop/redact`: erase everything held about the store. Returns whether it existed.
+    """`shop/redact`: erase everything held about an uninstalled store. Returns whether it
+    erased one (an installed store is left alone).
 
     Runs, reports and link records are erased by their apps through `store_erasing`; the
     store's API keys, staff links and OAuth states go with it here. The workspace stays (it
     may serve other stores); a workspace left without stores keeps only its Setup.
     """
     store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
+    if store is not None and store.is_installed:
+        # Shopify asks 48 hours after an uninstall; a store that is installed (again) keeps
+        # its data — a late or replayed request must not erase a store in use.
+        logger.warning("Ignored shop/redact of %s: the store is installed", shop_domain)
+        return False
     OAuthState.objects.filter(shop_domain=shop_domain).delete()
     if store is None:
         return False
