@@ -1,6 +1,6 @@
 """Link runs: start, execute (in an RQ job), abort, resume, undo; progress and report rows.
 
-Lifecycle: ``queued`` → ``running`` → ``finished`` | ``failed`` | ``aborted``. A run whose worker
+Lifecycle: ``queued`` → ``running`` → ``succeeded`` | ``completed_with_failures`` | ``failed`` | ``aborted``. A run whose worker
 died stays ``running`` with a stale heartbeat; :func:`resume_dead_runs` (called by every run job
 and by ``manage.py runs resume --dead``) puts it back in the queue, and the next attempt skips the
 products already done, reconciles the one in flight from its journal and link records, and goes
@@ -227,15 +227,6 @@ def is_dead(run: Run, now=None) -> bool:
     return beat < now - STALE_AFTER and not _lock_held_by_other(run)
 
 
-def _enqueue_for(run: Run):
-    """The job that executes a run of this kind (uploads have their own executor)."""
-    if run.kind == Run.Kind.UPLOAD:
-        from uploads.runs import enqueue_run as enqueue_upload_run
-
-        return enqueue_upload_run
-    return enqueue_run
-
-
 def run_resume(*, run: Run, force: bool = False) -> Run:
     """Queue again a run (of any kind) whose worker died, or that failed; it goes on where it
     stopped."""
@@ -245,8 +236,9 @@ def run_resume(*, run: Run, force: bool = False) -> Run:
     if run.status not in (Run.Status.RUNNING, Run.Status.FAILED, Run.Status.QUEUED):
         raise RunError(f"Run {run.pk} is {run.status}; only a failed or stuck run can resume.")
     Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED, phase="queued (resume)")
-    enqueue = _enqueue_for(run)
-    transaction.on_commit(lambda: enqueue(run.pk))
+    from reports.registry import enqueue_run as enqueue_any
+
+    transaction.on_commit(lambda: enqueue_any(run))
     run.refresh_from_db()
     return run
 
@@ -664,7 +656,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     if run.abort_requested_at is not None:
         heartbeat.abort.set()
     heartbeat.start()
-    status = Run.Status.FINISHED
+    status = None
     error = ""
     try:
         for outcome in executor.run(works):
@@ -679,9 +671,15 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     finally:
         heartbeat.stop.set()
         heartbeat.join(timeout=5)
+    if status is None:
+        products = Counter(run.products.values_list("status", flat=True))
+        status = Run.outcome(
+            done=products[RunProduct.Status.DONE],
+            bad=products[RunProduct.Status.FAILED] + products[RunProduct.Status.SKIPPED],
+        )
     progress.phase = status
     heartbeat.save()
-    if status == Run.Status.FAILED:
+    if status == Run.Status.FAILED and error:
         _finish_not_started(
             run, f"The run failed before this product was done: {error[:300]}", keep_pending=True
         )
@@ -691,7 +689,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         finished_at=timezone.now(),
         phase=str(status),
         error=error,
-        eta_seconds=0 if status == Run.Status.FINISHED else None,
+        eta_seconds=0 if status in Run.ENDED else None,
     )
     logger.info("Run %s %s: %s", run.pk, status, client.ledger)
     return status

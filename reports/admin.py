@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from linking import runs
 from reports import csv as report_csv
 from reports.models import ReportRow, Run, RunProduct
+from reports.registry import abort_run
 from stores.admin import WorkspaceScopedAdmin
 from stores.admin_site import admin_site
 
@@ -75,7 +76,7 @@ class RunAdmin(ReadOnly, WorkspaceScopedAdmin):
     @admin.action(description="Abort the selected runs (at the next product boundary)")
     def abort_runs(self, request, queryset):
         for run in queryset.filter(status__in=Run.ACTIVE):
-            runs.run_abort(run=run)
+            abort_run(run=run)
         messages.info(request, "Abort requested.")
 
     def has_delete_permission(self, request, obj=None):

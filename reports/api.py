@@ -17,6 +17,7 @@ from linking import selectors as linking_selectors
 from reports import csv as report_csv
 from reports import selectors
 from reports.models import Run
+from reports.registry import abort_run
 
 RunSerializer = inline_serializer(
     "RunProgress",
@@ -130,7 +131,7 @@ class RunAbortView(APIView):
         summary="Stop at the next product boundary", request=None, responses=RunSerializer
     )
     def post(self, request, run_id: int):
-        run = _service(lambda: runs.run_abort(run=_run(request, run_id)))
+        run = _service(lambda: abort_run(run=_run(request, run_id)))
         return Response(runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
 
 

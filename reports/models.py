@@ -22,11 +22,14 @@ class Run(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
-        FINISHED = "finished", "Finished"
+        SUCCEEDED = "succeeded", "Succeeded"
+        COMPLETED_WITH_FAILURES = "completed_with_failures", "Completed with failures"
         FAILED = "failed", "Failed"
         ABORTED = "aborted", "Aborted"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
+    ENDED = (Status.SUCCEEDED, Status.COMPLETED_WITH_FAILURES)
+    """Ended by doing its work (not failed, not aborted): what undo may revert."""
 
     store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="runs")
     plan = models.ForeignKey(
@@ -39,7 +42,7 @@ class Run(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.QUEUED)
     link_mode = models.CharField(max_length=10, blank=True)
     settings = models.JSONField(default=dict, blank=True, help_text="The core LinkSettings.")
     work = models.JSONField(
@@ -76,7 +79,7 @@ class Run(models.Model):
         indexes = [models.Index(fields=["store", "status"])]
 
     def __str__(self) -> str:
-        return f"Run {self.pk} ({self.kind}, {self.status}) on {self.store_id}"
+        return f"Run {self.pk} ({self.kind}, {self.status}) on {self.store.shop_domain}"
 
     @property
     def is_active(self) -> bool:
@@ -85,6 +88,16 @@ class Run(models.Model):
     @property
     def is_terminal(self) -> bool:
         return not self.is_active
+
+    @classmethod
+    def outcome(cls, *, done: int, bad: int, aborted: bool = False) -> str:
+        """The status a run ends with: ``done`` items reached their planned state, ``bad`` ones
+        were rolled back, skipped or failed (each with its reason in the report)."""
+        if aborted:
+            return cls.Status.ABORTED
+        if not bad:
+            return cls.Status.SUCCEEDED
+        return cls.Status.FAILED if not done else cls.Status.COMPLETED_WITH_FAILURES
 
 
 class RunProduct(models.Model):

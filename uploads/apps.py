@@ -5,3 +5,9 @@ class UploadsConfig(AppConfig):
     name = "uploads"
     verbose_name = "Upload to Store Files"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from reports.registry import RunKind, register
+        from uploads import runs
+
+        register(RunKind("upload", enqueue=runs.enqueue_run, abort=runs.run_abort))

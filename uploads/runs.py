@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
@@ -304,7 +305,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         crash_after=crash_after,
     )
     heartbeat.start()
-    status, error = Run.Status.FINISHED, ""
+    status, error = None, ""
     try:
         if not executor.run(works):
             status = Run.Status.ABORTED
@@ -319,6 +320,11 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         heartbeat.join(timeout=5)
     if status == Run.Status.ABORTED:
         _skip_pending(run)
+    if status is None:
+        items = Counter(run.upload_items.values_list("status", flat=True))
+        status = Run.outcome(
+            done=items[UploadItem.Status.DONE], bad=items[UploadItem.Status.FAILED]
+        )
     progress.phase = status
     heartbeat.save()
     link_runs.summarise_run(run)
@@ -327,7 +333,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         finished_at=timezone.now(),
         phase=str(status),
         error=error,
-        eta_seconds=0 if status == Run.Status.FINISHED else None,
+        eta_seconds=0 if status in Run.ENDED else None,
     )
     logger.info("Upload run %s %s: %s", run.pk, status, client.ledger)
     return status

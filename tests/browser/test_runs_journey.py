@@ -38,7 +38,7 @@ def test_link_watch_progress_download_report_and_undo(demo, page, worker):
     statuses = page.eval_on_selector_all(
         "#run-progress .run-store", "els => els.map((e) => e.dataset.status)"
     )
-    assert statuses == ["finished", "finished"], statuses
+    assert statuses == ["succeeded", "succeeded"], statuses
     assert page.locator("#run-progress .progress.done").count() == 2
     with page.expect_download() as download:
         page.locator("#run-progress .run-store").first.locator("text=Download report").click()

@@ -30,7 +30,7 @@ def test_upload_to_files_dry_run_progress_and_report(demo, page, worker):
         "(e) => !['queued', 'running'].includes(e.dataset.status))",
         timeout=120_000,
     )
-    assert page.get_attribute("#upload-progress .run-store", "data-status") == "finished"
+    assert page.get_attribute("#upload-progress .run-store", "data-status") == "succeeded"
     with page.expect_download() as download:
         page.click("#upload-progress >> text=Download report")
     lines = download.value.path().read_text(encoding="utf-8").splitlines()

@@ -48,7 +48,7 @@ def test_create_dry_run_start_progress_and_report_over_the_api(sandbox, member, 
     run_id = started.json()[0]["id"]
     work(uploads_queue)
     progress = api.get(f"/api/upload-runs/{run_id}/").json()
-    assert progress["status"] == "finished" and progress["summary"] == {"created": 2}
+    assert progress["status"] == "succeeded" and progress["summary"] == {"created": 2}
     assert progress["ops_done"] == progress["ops_total"] == 2
     report = api.get(f"/api/upload-runs/{run_id}/report.csv")
     assert report.status_code == 200
@@ -57,7 +57,7 @@ def test_create_dry_run_start_progress_and_report_over_the_api(sandbox, member, 
     assert all(r["url"] and r["filename"].endswith(".jpg") for r in rows)
     assert api.get(f"/api/uploads/{batch_id}/").json()["runs"][0]["id"] == run_id
     # the same batch cannot run twice at once, and an aborted finished run stays finished
-    assert api.post(f"/api/upload-runs/{run_id}/abort/").json()["status"] == "finished"
+    assert api.post(f"/api/upload-runs/{run_id}/abort/").json()["status"] == "succeeded"
 
 
 def test_only_admins_override_the_transformation(sandbox, member, admin, uploads_queue):  # noqa: F811
@@ -161,5 +161,5 @@ def test_batches_are_listed_and_a_dead_run_resumes_over_the_api(sandbox, member,
     assert api.post(f"/api/upload-runs/{run_id}/resume/").status_code == 202
     work(uploads_queue)
     progress = api.get(f"/api/upload-runs/{run_id}/").json()
-    assert progress["status"] == "finished" and progress["summary"] == {"created": 2}
+    assert progress["status"] == "succeeded" and progress["summary"] == {"created": 2}
     assert len(files(sandbox, store)) == 2

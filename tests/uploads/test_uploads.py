@@ -59,7 +59,7 @@ def test_images_by_url_and_videos_by_staged_upload(sandbox, uploads_queue):
     ids = [a["asset_id"] for a in images] + [video["asset_id"]]
     (run,) = _upload(sandbox, [store], uploads_queue, asset_ids=ids, alt_source="template",
                      alt_field="Logo {public_id}")  # fmt: skip
-    assert run.status == Run.Status.FINISHED, run.error
+    assert run.status == Run.Status.SUCCEEDED, run.error
     assert run.summary == {"created": 4}
     items = _items(run)
     by_id = {f["id"]: f for f in files(sandbox, store)}
@@ -84,7 +84,7 @@ def test_second_upload_reuses_files_and_creates_none(sandbox, uploads_queue):
     (first,) = _upload(sandbox, [store], uploads_queue, asset_ids=ids)
     creates = len(calls(sandbox, store, "FileCreate"))
     (second,) = _upload(sandbox, [store], uploads_queue, asset_ids=ids)
-    assert second.status == Run.Status.FINISHED
+    assert second.status == Run.Status.SUCCEEDED
     assert second.summary == {"reused": 4}
     assert len(files(sandbox, store)) == 4
     assert len(calls(sandbox, store, "FileCreate")) == creates
@@ -136,7 +136,7 @@ def test_files_shopify_cannot_process_are_failures(sandbox, uploads_queue):
     delete_asset(sandbox, gone["asset_id"])  # its delivery URL now answers 404
     work(uploads_queue)
     run.refresh_from_db()
-    assert run.status == Run.Status.FINISHED
+    assert run.status == Run.Status.COMPLETED_WITH_FAILURES
     items = _items(run)
     assert items[good["asset_id"]].action == "created"
     failed = items[gone["asset_id"]]
@@ -152,7 +152,7 @@ def test_two_stores_each_get_their_files(sandbox, uploads_queue):
     a, b = shop(sandbox), shop(sandbox)
     ids = [x["asset_id"] for x in _images(sandbox, 3)]
     started = _upload(sandbox, [a, b], uploads_queue, threads=2, asset_ids=ids)
-    assert [r.status for r in started] == [Run.Status.FINISHED] * 2
+    assert [r.status for r in started] == [Run.Status.SUCCEEDED] * 2
     assert {r.store_id for r in started} == {a.pk, b.pk}
     assert len(files(sandbox, a)) == len(files(sandbox, b)) == 3
     assert UploadRecord.objects.filter(store=a).count() == 3
@@ -174,7 +174,7 @@ def test_file_create_carries_at_most_250_files_per_call(sandbox, uploads_queue, 
     (run,) = _upload(sandbox, [store], uploads_queue, expression="resource_type=image")
     images = run.upload_items.count()
     assert 250 < images <= 300
-    assert run.status == Run.Status.FINISHED and run.summary == {"created": images}
+    assert run.status == Run.Status.SUCCEEDED and run.summary == {"created": images}
     creates = calls(sandbox, store, "FileCreate")
     assert len(creates) == 2 and all(c["outcome"] == "ok" for c in creates)
     assert len(files(sandbox, store)) == images
@@ -242,7 +242,7 @@ def test_resume_after_a_killed_worker_creates_no_duplicates(sandbox, uploads_que
     assert runs.resume_dead_uploads() == [run.pk]
     work(uploads_queue)
     run.refresh_from_db()
-    assert run.status == Run.Status.FINISHED and run.attempts == 2
+    assert run.status == Run.Status.SUCCEEDED and run.attempts == 2
     assert run.summary == {"created": 3}
     assert len(files(sandbox, store)) == 3  # adopted, not created again
     assert len(calls(sandbox, store, "FileCreate")) == 1
@@ -301,7 +301,7 @@ def test_server_errors_are_retried_and_reconciled_without_duplicates(sandbox, up
         )
     finally:
         requests.delete(faults, timeout=10).raise_for_status()
-    assert status == Run.Status.FINISHED
+    assert status == Run.Status.SUCCEEDED
     outcomes = [c["outcome"] for c in calls(sandbox, store, "FileCreate")]
     assert outcomes[0] == "fault" and len(outcomes) > 1  # (seed 1) reconciled, then resent
     items = list(run.upload_items.all())

@@ -116,7 +116,7 @@ class Command(BaseCommand):
         for run in ended:
             self.stdout.write(f"Run {run.pk} ({run.store.shop_domain}): {run.status} "
                               f"{json.dumps(run.summary)}")  # fmt: skip
-        if failed_rows(ended) or any(r.status != r.Status.FINISHED for r in ended):
+        if failed_rows(ended) or any(r.status != r.Status.SUCCEEDED for r in ended):
             raise CommandError("Some rows failed or a run did not finish; see `runs report`.")
 
     def _workspace(self, ref: str) -> Workspace:

@@ -12,6 +12,7 @@ from assetlink_project.errors import ApplicationError
 from linking import runs
 from reports import csv as report_csv
 from reports.models import Run
+from reports.registry import abort_run
 
 BAR = 30
 
@@ -118,7 +119,7 @@ class Command(BaseCommand):
         for run in qs[: options["limit"]]:
             p = runs.run_progress(run)
             self.stdout.write(
-                f"{run.pk:>6} {run.kind:<5} {run.status:<9} {run.store.shop_domain:<40} "
+                f"{run.pk:>6} {run.kind:<5} {run.status:<23} {run.store.shop_domain:<40} "
                 f"{p['products_done']}/{p['products_total']} products, "
                 f"{p['failures']} failures, {run.created_at:%Y-%m-%d %H:%M:%S}"
             )
@@ -136,7 +137,7 @@ class Command(BaseCommand):
         self._wait(options, [run.pk])
 
     def _abort(self, options):
-        run = runs.run_abort(run=self._get(options["run"]))
+        run = abort_run(run=self._get(options["run"]))
         self.stdout.write(f"run {run.pk}: abort requested ({run.status})")
         self._wait(options, [run.pk])
 

@@ -58,7 +58,7 @@ def test_two_stores_run_in_parallel(sandbox, queue):
         _set_media_delay(sandbox, 0.01)
     run_a.refresh_from_db()
     run_b.refresh_from_db()
-    assert run_a.status == run_b.status == Run.Status.FINISHED
+    assert run_a.status == run_b.status == Run.Status.SUCCEEDED
     # they overlapped in time
     assert run_a.started_at < run_b.finished_at and run_b.started_at < run_a.finished_at
     _no_duplicates(a, gallery(sandbox, a))
@@ -74,7 +74,7 @@ def test_a_second_run_of_a_store_waits_for_the_first(sandbox, queue):
     work(queue, threads=2)
     first.refresh_from_db()
     second.refresh_from_db()
-    assert first.status == second.status == Run.Status.FINISHED
+    assert first.status == second.status == Run.Status.SUCCEEDED
     ordered = sorted([first, second], key=lambda r: r.started_at)
     # one at a time: the later one started after the earlier one finished
     assert ordered[1].started_at >= ordered[0].finished_at - timedelta(seconds=0.5)
@@ -150,7 +150,7 @@ def test_resume_after_a_killed_worker_creates_no_duplicates(sandbox, queue):
     work(queue)
 
     run.refresh_from_db()
-    assert run.status == Run.Status.FINISHED and run.attempts == 2
+    assert run.status == Run.Status.SUCCEEDED and run.attempts == 2
     after = gallery(sandbox, store)
     _no_duplicates(store, after)
     rows = run.rows.filter(product_id=crashed.product_id)
@@ -175,14 +175,14 @@ def test_undo_gives_every_product_its_gallery_before_back(sandbox, queue):
     run = runs.run_start_from_plan(plan=plan, store=store)
     work(queue)
     run.refresh_from_db()
-    assert run.status == Run.Status.FINISHED
+    assert run.status == Run.Status.SUCCEEDED
     assert gallery(sandbox, store) != before
 
     undo = runs.run_undo(run=run)
     work(queue)
     undo.refresh_from_db()
 
-    assert undo.status == Run.Status.FINISHED and undo.kind == "undo" and undo.undo_of == run
+    assert undo.status == Run.Status.SUCCEEDED and undo.kind == "undo" and undo.undo_of == run
     after = gallery(sandbox, store)
     for product_id, media in before.items():
         assert [(m["id"], m["alt"]) for m in after[product_id]] == [

@@ -41,7 +41,7 @@ def test_each_mode_runs_as_planned_and_twice_changes_nothing(sandbox, store, que
 
     run = start_and_work(queue, plan, store)
 
-    assert run.status == Run.Status.FINISHED, run.error
+    assert run.status == Run.Status.SUCCEEDED, run.error
     assert run.products_done == run.products_total > 0
     assert run.ops_done == run.ops_total > 0
     after = gallery(sandbox, store)
@@ -64,7 +64,7 @@ def test_each_mode_runs_as_planned_and_twice_changes_nothing(sandbox, store, que
     plan2 = dry_run(sandbox, store, **config)
     second = start_and_work(queue, plan2, store)
 
-    assert second.status == Run.Status.FINISHED, second.error
+    assert second.status == Run.Status.SUCCEEDED, second.error
     product_rows = second.rows.exclude(product_id="")
     assert set(product_rows.values_list("action", flat=True)) <= {"unchanged", "swatch"}
     assert not product_rows.filter(action="swatch").exclude(message="").exists()
@@ -83,7 +83,7 @@ def test_media_shopify_fails_to_process_are_failures_removed_from_the_product(
     work(queue)
     run.refresh_from_db()
 
-    assert run.status == Run.Status.FINISHED
+    assert run.status == Run.Status.COMPLETED_WITH_FAILURES
     failed = run.rows.get(action="failed")
     assert failed.error_code == "IMAGE_DOWNLOAD_FAILURE"
     assert run.failures == 1

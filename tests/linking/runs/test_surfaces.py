@@ -57,7 +57,7 @@ def test_link_without_dry_run_runs_and_waits_with_a_progress_bar(sandbox, store,
         stop.set()
         thread.join(timeout=10)
     run = Run.objects.get()
-    assert run.status == Run.Status.FINISHED
+    assert run.status == Run.Status.SUCCEEDED
     assert f"Run {run.pk} queued for {store.shop_domain}" in out
     assert "[####" in out and "100%" in out and '"created"' in out
 
@@ -90,9 +90,9 @@ def test_runs_commands_list_show_report_undo(sandbox, store, queue, tmp_path):
     run = runs.run_start_from_plan(plan=dry_run(sandbox, store, link_mode="prepend"), store=store)
     work(queue)
 
-    assert f"{run.pk:>6} link  finished" in cli("runs", "list")
+    assert f"{run.pk:>6} link  succeeded" in cli("runs", "list")
     shown = cli("runs", "show", str(run.pk), "--json")
-    assert '"status": "finished"' in shown
+    assert '"status": "succeeded"' in shown
     report = tmp_path / "r.csv"
     cli("runs", "report", str(run.pk), "-o", str(report))
     rows = list(csv.DictReader(report.open()))
@@ -103,7 +103,7 @@ def test_runs_commands_list_show_report_undo(sandbox, store, queue, tmp_path):
     assert f"run {undo.pk}: undo of run {run.pk} queued" in out
     work(queue)
     undo.refresh_from_db()
-    assert undo.status == Run.Status.FINISHED
+    assert undo.status == Run.Status.SUCCEEDED
     with pytest.raises(CommandError, match="undo cannot be undone"):
         cli("runs", "undo", str(undo.pk))
     assert "resumed: none" in cli("runs", "resume", "--dead")
@@ -122,7 +122,7 @@ def test_api_start_follow_and_download_the_report(sandbox, store, queue):
     work(queue)
 
     detail = client.get(f"/api/runs/{run_id}/").json()
-    assert detail["status"] == "finished" and detail["products_done"] == detail["products_total"]
+    assert detail["status"] == "succeeded" and detail["products_done"] == detail["products_total"]
     assert detail["ops_done"] == detail["ops_total"] and detail["summary"]["created"] > 0
     assert [r["id"] for r in client.get("/api/runs/").json()] == [run_id]
     response = client.get(f"/api/runs/{run_id}/report.csv")

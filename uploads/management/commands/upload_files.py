@@ -98,7 +98,7 @@ class Command(BaseCommand):
                         out.write(chunk)
             self.stdout.write(f"Report written to {options['report']}")
         if selectors.failed_items([r.pk for r in ended]) or any(
-            r.status != r.Status.FINISHED for r in ended
+            r.status != r.Status.SUCCEEDED for r in ended
         ):
             raise CommandError("Some assets failed or a run did not finish; see the report.")
 

@@ -5,7 +5,7 @@ import { state } from "./app.js";
 import { h, clear, card, banner, toast, duration, plural } from "./ui.js";
 
 const ACTIVE = new Set(["queued", "running"]);
-const STATUS_BADGE = { done: "success", finished: "success", succeeded: "success", failed: "critical", aborted: "warning", running: "info", queued: "" };
+const STATUS_BADGE = { done: "success", succeeded: "success", completed_with_failures: "warning", failed: "critical", aborted: "warning", running: "info", queued: "" };
 
 // Upload runs have their own report; everything else is under /api/runs/.
 const base = (run) => (run.kind === "upload" ? "/api/upload-runs/" : "/api/runs/");
@@ -26,7 +26,7 @@ function runLine(run, { onChange } = {}) {
     try { await api.post(`${base(run)}${run.id}/abort/`); toast(`Aborting in ${run.store}…`); onChange?.(); } catch (err) { toast(err.message, "error"); }
   } }, "Abort"));
   if (!active) actions.push(h("button.btn.btn-icon", { type: "button", onclick: () => download(`${base(run)}${run.id}/report.csv`, `run-${run.id}.csv`).catch((e) => toast(e.message, "error")) }, "Download report"));
-  const undoable = run.can_undo ?? (run.status === "finished" && (run.kind || "link") === "link");
+  const undoable = run.can_undo ?? (["succeeded", "completed_with_failures"].includes(run.status) && (run.kind || "link") === "link");
   if (!active && undoable) actions.push(h("button.btn.btn-icon", { type: "button", onclick: async () => {
     if (!confirm(`Undo run ${run.id} in ${run.store}? Every product it touched gets its gallery before back.`)) return;
     try { await api.post(`/api/runs/${run.id}/undo/`); toast("Undo started"); onChange?.(); } catch (err) { toast(err.message, "error"); }
