@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from stores.models import ApiKey, Member, Store, Workspace
+from stores.models import ADMIN_ROLES, ApiKey, Member, Store, Workspace
 from stores.principals import ApiKeyPrincipal, StoreScope
 
 
@@ -21,6 +21,15 @@ def workspaces_for(user, scope: StoreScope | None = None) -> QuerySet[Workspace]
     if scope is not None:
         workspaces = workspaces.filter(pk=scope.workspace_id)
     return workspaces
+
+
+def workspaces_administered_by(user, roles=ADMIN_ROLES) -> QuerySet[Workspace]:
+    """Workspaces where `user` holds one of `roles` (a superuser: all) — what they may change."""
+    if getattr(user, "is_superuser", False):
+        return Workspace.objects.all()
+    if not getattr(user, "is_authenticated", False) or isinstance(user, ApiKeyPrincipal):
+        return Workspace.objects.none()
+    return Workspace.objects.filter(members__user=user, members__role__in=list(roles)).distinct()
 
 
 def request_scope(request) -> StoreScope | None:

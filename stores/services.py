@@ -198,6 +198,8 @@ def store_install(*, shop_domain: str, grant, installer=None) -> Store:
     approving it.
     """
     store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
+    if store is not None and store.installed_at is None:
+        store = _store_rehome_unclaimed(store, installer=installer)
     if store is None:
         try:
             with transaction.atomic():
@@ -219,6 +221,31 @@ def store_install(*, shop_domain: str, grant, installer=None) -> Store:
         # were not part of; they arrive as a User like any other staff member.
         Member.objects.create(user=installer, workspace=store.workspace, role=Role.USER)
     return store_save_grant(store=store, grant=grant)
+
+
+def _store_rehome_unclaimed(store: Store, *, installer) -> Store:
+    """A row for a shop that never installed — not made by an install, so whoever made it has
+    no claim on the shop: it starts over in a new workspace, like a first install."""
+    logger.warning(
+        "Store row %s was never installed (workspace %s): not adopted; installing it into a "
+        "new workspace",
+        store.shop_domain,
+        store.workspace_id,
+    )
+    ApiKey.objects.filter(store=store).delete()
+    ShopifyStaff.objects.filter(store=store).delete()
+    store.plans.clear()
+    store.upload_batches.clear()
+    store.workspace = workspace_create(
+        name=store.shop_domain.removesuffix(".myshopify.com"), owner=installer
+    )
+    store.installed_at = timezone.now()
+    store.uninstalled_at = None
+    store.awaiting_master_admin = installer is None
+    store.save(
+        update_fields=["workspace", "installed_at", "uninstalled_at", "awaiting_master_admin"]
+    )
+    return store
 
 
 def _store_create(*, shop_domain: str, installer) -> Store:
