@@ -19,8 +19,8 @@ from linking import selectors, services
 from linking.core import LinkMode
 from linking.models import AltSource, Plan
 from stores import selectors as store_selectors
+from stores.models import MAX_POSITION
 
-MAX_POSITION = 250  # Shopify holds at most 250 media per product
 _TEXT = 300  # the longest field reference or order field a plan stores
 
 

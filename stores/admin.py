@@ -119,8 +119,8 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         return self._may(request, obj, self._roles(True))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        """Choice lists (add forms) offer only what the user administers: no other tenant's
-        workspaces, stores or users."""
+        """Choice lists (add forms) offer only the workspaces and stores the user administers
+        and the people of their workspaces: no other tenant's names."""
         if not request.user.is_superuser:
             administered = workspaces_administered_by(request.user, self._roles(True))
             model = db_field.related_model
@@ -129,9 +129,10 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
             elif model is Store:
                 kwargs["queryset"] = Store.objects.filter(workspace__in=administered)
             elif model is get_user_model():
+                # People the user already sees as members of their workspaces.
                 kwargs["queryset"] = (
                     get_user_model()
-                    .objects.filter(memberships__workspace__in=administered)
+                    .objects.filter(memberships__workspace__in=workspaces_for(request.user))
                     .distinct()
                 )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

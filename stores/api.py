@@ -10,7 +10,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stores import permissions, selectors, services
-from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
+from stores.models import (
+    MAX_POSITION,
+    ApiKey,
+    Member,
+    Role,
+    Store,
+    Workspace,
+    WorkspaceSettings,
+)
 
 READ_ONLY_SETUP = ("id", "workspace", "updated_at")
 
@@ -20,6 +28,7 @@ class SetupSerializer(serializers.ModelSerializer):
         model = WorkspaceSettings
         exclude = ["id", "workspace"]
         read_only_fields = ["updated_at"]
+        extra_kwargs = {"default_position": {"max_value": MAX_POSITION}}
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
