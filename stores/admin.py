@@ -309,7 +309,7 @@ class ApiKeyAdmin(WorkspaceScopedAdmin):
     def has_add_permission(self, request):
         return False  # keys are created through the API/Setup page, which shows the token once
 
-    @admin.action(description="Revoke the selected API keys")
+    @admin.action(description="Revoke the selected API keys", permissions=["change"])
     def revoke_keys(self, request, queryset):
         try:
             for key in queryset.filter(revoked_at__isnull=True).select_related("store"):

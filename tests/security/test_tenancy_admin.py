@@ -225,3 +225,11 @@ def test_an_install_does_not_adopt_a_store_row_no_install_made(world):
     assert store.pk == claimed.pk and store.workspace_id != world.a.workspace.pk
     assert not ApiKey.objects.filter(store=store).exists()
     assert store.awaiting_master_admin
+
+
+@pytest.mark.parametrize(("role", "revoked"), [(Role.MASTER_ADMIN, True), (Role.USER, False)])
+def test_api_keys_are_revoked_with_the_admin_action_by_admins_only(world, role, revoked):
+    key = world.a.stores["a1"].key
+    client = _client(world.a.members[role])
+    client.post(_url(ApiKey), {"action": "revoke_keys", "_selected_action": [key.pk]})
+    assert (ApiKey.objects.get(pk=key.pk).revoked_at is not None) is revoked
