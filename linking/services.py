@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError, NotFoundError
+from linking import selectors
 from linking.catalog import catalog_for, forget_products
 from linking.core import (
     AltSource as CoreAltSource,
@@ -469,7 +470,14 @@ def _plan_one_store(
         result.galleries_path = galleries.path
         if catalog.choice.path == "index" and galleries.missing:
             forget_products(store, galleries.missing)
-        store_plan = plan_store(prepared, match, catalog.index, galleries.states, config)
+        store_plan = plan_store(
+            prepared,
+            match,
+            catalog.index,
+            galleries.states,
+            config,
+            store_files=selectors.store_files(store),
+        )
     except ApplicationError as exc:
         result.error = exc.message
         _ledger(result, client)

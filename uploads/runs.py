@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from linking import runs as link_runs
@@ -208,9 +208,10 @@ class _Hooks(UploadHooks):
         items = {i.pk: i for i in UploadItem.objects.filter(pk__in=[w.item_id for w, _ in results])}
         for work, outcome in results:
             item = items[work.item_id]
-            item.status = (
-                UploadItem.Status.FAILED if outcome.action == "failed" else UploadItem.Status.DONE
-            )
+            item.status = {"failed": UploadItem.Status.FAILED,
+                           "skipped": UploadItem.Status.NOT_DONE}.get(
+                outcome.action, UploadItem.Status.DONE
+            )  # fmt: skip
             item.action = outcome.action
             item.file_id = outcome.file_id
             item.url = outcome.url
@@ -309,6 +310,9 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     try:
         if not executor.run(works):
             status = Run.Status.ABORTED
+    except DatabaseError as exc:
+        heartbeat.stop.set()
+        return link_runs.interrupted(run, exc)
     except BaseException as exc:
         if not isinstance(exc, Exception):  # a simulated or real kill: leave it "running"
             heartbeat.stop.set()
@@ -318,6 +322,8 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     finally:
         heartbeat.stop.set()
         heartbeat.join(timeout=5)
+    if heartbeat.lost_lock.is_set():
+        return link_runs.interrupted(run, RuntimeError("the store's lock was lost"))
     if status == Run.Status.ABORTED:
         _skip_pending(run)
     if status is None:

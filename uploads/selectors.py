@@ -38,9 +38,13 @@ def batches_for_request(request) -> QuerySet[UploadBatch]:
 
 
 def upload_runs_for_request(request) -> QuerySet[Run]:
-    return Run.objects.filter(
-        kind=Run.Kind.UPLOAD, store__in=store_selectors.stores_for_request(request)
-    ).select_related("store")
+    return (
+        Run.objects.filter(
+            kind=Run.Kind.UPLOAD, store__in=store_selectors.stores_for_request(request)
+        )
+        .select_related("store")
+        .defer("work")  # progress reads cost the same whatever the run's size
+    )
 
 
 def batch_summary(batch: UploadBatch, *, store_ids=None) -> dict:
