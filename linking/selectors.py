@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from typing import IO
 
 from django.db.models import QuerySet
 
 from linking.models import Plan, PlanStore
-from stores.selectors import workspaces_for, workspaces_for_request
+from reports.csv import stream_csv
+from stores.models import Store
+from stores.selectors import is_narrowed, stores_for_request, workspaces_for, workspaces_for_request
 
 REPORT_COLUMNS = (
     "store",
@@ -29,28 +30,37 @@ REPORT_COLUMNS = (
 
 
 def plans_for_request(request) -> QuerySet[Plan]:
-    """Plans of the workspaces the request may see (others: 404)."""
-    return Plan.objects.filter(workspace__in=workspaces_for_request(request))
+    """Plans of the workspaces the request may see (others: 404); a session token or API key
+    sees the plans that include its store."""
+    plans = Plan.objects.filter(workspace__in=workspaces_for_request(request))
+    if is_narrowed(request):
+        plans = plans.filter(stores__in=stores_for_request(request)).distinct()
+    return plans
 
 
 def plans_for(user) -> QuerySet[Plan]:
     return Plan.objects.filter(workspace__in=workspaces_for(user))
 
 
-def plan_results(plan: Plan, store: str | None = None) -> QuerySet[PlanStore]:
+def plan_results(
+    plan: Plan, store: str | None = None, scope: QuerySet[Store] | None = None
+) -> QuerySet[PlanStore]:
+    """The plan's per-store results; `scope` (the caller's stores) leaves out the others."""
     results = plan.results.select_related("store").order_by("store__shop_domain")
     if store:
         results = results.filter(store__shop_domain=store.lower())
+    if scope is not None:
+        results = results.filter(store__in=scope)
     return results
 
 
-def plan_summary(plan: Plan) -> dict:
+def plan_summary(plan: Plan, scope: QuerySet[Store] | None = None) -> dict:
     """What the Link button says: X assets in Y groups to Z products (over every store)."""
     assets: set[str] = set()
     groups: set[str] = set()
     products = operations = 0
     stores = []
-    for result in plan_results(plan):
+    for result in plan_results(plan, scope=scope):
         for group in result.groups:
             if group["matched"]:
                 groups.add(group["value"])
@@ -82,20 +92,24 @@ def plan_summary(plan: Plan) -> dict:
     }
 
 
-def report_rows(plan: Plan) -> Iterable[dict]:
-    for result in plan_results(plan):
+def report_rows(plan: Plan, scope: QuerySet[Store] | None = None) -> Iterable[dict]:
+    for result in plan_results(plan, scope=scope):
         for row in result.rows:
             yield {"store": result.store.shop_domain, **row}
 
 
-def write_report_csv(plan: Plan, out: IO[str]) -> int:
+def write_report_csv(plan: Plan, out: IO[str], scope: QuerySet[Store] | None = None) -> int:
     """The dry-run report as CSV (one row per asset per product per store); returns rows."""
-    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
     count = 0
-    for row in report_rows(plan):
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in REPORT_COLUMNS})
-        count += 1
+
+    def rows():
+        nonlocal count
+        for row in report_rows(plan, scope):
+            count += 1
+            yield ["" if row.get(k) is None else row.get(k) for k in REPORT_COLUMNS]
+
+    for chunk in stream_csv(REPORT_COLUMNS, rows()):
+        out.write(chunk)
     return count
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -88,7 +89,7 @@ class RunAdmin(ReadOnly, WorkspaceScopedAdmin):
                 *super().get_urls()]  # fmt: skip
 
     def report_view(self, request, run_id: int):
-        run = self.get_queryset(request).get(pk=run_id)
+        run = get_object_or_404(self.get_queryset(request), pk=run_id)
         response = StreamingHttpResponse(report_csv.report_lines(run), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{report_csv.filename(run)}"'
         return response

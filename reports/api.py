@@ -11,6 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assetlink_project.api_input import validated_body
 from linking import runs
 from linking import selectors as linking_selectors
 from reports import csv as report_csv
@@ -46,6 +47,15 @@ RunSerializer = inline_serializer(
 )
 
 
+class StoresInputSerializer(serializers.Serializer):
+    stores = serializers.ListField(
+        child=serializers.CharField(max_length=255),
+        required=False,
+        max_length=1000,
+        help_text="Shop domains or store ids; omitted: every store the caller reaches.",
+    )
+
+
 def _run(request, run_id: int) -> Run:
     return get_object_or_404(selectors.runs_for_request(request), pk=run_id)
 
@@ -64,15 +74,12 @@ def _service(call):
 class PlanRunView(APIView):
     @extend_schema(
         summary="Run a plan (after its dry run): one run per store, queued",
-        request=inline_serializer(
-            "RunPlanInput",
-            {"stores": serializers.ListField(child=serializers.CharField(), required=False)},
-        ),
+        request=StoresInputSerializer,
         responses={202: RunSerializer},
     )
     def post(self, request, plan_id: int):
         plan = get_object_or_404(linking_selectors.plans_for_request(request), pk=plan_id)
-        wanted = set((request.data or {}).get("stores") or ())
+        wanted = set(validated_body(request, StoresInputSerializer).get("stores") or ())
         allowed = set(
             selectors.store_selectors.stores_for_request(request).values_list("pk", flat=True)
         )

@@ -10,7 +10,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stores import permissions, selectors, services
-from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
+from stores.models import (
+    MAX_POSITION,
+    ApiKey,
+    Member,
+    Role,
+    Store,
+    Workspace,
+    WorkspaceSettings,
+)
 from stores.views import authorize_url, set_state_cookie
 
 READ_ONLY_SETUP = ("id", "workspace", "updated_at")
@@ -21,11 +29,12 @@ class SetupSerializer(serializers.ModelSerializer):
         model = WorkspaceSettings
         exclude = ["id", "workspace"]
         read_only_fields = ["updated_at"]
+        extra_kwargs = {"default_position": {"max_value": MAX_POSITION}}
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
     can_change_setup = serializers.SerializerMethodField()
-    stores = serializers.SlugRelatedField(many=True, read_only=True, slug_field="shop_domain")
+    stores = serializers.SerializerMethodField(help_text="Shop domains the caller reaches.")
 
     class Meta:
         model = Workspace
@@ -33,6 +42,10 @@ class WorkspaceSerializer(serializers.ModelSerializer):
 
     def get_can_change_setup(self, obj) -> bool:
         return permissions.can_change_setup(self.context["request"].user, obj)
+
+    def get_stores(self, obj) -> list[str]:
+        reached = selectors.stores_for_request(self.context["request"]).filter(workspace=obj)
+        return list(reached.values_list("shop_domain", flat=True))
 
 
 def _workspace(request, workspace_id: int) -> Workspace:

@@ -99,6 +99,9 @@ class Member(models.Model):
         return self.role in ADMIN_ROLES
 
 
+MAX_POSITION = 250  # Shopify holds at most 250 media per product; past the end appends
+
+
 class LinkMode(models.TextChoices):
     OVERWRITE = "overwrite", "In-place overwrite"
     RESET = "reset", "Reset"

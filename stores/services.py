@@ -255,6 +255,8 @@ def store_install(
     approving it. A known store is reinstalled in its own workspace.
     """
     store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
+    if store is not None and store.installed_at is None:
+        store = _store_rehome_unclaimed(store, installer=installer, workspace=workspace)
     if store is None:
         try:
             with transaction.atomic():
@@ -288,6 +290,32 @@ def store_install(
 
 def _workspace_name_for(shop_domain: str) -> str:
     return shop_domain.removesuffix(".myshopify.com")
+
+
+def _store_rehome_unclaimed(store: Store, *, installer, workspace=None) -> Store:
+    """A row for a shop that never installed — not made by an install, so whoever made it has
+    no claim on the shop: it starts over in a new workspace, like a first install (or in the
+    workspace an admin is connecting it to from Setup)."""
+    logger.warning(
+        "Store row %s was never installed (workspace %s): not adopted; installing it into a "
+        "new workspace",
+        store.shop_domain,
+        store.workspace_id,
+    )
+    ApiKey.objects.filter(store=store).delete()
+    ShopifyStaff.objects.filter(store=store).delete()
+    store.plans.clear()
+    store.upload_batches.clear()
+    store.workspace = workspace or workspace_create(
+        name=_workspace_name_for(store.shop_domain), owner=installer
+    )
+    store.installed_at = timezone.now()
+    store.uninstalled_at = None
+    store.awaiting_master_admin = installer is None
+    store.save(
+        update_fields=["workspace", "installed_at", "uninstalled_at", "awaiting_master_admin"]
+    )
+    return store
 
 
 def _store_create(*, shop_domain: str, installer) -> Store:
@@ -405,7 +433,8 @@ def store_uninstall(*, shop_domain: str, triggered_at: datetime | None = None) -
 
 @transaction.atomic
 def store_erase(*, shop_domain: str) -> bool:
-    """`shop/redact`: erase everything held about the store. Returns whether it existed.
+    """`shop/redact`: erase everything held about an uninstalled store. Returns whether it
+    erased one (an installed store is left alone).
 
     Plans and upload batches are erased by their apps through `store_erasing`; runs, report
     rows, link records and the catalog index go with the store row (cascades); the store's
@@ -417,6 +446,11 @@ def store_erase(*, shop_domain: str) -> bool:
     from django.contrib.admin.models import LogEntry
 
     store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
+    if store is not None and store.is_installed:
+        # Shopify asks 48 hours after an uninstall; a store that is installed (again) keeps
+        # its data — a late or replayed request must not erase a store in use.
+        logger.warning("Ignored shop/redact of %s: the store is installed", shop_domain)
+        return False
     OAuthState.objects.filter(shop_domain=shop_domain).delete()
     WebhookDelivery.objects.filter(shop_domain=shop_domain).update(shop_domain="")
     LogEntry.objects.filter(object_repr__contains=shop_domain).delete()

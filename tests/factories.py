@@ -1,6 +1,7 @@
 import factory
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from stores.models import Member, Store, Workspace, WorkspaceSettings
 
@@ -40,6 +41,7 @@ class StoreFactory(factory.django.DjangoModelFactory):
     workspace = factory.SubFactory(WorkspaceFactory)
     shop_domain = factory.Sequence(lambda n: f"shop-{n}.myshopify.com")
     access_token = "shpat_test0000000000000000"
+    installed_at = factory.LazyFunction(timezone.now)  # rows exist only through an install
 
 
 class MemberFactory(factory.django.DjangoModelFactory):

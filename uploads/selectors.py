@@ -27,9 +27,14 @@ COLUMNS = [
 
 
 def batches_for_request(request) -> QuerySet[UploadBatch]:
-    return UploadBatch.objects.filter(
+    """Batches of the request's workspaces; a session token or API key sees those that
+    include its store."""
+    batches = UploadBatch.objects.filter(
         workspace__in=store_selectors.workspaces_for_request(request)
-    ).prefetch_related("stores")
+    )
+    if store_selectors.is_narrowed(request):
+        batches = batches.filter(stores__in=store_selectors.stores_for_request(request)).distinct()
+    return batches.prefetch_related("stores")
 
 
 def upload_runs_for_request(request) -> QuerySet[Run]:

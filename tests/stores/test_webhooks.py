@@ -97,6 +97,7 @@ def test_shop_redact_erases_everything_of_that_store_only(shopify, app_url, stor
     other_admin = MemberFactory(workspace=other.workspace, role="master_admin").user
     services.api_key_create(user=other_admin, store=other, label="PIM")
     staff_user = services.staff_arrive(store=store, shopify_user_id="9")
+    Store.objects.filter(pk=store.pk).update(uninstalled_at="2026-01-02T00:00Z")  # 48 h before
 
     result = deliver(shopify, app_url, "shop/redact")
 
