@@ -275,7 +275,8 @@ class MemberAdmin(WorkspaceScopedAdmin):
 
     def delete_view(self, request, object_id, extra_context=None):
         member = self.get_object(request, object_id)
-        if member is not None and request.method == "POST":
+        allowed = member is not None and self.has_delete_permission(request, member)
+        if allowed and request.method == "POST":
             try:
                 services.member_remove_check(user=request.user, member=member)
             except ApplicationError as exc:

@@ -40,6 +40,15 @@ def _workspace_requests(tenant, member_id):
                               {"expression": "x", "cloudinary_field": "metadata:sku"})],
         "metadata-fields": [("get", f"/api/workspaces/{ws}/metadata-fields/", None)],
         "test-connection": [("post", f"/api/workspaces/{ws}/test-connection/", None)],
+        "workspace-cloudinary": [
+            ("get", f"/api/workspaces/{ws}/cloudinary/", None),
+            ("put", f"/api/workspaces/{ws}/cloudinary/",
+             {"cloud_name": "intruder", "api_key": "k", "api_secret": "s"})],
+        "workspace-cloudinary-test": [
+            ("post", f"/api/workspaces/{ws}/cloudinary/test/",
+             {"cloud_name": "intruder", "api_key": "k", "api_secret": "s"})],
+        "workspace-store-connect": [
+            ("post", f"/api/workspaces/{ws}/stores/connect/", {"shop": "intruder.myshopify.com"})],
     }  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from linking import runs as link_runs
 from linking import services as link_services
@@ -120,6 +121,8 @@ def test_after_shop_redact_no_table_mentions_the_shop(sandbox, uploads_queue, cl
             webhook_id=webhook_id, topic="app/uninstalled", shop_domain=shop.shop_domain
         )
 
+    # Shopify sends shop/redact 48 hours after the app was uninstalled.
+    Store.objects.filter(pk=store.pk).update(uninstalled_at=timezone.now())
     response = _redact(client, store.shop_domain, shop_state["id"], "redact-1")
 
     assert response.status_code == 200

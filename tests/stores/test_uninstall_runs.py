@@ -17,6 +17,7 @@ import time
 
 import pytest
 import requests
+from django.utils import timezone
 
 from linking import runs
 from linking.models import LinkRecord
@@ -95,6 +96,7 @@ def test_uninstall_during_a_run_stops_it_at_a_product_boundary(  # noqa: F811
             HTTP_X_SHOPIFY_SHOP_DOMAIN=store.shop_domain,
             HTTP_X_SHOPIFY_WEBHOOK_ID="uninstall-during-run",
             HTTP_X_SHOPIFY_HMAC_SHA256=_signed(body),
+            HTTP_X_SHOPIFY_TRIGGERED_AT=timezone.now().isoformat(),
         )
         took = _wait_terminal(run, worker)
     finally:
