@@ -15,9 +15,11 @@ from rest_framework.views import APIView
 
 from assetlink_project.api_input import validated_body
 from assetlink_project.errors import PermissionDeniedError
-from linking import selectors, services
+from linking import runs, selectors, services
 from linking.core import LinkMode
 from linking.models import AltSource, Plan
+from reports.api import RunSerializer, StoresInputSerializer, _service, _user
+from reports.engine import run_progress
 from stores import selectors as store_selectors
 from stores.models import MAX_POSITION
 
@@ -273,3 +275,27 @@ class PlanReportView(APIView):
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}-dry-run.csv"'
         return response
+
+
+class PlanRunView(APIView):
+    @extend_schema(
+        summary="Run a plan (after its dry run): one run per store, queued",
+        request=StoresInputSerializer,
+        responses={202: RunSerializer},
+    )
+    def post(self, request, plan_id: int):
+        plan = get_object_or_404(selectors.plans_for_request(request), pk=plan_id)
+        wanted = set(validated_body(request, StoresInputSerializer).get("stores") or ())
+        allowed = set(store_selectors.stores_for_request(request).values_list("pk", flat=True))
+        started = []
+        for store in plan.stores.filter(pk__in=allowed).order_by("shop_domain"):
+            if wanted and store.shop_domain not in wanted and str(store.pk) not in wanted:
+                continue
+            started.append(
+                _service(
+                    lambda s=store: runs.run_start_from_plan(
+                        plan=plan, store=s, user=_user(request)
+                    )
+                )
+            )
+        return Response([run_progress(r) for r in started], status=status.HTTP_202_ACCEPTED)

@@ -13,5 +13,5 @@ class LinkingConfig(AppConfig):
         )
         from reports.registry import RunKind, register
 
-        for name in ("link", "undo"):
-            register(RunKind(name, enqueue=runs.enqueue_run, abort=runs.run_abort))
+        register(RunKind("link", runs.enqueue_run, runs.run_abort, undo=runs.run_undo))
+        register(RunKind("undo", runs.enqueue_run, runs.run_abort, undo=runs.run_undo))

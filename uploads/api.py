@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assetlink_project.api_input import validated_body
-from linking import runs as link_runs
 from linking.models import AltSource
+from reports import engine
 from reports.api import StoresInputSerializer
 from stores import selectors as store_selectors
 from uploads import runs, selectors, services
@@ -171,22 +171,20 @@ class UploadBatchStartView(APIView):
         if wanted:
             stores = [s for s in stores if s in {w.lower() for w in wanted}]
         started = _call(lambda: services.batch_start(batch=batch, user=request.user, stores=stores))
-        return Response(
-            [link_runs.run_progress(r) for r in started], status=status.HTTP_202_ACCEPTED
-        )
+        return Response([engine.run_progress(r) for r in started], status=status.HTTP_202_ACCEPTED)
 
 
 class UploadRunDetailView(APIView):
     @extend_schema(summary="An upload run's progress (live while it runs)", responses=RunSerializer)
     def get(self, request, run_id: int):
-        return Response(link_runs.run_progress(_run(request, run_id)))
+        return Response(engine.run_progress(_run(request, run_id)))
 
 
 class UploadRunAbortView(APIView):
     @extend_schema(summary="Stop at the next chunk boundary", request=None, responses=RunSerializer)
     def post(self, request, run_id: int):
         run = _call(lambda: runs.run_abort(run=_run(request, run_id)))
-        return Response(link_runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
+        return Response(engine.run_progress(run), status=status.HTTP_202_ACCEPTED)
 
 
 class UploadRunResumeView(APIView):
@@ -195,7 +193,7 @@ class UploadRunResumeView(APIView):
     )
     def post(self, request, run_id: int):
         run = _call(lambda: runs.run_resume(run=_run(request, run_id)))
-        return Response(link_runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
+        return Response(engine.run_progress(run), status=status.HTTP_202_ACCEPTED)
 
 
 class UploadRunReportView(APIView):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
-from linking import runs as link_runs
+from reports import engine
 from reports.csv import stream_csv
 from reports.models import Run
 from stores import selectors as store_selectors
@@ -68,7 +68,7 @@ def batch_summary(batch: UploadBatch, *, store_ids=None) -> dict:
         "unresolved_asset_ids": batch.unresolved_asset_ids,
         "dry_run_at": batch.dry_run_at,
         "dry_run": {d: (batch.dry_run or {}).get(d) for d in domains if d in (batch.dry_run or {})},
-        "runs": [link_runs.run_progress(r) for r in runs.order_by("id")],
+        "runs": [engine.run_progress(r) for r in runs.order_by("id")],
         "error": batch.error,
     }
 

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from assetlink_project import config
-from stores.management.commands import worker
+from reports.management.commands import worker
 from stores.models import WebhookDelivery
 
 

@@ -74,7 +74,7 @@ class Command(BaseCommand):
         self._run(batch, options)
 
     def _run(self, batch, options) -> None:
-        from linking.management.commands.runs import follow
+        from reports.management.commands.runs import follow
 
         try:
             started = services.batch_start(batch=batch)

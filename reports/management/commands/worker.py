@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 def sweep_dead_runs() -> list[int]:
     """One sweep: resume every dead run (at most one sweeper at a time across workers)."""
-    from linking.runs import resume_dead_runs
+    from reports.engine import resume_dead_runs
 
     client = redis.Redis.from_url(settings.REDIS_URL)
     lock = client.lock("assetlink:sweep-dead-runs", timeout=60, blocking=False)
