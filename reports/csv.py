@@ -24,7 +24,11 @@ COLUMNS = [
     "status",
     "error_code",
     "message",
+    "filename",
+    "url",
 ]
+"""One layout for every report (link, undo, upload): uploads fill ``media_id`` with the file's
+id and ``filename``/``url``; link rows leave those two empty."""
 
 
 def _value(row: ReportRow, column: str, store: str):

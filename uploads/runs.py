@@ -134,8 +134,7 @@ def resume_dead_uploads(*, exclude: int | None = None) -> list[int]:
 
 
 def _write_rows(run: Run, items: Sequence[UploadItem]) -> None:
-    """The run's generic report rows (Runs page, summary, admin); filename and URL stay on the
-    items (the upload CSV reads those)."""
+    """The run's report rows (one layout with link runs: the CSV, Runs page, summary, admin)."""
     ReportRow.objects.filter(run=run, seq__in=[i.seq for i in items]).delete()
     ReportRow.objects.bulk_create(
         [
@@ -149,6 +148,8 @@ def _write_rows(run: Run, items: Sequence[UploadItem]) -> None:
                 status=item.file_status,
                 error_code=item.error_code,
                 message=item.message,
+                filename=item.filename,
+                url=item.url,
             )
             for item in items
         ],

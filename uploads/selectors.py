@@ -6,24 +6,13 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from reports import csv as reports_csv
 from reports import engine
-from reports.csv import stream_csv
 from reports.models import Run
 from stores import selectors as store_selectors
 from uploads.models import UploadBatch, UploadItem
 
-COLUMNS = [
-    "store",
-    "asset_id",
-    "public_id",
-    "filename",
-    "file_id",
-    "url",
-    "action",
-    "status",
-    "error_code",
-    "message",
-]
+COLUMNS = reports_csv.COLUMNS
 
 
 def batches_for_request(request) -> QuerySet[UploadBatch]:
@@ -74,17 +63,8 @@ def batch_summary(batch: UploadBatch, *, store_ids=None) -> dict:
 
 
 def report_lines(run: Run) -> Iterator[str]:
-    """The upload report as CSV, a chunk at a time: one row per asset."""
-    store = run.store.shop_domain
-    items = run.upload_items.exclude(action="").order_by("seq", "id").iterator(chunk_size=2000)
-    return stream_csv(
-        COLUMNS,
-        (
-            [store, item.asset_id, item.public_id, item.filename, item.file_id, item.url,
-             item.action, item.file_status, item.error_code, item.message]
-            for item in items
-        ),
-    )  # fmt: skip
+    """The upload report as CSV, a chunk at a time: the runs' one layout, one row per asset."""
+    return reports_csv.report_lines(run)
 
 
 def report_csv(run: Run) -> str:

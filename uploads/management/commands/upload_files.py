@@ -119,13 +119,15 @@ class Command(BaseCommand):
                 w(f"  … and {len(result['rows']) - ROWS_SHOWN} more (see --report)")
 
     def _write_dry_run(self, batch, path: str) -> None:
-        rows = (
-            [domain, r["asset_id"], r.get("public_id", ""), r.get("filename", ""),
-             r.get("file_id", ""), r.get("url") or r.get("source_url", ""), r["action"], "",
-             r.get("error_code", ""), ""]
+        values = (
+            {"store": domain, "asset_id": r["asset_id"], "public_id": r.get("public_id", ""),
+             "filename": r.get("filename", ""), "media_id": r.get("file_id", ""),
+             "url": r.get("url") or r.get("source_url", ""), "action": r["action"],
+             "error_code": r.get("error_code", "")}
             for domain, result in sorted(batch.dry_run.items())
             for r in result["rows"]
         )  # fmt: skip
+        rows = ([v.get(c, "") for c in selectors.COLUMNS] for v in values)
         with open(path, "w", newline="", encoding="utf-8") as out:
             out.writelines(stream_csv(selectors.COLUMNS, rows))
         self.stdout.write(f"Report written to {path}")
