@@ -15,7 +15,6 @@ from linking.models import PlanStore
 from reports.models import ReportRow, Run
 from stores.models import Role
 from tests.security.conftest import World
-from uploads.models import UploadItem
 
 pytestmark = pytest.mark.django_db
 
@@ -53,10 +52,10 @@ def test_every_report_csv_neutralises_formulas(world):
     for i, formula in enumerate(FORMULAS):
         ReportRow.objects.create(run=run, seq=i, product_title=formula, group=formula,
                                  public_id=formula, action="created", message=formula)  # fmt: skip
-    UploadItem.objects.filter(run=a1.upload_run).delete()
+    ReportRow.objects.filter(run=a1.upload_run).delete()  # uploads report in the same layout
     for i, formula in enumerate(FORMULAS):
-        UploadItem.objects.create(run=a1.upload_run, seq=i, asset_id=f"x{i}", public_id=formula,
-                                  filename=formula, action="created", message=formula)  # fmt: skip
+        ReportRow.objects.create(run=a1.upload_run, seq=i, asset_id=f"x{i}", public_id=formula,
+                                 filename=formula, action="created", message=formula)  # fmt: skip
     PlanStore.objects.filter(plan=a1.plan).update(
         rows=[{"title": f, "group": f, "public_id": f, "action": "created", "position_before": 1}
               for f in FORMULAS]
