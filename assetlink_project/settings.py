@@ -189,6 +189,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "assetlink_project.parsers.BoundedJSONParser",  # depth and size limits
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "assetlink_project.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -206,6 +211,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django's own loggers (its defaults give them unfiltered handlers) go through the root's
+    # redacting handler: the runserver access log shows request URLs (`id_token=…`, `code=…`).
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 if PRODUCTION:
@@ -225,6 +236,12 @@ if PRODUCTION:
 LINK_RUN_WAVE_SECONDS = float(os.environ.get("LINK_RUN_WAVE_SECONDS", "2.5"))
 UPLOAD_CHUNK_SIZE = min(250, int(os.environ.get("UPLOAD_CHUNK_SIZE", "250")))
 UPLOAD_READY_TIMEOUT = float(os.environ.get("UPLOAD_READY_TIMEOUT", "600"))
+
+# Housekeeping: processed webhook deliveries are kept this many days (idempotency of Shopify's
+# retries needs 48 hours), then deleted by the worker's sweeper and `prune_webhook_deliveries`.
+WEBHOOK_RETENTION_DAYS = config.parse_int_at_least(
+    "WEBHOOK_RETENTION_DAYS", os.environ.get("WEBHOOK_RETENTION_DAYS"), default=30, minimum=2
+)
 
 # --- Production serving and observability (issue 17; README "Deploy") -------------------------
 # Kept in one block of its own: other work edits LOGGING's redaction above.
@@ -263,8 +280,6 @@ LOGGING["formatters"]["json"] = {"()": "assetlink_project.logging_context.JsonFo
 for _handler in LOGGING["handlers"].values():
     _handler["filters"] = [*_handler.get("filters", []), "context"]
     _handler["formatter"] = LOG_FORMAT
-# One line per request comes from RequestContextMiddleware; quiet the duplicate ones.
-LOGGING.setdefault("loggers", {})["django.server"] = {"level": "WARNING"}
 
 # Optional error reporting: only initialised when SENTRY_DSN is set.
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")

@@ -54,8 +54,9 @@ def plan_and_dry_run(workspace, store, mode: str = "append"):
 
 
 def check(sandbox: Sandbox, store, before: dict[str, list[str]], run) -> dict:
-    """Galleries against the plan (append: the old media, then the group's assets in order),
-    duplicate media, assets missing from the report."""
+    """Galleries against the plan (append: the old media, then the group's assets in order):
+    products at neither their gallery before nor their plan (half-changed), media of before
+    gone from Files (lost), duplicate media, assets missing from the report."""
     from linking.models import LinkRecord
 
     records = {r.media_id: r for r in LinkRecord.objects.filter(store=store)}
@@ -63,19 +64,25 @@ def check(sandbox: Sandbox, store, before: dict[str, list[str]], run) -> dict:
     for work in run.work["products"]:
         wanted[work["product_id"]] = [a["asset_id"] for a in work["assets"]]
     after = sandbox.galleries(store.shop_domain)
-    differs = duplicates = 0
+    files = {f["id"] for f in sandbox.get(f"shops/{store.shop_domain}")["files"]}
+    differs = duplicates = half_changed = 0
+    lost = sum(1 for media in before.values() for m in media if m not in files)
     for product_id, assets in wanted.items():
         media = after.get(product_id, [])
         old = [m for m in media if m in set(before.get(product_id, []))]
         new = [records[m].asset_id if m in records else f"?{m}" for m in media if m not in old]
-        if old != before.get(product_id, []) or new != assets or media[: len(old)] != old:
+        planned = old == before.get(product_id, []) and new == assets and media[: len(old)] == old
+        if not planned:
             differs += 1
+            half_changed += media != before.get(product_id, [])
         duplicates += len(new) - len(set(new)) + sum(1 for a in new if a.startswith("?"))
     selection = {a["asset_id"] for w in run.work["products"] for a in w["assets"]}
     reported = set(run.rows.exclude(asset_id="").values_list("asset_id", flat=True))
     return {
         "products": len(wanted),
         "differs": differs,
+        "half_changed": half_changed,
+        "lost": lost,
         "duplicates": duplicates,
         "missing_from_report": len(selection - reported),
         "failed_rows": run.rows.filter(action="failed").count(),

@@ -6,6 +6,7 @@ urlpatterns = [
     path("workspaces/<int:workspace_id>/plans/", api.PlanListView.as_view(), name="plan-list"),
     path("plans/<int:plan_id>/", api.PlanDetailView.as_view(), name="plan-detail"),
     path("plans/<int:plan_id>/dry-run/", api.PlanDryRunView.as_view(), name="plan-dry-run"),
+    path("plans/<int:plan_id>/run/", api.PlanRunView.as_view(), name="plan-run"),
     path(
         "plans/<int:plan_id>/statistics/",
         api.PlanStatisticsView.as_view(),

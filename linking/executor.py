@@ -34,7 +34,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from threading import Lock
 
 from linking.core import (
     AssetToLink,
@@ -54,6 +53,7 @@ from linking.core import (
     reorder_moves,
 )
 from linking.core.gallery import MAX_GALLERY_SIZE
+from reports.progress import Progress
 from stores.shopify import operations as ops
 from stores.shopify.errors import (
     ShopifyAuthError,
@@ -143,26 +143,6 @@ class ProductOutcome:
     after: ProductState | None = None
     replanned: bool = False
     error: str = ""
-
-
-@dataclass
-class Progress:
-    phase: str = "queued"
-    ops_done: int = 0
-    ops_total: int = 0
-    products_done: int = 0
-    products_total: int = 0
-    failures: int = 0
-    lock: Lock = field(default_factory=Lock, repr=False, compare=False)
-
-    def add(self, **deltas) -> None:
-        with self.lock:
-            for key, value in deltas.items():
-                setattr(self, key, getattr(self, key) + value)
-
-    def snapshot(self) -> dict:
-        with self.lock:
-            return {k: v for k, v in vars(self).items() if k != "lock"}
 
 
 class RunHooks:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Iterable
 from typing import IO
@@ -11,7 +10,9 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from linking.models import Plan, PlanStore
-from stores.selectors import workspaces_for, workspaces_for_request
+from reports.csv import stream_csv
+from stores.models import Store
+from stores.selectors import is_narrowed, stores_for_request, workspaces_for, workspaces_for_request
 
 REPORT_COLUMNS = (
     "store",
@@ -31,42 +32,52 @@ REPORT_COLUMNS = (
 
 
 def plans_for_request(request) -> QuerySet[Plan]:
-    """Plans of the workspaces the request may see (others: 404)."""
-    return Plan.objects.filter(workspace__in=workspaces_for_request(request))
+    """Plans of the workspaces the request may see (others: 404); a session token or API key
+    sees the plans that include its store."""
+    plans = Plan.objects.filter(workspace__in=workspaces_for_request(request))
+    if is_narrowed(request):
+        plans = plans.filter(stores__in=stores_for_request(request)).distinct()
+    return plans
 
 
 def plans_for(user) -> QuerySet[Plan]:
     return Plan.objects.filter(workspace__in=workspaces_for(user))
 
 
-def plan_results(plan: Plan, store: str | None = None) -> QuerySet[PlanStore]:
+def plan_results(
+    plan: Plan, store: str | None = None, scope: QuerySet[Store] | None = None
+) -> QuerySet[PlanStore]:
+    """The plan's per-store results; `scope` (the caller's stores) leaves out the others."""
     results = plan.results.select_related("store").order_by("store__shop_domain")
     if store:
         results = results.filter(store__shop_domain=store.lower())
+    if scope is not None:
+        results = results.filter(store__in=scope)
     return results
 
 
-def plan_summary(plan: Plan) -> dict:
+def plan_summary(plan: Plan, scope: QuerySet[Store] | None = None) -> dict:
     """What the Link button says: X assets in Y groups to Z products (over every store).
 
     Counting reads every store's groups and products (the largest part of a dry run), so the
-    counts are cached per version of the results: a dry run writes new rows (new ids)."""
-    versions = list(plan.results.order_by("pk").values_list("pk", "planned_at"))
+    counts are cached per version of the results in scope: a dry run writes new rows (new ids)."""
+    results = plan_results(plan, scope=scope)
+    versions = list(results.order_by("pk").values_list("pk", "planned_at"))
     key = "assetlink:plan-summary:" + hashlib.sha256(repr((plan.pk, versions)).encode()).hexdigest()
     summary = cache.get(key)
     if summary is None:
-        summary = _plan_summary(plan)
+        # The report rows (the largest column) are not needed for the summary.
+        summary = _plan_summary(results.defer("rows"))
         cache.set(key, summary, timeout=3600)
     return {**summary, "unresolved_asset_ids": list(plan.unresolved_asset_ids or ())}
 
 
-def _plan_summary(plan: Plan) -> dict:
+def _plan_summary(results: QuerySet[PlanStore]) -> dict:
     assets: set[str] = set()
     groups: set[str] = set()
     products = operations = 0
     stores = []
-    # The report rows (the largest column) are not needed for the summary.
-    for result in plan_results(plan).defer("rows"):
+    for result in results:
         for group in result.groups:
             if group["matched"]:
                 groups.add(group["value"])
@@ -92,26 +103,29 @@ def _plan_summary(plan: Plan) -> dict:
         "groups": len(groups),
         "products": products,
         "operations": operations,
-        "unresolved_asset_ids": list(plan.unresolved_asset_ids or ()),
         "button": f"Link {len(assets)} assets in {len(groups)} groups to {products} products",
         "stores": stores,
     }
 
 
-def report_rows(plan: Plan) -> Iterable[dict]:
-    for result in plan_results(plan):
+def report_rows(plan: Plan, scope: QuerySet[Store] | None = None) -> Iterable[dict]:
+    for result in plan_results(plan, scope=scope):
         for row in result.rows:
             yield {"store": result.store.shop_domain, **row}
 
 
-def write_report_csv(plan: Plan, out: IO[str]) -> int:
+def write_report_csv(plan: Plan, out: IO[str], scope: QuerySet[Store] | None = None) -> int:
     """The dry-run report as CSV (one row per asset per product per store); returns rows."""
-    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
     count = 0
-    for row in report_rows(plan):
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in REPORT_COLUMNS})
-        count += 1
+
+    def rows():
+        nonlocal count
+        for row in report_rows(plan, scope):
+            count += 1
+            yield ["" if row.get(k) is None else row.get(k) for k in REPORT_COLUMNS]
+
+    for chunk in stream_csv(REPORT_COLUMNS, rows()):
+        out.write(chunk)
     return count
 
 

@@ -11,12 +11,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from linking import runs
-from linking import selectors as linking_selectors
+from assetlink_project.errors import ApplicationError
 from reports import csv as report_csv
-from reports import selectors
+from reports import engine, selectors
 from reports.models import Run
-from reports.registry import abort_run
+from reports.registry import abort_run, undo_run
 
 RunSerializer = inline_serializer(
     "RunProgress",
@@ -46,6 +45,15 @@ RunSerializer = inline_serializer(
 )
 
 
+class StoresInputSerializer(serializers.Serializer):
+    stores = serializers.ListField(
+        child=serializers.CharField(max_length=255),
+        required=False,
+        max_length=1000,
+        help_text="Shop domains or store ids; omitted: every store the caller reaches.",
+    )
+
+
 def _run(request, run_id: int) -> Run:
     return get_object_or_404(selectors.runs_for_request(request), pk=run_id)
 
@@ -57,37 +65,8 @@ def _user(request):
 def _service(call):
     try:
         return call()
-    except runs.RunError as exc:
+    except ApplicationError as exc:
         raise serializers.ValidationError({"detail": exc.message}) from None
-
-
-class PlanRunView(APIView):
-    @extend_schema(
-        summary="Run a plan (after its dry run): one run per store, queued",
-        request=inline_serializer(
-            "RunPlanInput",
-            {"stores": serializers.ListField(child=serializers.CharField(), required=False)},
-        ),
-        responses={202: RunSerializer},
-    )
-    def post(self, request, plan_id: int):
-        plan = get_object_or_404(linking_selectors.plans_for_request(request), pk=plan_id)
-        wanted = set((request.data or {}).get("stores") or ())
-        allowed = set(
-            selectors.store_selectors.stores_for_request(request).values_list("pk", flat=True)
-        )
-        started = []
-        for store in plan.stores.filter(pk__in=allowed).order_by("shop_domain"):
-            if wanted and store.shop_domain not in wanted and str(store.pk) not in wanted:
-                continue
-            started.append(
-                _service(
-                    lambda s=store: runs.run_start_from_plan(
-                        plan=plan, store=s, user=_user(request)
-                    )
-                )
-            )
-        return Response([runs.run_progress(r) for r in started], status=status.HTTP_202_ACCEPTED)
 
 
 class RunListView(APIView):
@@ -106,7 +85,7 @@ class RunListView(APIView):
             qs = qs.filter(store__shop_domain=request.query_params["store"])
         if request.query_params.get("status"):
             qs = qs.filter(status=request.query_params["status"])
-        return Response([runs.run_progress(r) for r in qs[:100]])
+        return Response([engine.run_progress(r) for r in qs[:100]])
 
 
 class RunDetailView(APIView):
@@ -116,7 +95,7 @@ class RunDetailView(APIView):
         responses=RunSerializer,
     )
     def get(self, request, run_id: int):
-        return Response(runs.run_progress(_run(request, run_id)))
+        return Response(engine.run_progress(_run(request, run_id)))
 
 
 class RunAbortView(APIView):
@@ -125,7 +104,7 @@ class RunAbortView(APIView):
     )
     def post(self, request, run_id: int):
         run = _service(lambda: abort_run(run=_run(request, run_id)))
-        return Response(runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
+        return Response(engine.run_progress(run), status=status.HTTP_202_ACCEPTED)
 
 
 class RunResumeView(APIView):
@@ -133,8 +112,8 @@ class RunResumeView(APIView):
         summary="Go on with a run whose worker died", request=None, responses=RunSerializer
     )
     def post(self, request, run_id: int):
-        run = _service(lambda: runs.run_resume(run=_run(request, run_id)))
-        return Response(runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
+        run = _service(lambda: engine.run_resume(run=_run(request, run_id)))
+        return Response(engine.run_progress(run), status=status.HTTP_202_ACCEPTED)
 
 
 class RunUndoView(APIView):
@@ -142,8 +121,8 @@ class RunUndoView(APIView):
         summary="Revert a run (itself a run)", request=None, responses={202: RunSerializer}
     )
     def post(self, request, run_id: int):
-        run = _service(lambda: runs.run_undo(run=_run(request, run_id), user=_user(request)))
-        return Response(runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
+        run = _service(lambda: undo_run(run=_run(request, run_id), user=_user(request)))
+        return Response(engine.run_progress(run), status=status.HTTP_202_ACCEPTED)
 
 
 class RunReportView(APIView):

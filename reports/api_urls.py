@@ -3,7 +3,6 @@ from django.urls import path
 from reports import api
 
 urlpatterns = [
-    path("plans/<int:plan_id>/run/", api.PlanRunView.as_view(), name="plan-run"),
     path("runs/", api.RunListView.as_view(), name="run-list"),
     path("runs/<int:run_id>/", api.RunDetailView.as_view(), name="run-detail"),
     path("runs/<int:run_id>/abort/", api.RunAbortView.as_view(), name="run-abort"),

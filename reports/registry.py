@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assetlink_project.errors import ApplicationError
@@ -20,9 +20,8 @@ class RunKind:
     """Put the run (by id) in its queue; the job resumes where the run stopped."""
     abort: Callable[..., object]
     """``abort(run=run)``: stop at the next safe point (a queued run stops at once)."""
-    report_lines: Callable[..., Iterator[str]] | None = None
-    """The run's report as CSV chunks, when it is not the link report (reports.csv)."""
-    report_filename: Callable[..., str] | None = None
+    undo: Callable[..., object] | None = None
+    """``undo(run=run, user=user)``: a new run that gives back what ``run`` changed."""
 
 
 _KINDS: dict[str, RunKind] = {}
@@ -44,15 +43,13 @@ def abort_run(*, run):
     return kind_of(run).abort(run=run)
 
 
+def undo_run(*, run, user=None):
+    """Start the undo of a finished run (for the kinds that can be undone)."""
+    kind = kind_of(run)
+    if kind.undo is None:
+        raise ApplicationError(f"A run of kind {run.kind!r} cannot be undone.")
+    return kind.undo(run=run, user=user)
+
+
 def enqueue_run(run) -> None:
     kind_of(run).enqueue(run.pk)
-
-
-def report_of(run) -> tuple[Iterator[str], str]:
-    """The CSV chunks and the file name of any run's report."""
-    from reports import csv
-
-    kind = _KINDS.get(run.kind)
-    if kind is not None and kind.report_lines is not None:
-        return kind.report_lines(run), kind.report_filename(run)
-    return csv.report_lines(run), csv.filename(run)

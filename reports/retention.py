@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from reports import csv
 from reports.models import ReportRow, Run
-from reports.registry import report_of
 
 
 @dataclass
@@ -35,12 +35,11 @@ def prunable_runs(older_than: timedelta, now=None):
 
 def archive_run(run: Run, directory: Path) -> Path:
     """Write the run's report to DIRECTORY/<shop domain>/<report file name>."""
-    lines, name = report_of(run)
-    path = directory / run.store.shop_domain / name
+    path = directory / run.store.shop_domain / csv.filename(run)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     with partial.open("w", newline="", encoding="utf-8") as out:
-        for chunk in lines:
+        for chunk in csv.report_lines(run):
             out.write(chunk)
     partial.replace(path)  # a complete file or none
     return path

@@ -8,14 +8,9 @@ class UploadsConfig(AppConfig):
 
     def ready(self) -> None:
         from reports.registry import RunKind, register
-        from uploads import runs, selectors
-
-        register(
-            RunKind(
-                "upload",
-                enqueue=runs.enqueue_run,
-                abort=runs.run_abort,
-                report_lines=selectors.report_lines,
-                report_filename=selectors.report_filename,
-            )
+        from uploads import (
+            receivers,  # noqa: F401  (connects the stores' signals)
+            runs,
         )
+
+        register(RunKind("upload", enqueue=runs.enqueue_run, abort=runs.run_abort))

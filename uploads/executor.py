@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from linking.executor import Progress
+from reports.progress import Progress
 from stores.shopify import operations as ops
 from stores.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyUnavailable
 

@@ -26,6 +26,7 @@ CONFIG_KEYS = {
     "auto_create_shops": bool,
     "scopes": str,
     "media_locks": bool,
+    "app_name": str,
 }
 
 FAULT_KEYS = {
@@ -53,7 +54,7 @@ ENDPOINTS = {
     "POST /_control/reset": "drop all shops, tokens, faults (config kept)",
     "GET|POST /_control/config": "read / change config",
     "GET /_control/shops": "list shops",
-    "POST /_control/shops": "create or update a shop {domain, plan, name}",
+    "POST /_control/shops": "create or update a shop {domain, plan, name, token, seed}",
     "GET /_control/shops/{domain}": "full state of a shop (products, media, files)",
     "POST /_control/shops/{domain}/seed": "seed a deterministic catalog",
     "POST /_control/shops/{domain}/token": "issue an access token {scope, expiring, lifetime}",
@@ -488,7 +489,12 @@ def _handle(state: State, request: Request, path: str, base_url: str) -> Respons
                 shop = state.create_shop(
                     body["domain"], body.get("plan", "standard"), body.get("name")
                 )
+                seeded = None
+                if isinstance(body.get("seed"), dict) and not shop.products:
+                    seeded = seed(state, shop, body["seed"], base_url)["created"]
                 out = dump_shop(shop, full=False)
+                if seeded is not None:
+                    out["seeded"] = seeded
                 if body.get("token"):
                     out["token"] = state.issue_token(shop.domain, expiring=False)
                 return _json(out, 201)

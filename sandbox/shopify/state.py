@@ -282,6 +282,7 @@ def _default_config() -> dict:
         "auto_create_shops": True,
         "scopes": "read_products,write_products,read_files,write_files",
         "media_locks": True,  # FILE_LOCKED / MEDIA_CANNOT_BE_MODIFIED while a product is busy
+        "app_name": os.environ.get("SANDBOX_SHOPIFY_APP_NAME") or "AssetLink",
         "api_versions": None,  # None: any YYYY-MM or "unstable"
     }
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import redis
 import requests
+from linking.cloudinary.client import clear_caches
 from rq import Worker
 
-from linking.cloudinary.client import clear_caches
 from sandbox.cloudinary.server import make_app as make_cloudinary
 from sandbox.common import serve_in_thread
 from sandbox.shopify.server import make_app as make_shopify

@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from linking import runs as link_runs
+from reports import csv as reports_csv
 from reports.models import Run
 from reports.registry import abort_run
 from stores.models import WorkspaceSettings
@@ -275,16 +276,16 @@ def test_dry_run_says_what_would_happen_and_writes_nothing(sandbox, uploads_queu
     assert not batch.runs.exists()
 
 
-def test_report_csv_has_the_upload_columns(sandbox, uploads_queue):
+def test_upload_reports_have_the_one_report_layout(sandbox, uploads_queue):
     store = shop(sandbox)
     ids = [x["asset_id"] for x in _images(sandbox, 2)]
     (run,) = _upload(sandbox, [store], uploads_queue, asset_ids=ids)
     rows = list(csv.DictReader(io.StringIO(selectors.report_csv(run))))
-    assert list(rows[0]) == selectors.COLUMNS
+    assert list(rows[0]) == selectors.COLUMNS == reports_csv.COLUMNS  # link runs' layout too
     assert len(rows) == 2
     for row in rows:
         assert row["store"] == store.shop_domain and row["action"] == "created"
-        assert row["file_id"].startswith("gid://shopify/") and row["url"].startswith("http")
+        assert row["media_id"].startswith("gid://shopify/") and row["url"].startswith("http")
         assert row["filename"].endswith(".jpg")
 
 

@@ -136,12 +136,16 @@ def test_permanent_errors_roll_products_back_and_the_outcome_says_so(sandbox, qu
     mode=st.sampled_from(MODES),
     seed=st.integers(0, 10_000),
     rates=st.fixed_dictionaries({m: st.sampled_from([0.0, 0.2, 0.5, 1.0]) for m in MUTATIONS}),
+    lost=st.fixed_dictionaries({m: st.sampled_from([0.0, 0.0, 0.3]) for m in MUTATIONS}),
+    lost_mode=st.sampled_from(["http_500", "drop"]),
     http_500=st.sampled_from([0.0, 0.05]),
     throttled=st.sampled_from([0.0, 0.1]),
 )
 def test_any_fault_schedule_leaves_every_product_at_after_or_before(
-    sandbox, queue, mode, seed, rates, http_500, throttled
+    sandbox, queue, mode, seed, rates, lost, lost_mode, http_500, throttled
 ):
+    """Retryable userErrors (every mutation), answers lost after the mutation ran (HTTP 500 or
+    a dropped connection), 5xx before it ran and THROTTLED, on a random schedule."""
     store = seeded(sandbox)  # a new shop per example
     link_mode, position = mode
     plan = dry_run(
@@ -152,7 +156,7 @@ def test_any_fault_schedule_leaves_every_product_at_after_or_before(
         sandbox,
         "faults",
         {"seed": seed, "user_errors": rates, "http_500": http_500, "throttled": throttled,
-         "shops": [store.shop_domain]},
+         "lost_answers": lost, "lost_answer_mode": lost_mode, "shops": [store.shop_domain]},
     )  # fmt: skip
     run = start_and_work(queue, plan, store)
     shop_control(sandbox, "faults", {})

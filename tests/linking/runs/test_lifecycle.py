@@ -18,9 +18,9 @@ from linking import runs
 from linking.executor import _Crash
 from linking.models import LinkRecord
 from reports.csv import COLUMNS, report_csv
+from reports.management.commands.worker import sweep_dead_runs
 from reports.models import Run, RunProduct
 from reports.registry import abort_run
-from stores.management.commands.worker import sweep_dead_runs
 from tests.linking.runs.conftest import dry_run, gallery, variant_images, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
