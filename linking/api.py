@@ -243,3 +243,76 @@ class PlanReportView(APIView):
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}-dry-run.csv"'
         return response
+
+
+class MatchInputSerializer(serializers.Serializer):
+    stores = serializers.ListField(child=serializers.CharField(), help_text="Shop domains or ids.")
+    shopify_field = serializers.CharField(help_text="e.g. variant.sku")
+    case_sensitive = serializers.BooleanField(required=False, default=False)
+    groups = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(), allow_empty=True),
+        help_text="Group value → the asset ids of the group (the page's kept groups).",
+    )
+
+
+_MATCH_STORE = inline_serializer(
+    "MatchStore",
+    {
+        "store": serializers.CharField(),
+        "statistics": serializers.DictField(help_text="As the dry run's statistics."),
+        "groups": serializers.DictField(
+            child=serializers.IntegerField(), help_text="Group value → products matched."
+        ),
+        "catalog_path": serializers.CharField(),
+        "error": serializers.CharField(),
+    },
+    many=True,
+)
+
+
+class MatchCountsView(APIView):
+    @extend_schema(
+        request=MatchInputSerializer,
+        responses=inline_serializer(
+            "MatchCounts",
+            {
+                "assets": serializers.IntegerField(),
+                "groups": serializers.IntegerField(),
+                "products": serializers.IntegerField(),
+                "button": serializers.CharField(),
+                "stores": _MATCH_STORE,
+            },
+        ),
+        description="Live match counts: per store the products each group value matches, "
+        "through the store's catalog index (no gallery read, nothing written). The totals "
+        "count groups matched in any store and their assets, and products over every store.",
+    )
+    def post(self, request, workspace_id: int):
+        workspace = get_object_or_404(
+            store_selectors.workspaces_for_request(request), pk=workspace_id
+        )
+        data = MatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        groups = data.validated_data["groups"]
+        stores = _field_errors(
+            lambda: services.match_counts(
+                workspace=workspace,
+                stores=data.validated_data["stores"],
+                shopify_field=data.validated_data["shopify_field"],
+                values=list(groups),
+                case_sensitive=data.validated_data["case_sensitive"],
+                store_scope=_store_scope(request),
+            )
+        )
+        matched = {v for s in stores for v, n in s["groups"].items() if n}
+        assets = {a for value in matched for a in groups.get(value, ())}
+        products = sum(s["statistics"].get("products_matched", 0) for s in stores)
+        return Response(
+            {
+                "assets": len(assets),
+                "groups": len(matched),
+                "products": products,
+                "button": selectors.link_button(len(assets), len(matched), products),
+                "stores": stores,
+            }
+        )

@@ -4,6 +4,9 @@ from linking import api
 
 urlpatterns = [
     path("workspaces/<int:workspace_id>/plans/", api.PlanListView.as_view(), name="plan-list"),
+    path(
+        "workspaces/<int:workspace_id>/match/", api.MatchCountsView.as_view(), name="match-counts"
+    ),
     path("plans/<int:plan_id>/", api.PlanDetailView.as_view(), name="plan-detail"),
     path("plans/<int:plan_id>/dry-run/", api.PlanDryRunView.as_view(), name="plan-dry-run"),
     path(

@@ -44,6 +44,18 @@ def plan_results(plan: Plan, store: str | None = None) -> QuerySet[PlanStore]:
     return results
 
 
+def count(n: int, word: str) -> str:
+    """``1 asset``, ``2 assets``, ``1,000 assets``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def link_button(assets: int, groups: int, products: int) -> str:
+    """The Link button's words: "Link 1 asset in 1 group to 2 products"."""
+    return (
+        f"Link {count(assets, 'asset')} in {count(groups, 'group')} to {count(products, 'product')}"
+    )
+
+
 def plan_summary(plan: Plan) -> dict:
     """What the Link button says: X assets in Y groups to Z products (over every store)."""
     assets: set[str] = set()
@@ -77,7 +89,7 @@ def plan_summary(plan: Plan) -> dict:
         "products": products,
         "operations": operations,
         "unresolved_asset_ids": list(plan.unresolved_asset_ids or ()),
-        "button": f"Link {len(assets)} assets in {len(groups)} groups to {products} products",
+        "button": link_button(len(assets), len(groups), products),
         "stores": stores,
     }
 

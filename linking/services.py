@@ -40,6 +40,7 @@ from linking.core import (
     validate_order_field,
 )
 from linking.core.fields import normalise
+from linking.core.grouping import Group
 from linking.galleries import read_galleries
 from linking.models import AltSource, Plan, PlanStore
 from stores import permissions
@@ -421,6 +422,62 @@ def plan_dry_run(
         plan.save()
     logger.info("Dry run of plan %s in %.2fs", plan.pk, time.monotonic() - started)
     return plan
+
+
+MATCH_VALUES_LIMIT = 20_000
+
+
+def match_counts(
+    *,
+    workspace: Workspace,
+    stores,
+    shopify_field: str,
+    values: list[str],
+    case_sensitive: bool = False,
+    store_scope=None,
+    shopify_client_for: Callable[[Store], Any] | None = None,
+) -> list[dict]:
+    """Per store, which group values match products by ``shopify_field``, through the store's
+    catalog index (or a batched search when cheaper): no gallery is read, nothing written.
+
+    Returns per store ``{store, statistics, groups: {value: products matched}, catalog_path,
+    error}``; a store Shopify cannot answer for carries its ``error`` (the others still count).
+    """
+    try:
+        field = parse_shopify_field(shopify_field)
+    except FieldError as exc:
+        raise PlanConfigError("shopify_field", str(exc)) from None
+    if len(values) > MATCH_VALUES_LIMIT:
+        raise PlanConfigError("values", f"Send at most {MATCH_VALUES_LIMIT:,} group values.")
+    shopify_client_for = shopify_client_for or _default_shopify
+    groups = {}
+    for value in values:
+        text = str(value).strip()
+        key = normalise(text, case_sensitive)
+        if key and key not in groups:
+            groups[key] = Group(key, text)
+    out = []
+    for store in resolve_stores(workspace, stores, store_scope):
+        entry = {
+            "store": store.shop_domain, "statistics": {}, "groups": {}, "catalog_path": "",
+            "error": "",
+        }  # fmt: skip
+        try:
+            catalog = catalog_for(
+                store, shopify_client_for(store), field, [g.value for g in groups.values()]
+            )
+        except ApplicationError as exc:
+            entry["error"] = exc.message
+            out.append(entry)
+            continue
+        match = match_groups(
+            list(groups.values()), catalog.index, field, case_sensitive=case_sensitive
+        )
+        entry["catalog_path"] = catalog.choice.path
+        entry["statistics"] = asdict(match.statistics)
+        entry["groups"] = {m.group.value: len(m.hits) for m in match.group_matches}
+        out.append(entry)
+    return out
 
 
 def _fail(plan: Plan, message: str) -> None:
