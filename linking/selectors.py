@@ -25,6 +25,7 @@ REPORT_COLUMNS = (
     "media_id",
     "previous_media_id",
     "message",
+    "transformation",
 )
 
 
@@ -42,6 +43,15 @@ def plan_results(plan: Plan, store: str | None = None) -> QuerySet[PlanStore]:
     if store:
         results = results.filter(store__shop_domain=store.lower())
     return results
+
+
+def effective_transformation(plan: Plan) -> dict:
+    """The image transformation the plan's new media get: the batch's, or Setup's default."""
+    from stores.services import settings_for
+
+    if plan.image_transformation:
+        return {"value": plan.image_transformation, "source": "batch"}
+    return {"value": settings_for(plan.workspace).default_image_transformation, "source": "setup"}
 
 
 def count(n: int, word: str) -> str:
@@ -89,15 +99,28 @@ def plan_summary(plan: Plan) -> dict:
         "products": products,
         "operations": operations,
         "unresolved_asset_ids": list(plan.unresolved_asset_ids or ()),
+        "image_transformation": effective_transformation(plan),
         "button": link_button(len(assets), len(groups), products),
         "stores": stores,
     }
 
 
 def report_rows(plan: Plan) -> Iterable[dict]:
+    """The dry run's rows; ``transformation`` is that of the media the asset has after it."""
     for result in plan_results(plan):
+        transformations = {
+            (p["product_id"], item["asset_id"]): item.get("transformation") or ""
+            for p in result.products
+            for item in p["after"]
+            if item.get("asset_id")
+        }
         for row in result.rows:
-            yield {"store": result.store.shop_domain, **row}
+            key = (row.get("product_id"), row.get("asset_id"))
+            yield {
+                "store": result.store.shop_domain,
+                "transformation": transformations.get(key, ""),
+                **row,
+            }
 
 
 def write_report_csv(plan: Plan, out: IO[str]) -> int:

@@ -4,7 +4,6 @@ run it against every selected store. Nothing here writes to Shopify."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
@@ -28,6 +27,7 @@ from linking.core import (
     LinkSettings,
     ProductPlan,
     SwatchRule,
+    TransformationError,
     match_groups,
     parse_field_ref,
     parse_shopify_field,
@@ -38,13 +38,14 @@ from linking.core import (
     validate_field_exists,
     validate_mode,
     validate_order_field,
+    validate_transformation,
 )
 from linking.core.fields import normalise
 from linking.core.grouping import Group
 from linking.galleries import read_galleries
 from linking.models import AltSource, Plan, PlanStore
 from stores import permissions
-from stores.models import TRANSFORMATION_RE, AltTextSource, Store, Workspace, WorkspaceSettings
+from stores.models import AltTextSource, Store, Workspace, WorkspaceSettings
 from stores.services import settings_for
 
 logger = logging.getLogger(__name__)
@@ -198,9 +199,10 @@ def _validate(
     for asset_id, text in (config["alt_overrides"] or {}).items():
         check(f"alt_overrides.{asset_id}", validate_alt_override, str(text))
     for name in ("image_transformation", "file_transformation"):
-        value = (config[name] or "").strip()
-        if value and not re.match(TRANSFORMATION_RE, value):
-            raise PlanConfigError(name, "Use Cloudinary syntax, e.g. c_limit,w_2048,q_auto.")
+        try:
+            validate_transformation(config[name])
+        except TransformationError as exc:
+            raise PlanConfigError(name, str(exc)) from None
     if not isinstance(config["manual_orders"], dict) or not all(
         isinstance(v, list) for v in config["manual_orders"].values()
     ):
@@ -223,6 +225,9 @@ def _config_of(plan: Plan) -> dict[str, Any]:
 
 
 def _check_transformation_override(user, workspace: Workspace, changes: dict) -> None:
+    """Admins only; ``user=None`` is the command line, whose operator holds the server."""
+    if user is None:
+        return
     if any((changes.get(name) or "").strip() for name in ("image_transformation",
                                                           "file_transformation")):  # fmt: skip
         permissions.require_setup_change(
@@ -590,6 +595,7 @@ def _item_json(item, thumbnails, by_id, cloud, config) -> dict:
         "media_id": item.media_id,
         "asset_id": record.asset_id if record else None,
         "version": record.version if record else None,
+        "transformation": record.transformation if record else None,
         "media_type": item.media_type,
         "status": item.status,
         "alt": item.alt,

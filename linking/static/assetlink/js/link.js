@@ -3,7 +3,7 @@
 import { api, boot, ApiError, download } from "./api.js";
 import { state, loadSetup, loadMetadataFields } from "./app.js";
 import { renderPicker, selectionSummary } from "./picker.js";
-import { h, clear, card, banner, field, select, setFieldError, toast, plural } from "./ui.js";
+import { h, clear, card, banner, field, select, setFieldError, toast, plural, transformationField } from "./ui.js";
 import { watchRuns } from "./runs.js";
 
 const SHOPIFY_FIELDS = [
@@ -73,6 +73,7 @@ export async function renderLink(panel) {
   const altSource = select(ALT_SOURCES, altDefault);
   const altField = h("input", { type: "text", value: setup.alt_text_source === "template" ? setup.alt_text_template : setup.alt_text_field });
   const altFieldWrap = field("Alt text field / template", altField, { name: "alt_field", help: "Metadata id, context key, or e.g. {product.title} – {metadata.color}" });
+  const transformation = transformationField(ws, { name: "image_transformation", label: "Image transformation (this batch)", setupDefault: setup.default_image_transformation });
   const syncVisibility = () => {
     positionField.hidden = mode.value !== "position";
     altFieldWrap.hidden = !["metadata", "context", "template"].includes(altSource.value);
@@ -89,7 +90,9 @@ export async function renderLink(panel) {
       field("Value separator", separator, { name: "separator", help: "e.g. , to link one asset to several products" }),
       h("div.field", {}, h("span.label", {}, "Case"), h("label.check", {}, caseSensitive, h("span", {}, "Case-sensitive match")))),
     h("h3", { style: "margin-top:14px" }, "Link mode and alt text"),
-    h("div.grid3", {}, field("Link mode", mode, { name: "link_mode" }), positionField, field("Alt text", altSource, { name: "alt_source" }), altFieldWrap));
+    h("div.grid3", {}, field("Link mode", mode, { name: "link_mode" }), positionField, field("Alt text", altSource, { name: "alt_source" }), altFieldWrap),
+    h("h3", { style: "margin-top:14px" }, "Transformation"),
+    h("div.grid3", {}, transformation.el));
 
   // --- asset list ------------------------------------------------------------------------
   const listBox = h("div.groups", { id: "asset-list" });
@@ -121,7 +124,7 @@ export async function renderLink(panel) {
     L.dirty = true;
     scheduleMatch();
   };
-  for (const el of [shopifyField, mode, position, altSource, altField, ...storeBoxes.map((b) => b.input)]) el.addEventListener("change", invalidate);
+  for (const el of [shopifyField, mode, position, altSource, altField, transformation.input, ...storeBoxes.map((b) => b.input)]) el.addEventListener("change", invalidate);
 
   // --- live match counts: per store and per group, from the stores' catalog index -------
   let matchTimer = null, matchSeq = 0;
@@ -380,6 +383,7 @@ export async function renderLink(panel) {
       excluded_groups: [...L.excludedGroups], alt_source: altSource.value,
       alt_field: ["metadata", "context", "template"].includes(altSource.value) ? altField.value : "",
       alt_overrides: L.alt,
+      ...(ws.isAdmin ? { image_transformation: transformation.input.value.trim() } : {}),
     };
   }
 
@@ -446,7 +450,9 @@ export async function renderLink(panel) {
           h("span.muted", {}, `Products ${L.productPage * PRODUCTS_PAGE + 1}–${Math.min(products.length, (L.productPage + 1) * PRODUCTS_PAGE)} of ${products.length}`),
           h("button.btn", { type: "button", disabled: L.productPage >= pages - 1, onclick: () => { L.productPage++; renderPreview(); } }, "Next ›")) : null);
     });
+    const tf = sum.image_transformation || {};
     clear(preview,
+      h("p.small.muted", { id: "dry-run-transformation" }, "Image transformation: ", h("code", {}, tf.value || "none"), tf.source === "batch" ? " (this batch)" : " (Setup default)"),
       sum.unresolved_asset_ids.length ? banner(`${sum.unresolved_asset_ids.length} asset ids could not be read from Cloudinary; they are rows of the report.`, "warning") : null,
       sum.operations ? null : banner("Nothing to change: the galleries already look like this.", "info"),
       storesEl);

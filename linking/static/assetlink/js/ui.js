@@ -87,3 +87,16 @@ export function duration(seconds) {
 export function plural(n, word, many) {
   return `${Number(n).toLocaleString()} ${n === 1 ? word : many || word + "s"}`;
 }
+
+// The batch transformation: admins edit it (empty = Setup's default), others see it read-only.
+export function transformationField(ws, { name, label, setupDefault }) {
+  const input = h("input", {
+    type: "text", name, value: "", maxlength: 500, spellcheck: "false", autocomplete: "off",
+    placeholder: setupDefault ? `${setupDefault} (Setup default)` : "none (Setup default)",
+    readonly: ws.isAdmin ? null : true,
+  });
+  const help = ws.isAdmin
+    ? "Cloudinary syntax, e.g. c_limit,w_2048,q_auto. Empty: Setup's default."
+    : "Only a Media Library Admin, Master Admin or Technical Admin changes it for a batch.";
+  return { input, el: field(label, input, { name, help }) };
+}
