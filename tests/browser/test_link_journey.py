@@ -14,9 +14,8 @@ def pick_folder(page, folder: str) -> int:
     page.fill("input[name=folder]", folder)
     page.click("#picker-search")
     page.wait_for_selector(".tile")
-    page.click("text=Select all visible")
+    page.click("#select-all")
     count = page.locator(".tile.selected").count()
-    page.click("#use-selected")
     page.wait_for_selector("#asset-list .group")
     return count
 
@@ -289,3 +288,49 @@ def test_link_without_a_dry_run_plans_then_links(demo, page, worker):
     assert page.eval_on_selector_all(
         "#run-progress .run-store", "els => els.map((e) => e.dataset.status)"
     ) == ["succeeded", "succeeded"]
+
+
+def test_selection_ticks_apply_at_once_ranges_and_ctrl_a(demo, page):
+    login(page, demo, "merchandiser", "assetlink-user")
+    page.fill("input[name=expression]", "folder:products/*")
+    page.click("#picker-search")
+    page.wait_for_selector(".tile")
+    tiles = page.locator(".tile")
+    assert page.inner_text("#selected-count") == "0"
+    assert page.inner_text("#selection-summary") == "Nothing selected yet"
+    # One tick selects at once: the summary and the asset list follow without another click.
+    tiles.nth(0).click()
+    assert page.inner_text("#selected-count") == "1"
+    assert page.inner_text("#selection-summary") == "1 asset selected"
+    page.wait_for_selector("#asset-list .group")
+    # Shift-click: a range from the last tick.
+    tiles.nth(4).click(modifiers=["Shift"])
+    assert page.locator(".tile.selected").count() == 5
+    assert page.inner_text("#selection-summary") == "5 assets selected"
+    # Shift-click on a ticked range end unticks the range.
+    tiles.nth(1).click()
+    assert page.locator(".tile.selected").count() == 4
+    # Ctrl+A selects every visible asset (the pages loaded so far), not the page's text.
+    tiles.nth(2).focus()
+    page.keyboard.press("Control+a")
+    visible = tiles.count()
+    assert visible >= 30, visible
+    assert page.locator(".tile.selected").count() == visible
+    assert page.inner_text("#selected-count") == str(visible)
+    assert page.evaluate("String(getSelection())") == ""
+    assert page.inner_text("#selection-summary") == f"{visible} assets selected"
+    page.wait_for_function(
+        "document.querySelector('.card:has(#asset-list) .toolbar').textContent"
+        f".includes('{visible} assets in')",
+        timeout=10_000,
+    )
+    # In a text field Ctrl+A keeps selecting its text.
+    page.click("#clear-selection")
+    assert page.locator(".tile.selected").count() == 0
+    page.focus("input[name=folder]")
+    page.keyboard.press("Control+a")
+    assert page.locator(".tile.selected").count() == 0
+    tiles.nth(3).click()
+    page.locator(".selection-summary").scroll_into_view_if_needed()
+    screenshot(page, "link-selection")
+    assert not page.js_errors

@@ -209,9 +209,17 @@ export async function renderLink(panel) {
     badge.dataset.products = total;
   }
 
+  let groupsSeq = 0;
   async function loadGroups() {
     const s = state.selection;
-    if (!s.assetIds.length && !s.expression) return;
+    const seq = ++groupsSeq;
+    if (!s.assetIds.length && !s.expression) {
+      Object.assign(L, { groups: [], ungrouped: [], missing: [], page: 0 });
+      renderList();
+      listInfo.textContent = "Pick assets above to see their groups.";
+      invalidate();
+      return;
+    }
     listInfo.textContent = "Reading the selection from Cloudinary…";
     try {
       const data = await api.post(`/api/workspaces/${ws.id}/selection/groups/`, {
@@ -219,6 +227,7 @@ export async function renderLink(panel) {
         cloudinary_field: cloudinaryField.value, separator: separator.value,
         case_sensitive: caseSensitive.checked, order_field: orderField.value,
       });
+      if (seq !== groupsSeq) return; // the selection changed meanwhile
       Object.assign(L, { groups: data.groups, ungrouped: data.ungrouped, missing: data.missing_ids, page: 0 });
       setFieldError(config, "cloudinary_field", "");
       renderList();
@@ -228,7 +237,12 @@ export async function renderLink(panel) {
     }
     invalidate();
   }
-  document.addEventListener("assetlink:selection", () => { L.manual = {}; L.excludedAssets.clear(); L.excludedGroups.clear(); loadGroups(); });
+  let selectionTimer = null;
+  document.addEventListener("assetlink:selection", () => {
+    L.manual = {}; L.excludedAssets.clear(); L.excludedGroups.clear();
+    clearTimeout(selectionTimer);
+    selectionTimer = setTimeout(loadGroups, 300); // ticks in a row: read the selection once
+  });
   cloudinaryField.addEventListener("change", () => { L.manual = {}; L.excludedGroups.clear(); loadGroups(); });
   separator.addEventListener("change", loadGroups);
   caseSensitive.addEventListener("change", loadGroups);
