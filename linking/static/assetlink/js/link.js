@@ -6,14 +6,10 @@ import { renderPicker, selectionSummary } from "./picker.js";
 import { h, clear, card, banner, field, select, setFieldError, toast, plural, transformationField } from "./ui.js";
 import { watchRuns } from "./runs.js";
 
-const SHOPIFY_FIELDS = [
-  ["variant.sku", "Variant SKU"], ["variant.barcode", "Variant barcode"], ["product.handle", "Product handle"],
-  ["product.title", "Product title"], ["product.tag", "Product tag"], ["product.id", "Product id"],
-];
-const ALT_SOURCES = [
-  ["keep_shopify", "Keep Shopify's alt text"], ["metadata", "Metadata field"], ["context", "Context key"],
-  ["template", "Template"], ["ai_caption", "AI caption"],
-];
+// Choices come from the server (one Python source): [value, label] pairs.
+const pairs = (list) => list.map((c) => [c.value, c.label]);
+const SHOPIFY_FIELDS = pairs(boot.shopifyFields);
+const ALT_SOURCES = pairs(boot.altSources);
 const PAGE = { compact: 30, regular: 10 };
 const PRODUCTS_PAGE = 10;
 
@@ -64,7 +60,7 @@ export async function renderLink(panel) {
       el.dispatchEvent(new Event("change"));
     }, { capture: true });
   }
-  const mode = select(boot.linkModes.map((m) => [m.value, m.label]), setup.default_link_mode);
+  const mode = select(pairs(boot.linkModes), setup.default_link_mode);
   const position = h("input", { type: "number", min: 1, value: setup.default_position ?? 1 });
   const positionField = field("Position", position, { help: "1-based", name: "position" });
   const orderOptions = withCustom([["", "Selection order"], ...metadataOptions(fields), ["public_id", "Public id"], ["filename", "Filename"], ["created_at", "Created"]], setup.default_order_field);
@@ -172,7 +168,7 @@ export async function renderLink(panel) {
     }
   }
   function setBadge(el, tone, text, title) {
-    el.className = `badge${tone ? " badge-" + tone : ""}`;
+    el.className = `badge${tone ? ` badge-${tone}` : ""}`;
     el.textContent = text;
     if (title) el.title = title; else el.removeAttribute("title");
   }

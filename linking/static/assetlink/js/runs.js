@@ -14,7 +14,7 @@ export const OUTCOMES = {
 
 export function outcomeBadge(status) {
   const [label, tone] = OUTCOMES[status] || [status, ""];
-  return h(`span.badge${tone ? ".badge-" + tone : ""}`, { dataset: { outcome: status } }, label);
+  return h(`span.badge${tone ? `.badge-${tone}` : ""}`, { dataset: { outcome: status } }, label);
 }
 
 // Upload runs have their own report; everything else is under /api/runs/.
@@ -151,7 +151,7 @@ export async function renderRuns(panel) {
     for (const el of filters.querySelectorAll("select")) if (el.value) q.set(el.name, el.value);
     let runs;
     try {
-      runs = await api.get(`/api/runs/${q.size ? "?" + q : ""}`);
+      runs = await api.get(`/api/runs/${q.size ? `?${q}` : ""}`);
     } catch (err) {
       clear(list, banner(err.message, "critical"));
       return;
