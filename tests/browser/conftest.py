@@ -197,3 +197,16 @@ def screenshot(page, name: str) -> Path:
         )
     page.screenshot(path=str(path))
     return path
+
+
+def serious_violations(page, context=None) -> list[str]:
+    """axe-core's serious and critical accessibility violations on the page (readable lines)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context=context)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(", ".join(n["target"]) for n in v["nodes"][:5])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.browser.conftest import login, screenshot, screenshot_path
+from tests.browser.conftest import login, screenshot, screenshot_path, serious_violations
 from tests.browser.test_link_journey import BUTTON, pick_folder
 
 
@@ -151,6 +151,7 @@ def test_a_run_with_failures_shows_them_and_retries_the_failed_products(demo, pa
         " + scrollY - 80)"
     )
     screenshot(page, "link-failures")
+    assert serious_violations(page) == []  # failures table, outcome badges, retry
     before = page.locator("#run-progress .run-store").count()
     page.locator("#run-progress [data-retry]").first.click()
     page.wait_for_function(
@@ -171,5 +172,8 @@ def test_a_run_with_failures_shows_them_and_retries_the_failed_products(demo, pa
     page.wait_for_selector(
         "#runs-list [data-outcome=completed_with_failures], #runs-list [data-outcome=failed]"
     )
+    page.locator("#runs-list details.failures").first.click()
+    page.wait_for_selector("#runs-list .failures-table")
     screenshot(page, "runs-with-failures")
+    assert serious_violations(page) == []
     assert not page.js_errors

@@ -306,11 +306,11 @@ export async function renderLink(panel) {
 
   function compactGroup(group) {
     const assets = orderedAssets(group);
-    const strip = h("div.group-strip", { role: "list", "aria-label": `Assets of ${group.value}` });
+    const strip = h("div.group-strip", { role: "group", "aria-label": `Assets of ${group.value}` });
     assets.forEach((a, i) => {
       const off = L.excludedAssets.has(a.asset_id);
       const t = h(`button.thumb${off ? ".excluded" : ""}`, {
-        type: "button", role: "listitem", title: `${a.public_id}${off ? " (excluded)" : ""} — click to ${off ? "include" : "exclude"}; Alt+←/→ to move`,
+        type: "button", title: `${a.public_id}${off ? " (excluded)" : ""} — click to ${off ? "include" : "exclude"}; Alt+←/→ to move`,
         "aria-pressed": off ? "true" : "false", "aria-label": `${a.public_id}, position ${i + 1}${off ? ", excluded" : ""}`,
         dataset: { assetId: a.asset_id },
         onclick: () => { toggleAsset(a.asset_id); renderList(); },

@@ -40,7 +40,6 @@ export function renderPicker(container) {
   function paint(t) {
     const on = chosen.has(t.dataset.assetId);
     t.classList.toggle("selected", on);
-    t.querySelector("input").checked = on;
     t.setAttribute("aria-selected", on ? "true" : "false");
   }
 
@@ -56,7 +55,7 @@ export function renderPicker(container) {
   }
 
   function tile(asset) {
-    const box = h("input", { type: "checkbox", tabindex: -1, "aria-hidden": "true", checked: chosen.has(asset.asset_id) });
+    const box = h("span.tick", { "aria-hidden": "true" }); // drawn; the option's state is aria-selected
     const t = h(`div.tile${chosen.has(asset.asset_id) ? ".selected" : ""}`, {
       role: "option", tabindex: 0, "aria-selected": chosen.has(asset.asset_id) ? "true" : "false",
       title: asset.public_id, dataset: { assetId: asset.asset_id },

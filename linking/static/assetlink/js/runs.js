@@ -27,6 +27,7 @@ function pct(run) {
   return Math.min(100, Math.round((100 * run.products_done) / run.products_total));
 }
 
+const hasFailures = (run) => !ACTIVE.has(run.status) && run.failures > 0 && run.kind !== "upload";
 const failureCache = new Map(); // run id → rows (a finished run's failures do not change)
 
 async function loadFailures(run) {
@@ -60,7 +61,7 @@ function failuresTable(run, { open = false } = {}) {
   return box;
 }
 
-function runLine(run, { onChange, onRetry, openFailures = false, counts = true } = {}) {
+function runLine(run, { onChange, onRetry, openFailures = false, counts = true, failures = true } = {}) {
   const active = ACTIVE.has(run.status);
   const eta = active && run.eta_seconds != null ? ` · about ${duration(run.eta_seconds)} left` : "";
   const tone = { failed: ".failed", aborted: ".aborted", completed_with_failures: ".warning" }[run.status] || (!active ? ".done" : "");
@@ -98,7 +99,7 @@ function runLine(run, { onChange, onRetry, openFailures = false, counts = true }
       ? h("div.muted.small", { style: "margin-top:4px" }, Object.entries(run.summary).map(([k, v]) => `${k} ${Number(v).toLocaleString()}`).join(" · "))
       : null,
     run.error ? h("div.small.text-critical", { style: "margin-top:4px" }, run.error) : null,
-    !active && run.failures && run.kind !== "upload" ? failuresTable(run, { open: openFailures }) : null);
+    failures && hasFailures(run) ? failuresTable(run, { open: openFailures }) : null);
 }
 
 // Poll runs until none is active; re-render into `box`.
@@ -164,13 +165,14 @@ export async function renderRuns(panel) {
     document.dispatchEvent(new CustomEvent("assetlink:runs", { detail: runs }));
     clear(list, h("table.data.runs-table", {},
       h("thead", {}, h("tr", {}, ["Run", "Who and when", "Mode", "Outcome and progress", "Counts by action", "Duration"].map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, runs.map((r) => h("tr", { dataset: { runId: r.id, kind: r.kind } },
+      h("tbody", {}, runs.flatMap((r) => [h("tr", { dataset: { runId: r.id, kind: r.kind } },
         h("td", {}, h("b", {}, `#${r.id}`), h("div", {}, KINDS[r.kind] || r.kind), r.undo_of ? h("div.muted.small", {}, `undoes #${r.undo_of}`) : null),
         h("td.small", {}, h("div", {}, r.created_by || "API or CLI"), h("div.muted", {}, new Date(r.started_at || r.created_at).toLocaleString())),
         h("td.small", {}, r.link_mode || "—"),
-        h("td", { style: "width:44%" }, runLine(r, { onChange: load, onRetry: load, counts: false })),
+        h("td", { style: "width:50%" }, runLine(r, { onChange: load, onRetry: load, counts: false, failures: false })),
         h("td.small.counts", {}, counts(r)),
-        h("td.small", {}, r.duration_seconds != null ? duration(r.duration_seconds) : ACTIVE.has(r.status) ? "running" : "—"))))));
+        h("td.small", {}, r.duration_seconds != null ? duration(r.duration_seconds) : ACTIVE.has(r.status) ? "running" : "—")),
+      hasFailures(r) ? h("tr.failures-row", {}, h("td", { colspan: 6 }, failuresTable(r))) : null]))));
     if (runs.some((r) => ACTIVE.has(r.status))) timer = setTimeout(() => { if (!panel.hidden) load(); }, 1500);
   }
   document.addEventListener("assetlink:tab", (e) => { if (e.detail === "runs") load(); });
