@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -216,3 +216,25 @@ class UploadRunReportView(APIView):
         response = StreamingHttpResponse(selectors.report_lines(run), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{selectors.report_filename(run)}"'
         return response
+
+
+class UploadRunRowsView(APIView):
+    @extend_schema(
+        summary="The upload run's rows (e.g. ?action=failed for its failures table)",
+        parameters=[
+            OpenApiParameter(
+                "action", str, description="Only rows of these actions (comma-separated)."
+            )
+        ],
+        responses=inline_serializer(
+            "UploadRunRows",
+            {
+                "count": serializers.IntegerField(),
+                "rows": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+    )
+    def get(self, request, run_id: int):
+        run = _run(request, run_id)
+        actions = [a for a in (request.query_params.get("action") or "").split(",") if a]
+        return Response(selectors.run_rows(run, actions))

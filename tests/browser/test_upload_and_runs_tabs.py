@@ -45,3 +45,32 @@ def test_runs_tab_starts_empty(demo, page):
     page.wait_for_selector("#runs-list > *")
     assert "No runs yet" in page.inner_text("#runs-list")
     screenshot(page, "runs-empty")
+
+
+def test_upload_failures_show_in_the_page(demo, page, worker):
+    import requests
+
+    login(page, demo, "merchandiser", "assetlink-user")
+    pick_folder(page, "products/shoes")
+    gone = page.eval_on_selector_all(".tile.selected", "els => els.map((e) => e.dataset.assetId)")[
+        0
+    ]
+    page.click("#tab-upload")
+    page.locator("#panel-upload .store-item", has_text="demo-1").locator("input").uncheck()
+    page.click("#upload-dry-run")
+    page.wait_for_selector("#upload-result .store-result", timeout=60_000)
+    url = f"{demo['cloudinary']}/_control/clouds/demo/assets/{gone}"
+    requests.delete(url, timeout=10).raise_for_status()  # Shopify cannot download it now
+    page.click("#upload-button")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#upload-progress .run-store')].some("
+        "(e) => !['queued', 'running'].includes(e.dataset.status))",
+        timeout=120_000,
+    )
+    line = page.locator("#upload-progress .run-store").first
+    assert line.get_attribute("data-status") == "completed_with_failures"
+    assert "file" in line.inner_text()  # files, not products
+    table = page.locator("#upload-progress .failures-table")
+    table.wait_for()
+    assert "IMAGE_DOWNLOAD_FAILURE" in table.inner_text() and "File" in table.inner_text()
+    screenshot(page, "upload-failures")

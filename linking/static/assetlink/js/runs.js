@@ -27,11 +27,11 @@ function pct(run) {
   return Math.min(100, Math.round((100 * run.products_done) / run.products_total));
 }
 
-const hasFailures = (run) => !ACTIVE.has(run.status) && run.failures > 0 && run.kind !== "upload";
+const hasFailures = (run) => !ACTIVE.has(run.status) && run.failures > 0;
 const failureCache = new Map(); // run id → rows (a finished run's failures do not change)
 
 async function loadFailures(run) {
-  if (!failureCache.has(run.id)) failureCache.set(run.id, api.get(`/api/runs/${run.id}/rows/?action=failed`));
+  if (!failureCache.has(run.id)) failureCache.set(run.id, api.get(`${base(run)}${run.id}/rows/?action=failed`));
   try { return await failureCache.get(run.id); } catch (err) { failureCache.delete(run.id); throw err; }
 }
 
@@ -46,9 +46,9 @@ function failuresTable(run, { open = false } = {}) {
     try {
       const data = await loadFailures(run);
       clear(body, h("table.data.failures-table", {},
-        h("thead", {}, h("tr", {}, ["Product", "Asset", "Shopify code", "What happened", "What to do"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, [run.kind === "upload" ? "File" : "Product", "Asset", "Shopify code", "What happened", "What to do"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, data.rows.map((r) => h("tr", {},
-          h("td", {}, h("div", {}, r.product_title || r.product_handle || r.product_id || "—"), r.product_handle ? h("div.muted.small", {}, r.product_handle) : null),
+          h("td", {}, h("div", {}, r.product_title || r.product_handle || r.product_id || r.filename || "—"), r.product_handle ? h("div.muted.small", {}, r.product_handle) : null),
           h("td.mono", {}, r.public_id || r.asset_id || r.media_id || "—"),
           h("td", {}, r.error_code ? h("code", {}, r.error_code) : "—"),
           h("td", {}, r.human, r.message && r.message !== r.human ? h("div.muted.small", {}, r.message) : null),
