@@ -25,6 +25,14 @@ ROW_FIELDS = (
     "message",
 )  # fmt: skip
 ROWS_LIMIT = 500
+ACTION_FILTER = OpenApiParameter(
+    "action", str, description="Only rows of these actions (comma-separated), e.g. failed."
+)
+
+
+def actions_param(request) -> list[str]:
+    return [a for a in (request.query_params.get("action") or "").split(",") if a]
+
 
 RunSerializer = inline_serializer(
     "RunProgress",
@@ -210,17 +218,13 @@ class RunReportView(APIView):
 class RunRowsView(APIView):
     @extend_schema(
         summary="The run's report rows (e.g. ?action=failed for its failures table)",
-        parameters=[
-            OpenApiParameter(
-                "action", str, description="Only rows of these actions (comma-separated)."
-            )
-        ],
+        parameters=[ACTION_FILTER],
         responses=RunRowsSerializer,
     )
     def get(self, request, run_id: int):
         run = _run(request, run_id)
         qs = ReportRow.objects.filter(run=run)
-        actions = [a for a in (request.query_params.get("action") or "").split(",") if a]
+        actions = actions_param(request)
         if actions:
             qs = qs.filter(action__in=actions)
         rows = []

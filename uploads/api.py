@@ -7,13 +7,14 @@ from __future__ import annotations
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from linking import runs as link_runs
 from linking.models import AltSource
+from reports.api import ACTION_FILTER, actions_param
 from stores import selectors as store_selectors
 from stores.principals import ApiKeyPrincipal
 from uploads import runs, selectors, services
@@ -221,11 +222,7 @@ class UploadRunReportView(APIView):
 class UploadRunRowsView(APIView):
     @extend_schema(
         summary="The upload run's rows (e.g. ?action=failed for its failures table)",
-        parameters=[
-            OpenApiParameter(
-                "action", str, description="Only rows of these actions (comma-separated)."
-            )
-        ],
+        parameters=[ACTION_FILTER],
         responses=inline_serializer(
             "UploadRunRows",
             {
@@ -236,5 +233,4 @@ class UploadRunRowsView(APIView):
     )
     def get(self, request, run_id: int):
         run = _run(request, run_id)
-        actions = [a for a in (request.query_params.get("action") or "").split(",") if a]
-        return Response(selectors.run_rows(run, actions))
+        return Response(selectors.run_rows(run, actions_param(request)))

@@ -79,3 +79,13 @@ def test_retry_refuses_a_run_without_failures_and_bad_filters(sandbox, store, qu
     assert client.get("/api/runs/?status=done").status_code == 400
     assert client.get("/api/runs/?kind=link").json()[0]["id"] == run.pk
     assert client.get("/api/runs/?kind=upload").json() == []
+
+
+def test_admin_titles_name_the_store_by_its_domain(sandbox, store, queue, client):
+    admin = MemberFactory(workspace=sandbox.workspace, role="master_admin").user
+    client.force_login(admin)
+    run = runs_start(dry_run(sandbox, store, link_mode="append"), store)
+    work(queue)
+    page = client.get(f"/admin/reports/run/{run.pk}/change/").content.decode()
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert store.shop_domain in title and f"on {store.pk}" not in title
