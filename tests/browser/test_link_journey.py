@@ -20,6 +20,18 @@ def pick_folder(page, folder: str) -> int:
     return count
 
 
+def pick_tiles(page, folder: str, n: int) -> list[str]:
+    """Tick the first ``n`` assets of a folder (a small selection: quick runs)."""
+    page.fill("input[name=folder]", folder)
+    page.click("#picker-search")
+    page.wait_for_selector(".tile")
+    for i in range(n):
+        page.locator(".tile").nth(i).click()
+    page.wait_for_function(f"document.querySelector('#selected-count').textContent === '{n}'")
+    page.wait_for_selector("#asset-list .group")
+    return page.eval_on_selector_all(".tile.selected", "els => els.map((e) => e.dataset.assetId)")
+
+
 def group_order(page, group: str) -> list[str]:
     return page.eval_on_selector_all(
         f'#asset-list .group[data-group="{group}"] [data-asset-id]',
@@ -275,7 +287,7 @@ def test_match_counts_show_before_any_dry_run_and_follow_changes(demo, page):
 
 def test_link_without_a_dry_run_plans_then_links(demo, page, worker):
     login(page, demo, "merchandiser", "assetlink-user")
-    pick_folder(page, "products/bags")
+    pick_tiles(page, "products/bags", 4)
     page.wait_for_function("!document.querySelector('#link-button').disabled", timeout=5_000)
     page.click("#link-button")
     page.wait_for_selector("#dry-run-result .store-result", timeout=60_000)

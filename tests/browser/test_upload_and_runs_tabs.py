@@ -4,7 +4,7 @@ Runs tab."""
 from __future__ import annotations
 
 from tests.browser.conftest import login, screenshot
-from tests.browser.test_link_journey import pick_folder
+from tests.browser.test_link_journey import pick_folder, pick_tiles
 
 
 def test_upload_to_files_dry_run_progress_and_report(demo, page, worker):
@@ -51,10 +51,7 @@ def test_upload_failures_show_in_the_page(demo, page, worker):
     import requests
 
     login(page, demo, "merchandiser", "assetlink-user")
-    pick_folder(page, "products/shoes")
-    gone = page.eval_on_selector_all(".tile.selected", "els => els.map((e) => e.dataset.assetId)")[
-        0
-    ]
+    gone = pick_tiles(page, "products/shoes", 3)[0]
     page.click("#tab-upload")
     page.locator("#panel-upload .store-item", has_text="demo-1").locator("input").uncheck()
     page.click("#upload-dry-run")

@@ -75,9 +75,10 @@ function runLine(run, { onChange, onRetry, openFailures = false, counts = true, 
   } }, "Abort"));
   if (!active) actions.push(h("button.btn.btn-icon", { type: "button", onclick: () => download(`${base(run)}${run.id}/report.csv`, `run-${run.id}.csv`).catch((e) => toast(e.message, "error")) }, "Download report"));
   if (!active && run.can_retry) actions.push(h("button.btn.btn-icon", { type: "button", dataset: { retry: run.id }, onclick: async (e) => {
-    e.currentTarget.disabled = true;
+    const button = e.currentTarget;
+    button.disabled = true;
     try { const next = await api.post(`/api/runs/${run.id}/retry/`); toast(`Retrying ${plural(next.products_total, "failed product")} in ${run.store}`); onRetry?.(next); }
-    catch (err) { toast(err.message, "error"); e.target.disabled = false; }
+    catch (err) { toast(err.message, "error"); button.disabled = false; }
   } }, "Retry failed products"));
   const undoable = run.can_undo ?? (["succeeded", "completed_with_failures"].includes(run.status) && (run.kind || "link") === "link");
   if (!active && undoable) actions.push(h("button.btn.btn-icon", { type: "button", onclick: async () => {
