@@ -7,13 +7,10 @@ from tests.browser.conftest import login, serious_violations
 from tests.browser.test_link_journey import pick_folder
 
 
-def test_login_page(demo, page):
+def test_the_login_page_and_every_tab_for_an_admin(demo, page):
     page.goto(demo["url"] + "/")
     page.wait_for_selector("#id_username")
-    assert_accessible(page)
-
-
-def test_every_tab_for_an_admin(demo, page):
+    assert_accessible(page, "login")
     login(page, demo, demo["username"], demo["password"])
     page.click("#tab-link")
     pick_folder(page, "products/bags")

@@ -12,7 +12,7 @@ from linking.models import AltSource
 from tests.browser.conftest import login, screenshot
 
 
-def test_login_page_is_styled_and_the_favicon_is_served(demo, page):
+def test_login_page_favicon_and_offline_api_docs(demo, page):
     page.goto(demo["url"] + "/")
     page.wait_for_selector("#id_username")
     # Polaris's tokens are loaded and used (not the browser's default look).
@@ -31,10 +31,9 @@ def test_login_page_is_styled_and_the_favicon_is_served(demo, page):
     icon = requests.get(demo["url"] + "/favicon.ico", timeout=10)
     assert icon.status_code == 200 and icon.headers["Content-Type"].startswith("image/svg")
 
-
-def test_api_docs_render_offline(demo, page):
+    # The API docs render offline (every https:// request is blocked in these tests).
     login(page, demo, demo["username"], demo["password"])
-    page.goto(demo["url"] + "/api/docs/")  # every https:// request is blocked in these tests
+    page.goto(demo["url"] + "/api/docs/")
     page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
     assert page.locator(".swagger-ui .opblock").count() > 20
     screenshot(page, "api-docs")
@@ -42,6 +41,7 @@ def test_api_docs_render_offline(demo, page):
 
 def test_enum_choices_come_from_python(demo, page):
     login(page, demo, "merchandiser", "assetlink-user")
+    page.wait_for_selector(".field[data-field=alt_source] option", state="attached")  # rendered
     boot = json.loads(page.inner_text("#assetlink-bootstrap"))
     assert [c["value"] for c in boot["altSources"]] == list(AltSource.values)
     shopify = page.eval_on_selector_all(
