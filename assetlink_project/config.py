@@ -32,6 +32,20 @@ def parse_bool(name: str, raw: str | None, default: bool) -> bool:
     )
 
 
+def parse_int_at_least(name: str, raw: str | None, default: int, minimum: int) -> int:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a whole number of {minimum} or more, e.g. {default}."
+        )
+    return value
+
+
 def validate_api_version(raw: str) -> str:
     value = raw.strip()
     if value == "unstable" or API_VERSION_RE.match(value):

@@ -99,6 +99,7 @@ def main() -> None:
             " (Master Admin)\n"
             f"  user login:  {credentials['user'][0]} / {credentials['user'][1]} (User)\n"
             f"  stores:      {', '.join(credentials['stores'])} (installed through OAuth)\n"
+            f"  connect {credentials['connectable']}: Setup → Stores → Connect a store\n"
             f"  Django admin: {env['APP_URL']}/admin/\n"
             f"  API docs:    {env['APP_URL']}/api/docs/\n"
             f"  Shopify emulator:    http://{HOST}:{SHOPIFY_PORT}/_control/shops\n"

@@ -2,7 +2,8 @@
 
 The stores get catalogs whose SKUs match the Cloudinary demo library (the library's SKU list comes
 from the Cloudinary emulator's control API), some products with existing media, and the app is
-installed on them through the real OAuth flow against the Shopify emulator.
+installed on them through the real OAuth flow against the Shopify emulator. A third shop,
+demo-3, gets a matching catalog but no install: a newcomer connects it from Setup.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "assetlink-demo")
 DEMO_USER = ("merchandiser", os.environ.get("DEMO_USER_PASSWORD", "assetlink-user"))
 DEMO_WORKSPACE = "Demo workspace"
 DEMO_STORES = [("demo-1.myshopify.com", "standard"), ("demo-2.myshopify.com", "plus")]
+DEMO_CONNECTABLE = "demo-3.myshopify.com"  # in the emulator, not installed: Setup connects it
 
 
 def _post(url: str, body: dict) -> dict:
@@ -95,12 +97,16 @@ def install(workspace: Workspace, shops: list[dict]) -> None:
 
 
 def seed(*, shopify_url: str, cloudinary_url: str, app_url: str) -> dict:
+    from sandbox.__main__ import seed_shop
+
     workspace = seed_app()
     shops = seed_shops(shopify_url, cloudinary_url, workspace.cloudinary_cloud_name)
     install(workspace, shops)
+    seed_shop(shopify_url, cloudinary_url, DEMO_CONNECTABLE, workspace.cloudinary_cloud_name)
     return {
         "username": DEMO_USERNAME,
         "password": DEMO_PASSWORD,
         "user": DEMO_USER,
         "stores": [s["domain"] for s in shops],
+        "connectable": DEMO_CONNECTABLE,
     }

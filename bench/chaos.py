@@ -2,13 +2,15 @@
 
 Faults on the store (seeded): 5% HTTP 500, 5% THROTTLED answers, 2% responses slower than the
 client's read timeout (SHOPIFY_READ_TIMEOUT=2 s, the emulator answers after 3 s — after running
-the operation, so a mutation that timed out may well have been applied). RQ workers run as
+the operation, so a mutation that timed out may well have been applied), 5% retryable userErrors
+on every mutation the run makes, 2% answers lost after the mutation ran (HTTP 500); and, once
+the run is resumed, the SQLite database locked for longer than the busy timeout. RQ workers run as
 separate processes (`manage.py rqworker links`); once a third of the products are done the
 worker and its work-horse are killed with SIGKILL, a new worker is started and the dead run is
 resumed (`manage.py runs resume --dead`, as soon as its heartbeat has expired).
 
-Prints: products whose final gallery differs from the plan, duplicate media, assets missing
-from the report — all targets 0.
+Prints: products half-changed (at neither their gallery before nor their plan), media lost,
+duplicates, assets missing from the report — all targets 0.
 
     .venv/bin/python -m bench.chaos [--groups 200] [--per-group 5] [--media-delay 1.0]
 """
@@ -25,14 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench.link_run import (
-    Sandbox,
-    check,
-    isolate_redis,
-    make_workspace,
-    plan_and_dry_run,
-    prepare_environment,
-)
+from bench.harness import Sandbox, isolate_redis, make_workspace, prepare_environment
+from bench.link_run import check, plan_and_dry_run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +59,21 @@ def start_worker(env: dict, log) -> subprocess.Popen:
     return worker
 
 
+def lock_database(path: str, *, seconds: float) -> float:
+    """Hold SQLite's write lock for ``seconds`` (a real lock, not a stub)."""
+    import sqlite3
+
+    started = time.monotonic()
+    connection = sqlite3.connect(path, timeout=60, isolation_level=None)
+    try:
+        connection.execute("BEGIN EXCLUSIVE")
+        time.sleep(seconds)
+        connection.execute("ROLLBACK")
+    finally:
+        connection.close()
+    return time.monotonic() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=200)
@@ -70,6 +81,7 @@ def main() -> None:
     parser.add_argument("--existing", type=int, default=5)
     parser.add_argument("--media-delay", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db-lock-seconds", type=float, default=35.0)
     args = parser.parse_args()
 
     db_path = prepare_environment("chaos")
@@ -96,7 +108,12 @@ def main() -> None:
     plan = plan_and_dry_run(workspace, store)
     before = sandbox.galleries(domain)
     faults = {"seed": args.seed, "http_500": 0.05, "throttled": 0.05, "slow": 0.02,
-              "slow_seconds": 3.0, "shops": [domain]}  # fmt: skip
+              "slow_seconds": 3.0, "shops": [domain],
+              # Shopify says "retry" (userErrors), or runs a mutation and the answer is lost
+              "user_errors": {"productUpdate": 0.05, "fileUpdate": 0.05,
+                              "productReorderMedia": 0.05, "fileDelete": 0.05,
+                              "metafieldsSet": 0.05},
+              "lost_answers": {"*": 0.02}, "lost_answer_mode": "http_500"}  # fmt: skip
     sandbox.post(sandbox.shopify.url, "faults", faults)
     print(f"faults: {faults}")
 
@@ -139,6 +156,12 @@ def main() -> None:
     )  # fmt: skip
     print(f"new worker started; {out.stdout.strip()} ({time.monotonic() - killed_at:.1f}s after "
           "the kill: the heartbeat expires after 15 s)")  # fmt: skip
+    # The database is locked for longer than the busy timeout (30 s) while the run goes on: its
+    # writes fail with "database is locked", and the run must be queued to go on, not lost.
+    while Run.objects.get(pk=run.pk).status != Run.Status.RUNNING:
+        time.sleep(0.2)
+    locked = lock_database(db_path, seconds=args.db_lock_seconds)
+    print(f"database locked (BEGIN EXCLUSIVE) for {locked:.1f}s while the run went on")
     while True:
         run.refresh_from_db()
         if run.is_terminal:
@@ -156,9 +179,12 @@ def main() -> None:
           f"{time.monotonic() - started:.1f}s, summary {run.summary}")  # fmt: skip
     print(f"emulator call outcomes (last {len(calls)} calls): {outcomes}")
     print(f"client (last attempt): {run.calls} calls, THROTTLED seen {run.throttled}")
-    print(f"\nproducts whose final gallery differs from the plan: {results['differs']}")
-    print(f"duplicate media:                                    {results['duplicates']}")
-    print(f"assets missing from the report:                     {results['missing_from_report']}")
+    print(f"\nproducts half-changed: {results['half_changed']}")
+    print(f"media lost: {results['lost']}")
+    print(f"duplicates: {results['duplicates']}")
+    print(f"assets missing from the report: {results['missing_from_report']}")
+    print(f"(products at their gallery before, rolled back or not done: "
+          f"{results['differs'] - results['half_changed']}; run outcome {run.status})")  # fmt: skip
     print(f"(failed report rows: {results['failed_rows']}; products: {results['products']})")
 
 

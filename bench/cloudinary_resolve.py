@@ -23,10 +23,10 @@ def main() -> None:
     import requests
     from django.conf import settings
 
-    from linking.cloudinary import CloudinaryClient, Credentials
-    from linking.cloudinary.client import clear_caches
     from sandbox.cloudinary.server import make_app
     from sandbox.common import serve_in_thread
+    from stores.cloudinary import CloudinaryClient, Credentials
+    from stores.cloudinary.client import clear_caches
 
     t0 = time.monotonic()
     app = make_app(n_assets=args.assets + 500, seed=42, rate_limit=2000)

@@ -120,11 +120,11 @@ def bench_sandbox(args) -> None:
     from linking import catalog as catalog_module
     from linking import galleries as galleries_module
     from linking import services
-    from linking.cloudinary.client import clear_caches
     from linking.core import match_groups
     from sandbox.cloudinary.server import make_app as make_cloudinary
     from sandbox.common import serve_in_thread
     from sandbox.shopify.server import make_app as make_shopify
+    from stores.cloudinary.client import clear_caches
     from stores.models import Store, Workspace, WorkspaceSettings
     from stores.shopify.client import ShopifyClient
     from stores.shopify.cost import CostLedger

@@ -7,6 +7,7 @@ import io
 
 from django.contrib import admin
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -56,7 +57,7 @@ class PlanAdmin(ReadOnlyScopedAdmin):
                 *super().get_urls()]  # fmt: skip
 
     def report_view(self, request, plan_id: int):
-        plan = self.get_queryset(request).get(pk=plan_id)
+        plan = get_object_or_404(self.get_queryset(request), pk=plan_id)
         out = io.StringIO()
         selectors.write_report_csv(plan, out)
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")

@@ -13,47 +13,73 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from linking import selectors, services
+from assetlink_project.api_input import validated_body
+from assetlink_project.errors import PermissionDeniedError
+from linking import runs, selectors, services
 from linking.core import LinkMode
 from linking.models import AltSource, Plan
+from reports.api import RunSerializer, StoresInputSerializer, _run, _service, _user, run_json
+from reports.engine import run_progress
 from stores import selectors as store_selectors
-from stores.principals import ApiKeyPrincipal
+from stores.models import MAX_POSITION
+
+_TEXT = 300  # the longest field reference or order field a plan stores
 
 
 class PlanInputSerializer(serializers.Serializer):
     """A plan's configuration; omitted fields take the workspace's Setup defaults."""
 
-    asset_ids = serializers.ListField(child=serializers.CharField(), required=False)
-    expression = serializers.CharField(required=False, allow_blank=True)
+    asset_ids = serializers.ListField(child=serializers.CharField(max_length=255), required=False)
+    expression = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     stores = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="Shop domains or store ids."
+        child=serializers.CharField(max_length=255),
+        required=False,
+        max_length=1000,
+        help_text="Shop domains or store ids.",
     )
-    cloudinary_field = serializers.CharField(required=False, help_text="e.g. metadata:sku")
+    cloudinary_field = serializers.CharField(
+        required=False, max_length=_TEXT, help_text="e.g. metadata:sku"
+    )
     separator = serializers.CharField(required=False, allow_blank=True, max_length=5)
     case_sensitive = serializers.BooleanField(required=False)
-    shopify_field = serializers.CharField(required=False, help_text="e.g. variant.sku")
-    link_mode = serializers.ChoiceField(choices=[m.value for m in LinkMode], required=False)
-    position = serializers.IntegerField(required=False, allow_null=True, help_text="1-based")
-    order_field = serializers.CharField(required=False, allow_blank=True)
-    manual_orders = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
+    shopify_field = serializers.CharField(
+        required=False, max_length=200, help_text="e.g. variant.sku"
     )
-    excluded_asset_ids = serializers.ListField(child=serializers.CharField(), required=False)
+    link_mode = serializers.ChoiceField(choices=[m.value for m in LinkMode], required=False)
+    position = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_POSITION,
+        error_messages={
+            "min_value": "Positions start at 1 (the first image).",
+            "max_value": f"Use a position from 1 to {MAX_POSITION}: a product holds at most "
+            f"{MAX_POSITION} media, and a position past the end of a gallery appends.",
+        },
+        help_text=f"1-based, at most {MAX_POSITION}",
+    )
+    order_field = serializers.CharField(required=False, allow_blank=True, max_length=_TEXT)
+    manual_orders = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(max_length=255)), required=False
+    )
+    excluded_asset_ids = serializers.ListField(
+        child=serializers.CharField(max_length=255), required=False
+    )
     excluded_groups = serializers.ListField(child=serializers.CharField(), required=False)
     alt_source = serializers.ChoiceField(choices=AltSource.choices, required=False)
     alt_field = serializers.CharField(required=False, allow_blank=True, max_length=512)
     alt_overrides = serializers.DictField(child=serializers.CharField(), required=False)
     assign_variant_images = serializers.BooleanField(required=False)
     image_transformation = serializers.CharField(
-        required=False, allow_blank=True, help_text="Admins only."
+        required=False, allow_blank=True, max_length=500, help_text="Admins only."
     )
     file_transformation = serializers.CharField(
-        required=False, allow_blank=True, help_text="Admins only."
+        required=False, allow_blank=True, max_length=500, help_text="Admins only."
     )
 
 
 class PlanSerializer(serializers.ModelSerializer):
-    stores = serializers.SlugRelatedField(many=True, read_only=True, slug_field="shop_domain")
+    stores = serializers.SerializerMethodField(help_text="Shop domains (those the caller reaches).")
     link_mode = serializers.ChoiceField(choices=[m.value for m in LinkMode], read_only=True)
 
     class Meta:
@@ -71,6 +97,12 @@ class PlanSerializer(serializers.ModelSerializer):
             "error",
         ]
         read_only_fields = fields
+
+    def get_stores(self, plan) -> list[str]:
+        if "store_ids" not in self.context:
+            scope = store_selectors.stores_for_request(self.context["request"])
+            self.context["store_ids"] = set(scope.values_list("pk", flat=True))
+        return [s.shop_domain for s in plan.stores.all() if s.pk in self.context["store_ids"]]
 
 
 _STORE_SUMMARY_FIELDS = {
@@ -119,29 +151,7 @@ class PlanStoreResultSerializer(serializers.Serializer):
 
 
 def _input(request) -> dict:
-    if not isinstance(request.data, dict):
-        raise serializers.ValidationError({"detail": "Send a JSON object of plan fields."})
-    unknown = sorted(set(request.data) - set(PlanInputSerializer().fields))
-    if unknown:
-        raise serializers.ValidationError(
-            {
-                name: [f"Unknown plan field; use {', '.join(services.CONFIG_FIELDS)}."]
-                for name in unknown
-            }
-        )
-    serializer = PlanInputSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _store_scope(request):
-    if isinstance(request.user, ApiKeyPrincipal):
-        return store_selectors.stores_for_request(request)
-    return None
-
-
-def _user(request):
-    return request.user
+    return validated_body(request, PlanInputSerializer, noun="plan")
 
 
 def _field_errors(call):
@@ -156,6 +166,22 @@ def _plan(request, plan_id: int) -> Plan:
     return get_object_or_404(selectors.plans_for_request(request), pk=plan_id)
 
 
+def _plan_to_change(request, plan_id: int) -> Plan:
+    """A plan the request may edit or dry run: every one of its stores within its reach."""
+    plan = _plan(request, plan_id)
+    outside = plan.stores.exclude(pk__in=store_selectors.stores_for_request(request))
+    if outside.exists():
+        raise PermissionDeniedError(
+            "This plan also links to stores outside what this session or API key reaches; "
+            "change or dry run it from a workspace login."
+        )
+    return plan
+
+
+def _serialize(request, plan, **kwargs):
+    return PlanSerializer(plan, context={"request": request}, **kwargs).data
+
+
 class PlanListView(APIView):
     @extend_schema(responses=PlanSerializer(many=True))
     def get(self, request, workspace_id: int):
@@ -163,7 +189,7 @@ class PlanListView(APIView):
             store_selectors.workspaces_for_request(request), pk=workspace_id
         )
         plans = selectors.plans_for_request(request).filter(workspace=workspace)
-        return Response(PlanSerializer(plans.prefetch_related("stores")[:100], many=True).data)
+        return Response(_serialize(request, plans.prefetch_related("stores")[:100], many=True))
 
     @extend_schema(request=PlanInputSerializer, responses={201: PlanSerializer})
     def post(self, request, workspace_id: int):
@@ -173,30 +199,33 @@ class PlanListView(APIView):
         data = _input(request)
         plan = _field_errors(
             lambda: services.plan_create(
-                user=_user(request),
+                user=request.user,
                 workspace=workspace,
                 data=data,
-                store_scope=_store_scope(request),
+                store_scope=store_selectors.stores_for_request(request),
             )
         )
-        return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+        return Response(_serialize(request, plan), status=status.HTTP_201_CREATED)
 
 
 class PlanDetailView(APIView):
     @extend_schema(responses=PlanSerializer)
     def get(self, request, plan_id: int):
-        return Response(PlanSerializer(_plan(request, plan_id)).data)
+        return Response(_serialize(request, _plan(request, plan_id)))
 
     @extend_schema(request=PlanInputSerializer, responses=PlanSerializer)
     def patch(self, request, plan_id: int):
-        plan = _plan(request, plan_id)
+        plan = _plan_to_change(request, plan_id)
         data = _input(request)
         plan = _field_errors(
             lambda: services.plan_update(
-                user=_user(request), plan=plan, data=data, store_scope=_store_scope(request)
+                user=request.user,
+                plan=plan,
+                data=data,
+                store_scope=store_selectors.stores_for_request(request),
             )
         )
-        return Response(PlanSerializer(plan).data)
+        return Response(_serialize(request, plan))
 
 
 class PlanDryRunView(APIView):
@@ -208,9 +237,9 @@ class PlanDryRunView(APIView):
         "to Shopify.",
     )
     def post(self, request, plan_id: int):
-        plan = _plan(request, plan_id)
+        plan = _plan_to_change(request, plan_id)
         plan = _field_errors(lambda: services.plan_dry_run(plan=plan))
-        return Response(selectors.plan_summary(plan))
+        return Response(selectors.plan_summary(plan, store_selectors.stores_for_request(request)))
 
 
 class PlanStatisticsView(APIView):
@@ -220,7 +249,8 @@ class PlanStatisticsView(APIView):
         "unmatched, products matched by several groups) and the plan's totals.",
     )
     def get(self, request, plan_id: int):
-        return Response(selectors.plan_summary(_plan(request, plan_id)))
+        plan = _plan(request, plan_id)
+        return Response(selectors.plan_summary(plan, store_selectors.stores_for_request(request)))
 
 
 class PlanResultView(APIView):
@@ -230,7 +260,9 @@ class PlanResultView(APIView):
     )
     def get(self, request, plan_id: int):
         plan = _plan(request, plan_id)
-        results = selectors.plan_results(plan, request.query_params.get("store"))
+        results = selectors.plan_results(
+            plan, request.query_params.get("store"), store_selectors.stores_for_request(request)
+        )
         return Response(PlanStoreResultSerializer(results, many=True).data)
 
 
@@ -239,7 +271,7 @@ class PlanReportView(APIView):
     def get(self, request, plan_id: int):
         plan = _plan(request, plan_id)
         out = io.StringIO()
-        selectors.write_report_csv(plan, out)
+        selectors.write_report_csv(plan, out, store_selectors.stores_for_request(request))
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}-dry-run.csv"'
         return response
@@ -301,7 +333,7 @@ class MatchCountsView(APIView):
                 shopify_field=data.validated_data["shopify_field"],
                 values=list(groups),
                 case_sensitive=data.validated_data["case_sensitive"],
-                store_scope=_store_scope(request),
+                store_scope=store_selectors.stores_for_request(request),
             )
         )
         matched = {v for s in stores for v, n in s["groups"].items() if n}
@@ -316,3 +348,40 @@ class MatchCountsView(APIView):
                 "stores": stores,
             }
         )
+
+
+class PlanRunView(APIView):
+    @extend_schema(
+        summary="Run a plan (after its dry run): one run per store, queued",
+        request=StoresInputSerializer,
+        responses={202: RunSerializer},
+    )
+    def post(self, request, plan_id: int):
+        plan = get_object_or_404(selectors.plans_for_request(request), pk=plan_id)
+        wanted = set(validated_body(request, StoresInputSerializer).get("stores") or ())
+        allowed = set(store_selectors.stores_for_request(request).values_list("pk", flat=True))
+        started = []
+        for store in plan.stores.filter(pk__in=allowed).order_by("shop_domain"):
+            if wanted and store.shop_domain not in wanted and str(store.pk) not in wanted:
+                continue
+            started.append(
+                _service(
+                    lambda s=store: runs.run_start_from_plan(
+                        plan=plan, store=s, user=_user(request)
+                    )
+                )
+            )
+        return Response([run_progress(r) for r in started], status=status.HTTP_202_ACCEPTED)
+
+
+class RunRetryView(APIView):
+    @extend_schema(
+        summary="Retry a link run's failed products as a new run of the same plan",
+        request=None,
+        responses={202: RunSerializer},
+    )
+    def post(self, request, run_id: int):
+        run = _service(
+            lambda: runs.run_retry_failed(run=_run(request, run_id), user=_user(request))
+        )
+        return Response(run_json(run), status=status.HTTP_202_ACCEPTED)

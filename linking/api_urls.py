@@ -9,6 +9,8 @@ urlpatterns = [
     ),
     path("plans/<int:plan_id>/", api.PlanDetailView.as_view(), name="plan-detail"),
     path("plans/<int:plan_id>/dry-run/", api.PlanDryRunView.as_view(), name="plan-dry-run"),
+    path("plans/<int:plan_id>/run/", api.PlanRunView.as_view(), name="plan-run"),
+    path("runs/<int:run_id>/retry/", api.RunRetryView.as_view(), name="run-retry"),
     path(
         "plans/<int:plan_id>/statistics/",
         api.PlanStatisticsView.as_view(),

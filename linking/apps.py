@@ -7,8 +7,11 @@ class LinkingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from linking import runs
+        from linking import (
+            receivers,  # noqa: F401  (connects the stores' signals)
+            runs,
+        )
         from reports.registry import RunKind, register
 
-        for name in ("link", "undo"):
-            register(RunKind(name, enqueue=runs.enqueue_run, abort=runs.run_abort))
+        register(RunKind("link", runs.enqueue_run, runs.run_abort, undo=runs.run_undo))
+        register(RunKind("undo", runs.enqueue_run, runs.run_abort, undo=runs.run_undo))

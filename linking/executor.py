@@ -34,7 +34,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from threading import Lock
 
 from linking.core import (
     AssetToLink,
@@ -53,12 +52,21 @@ from linking.core import (
     plan_product,
     reorder_moves,
 )
+from linking.core.gallery import MAX_GALLERY_SIZE
+from reports.progress import Progress
 from stores.shopify import operations as ops
-from stores.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyUnavailable
+from stores.shopify.errors import (
+    ShopifyAuthError,
+    ShopifyError,
+    ShopifyUnavailable,
+    UserError,
+    retryable,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_INPUT = 250  # Shopify's limit on items per input list
+ABORT_GRACE = 1.0  # seconds an abort lets media still processing finish before rolling back
 MAX_VARIANT_PAIRS = 100
 MAX_METAFIELDS = 25
 STATUS_IDS_PER_CALL = 250
@@ -94,6 +102,10 @@ class ProductWork:
     """The media ids the dry run saw (a different gallery now means the product is re-planned)."""
     deleted_media: list[str] = field(default_factory=list)
     """Undo: media of ``restore`` the undone run deleted (they cannot be linked again)."""
+    planned_ops: int | None = None
+    """The operations the plan counted for this product (the run's fixed progress total)."""
+    created_media: list[str] = field(default_factory=list)
+    """Undo: media the undone run created here; their files are deleted once unreferenced."""
 
 
 @dataclass
@@ -133,31 +145,16 @@ class ProductOutcome:
     error: str = ""
 
 
-@dataclass
-class Progress:
-    phase: str = "queued"
-    ops_done: int = 0
-    ops_total: int = 0
-    products_done: int = 0
-    products_total: int = 0
-    failures: int = 0
-    lock: Lock = field(default_factory=Lock, repr=False, compare=False)
-
-    def add(self, **deltas) -> None:
-        with self.lock:
-            for key, value in deltas.items():
-                setattr(self, key, getattr(self, key) + value)
-
-    def snapshot(self) -> dict:
-        with self.lock:
-            return {k: v for k, v in vars(self).items() if k != "lock"}
-
-
 class RunHooks:
     """What the executor tells its run (persistence); the default remembers nothing."""
 
     def started(self, work: ProductWork, before: ProductState) -> None:
         """The product is about to change; ``before`` is its gallery now."""
+
+    def started_many(self, started: Sequence[tuple[ProductWork, ProductState]]) -> None:
+        """A wave's products are about to change (one write)."""
+        for work, before in started:
+            self.started(work, before)
 
     def journal(self, product_id: str, entry: dict | None) -> None:
         """Persist (or clear, with None) the creates in flight for a product."""
@@ -165,11 +162,21 @@ class RunHooks:
     def record_saved(self, product_id: str, media_id: str, record: LinkRecord) -> None:
         """A media item AssetLink placed is confirmed (product_id "" for a store file)."""
 
+    def records_saved(self, product_id: str, records: Sequence[tuple[str, LinkRecord]]) -> None:
+        """Several confirmed at once (one write)."""
+        for media_id, record in records:
+            self.record_saved(product_id, media_id, record)
+
     def records_removed(self, product_id: str, media_ids: Sequence[str]) -> None:
         """Media unlinked from a product."""
 
     def finished(self, outcome: ProductOutcome) -> None:
         """The product is done (or failed/skipped); ``outcome.rows`` are its report rows."""
+
+    def finished_many(self, outcomes: Sequence[ProductOutcome]) -> None:
+        """A wave's products, done at once (one transaction)."""
+        for outcome in outcomes:
+            self.finished(outcome)
 
     def still_recorded(self, media_ids: Sequence[str]) -> set[str]:
         """Of ``media_ids``, those a link record of the store still points to."""
@@ -217,10 +224,29 @@ class _Step:
     ops_total: int = 0
     ops_done: int = 0
     error: str = ""
+    unlink_first: bool = False
+    """The 250-media limit forces unlinking before creating (a rollback re-links)."""
+    aborted: bool = False
+    """Stopped by an abort before it completed (rolled back, reported not done)."""
+    rolled_back: bool = False
+    rollback_error: str = ""
 
     @property
     def product_id(self) -> str:
         return self.work.product_id
+
+    @property
+    def broken(self) -> bool:
+        """Something failed (or an abort stopped it): the product is rolled back."""
+        return bool(self.failed or self.error or self.aborted)
+
+    def reason(self) -> str:
+        if self.aborted:
+            return "the run was aborted before this product was complete"
+        if self.error:
+            return self.error
+        code, message = next(iter(self.failed.values()), ("", ""))
+        return f"{code}: {message}" if code else message
 
     def real(self, media_id: str) -> str:
         return self.ids.get(media_id, media_id)
@@ -240,6 +266,38 @@ def _operation_count(step: _Step) -> int:
         + len(step.swatch_metafields)
         + (1 if step.plan is None or step.plan.operations.moves else 0)
     )
+
+
+def _moves(moves) -> list[dict]:
+    return [{"id": m.media_id, "newPosition": str(m.new_position)} for m in moves]
+
+
+def _interim_order(target: list[str], gallery: list[str], before: list[str]) -> list[str]:
+    """The order to give a gallery that still holds media about to be unlinked: the target,
+    with those media kept in their old relative order (each just before the next media of the
+    old gallery that stays). Unlinking them then leaves exactly the target, and until then
+    deleting what the run added leaves exactly the old gallery."""
+    present = set(gallery)
+    target = [m for m in target if m in present]
+    in_target = set(target)
+    old_position = {m: n for n, m in enumerate(before)}
+    leaving = [m for m in before if m in present and m not in in_target]
+    order: list[str] = []
+    for media_id in target:
+        if media_id in old_position:
+            while leaving and old_position[leaving[0]] < old_position[media_id]:
+                order.append(leaving.pop(0))
+        order.append(media_id)
+    order += leaving
+    placed = set(order)
+    return order + [m for m in gallery if m not in placed]
+
+
+def _same_media(a: ProductState, b: ProductState) -> bool:
+    """The same media, in the same order, with the same alt text."""
+    return [(i.media_id, i.alt or "") for i in a.gallery] == [
+        (i.media_id, i.alt or "") for i in b.gallery
+    ]
 
 
 def _same_gallery(a: ProductState, b: ProductState) -> bool:
@@ -299,6 +357,15 @@ class Executor:
         self.delete_created_files = delete_created_files
         self._created_at: dict[str, float] = {}
         self._files: dict[str, str] = {}  # swatch file placeholder → Shopify id, across waves
+
+    def _nap(self, seconds: float) -> None:
+        """Sleep, waking early for an abort (it is honoured within seconds)."""
+        end = time.monotonic() + seconds
+        while not self.should_abort():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            self._sleep(min(left, 0.25))
 
     def _tick(self, step: _Step, n: int = 1) -> None:
         n = max(0, min(n, step.ops_total - step.ops_done))
@@ -392,14 +459,20 @@ class Executor:
         return outcome
 
     def _start_wave(self, wave, states, steps: list[_Step]) -> Iterator[ProductOutcome]:
-        """Plan the wave's products, unlink and create (steps are appended to ``steps``);
-        yields the products that need no change of the gallery (skipped, unreadable)."""
-        for work in wave:
+        """Plan the wave's products and create their new media (steps are appended to
+        ``steps``); yields the products that need no change of the gallery (skipped,
+        unreadable) and, after an abort, those not started. Nothing is unlinked here unless the
+        250-media limit forces it: destroying waits until the new media are READY."""
+        for n, work in enumerate(wave):
+            if self.should_abort():
+                for rest in wave[n:]:
+                    yield self._not_done(rest)
+                break
             state = states.get(work.product_id)
             if state is None:
                 outcome = self._unreadable(work)
                 self.hooks.finished(outcome)
-                self.progress.add(products_done=1)
+                self.progress.add(products_done=1, ops_done=work.planned_ops or 0)
                 yield outcome
                 continue
             state = self._reconcile(work, state)
@@ -415,30 +488,46 @@ class Executor:
                     step.plan.skipped_reason,
                 )
                 self.hooks.finished(outcome)
-                self.progress.add(products_done=1)
+                self.progress.add(products_done=1, ops_done=work.planned_ops or 0)
                 yield outcome
                 continue
-            step.ops_total = _operation_count(step)
-            self.progress.add(ops_total=step.ops_total)
-            self.hooks.started(work, step.report_before)
+            # The run's totals were fixed from the plan when it started; a product re-planned
+            # here counts within its planned share (progress never grows its total).
+            step.ops_total = (
+                work.planned_ops if work.planned_ops is not None else _operation_count(step)
+            )
             steps.append(step)
         if not steps:
             return
-        self._phase_unlinks(steps)
-        self._phase_creates(steps)
+        self.hooks.started_many([(s.work, s.report_before) for s in steps])
+        self._phase_unlinks([s for s in steps if s.unlink_first])
+        self._phase_relinks(steps)
+        yield from self._phase_creates(steps)
 
     def _finish_wave(self, steps: list[_Step]) -> Iterator[ProductOutcome]:
+        """Complete the wave's products: wait for their new media, then (create before
+        destroy) unlink, reorder, alt text, variant images and swatches. A product where any
+        of it fails is rolled back to its gallery before."""
         if not steps:
             return
+
+        def live() -> list[_Step]:
+            return [s for s in steps if not s.broken]
+
+        # Everything that adds or changes comes before the unlinks, and the reorder keeps the
+        # media to unlink in their old relative order: until the last phase, a rollback is
+        # only "delete what this run created, put alt/variants/swatches back".
         self._phase_wait_ready(steps)
-        self._phase_reorder(steps)
-        self._phase_alts(steps)
-        self._phase_variants(steps)
-        self._phase_swatches(steps)
-        self._phase_delete_unreferenced(steps)
-        for step in steps:
-            outcome = self._outcome(step)
-            self.hooks.finished(outcome)
+        self._phase_reorder(live())
+        self._phase_alts(live())
+        self._phase_variants(live())
+        self._phase_swatches(live())
+        self._phase_unlinks([s for s in live() if not s.unlink_first])
+        self._rollback([s for s in steps if s.broken])
+        self._phase_delete_unreferenced(live())
+        outcomes = [self._outcome(step) for step in steps]
+        self.hooks.finished_many(outcomes)
+        for step, outcome in zip(steps, outcomes, strict=True):
             failed = sum(1 for r in outcome.rows if r.action == str(ReportAction.FAILED))
             self._tick(step, step.ops_total)  # what failed or had nothing to do is over too
             self.progress.add(products_done=1, failures=failed)
@@ -474,8 +563,30 @@ class Executor:
             return state
         before_ids = set(entry.get("before_ids") or ())
         new = [i for i in state.gallery if i.media_id not in before_ids and i.record is None]
+        recorded = {
+            i.record.identity
+            for i in state.gallery
+            if i.record is not None and i.media_id not in before_ids
+        }
+        creates = [
+            c
+            for c in entry.get("creates") or ()
+            if (c["asset_id"], int(c["version"]), c["transformation"]) not in recorded
+        ]
+        if new and len(new) != len(creates):
+            # Some of the creates arrived, and which is which cannot be told: they are this
+            # run's own (new since the journaled gallery), so they go and the plan adds again.
+            logger.warning(
+                "%s: %d of %d journaled creates arrived; removing them to create again",
+                work.product_id, len(new), len(creates),
+            )  # fmt: skip
+            gone = self._delete_files([i.media_id for i in new])
+            state = replace(
+                state, gallery=tuple(i for i in state.gallery if i.media_id not in gone)
+            )
+            new = []
         adopted: dict[str, LinkRecord] = {}
-        for create, item in zip(entry.get("creates") or (), new, strict=False):
+        for create, item in zip(creates, new, strict=False):
             record = LinkRecord(
                 create["asset_id"], int(create["version"]), create["transformation"], create["alt"]
             )
@@ -540,6 +651,9 @@ class Executor:
             records={i.media_id: i.record for i in state.gallery if i.record},
         )
         step.status = {i.media_id: i.status for i in state.gallery}
+        step.unlink_first = bool(step.unlinks) and (
+            len(state.gallery) + len(step.creates) > MAX_GALLERY_SIZE
+        )
         return step
 
     def _restore_step(self, work, state, report_before) -> _Step:
@@ -589,26 +703,30 @@ class Executor:
 
     # -- phase 1: unlinks and re-links --
 
+    def _phase_relinks(self, steps: list[_Step]) -> None:
+        """Undo and rollback: link files to their product again (an add: before any unlink)."""
+        self._references(steps, "relinks", "referencesToAdd", "linking files again")
+
     def _phase_unlinks(self, steps: list[_Step]) -> None:
-        inputs = []
-        for step in steps:
-            for media_id in step.unlinks:
-                inputs.append(
-                    (step, media_id, {"id": media_id, "referencesToRemove": [step.product_id]})
-                )
-            for media_id in step.relinks:
-                inputs.append(
-                    (step, media_id, {"id": media_id, "referencesToAdd": [step.product_id]})
-                )
+        self._references(steps, "unlinks", "referencesToRemove", "unlinking")
+
+    def _references(self, steps: list[_Step], which: str, key: str, phase: str) -> None:
+        inputs = [
+            (step, media_id, {"id": media_id, key: [step.product_id]})
+            for step in steps
+            for media_id in getattr(step, which)
+        ]
         if not inputs:
             return
-        self._set_phase("unlinking")
+        self._set_phase(phase)
         done = self._file_updates(inputs)
         for step, media_id, spec in done:
             if "referencesToRemove" in spec:
                 step.gallery.remove(media_id)
                 record = step.records.pop(media_id, None)
-                if record is not None and self.delete_created_files and step.work.restore is None:
+                if (
+                    record is not None and self.delete_created_files and step.work.restore is None
+                ) or media_id in step.work.created_media:
                     step.created_unlinked.append(media_id)
                 self.hooks.records_removed(step.product_id, [media_id])
             else:
@@ -622,10 +740,13 @@ class Executor:
 
     def _file_updates(self, inputs: list[tuple[_Step, str, dict]], *, attempts: int = 6):
         """fileUpdate in batches of 250. A call with userErrors changes nothing: the failing
-        entries are set aside (NON_READY_STATE ones retried later) and the rest resent."""
+        entries are set aside (those Shopify asks to retry — locked while processing or while a
+        reorder is pending, internal errors — are retried later with backoff) and the rest
+        resent. A call Shopify did not answer is retried (fileUpdate sets states: idempotent)."""
         done = []
         todo = list(inputs)
         for attempt in range(attempts):
+            last = attempt == attempts - 1
             retry_later = []
             for start in range(0, len(todo), MAX_INPUT):
                 batch = todo[start : start + MAX_INPUT]
@@ -637,52 +758,62 @@ class Executor:
                     except ShopifyAuthError:
                         raise
                     except ShopifyError as exc:
-                        for step, media_id, _ in batch:
-                            step.fail(media_id, _code(exc), str(exc))
-                        batch = []
+                        if isinstance(exc, ShopifyUnavailable) and not last:
+                            retry_later.extend(batch)
+                        else:
+                            for step, media_id, _ in batch:
+                                step.fail(media_id, _code(exc), str(exc))
                         break
                     if result.ok:
                         done.extend(batch)
                         break
-                    bad: dict[int, tuple[str, str]] = {}
+                    bad: dict[int, UserError] = {}
+                    general = None
                     for err in result.user_errors:
                         index = _index(err.field)
-                        if index is not None:
-                            bad.setdefault(index, (err.code or "INVALID", err.message))
-                    if not bad:  # an error we cannot place: fail them all
-                        err = result.user_errors[0]
-                        for step, media_id, _ in batch:
-                            step.fail(media_id, err.code or "INVALID", err.message)
-                        batch = []
+                        if index is not None and 0 <= index < len(batch):
+                            bad.setdefault(index, err)
+                        else:
+                            general = general or err
+                    if general is not None:  # an error we cannot place: the whole call
+                        if general.retryable and not last:
+                            retry_later.extend(batch)
+                        else:
+                            for step, media_id, _ in batch:
+                                step.fail(media_id, general.code or "INVALID", general.message)
                         break
                     keep = []
                     for i, item in enumerate(batch):
                         if i not in bad:
                             keep.append(item)
-                        elif (
-                            bad[i][0]
-                            in ("NON_READY_STATE", "FILE_LOCKED", "MEDIA_CANNOT_BE_MODIFIED")
-                            and attempt < attempts - 1
-                        ):
+                        elif bad[i].retryable and not last:
                             retry_later.append(item)
                         else:
-                            item[0].fail(item[1], *bad[i])
+                            item[0].fail(item[1], bad[i].code or "INVALID", bad[i].message)
                     batch = keep
             if not retry_later:
                 break
             todo = retry_later
-            self._sleep(min(self.poll_max, self.poll_min * 2 ** (attempt + 2)))
+            self._sleep(min(self.poll_max * 2, self.poll_min * 2 ** (attempt + 2)))
         return done
 
     # -- phase 2: creates --
 
-    def _phase_creates(self, steps: list[_Step]) -> None:
+    def _phase_creates(self, steps: list[_Step]) -> Iterator[ProductOutcome]:
+        """Create each product's new media; an abort between products stops the wave there
+        (the products not yet changed are reported not done)."""
         if not any(s.creates for s in steps):
             return
         self._set_phase("creating media")
-        for step in steps:
+        for n, step in enumerate(list(steps)):
             if not step.creates:
                 continue
+            if not step.unlink_first and self.should_abort():
+                stopped = [s for s in steps[n:] if not s.unlink_first]
+                for s in stopped:
+                    steps.remove(s)
+                    yield self._not_done(s.work)
+                return
             media, sent = [], []
             for create in step.creates:
                 source = self.source_url(
@@ -709,41 +840,80 @@ class Executor:
             self._create(step, entry, sent, media)
 
     def _create(self, step: _Step, entry: dict, sent: list[CreateMedia], media: list[dict]):
-        """One productUpdate with all of the product's new media. When Shopify may or may not
-        have run it (a timeout, a 5xx), the gallery says which: new media are adopted, and only
-        when nothing arrived is the call sent again."""
+        """One productUpdate with the product's new media. Shopify may add the valid ones and
+        refuse the rest (userErrors with their index): what it added is adopted, what it asks
+        to retry is sent again with backoff, the rest fails (and the product rolls back). When
+        Shopify may or may not have run the call (a timeout, a 5xx), the gallery says which:
+        media new since the journaled gallery are adopted when they are exactly what was sent,
+        removed (they are this run's own) when they cannot be told apart, and the call is sent
+        again."""
+        todo = list(range(len(sent)))
         for attempt in range(self.create_attempts):
+            if attempt:
+                self._sleep(min(self.poll_max * 4, self.poll_min * 2 ** (attempt + 2)))
+                entry = {
+                    "before_ids": list(step.gallery),
+                    "creates": [asdict(sent[i]) for i in todo],
+                }
+                self.hooks.journal(step.product_id, entry)
+            batch = [media[i] for i in todo]
             try:
                 result = self.client.execute(
                     ops.RUN_ADD_MEDIA,
-                    {"product": {"id": step.product_id}, "media": media, "last": len(media)},
+                    {"product": {"id": step.product_id}, "media": batch, "last": len(batch)},
                 )
             except ShopifyAuthError:
                 raise
             except ShopifyUnavailable as exc:
-                if exc.maybe_applied and self._adopt_after_doubt(step, sent):
+                if exc.maybe_applied and self._settle_doubt(
+                    step, [sent[i] for i in todo], in_flight=not exc.cause.startswith("http_")
+                ):
+                    todo = []
                     break
                 if attempt + 1 < self.create_attempts:
                     continue
-                for create in sent:
-                    step.fail(create.media_id, _code(exc), str(exc))
+                for i in todo:
+                    step.fail(sent[i].media_id, _code(exc), str(exc))
+                todo = []
                 break
             except ShopifyError as exc:
-                for create in sent:
-                    step.fail(create.media_id, _code(exc), str(exc))
+                for i in todo:
+                    step.fail(sent[i].media_id, _code(exc), str(exc))
+                todo = []
                 break
             if self._crash_after == "create":
                 raise _Crash("simulated worker death after productUpdate")
-            if not result.ok:
-                err = result.user_errors[0]
-                for create in sent:
-                    step.fail(create.media_id, err.code or "INVALID", err.message)
-                break
             nodes = (
                 ((result.payload("productUpdate").get("product") or {}).get("media")) or {}
             ).get("nodes") or []
-            self._adopt(step, sent, [(n["id"], n.get("status") or "UPLOADED") for n in nodes])
-            break
+            known = set(step.gallery)
+            new = [(n["id"], n.get("status") or "UPLOADED") for n in nodes if n["id"] not in known]
+            bad: dict[int, UserError] = {}
+            general: list[UserError] = []
+            for err in result.user_errors:
+                index = _index(err.field, "media")
+                if index is not None and 0 <= index < len(todo):
+                    bad.setdefault(index, err)
+                else:
+                    general.append(err)
+            accepted = [todo[k] for k in range(len(todo)) if k not in bad]
+            if general and len(new) != len(accepted):
+                accepted = accepted[: len(new)]  # refused as a whole: nothing was added
+            self._adopt(step, [sent[i] for i in accepted], new)
+            retry, left = [], set(todo) - set(accepted)
+            for k, i in enumerate(todo):
+                if i not in left:
+                    continue
+                err = bad.get(k) or (general[0] if general else None)
+                if err is not None and retryable(err) and attempt + 1 < self.create_attempts:
+                    retry.append(i)
+                elif err is not None:
+                    step.fail(sent[i].media_id, err.code or "INVALID", err.message)
+                else:
+                    step.fail(sent[i].media_id, "MISSING", "Shopify did not return this media.")
+            todo = retry
+            if not todo:
+                break
         self.hooks.journal(step.product_id, None)
 
     def _staged_upload(self, url: str, create: CreateMedia) -> str:
@@ -779,23 +949,30 @@ class Executor:
         return target["resourceUrl"]
 
     def _adopt(self, step: _Step, sent: list[CreateMedia], created: list[tuple[str, str]]) -> None:
+        """Record the media Shopify created for ``sent`` (in order)."""
         now = time.monotonic()
+        saved = []
         for create, (media_id, status) in zip(sent, created, strict=False):
             step.ids[create.media_id] = media_id
             step.status[media_id] = status
             step.gallery.append(media_id)
             record = LinkRecord(create.asset_id, create.version, create.transformation, create.alt)
             step.records[media_id] = record
-            self.hooks.record_saved(step.product_id, media_id, record)
+            saved.append((media_id, record))
             self._created_at[media_id] = now
+        if saved:
+            self.hooks.records_saved(step.product_id, saved)
         for create in sent[len(created) :]:
             step.fail(create.media_id, "MISSING", "Shopify did not return this new media.")
         self._tick(step, min(len(created), len(sent)))
 
-    def _adopt_after_doubt(self, step: _Step, sent: list[CreateMedia]) -> bool:
+    def _settle_doubt(self, step: _Step, sent: list[CreateMedia], *, in_flight: bool) -> bool:
         """productUpdate may or may not have run: give a request still in flight time to land,
-        then read the gallery and adopt what is new. True when something was adopted."""
-        self._sleep(self.doubt_wait)
+        then read the gallery. True when the media sent are there (adopted); media that arrived
+        but cannot be matched one to one with what was sent are deleted (they are this run's
+        own, created after the journaled gallery), so the call can be sent again."""
+        if in_flight:  # no answer at all: the request may still be running on Shopify's side
+            self._sleep(self.doubt_wait)
         state = self._read([step.product_id], []).get(step.product_id)
         before = set(step.gallery)
         new = (
@@ -803,9 +980,41 @@ class Executor:
             if state
             else []
         )
-        if new:
+        if new and len(new) == len(sent):
             self._adopt(step, sent, new)
-        return bool(new)
+            return True
+        if new:
+            logger.warning(
+                "%s: %d of %d media arrived after a doubtful create; removing them to resend",
+                step.product_id,
+                len(new),
+                len(sent),
+            )
+            self._delete_files([m for m, _ in new])
+        return False
+
+    def _delete_files(self, file_ids: list[str]) -> set[str]:
+        """fileDelete in batches; the ids Shopify confirms deleted."""
+        deleted: set[str] = set()
+        for start in range(0, len(file_ids), MAX_INPUT):
+            chunk = file_ids[start : start + MAX_INPUT]
+            for attempt in range(4):
+                try:
+                    result = self.client.execute(ops.FILE_DELETE, {"fileIds": chunk})
+                except ShopifyAuthError:
+                    raise
+                except ShopifyError as exc:
+                    logger.warning("fileDelete failed: %s", exc)
+                    if attempt == 3:
+                        break
+                    self._sleep(self.poll_min * 2 ** (attempt + 2))
+                    continue
+                deleted.update(result.payload("fileDelete").get("deletedFileIds") or ())
+                if result.ok or not any(retryable(e) for e in result.user_errors):
+                    break
+                chunk = [m for m in chunk if m not in deleted]
+                self._sleep(self.poll_min * 2 ** (attempt + 2))
+        return deleted
 
     # -- phase 3: wait for READY --
 
@@ -824,11 +1033,19 @@ class Executor:
         started = time.monotonic()
         delay = self.poll_min
         first = True
+        abort_seen: float | None = None
         while waiting:
+            if abort_seen is None and self.should_abort():
+                abort_seen = time.monotonic()
+            if abort_seen is not None and time.monotonic() - abort_seen >= ABORT_GRACE:
+                # Aborted while Shopify still processes: those products roll back now.
+                for step in {id(s): s for s in waiting.values()}.values():
+                    step.aborted = True
+                break
             oldest = min(self._created_at.get(m, started) for m in waiting)
             age = time.monotonic() - oldest
             wait = max(self._ready_estimate - age, delay if not first else 0.0)
-            self._sleep(max(0.0, wait))
+            self._nap(max(0.0, wait))
             ids = list(waiting)
             seen_ready = False
             failed_now: dict[str, _Step] = {}
@@ -929,47 +1146,103 @@ class Executor:
 
     def _phase_reorder(self, steps: list[_Step]) -> None:
         jobs: list[tuple[_Step, str]] = []
+        single: list[tuple[_Step, dict, list[str]]] = []
         for step in steps:
-            target = [step.real(m) for m in step.target]
-            present = set(step.gallery)
-            target = [m for m in target if m in present]
-            target += [m for m in step.gallery if m not in set(target)]
+            target = _interim_order(
+                [step.real(m) for m in step.target],
+                step.gallery,
+                [i.media_id for i in step.before.gallery],
+            )
             moves = reorder_moves(step.gallery, target)
             if not moves:
                 continue
             self._set_phase("reordering")
-            for start in range(0, len(moves), MAX_INPUT):
-                chunk = moves[start : start + MAX_INPUT]
-                try:
-                    result = self.client.execute(
-                        ops.PRODUCT_REORDER_MEDIA,
-                        {
-                            "id": step.product_id,
-                            "moves": [
-                                {"id": m.media_id, "newPosition": str(m.new_position)}
-                                for m in chunk
-                            ],
-                        },
-                    )
-                except ShopifyAuthError:
-                    raise
-                except ShopifyError as exc:
-                    step.error = f"Reorder failed: {exc}"
-                    break
-                if not result.ok:
-                    err = result.user_errors[0]
-                    step.error = f"Reorder failed: {err.code} {err.message}"
+            if len(moves) <= MAX_INPUT:
+                single.append((step, {"id": step.product_id, "moves": _moves(moves)}, target))
+                continue
+            for start in range(0, len(moves), MAX_INPUT):  # later chunks depend on earlier ones
+                variables = {
+                    "id": step.product_id,
+                    "moves": _moves(moves[start : start + MAX_INPUT]),
+                }
+                result = self._mutate(step, ops.PRODUCT_REORDER_MEDIA, variables, "Reorder")
+                if result is None:
                     break
                 job = (result.payload("productReorderMedia").get("job")) or {}
                 if job.get("id") and not job.get("done"):
-                    if len(moves) > MAX_INPUT:  # later chunks depend on this one
-                        self._wait_jobs([(step, job["id"])])
-                    else:
-                        jobs.append((step, job["id"]))
+                    self._wait_jobs([(step, job["id"])])
             else:
                 step.gallery = target
                 self._tick(step)
+        answers = self._retrying_many(
+            [
+                (n, ops.PRODUCT_REORDER_MEDIA, variables)
+                for n, (_, variables, _) in enumerate(single)
+            ]
+        )
+        for n, (step, _, target) in enumerate(single):
+            result, code, message = answers[n]
+            if result is None:
+                step.error = f"Reorder failed: {code} {message}"
+                continue
+            job = (result.payload("productReorderMedia").get("job")) or {}
+            if job.get("id") and not job.get("done"):
+                jobs.append((step, job["id"]))
+            step.gallery = target
+            self._tick(step)
         self._wait_jobs(jobs)
+
+    def _mutate(self, step: _Step, operation, variables: dict, what: str):
+        """One mutation for one product (see :meth:`_retrying`): the result, or None with
+        ``step.error`` set."""
+        result, code, message = self._retrying(operation, variables)
+        if result is None:
+            step.error = f"{what} failed: {code} {message}"
+        return result
+
+    def _retrying(self, operation, variables: dict, attempts: int = 5):
+        """One mutation, see :meth:`_retrying_many`."""
+        return self._retrying_many([(0, operation, variables)], attempts)[0]
+
+    def _retrying_many(self, calls: list[tuple], attempts: int = 5) -> dict:
+        """Independent mutations ``(key, operation, variables)``, each retried with backoff
+        while Shopify asks to retry (retryable userErrors; no answer, when the operation is
+        safe to send twice) — in rounds, one wait per round for all of them. Per key
+        ``(result, "", "")`` on success, ``(None, code, message)`` when Shopify refused it
+        (its first userError) or never answered."""
+        answers: dict = {}
+        todo = list(calls)
+        for attempt in range(attempts):
+            if attempt:
+                self._sleep(min(self.poll_max * 2, self.poll_min * 2 ** (attempt + 2)))
+            last = attempt + 1 == attempts
+            again = []
+            for key, operation, variables in todo:
+                try:
+                    result = self.client.execute(operation, variables)
+                except ShopifyAuthError:
+                    raise
+                except ShopifyError as exc:
+                    doubtful = getattr(exc, "maybe_applied", False) and not operation.idempotent
+                    if isinstance(exc, ShopifyUnavailable) and not last and not doubtful:
+                        again.append((key, operation, variables))
+                    else:
+                        answers[key] = (None, _code(exc), str(exc))
+                    continue
+                if result.ok:
+                    answers[key] = (result, "", "")
+                    continue
+                err = result.user_errors[0]
+                if err.retryable and not last:
+                    again.append((key, operation, variables))
+                else:
+                    answers[key] = (None, err.code or "INVALID", err.message)
+            todo = again
+            if not todo:
+                break
+        for key, _, _ in todo:
+            answers[key] = (None, "RETRIES_EXHAUSTED", "Shopify kept asking to retry.")
+        return answers
 
     def _wait_jobs(self, jobs: list[tuple[_Step, str]]) -> None:
         delay = self.poll_min
@@ -1019,6 +1292,7 @@ class Executor:
         if not work:
             return
         self._set_phase("assigning variant images")
+        plans: list[tuple[_Step, list, list]] = []
         for step in work:
             present = set(step.gallery)
             detach = [(v, m) for v, m in step.variant_detaches if m in present]
@@ -1027,37 +1301,36 @@ class Executor:
                 media_id = step.real(assign.media_id)
                 if media_id not in present or media_id in step.failed:
                     continue
-                if assign.previous_media_id and step.real(assign.previous_media_id) in present:
-                    detach.append((assign.variant_id, step.real(assign.previous_media_id)))
+                # The variant's image now (still on the product: unlinks come last) goes first.
+                previous = step.real(assign.previous_media_id or "") or None
+                if previous not in present:
+                    previous = step.before.variant_images.get(assign.variant_id)
+                if previous in present and previous != media_id:
+                    detach.append((assign.variant_id, previous))
                 append.append((assign.variant_id, media_id))
-            ok = True
-            for operation, pairs in (
-                (ops.PRODUCT_VARIANT_DETACH_MEDIA, detach),
-                (ops.PRODUCT_VARIANT_APPEND_MEDIA, append),
-            ):
+            plans.append((step, detach, append))
+        # All detaches, then all appends (a variant's previous image first), each in rounds.
+        for operation, n in (
+            (ops.PRODUCT_VARIANT_DETACH_MEDIA, 1),
+            (ops.PRODUCT_VARIANT_APPEND_MEDIA, 2),
+        ):
+            calls = []
+            for step_no, plan in enumerate(plans):
+                pairs = plan[n]
+                if plan[0].broken:
+                    continue
                 for start in range(0, len(pairs), MAX_VARIANT_PAIRS):
                     chunk = pairs[start : start + MAX_VARIANT_PAIRS]
-                    try:
-                        result = self.client.execute(
-                            operation,
-                            {
-                                "productId": step.product_id,
-                                "variantMedia": [
-                                    {"variantId": v, "mediaIds": [m]} for v, m in chunk
-                                ],
-                            },
-                        )
-                    except ShopifyAuthError:
-                        raise
-                    except ShopifyError as exc:
-                        step.error = f"Variant images: {exc}"
-                        ok = False
-                        continue
-                    if not result.ok:
-                        err = result.user_errors[0]
-                        step.error = f"Variant images: {err.code} {err.message}"
-                        ok = False
-            if ok:
+                    variables = {
+                        "productId": plan[0].product_id,
+                        "variantMedia": [{"variantId": v, "mediaIds": [m]} for v, m in chunk],
+                    }
+                    calls.append(((step_no, start), operation, variables))
+            for (step_no, _), (result, code, message) in self._retrying_many(calls).items():
+                if result is None:
+                    plans[step_no][0].error = f"Variant images failed: {code} {message}"
+        for step, _, _ in plans:
+            if not step.broken:
                 self._tick(step, len(step.variant_images))
 
     # -- phase 7: swatches --
@@ -1086,18 +1359,10 @@ class Executor:
                         "filename": f"swatch-{c.asset_id}-v{c.version}.{ext}",
                     }
                 )
-            try:
-                result = self.client.execute(ops.FILE_CREATE, {"files": specs})
-            except ShopifyAuthError:
-                raise
-            except ShopifyError as exc:
+            result, code, message = self._retrying(ops.FILE_CREATE, {"files": specs})
+            if result is None:
                 for step, c in chunk:
-                    step.fail(c.file_id, _code(exc), str(exc))
-                continue
-            if not result.ok:
-                err = result.user_errors[0]
-                for step, c in chunk:
-                    step.fail(c.file_id, err.code or "INVALID", err.message)
+                    step.fail(c.file_id, code, message)
                 continue
             created = result.payload("fileCreate").get("files") or []
             for (step, c), node in zip(chunk, created, strict=False):
@@ -1132,23 +1397,87 @@ class Executor:
                 )
         for start in range(0, len(metafields), MAX_METAFIELDS):
             chunk = metafields[start : start + MAX_METAFIELDS]
-            try:
-                result = self.client.execute(
-                    ops.METAFIELDS_SET, {"metafields": [m for _, m in chunk]}
-                )
-            except ShopifyAuthError:
-                raise
-            except ShopifyError as exc:
+            result, code, message = self._retrying(
+                ops.METAFIELDS_SET, {"metafields": [m for _, m in chunk]}
+            )
+            if result is None:
                 for step, _ in chunk:
-                    step.error = f"Swatch metafield: {exc}"
-                continue
-            if not result.ok:
-                err = result.user_errors[0]
-                for step, _ in chunk:
-                    step.error = f"Swatch metafield: {err.code} {err.message}"
+                    step.error = f"Swatch metafield: {code} {message}"
                 continue
             for step, _ in chunk:
                 self._tick(step)
+
+    # -- rollback: a product where something failed goes back to its gallery before --
+
+    def _rollback(self, steps: list[_Step]) -> None:
+        """Give each product its gallery before back: the media this run created are deleted
+        (they are its own: nothing else references them), unlinked media are linked again, and
+        order, alt text, variant images and swatch references restored; then the gallery is
+        read back to confirm. A rollback that cannot be confirmed is reported as such."""
+        if not steps:
+            return
+        self._set_phase("rolling back failed products")
+        for step in steps:
+            logger.warning("Rolling back %s: %s", step.product_id, step.reason())
+        variant_ids = [v for s in steps for v in s.work.variant_ids]
+        try:
+            states = self._read([s.product_id for s in steps], variant_ids)
+        except ShopifyAuthError:
+            raise
+        except ShopifyError as exc:
+            for step in steps:
+                step.rollback_error = f"The product could not be read to roll it back: {exc}"
+            return
+        undo_steps: list[_Step] = []
+        own: list[tuple[_Step, _Step, str]] = []
+        for step in steps:
+            state = states.get(step.product_id)
+            if state is None:
+                step.rollback_error = "The product could not be read to roll it back."
+                continue
+            created = {step.real(c.media_id) for c in step.creates}
+            work = replace(step.work, restore=step.before, deleted_media=[], journal=None)
+            back = self._restore_step(work, state, state)
+            own += [(step, back, m) for m in back.unlinks if m in created]
+            back.unlinks = [m for m in back.unlinks if m not in created]
+            undo_steps.append(back)
+        if own:
+            deleted = self._delete_files([m for _, _, m in own])
+            for step, back, media_id in own:
+                if media_id in deleted:
+                    back.gallery.remove(media_id)
+                    step.records.pop(media_id, None)
+                    self.hooks.records_removed(step.product_id, [media_id])
+                else:  # Shopify keeps it: unlink it instead (the file stays in Files)
+                    back.unlinks.append(media_id)
+        self._phase_relinks(undo_steps)
+        self._phase_unlinks(undo_steps)
+        self._phase_reorder(undo_steps)
+        self._phase_alts(undo_steps)
+        self._phase_variants(undo_steps)
+        self._phase_swatches(undo_steps)
+        try:
+            states = self._read([s.product_id for s in steps], variant_ids)
+        except ShopifyAuthError:
+            raise
+        except ShopifyError:
+            states = {}
+        for step in steps:
+            if step.rollback_error:
+                continue
+            state = states.get(step.product_id)
+            if state is not None and _same_media(state, step.before):
+                step.rolled_back = True
+                step.gallery = [i.media_id for i in state.gallery]
+                step.status = {i.media_id: i.status for i in state.gallery}
+            else:
+                back = next((b for b in undo_steps if b.product_id == step.product_id), None)
+                why = back.reason() if back is not None and back.broken else ""
+                step.rollback_error = (
+                    "The product could not be fully rolled back"
+                    + (f" ({why})" if why else "")
+                    + "; run Undo on this run, or check the product in Shopify."
+                )
 
     # -- phase 8: delete the files AssetLink created that nothing references any more --
 
@@ -1399,6 +1728,8 @@ class Executor:
         return rows
 
     def _outcome(self, step: _Step) -> ProductOutcome:
+        if step.broken:
+            return self._rolled_back_outcome(step)
         rows = self._rows(step)
         failed = any(r.action == str(ReportAction.FAILED) for r in rows) or bool(step.error)
         rows = self._deletion_rows(step, rows)  # after: a failed delete does not fail it
@@ -1412,10 +1743,56 @@ class Executor:
             step.error,
         )
 
+    def _rolled_back_outcome(self, step: _Step) -> ProductOutcome:
+        """The product is back at its gallery before (or, if the rollback could not be
+        confirmed, says so): the assets that failed say why, the others were not applied."""
+        reason = step.reason()
+        if step.rolled_back:
+            note = f"Not applied: the product was rolled back to its gallery before ({reason})."
+            code = "ABORTED" if step.aborted else "ROLLED_BACK"
+        else:
+            note = f"{step.rollback_error} Cause: {reason}."
+            code = "ROLLBACK_INCOMPLETE"
+        failed = {step.real(k): v for k, v in step.failed.items()}
+        failed.update(step.failed)
+        created = {step.real(c.media_id) for c in step.creates}
+        rows = []
+        for row in self._rows(step):
+            if row.action == str(ReportAction.UNCHANGED) and step.rolled_back:
+                rows.append(row)
+                continue
+            mine = failed.get(row.media_id) if row.media_id else None
+            if mine is not None and not step.aborted:
+                row.action, row.error_code = str(ReportAction.FAILED), mine[0] or "FAILED"
+                row.message = f"{mine[1]} The product was rolled back to its gallery before."
+            else:
+                row.action, row.error_code, row.message = str(ReportAction.SKIPPED), code, note
+            if row.media_id in created or row.media_id in step.failed:
+                row.media_id = row.previous_media_id or None  # what the gallery has again
+            row.position_after = row.position_before if step.rolled_back else None
+            row.status = ""
+            rows.append(row)
+        if not step.rolled_back or (
+            not step.aborted and not any(r.action == str(ReportAction.FAILED) for r in rows)
+        ):
+            rows.append(
+                RunRow(step.product_id, str(ReportAction.FAILED), message=note, error_code=code,
+                       handle=step.work.handle, title=step.work.title)
+            )  # fmt: skip
+        return ProductOutcome(
+            step.product_id,
+            "not_done" if step.aborted and step.rolled_back else "failed",
+            rows,
+            step.report_before,
+            step.before if step.rolled_back else None,
+            step.replanned,
+            reason if step.rolled_back else f"{step.rollback_error} ({reason})",
+        )
 
-def _index(path: Iterable[str]) -> int | None:
-    parts = list(path)
-    if len(parts) >= 2 and parts[0] == "files":
+
+def _index(path: Iterable[str] | None, head: str = "files") -> int | None:
+    parts = list(path or ())
+    if len(parts) >= 2 and parts[0] == head:
         try:
             return int(parts[1])
         except ValueError:

@@ -9,26 +9,6 @@ from django.db import models
 from stores.models import LinkMode, Store, Workspace
 
 
-class AssetCaption(models.Model):
-    """Cloudinary's AI caption of one asset version (captioning costs; ask once per version)."""
-
-    cloud_name = models.CharField(max_length=100)
-    asset_id = models.CharField(max_length=64)
-    version = models.BigIntegerField()
-    caption = models.CharField(max_length=512)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["cloud_name", "asset_id", "version"], name="one_caption_per_asset_version"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"caption of {self.asset_id}@{self.version}"
-
-
 class AltSource(models.TextChoices):
     # The core's names (linking.core.AltSource); "keep" is the Setup spelling of keep_shopify.
     KEEP_SHOPIFY = "keep_shopify", "Keep Shopify's alt text"

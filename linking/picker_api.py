@@ -3,7 +3,7 @@ search expression / folder / tags with thumbnails, preview the groups of a selec
 workspace's metadata fields, an AI caption for one asset, and Setup's "test connection".
 
 Members of the workspace only (404 otherwise). Thin: Cloudinary goes through
-`linking.cloudinary`, grouping and ordering through `linking.core`.
+`stores.cloudinary`, grouping and ordering through `linking.core`.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assetlink_project.errors import NotFoundError
-from linking.cloudinary import CloudinaryClient
-from linking.cloudinary.assets import asset_from_resource
 from linking.core import FieldError, SwatchRule, group_assets, is_swatch, order_assets
 from linking.core.fields import GroupingOptions, parse_field_ref
 from linking.services import core_asset, order_field_ref
 from stores import selectors, services
+from stores.cloudinary import CloudinaryClient
+from stores.cloudinary.assets import asset_from_resource
 from stores.models import Workspace
 
 THUMBNAIL = "c_fill,w_160,h_160"
@@ -224,7 +224,8 @@ class CaptionView(APIView):
         resolution = client.resolve_asset_ids([asset_id])
         if not resolution.assets:
             raise NotFoundError(f"Cloudinary has no asset {asset_id}.")
-        return Response({"caption": client.caption(resolution.assets[0])})
+        caption = services.asset_caption(cloudinary=client, asset=resolution.assets[0])
+        return Response({"caption": caption})
 
 
 class TestConnectionView(APIView):

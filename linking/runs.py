@@ -1,32 +1,26 @@
-"""Link runs: start, execute (in an RQ job), abort, resume, undo; progress and report rows.
+"""Link runs (and their undo): start, execute (in an RQ job), abort, undo; report rows.
 
-Lifecycle: ``queued`` → ``running`` → ``succeeded`` | ``completed_with_failures`` | ``failed`` | ``aborted``. A run whose worker
-died stays ``running`` with a stale heartbeat; :func:`resume_dead_runs` (called by every run job
-and by ``manage.py runs resume --dead``) puts it back in the queue, and the next attempt skips the
-products already done, reconciles the one in flight from its journal and link records, and goes
-on. An undo is a run of kind ``undo`` whose products get the undone run's galleries before back.
+The job shell, heartbeat, resume and progress are the runs layer's (:mod:`reports.engine`);
+this module is what is particular to links. Lifecycle: ``queued`` → ``running`` →
+``succeeded`` | ``completed_with_failures`` | ``failed`` | ``aborted``. A run whose worker died
+stays ``running`` with a stale heartbeat; a worker's sweeper queues it again, and the next
+attempt skips the products already done, reconciles the one in flight from its journal and link
+records, and goes on. An undo is a run of kind ``undo`` whose products get the undone run's
+galleries before back.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import os
-import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import timedelta
 
-import redis
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from assetlink_project.errors import ApplicationError
 from linking.core import AssetToLink, LinkRecord, LinkSettings, ProductState, SwatchAsset
 from linking.core.modes import LinkMode
 from linking.executor import (
@@ -34,34 +28,42 @@ from linking.executor import (
     Executor,
     ProductOutcome,
     ProductWork,
-    Progress,
     RunHooks,
     RunRow,
     state_from_json,
     state_to_json,
 )
 from linking.models import LinkRecord as LinkRecordRow
+from reports.engine import (  # noqa: F401 - the shell's names, also used through this module
+    Heartbeat,
+    Progress,
+    RunError,
+    _clear_keys,
+    _key,
+    default_client,
+    interrupted,
+    is_dead,
+    live_progress,
+    mark_started,
+    request_abort,
+    resume_dead_runs,
+    run_progress,
+    run_resume,
+    run_under_store_lock,
+    runs_redis,
+    store_lock_name,
+    summarise_run,
+)
 from reports.models import ReportRow, Run, RunProduct
 from stores.services import settings_for
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 0.5
-STALE_AFTER = timedelta(seconds=15)
-LOCK_TTL = 20  # seconds; extended by the heartbeat, so a dead worker's lock expires soon
 QUEUE = "links"
 
 
 def _queue_name() -> str:
     return getattr(settings, "LINK_RUN_QUEUE", QUEUE)
-
-
-def _prefix() -> str:
-    return getattr(settings, "LINK_RUN_REDIS_PREFIX", "assetlink:link-run")
-
-
-class RunError(ApplicationError):
-    pass
 
 
 # --- work (de)serialisation --------------------------------------------------------------
@@ -83,6 +85,8 @@ def work_to_json(work: ProductWork, urls: dict[str, str] | None = None) -> dict:
         "restore": state_to_json(work.restore),
         "planned_media": work.planned_media,
         "deleted_media": list(work.deleted_media),
+        "planned_ops": work.planned_ops,
+        "created_media": list(work.created_media),
     }
 
 
@@ -100,7 +104,23 @@ def work_from_json(data: dict) -> ProductWork:
         restore=state_from_json(data.get("restore")),
         planned_media=data.get("planned_media"),
         deleted_media=list(data.get("deleted_media") or ()),
+        planned_ops=data.get("planned_ops"),
+        created_media=list(data.get("created_media") or ()),
     )
+
+
+def planned_ops(work: ProductWork, operations: dict | None = None) -> int:
+    """The operations a product's plan counts (the dry run's, when there is one): the run's
+    progress total is their sum, fixed when the run starts."""
+    if operations is not None:
+        return sum(
+            len(operations.get(name) or ())
+            for name in ("unlinks", "creates", "alt_updates", "variant_images", "swatch_files",
+                         "swatch_metafields")
+        ) + (1 if operations.get("moves") else 0)  # fmt: skip
+    if work.restore is not None:  # undo: at most an unlink or re-link per media, and an order
+        return len(work.restore.gallery) + 1
+    return len(work.assets) + len(work.swatches) + 1
 
 
 # --- starting, aborting, resuming, undoing ----------------------------------------------------
@@ -123,6 +143,9 @@ def run_start(
     ``urls`` maps :func:`identity_key` of every asset (and swatch) to the URL Shopify fetches;
     ``rows`` are report rows of no product (excluded, unmatched, unresolved), as dicts."""
     link_mode = str(works[0].settings.mode) if works and kind == Run.Kind.LINK else ""
+    for work in works:
+        if work.planned_ops is None:
+            work.planned_ops = planned_ops(work)
     with transaction.atomic():
         run = Run.objects.create(
             store=store,
@@ -138,6 +161,7 @@ def run_start(
                 "rows": list(rows),
             },
             products_total=len(works),
+            ops_total=sum(w.planned_ops for w in works),
         )
         RunProduct.objects.bulk_create(RunProduct(run=run, product_id=w.product_id) for w in works)
         _clear_keys(run.pk)
@@ -171,16 +195,7 @@ def enqueue_run(run_id: int) -> None:
 
 def run_abort(*, run: Run) -> Run:
     """Ask the run to stop at the next product boundary (a queued run stops at once)."""
-    now = timezone.now()
-    Run.objects.filter(pk=run.pk, abort_requested_at__isnull=True).update(abort_requested_at=now)
-    try:
-        runs_redis().set(_key(run.pk, "abort"), "1", ex=7 * 24 * 3600)
-    except redis.RedisError:
-        logger.warning("Run %s: abort flag not in Redis; the worker reads it from the database")
-    Run.objects.filter(pk=run.pk, status=Run.Status.QUEUED).update(
-        status=Run.Status.ABORTED, finished_at=now, phase="aborted"
-    )
-    run.refresh_from_db()
+    run = request_abort(run)
     if run.status == Run.Status.ABORTED and not run.rows.filter(product_id__gt="").exists():
         _finish_not_started(run)
     return run
@@ -214,46 +229,6 @@ def _finish_not_started(run: Run, message: str = "", keep_pending: bool = False)
     summarise_run(run)
 
 
-def is_dead(run: Run, now=None) -> bool:
-    now = now or timezone.now()
-    if run.status != Run.Status.RUNNING:
-        return False
-    try:
-        if runs_redis().exists(_key(run.pk, "alive")):
-            return False
-    except redis.RedisError:
-        pass
-    beat = run.heartbeat_at or run.started_at or run.created_at
-    return beat < now - STALE_AFTER and not _lock_held_by_other(run)
-
-
-def run_resume(*, run: Run, force: bool = False) -> Run:
-    """Queue again a run (of any kind) whose worker died, or that failed; it goes on where it
-    stopped."""
-    run.refresh_from_db()
-    if run.status == Run.Status.RUNNING and not (force or is_dead(run)):
-        raise RunError(f"Run {run.pk} is running (its worker is alive); nothing to resume.")
-    if run.status not in (Run.Status.RUNNING, Run.Status.FAILED, Run.Status.QUEUED):
-        raise RunError(f"Run {run.pk} is {run.status}; only a failed or stuck run can resume.")
-    Run.objects.filter(pk=run.pk).update(status=Run.Status.QUEUED, phase="queued (resume)")
-    from reports.registry import enqueue_run as enqueue_any
-
-    transaction.on_commit(lambda: enqueue_any(run))
-    run.refresh_from_db()
-    return run
-
-
-def resume_dead_runs(*, exclude: int | None = None) -> list[int]:
-    """Queue again every run (link, undo or upload) left ``running`` by a dead worker."""
-    resumed = []
-    for run in Run.objects.filter(status=Run.Status.RUNNING).exclude(pk=exclude):
-        if is_dead(run):
-            logger.warning("Run %s (%s) lost its worker; resuming it", run.pk, run.kind)
-            run_resume(run=run, force=True)
-            resumed.append(run.pk)
-    return resumed
-
-
 def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
     """A new run that gives every product ``run`` touched its gallery before back."""
     if run.is_active:
@@ -267,6 +242,12 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
         "product_id", "media_id", "previous_media_id"
     ):
         deleted.setdefault(product_id, set()).update(m for m in (media_id, previous) if m)
+    # The files the undone run created: the undo deletes them once nothing references them.
+    created: dict[str, set[str]] = {}
+    for product_id, media_id in run.rows.filter(
+        action__in=["created", "replaced"], media_id__gt=""
+    ).values_list("product_id", "media_id"):
+        created.setdefault(product_id, set()).add(media_id)
     works = []
     for product in run.products.filter(
         status__in=[RunProduct.Status.DONE, RunProduct.Status.FAILED], before__isnull=False
@@ -285,6 +266,7 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
                 title=meta.get("title", ""),
                 restore=restore,
                 deleted_media=[i.media_id for i in restore.gallery if i.media_id in gone],
+                created_media=sorted(created.get(product.product_id, ())),
             )
         )
     if not works:
@@ -304,31 +286,12 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
 # --- execution (called by the RQ job) ----------------------------------------------------
 
 
-def runs_redis():
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
-def _key(run_id: int, what: str) -> str:
-    return f"{_prefix()}:{run_id}:{what}"
-
-
-def _clear_keys(run_id: int) -> None:
-    """A new run starts with no flags (ids of a reset database may come back)."""
-    try:
-        runs_redis().delete(*(_key(run_id, k) for k in ("abort", "alive", "progress")))
-    except redis.RedisError:
-        logger.warning("Run %s: Redis unavailable when it was created", run_id)
-
-
-def store_lock_name(store_id: int) -> str:
-    return f"{_prefix()}:store:{store_id}"
-
-
-def _lock_held_by_other(run: Run) -> bool:
-    try:
-        return bool(runs_redis().exists(store_lock_name(run.store_id)))
-    except redis.RedisError:
-        return False
+PRODUCT_STATUS = {
+    "done": RunProduct.Status.DONE,
+    "failed": RunProduct.Status.FAILED,
+    "skipped": RunProduct.Status.SKIPPED,
+    "not_done": RunProduct.Status.NOT_DONE,
+}
 
 
 class _Hooks(RunHooks):
@@ -339,12 +302,19 @@ class _Hooks(RunHooks):
         self._seq = ReportRow.objects.filter(run=run).count()
 
     def started(self, work: ProductWork, before: ProductState) -> None:
-        RunProduct.objects.filter(
-            run=self.run, product_id=work.product_id, before__isnull=True
-        ).update(before=state_to_json(before))
-        RunProduct.objects.filter(run=self.run, product_id=work.product_id).update(
-            status=RunProduct.Status.STARTED
-        )
+        self.started_many([(work, before)])
+
+    def started_many(self, started: Sequence[tuple[ProductWork, ProductState]]) -> None:
+        """The gallery before of each product (kept from its first attempt) and its status,
+        in one transaction, before anything of the wave changes."""
+        before = {work.product_id: state for work, state in started}
+        with transaction.atomic():
+            products = list(RunProduct.objects.filter(run=self.run, product_id__in=list(before)))
+            for product in products:
+                if product.before is None:
+                    product.before = state_to_json(before[product.product_id])
+                product.status = RunProduct.Status.STARTED
+            RunProduct.objects.bulk_update(products, ["before", "status"], batch_size=500)
 
     def journal(self, product_id: str, entry: dict | None) -> None:
         RunProduct.objects.filter(run=self.run, product_id=product_id).update(journal=entry)
@@ -364,6 +334,22 @@ class _Hooks(RunHooks):
             },
         )
 
+    def records_saved(self, product_id: str, records: Sequence[tuple[str, LinkRecord]]) -> None:
+        LinkRecordRow.objects.bulk_create(
+            [
+                LinkRecordRow(
+                    store=self.store, media_id=media_id, product_id=product_id,
+                    asset_id=r.asset_id, version=r.version, transformation=r.transformation,
+                    alt=r.alt, plan=self.run.plan, run_id=self.run.pk,
+                )
+                for media_id, r in records
+            ],
+            update_conflicts=True,
+            unique_fields=["store", "media_id"],
+            update_fields=["product_id", "asset_id", "version", "transformation", "alt", "plan",
+                           "run_id"],
+        )  # fmt: skip
+
     def records_removed(self, product_id: str, media_ids: Sequence[str]) -> None:
         LinkRecordRow.objects.filter(
             store=self.store, product_id=product_id, media_id__in=list(media_ids)
@@ -377,22 +363,29 @@ class _Hooks(RunHooks):
         )
 
     def finished(self, outcome: ProductOutcome) -> None:
-        status = {
-            "done": RunProduct.Status.DONE,
-            "failed": RunProduct.Status.FAILED,
-            "skipped": RunProduct.Status.SKIPPED,
-            "not_done": RunProduct.Status.NOT_DONE,
-        }[outcome.status]
+        self.finished_many([outcome])
+
+    def finished_many(self, outcomes: Sequence[ProductOutcome]) -> None:
+        """A wave's products in one transaction: their status, gallery after and rows."""
+        if not outcomes:
+            return
+        by_id = {o.product_id: o for o in outcomes}
         with transaction.atomic():
-            RunProduct.objects.filter(run=self.run, product_id=outcome.product_id).update(
-                status=status,
-                after=state_to_json(outcome.after),
-                replanned=outcome.replanned,
-                error=outcome.error[:2000],
-                journal=None,
+            products = list(RunProduct.objects.filter(run=self.run, product_id__in=list(by_id)))
+            for product in products:
+                outcome = by_id[product.product_id]
+                product.status = PRODUCT_STATUS[outcome.status]
+                product.after = state_to_json(outcome.after)
+                product.replanned = outcome.replanned
+                product.error = outcome.error[:2000]
+                product.journal = None
+            RunProduct.objects.bulk_update(
+                products, ["status", "after", "replanned", "error", "journal"], batch_size=500
             )
-            ReportRow.objects.filter(run=self.run, product_id=outcome.product_id).delete()
-            self._seq = _write_rows(self.run, outcome.rows, seq_start=self._seq)
+            ReportRow.objects.filter(run=self.run, product_id__in=list(by_id)).delete()
+            self._seq = _write_rows(
+                self.run, [r for o in outcomes for r in o.rows], seq_start=self._seq
+            )
         self.heartbeat.save()
         if Run.objects.filter(pk=self.run.pk, abort_requested_at__isnull=False).exists():
             self.heartbeat.abort.set()
@@ -427,23 +420,6 @@ def _write_rows(run: Run, rows: Sequence[RunRow], seq_start: int | None = None) 
     return seq
 
 
-def summarise_run(run: Run) -> dict:
-    counts = Counter(run.rows.values_list("action", flat=True))
-    summary = dict(sorted(counts.items()))
-    Run.objects.filter(pk=run.pk).update(summary=summary, failures=counts.get("failed", 0))
-    return summary
-
-
-def default_client(store):
-    from stores.shopify.client import ShopifyClient
-
-    # SHOPIFY_READ_TIMEOUT (environment or settings): the chaos benchmark's short timeouts.
-    timeout = getattr(settings, "SHOPIFY_READ_TIMEOUT", None) or os.environ.get(
-        "SHOPIFY_READ_TIMEOUT"
-    )
-    return ShopifyClient.for_store(store, **({"read_timeout": float(timeout)} if timeout else {}))
-
-
 def _reader(client, store, swatch_metafield):
     def read(product_ids: list[str], variant_ids: list[str]) -> dict[str, ProductState]:
         from linking.galleries import read_galleries
@@ -453,75 +429,6 @@ def _reader(client, store, swatch_metafield):
         ).states
 
     return read
-
-
-class Heartbeat(threading.Thread):
-    """Writes progress every HEARTBEAT_SECONDS, keeps the store lock and reads the abort flag."""
-
-    def __init__(self, run_id: int, progress: Progress, client, lock, started: float):
-        super().__init__(name=f"run-{run_id}-heartbeat", daemon=True)
-        self.run_id, self.progress, self.client, self.lock = run_id, progress, client, lock
-        self.started = started
-        self.abort = threading.Event()
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        try:
-            while not self.stop.wait(HEARTBEAT_SECONDS):
-                self.beat()
-        finally:
-            close_old_connections()
-
-    def beat(self) -> None:
-        """Redis only: the worker's thread and the database's writers never contend (SQLite)."""
-        try:
-            if self.lock is not None:
-                self.lock.extend(LOCK_TTL, replace_ttl=True)
-            r = runs_redis()
-            r.set(_key(self.run_id, "progress"), json.dumps(self.live()), ex=3600)
-            r.set(_key(self.run_id, "alive"), "1", ex=int(STALE_AFTER.total_seconds()))
-            if r.exists(_key(self.run_id, "abort")):
-                self.abort.set()
-        except redis.RedisError as exc:  # lost Redis or the lock: another worker may take over
-            logger.warning("Run %s: heartbeat failed: %s", self.run_id, exc)
-
-    def live(self) -> dict:
-        snap = self.progress.snapshot()
-        ledger = self.client.ledger
-        return {
-            "phase": snap["phase"][:40],
-            "ops_done": snap["ops_done"],
-            "ops_total": snap["ops_total"],
-            "products_done": snap["products_done"],
-            "products_total": snap["products_total"],
-            "failures": snap["failures"],
-            "calls": ledger.calls,
-            "points_requested": ledger.requested_points,
-            "points_actual": ledger.actual_points,
-            "throttled": ledger.throttled_seen,
-            "eta_seconds": estimate_time_left(snap, ledger, self.client.bucket, self.started),
-        }
-
-    def save(self) -> None:
-        """Write the progress to the run row (from the run's own thread)."""
-        Run.objects.filter(pk=self.run_id).update(heartbeat_at=timezone.now(), **self.live())
-
-
-def estimate_time_left(snap: dict, ledger, bucket, started: float) -> float | None:
-    """Seconds left: the points the remaining products will cost (at this run's points per
-    product) beyond what the bucket holds, at its restore rate — or the pace so far, whichever
-    is longer (media processing, not points, may be what limits a run)."""
-    done, total = snap["products_done"], snap["products_total"]
-    if total and done >= total:
-        return 0.0
-    if not done:
-        return None
-    by_pace = (time.monotonic() - started) / done * (total - done)
-    by_points = 0.0
-    if bucket.restore_rate:
-        remaining = ledger.actual_points / done * (total - done)
-        by_points = max(0.0, remaining - (bucket.available() or 0.0)) / bucket.restore_rate
-    return round(max(by_pace, by_points), 1)
 
 
 def execute_run(
@@ -541,67 +448,6 @@ def execute_run(
         crash_after=crash_after,
         lock_wait=lock_wait,
     )
-
-
-def run_under_store_lock(
-    run_id: int,
-    execute_locked: Callable,
-    *,
-    abort: Callable,
-    client_for: Callable | None = None,
-    crash_after: str | None = None,
-    lock_wait: float | None = None,
-) -> str:
-    """The job shell every run kind shares: resume dead runs, leave finished or live runs alone,
-    wait in line for the store's lock (one run per store at a time; an abort while waiting
-    ends the run), then `execute_locked(run, lock, client_for, crash_after)`."""
-    resume_dead_runs_except(run_id)
-    run = Run.objects.select_related("store").get(pk=run_id)
-    if run.is_terminal:
-        return run.status
-    if run.status == Run.Status.RUNNING and not is_dead(run):
-        return run.status
-    lock = runs_redis().lock(
-        store_lock_name(run.store_id), timeout=LOCK_TTL, blocking=True, thread_local=False
-    )
-    waited = 0.0
-    while not lock.acquire(blocking_timeout=1):
-        waited += 1
-        run.refresh_from_db()
-        if run.abort_requested_at is not None or run.is_terminal:
-            if run.status == Run.Status.QUEUED:
-                abort(run=run)
-            return run.status
-        Run.objects.filter(pk=run_id).update(phase="waiting for the store's previous run")
-        if lock_wait is not None and waited >= lock_wait:
-            return run.status
-    try:
-        return execute_locked(run, lock, client_for or default_client, crash_after)
-    finally:
-        with contextlib.suppress(redis.RedisError):
-            lock.release()
-
-
-def mark_started(run: Run) -> Run:
-    """Record that this worker (re)starts the run; returns the fresh row."""
-    now = timezone.now()
-    Run.objects.filter(pk=run.pk).update(
-        status=Run.Status.RUNNING,
-        started_at=run.started_at or now,
-        heartbeat_at=now,
-        attempts=run.attempts + 1,
-        worker=f"{socket.gethostname()}:{threading.get_ident()}",
-        phase="starting",
-    )
-    run.refresh_from_db()
-    return run
-
-
-def resume_dead_runs_except(run_id: int) -> None:
-    try:
-        resume_dead_runs(exclude=run_id)
-    except Exception:  # never let housekeeping stop this run
-        logger.exception("Could not resume dead runs")
 
 
 def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
@@ -625,7 +471,14 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         work.journal = product.journal
         works.append(work)
     done_before = len(products) - len(works)
-    progress = Progress(products_done=done_before, products_total=len(products), phase="starting")
+    all_ops = [w.get("planned_ops") or 0 for w in run.work.get("products") or ()]
+    progress = Progress(
+        products_done=done_before,
+        products_total=len(products),
+        ops_total=sum(all_ops),
+        ops_done=sum(all_ops) - sum(w.planned_ops or 0 for w in works),
+        phase="starting",
+    )
     sample = works[0].settings if works else LinkSettings()
     started = time.monotonic()
     heartbeat = Heartbeat(run.pk, progress, client, lock, started)
@@ -634,10 +487,9 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     def source_url(media_type: str, asset_id: str, version: int, transformation: str) -> str:
         return urls.get(identity_key(asset_id, version, transformation), "")
 
-    store_files = {
-        (r.asset_id, int(r.version), r.transformation): r.media_id
-        for r in LinkRecordRow.objects.filter(store=run.store, product_id="")
-    }
+    from linking.selectors import store_files as known_store_files
+
+    store_files = known_store_files(run.store)
     hooks = _Hooks(run, heartbeat)
     executor = Executor(
         client,
@@ -662,6 +514,9 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         for outcome in executor.run(works):
             if outcome.status == "not_done":
                 status = Run.Status.ABORTED
+    except DatabaseError as exc:
+        heartbeat.stop.set()
+        return interrupted(run, exc)
     except BaseException as exc:
         if not isinstance(exc, Exception):  # a simulated or real kill: leave it "running"
             heartbeat.stop.set()
@@ -671,6 +526,8 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     finally:
         heartbeat.stop.set()
         heartbeat.join(timeout=5)
+    if heartbeat.lost_lock.is_set():
+        return interrupted(run, RuntimeError("the store's lock was lost"))
     if status is None:
         products = Counter(run.products.values_list("status", flat=True))
         status = Run.outcome(
@@ -698,46 +555,6 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def live_progress(run: Run) -> dict:
-    """The progress the worker publishes every HEARTBEAT_SECONDS (empty when not running)."""
-    if run.status != Run.Status.RUNNING:
-        return {}
-    try:
-        raw = runs_redis().get(_key(run.pk, "progress"))
-    except redis.RedisError:
-        return {}
-    return json.loads(raw) if raw else {}
-
-
-def run_progress(run: Run) -> dict:
-    live = live_progress(run)
-    for name, value in live.items():
-        setattr(run, name, value)
-    return {
-        "id": run.pk,
-        "store": run.store.shop_domain,
-        "kind": run.kind,
-        "status": run.status,
-        "phase": run.phase,
-        "ops_done": run.ops_done,
-        "ops_total": run.ops_total,
-        "products_done": run.products_done,
-        "products_total": run.products_total,
-        "failures": run.failures,
-        "calls": run.calls,
-        "points_requested": run.points_requested,
-        "points_actual": run.points_actual,
-        "throttled": run.throttled,
-        "eta_seconds": run.eta_seconds,
-        "abort_requested": run.abort_requested_at is not None,
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "summary": run.summary,
-        "error": run.error,
-        "undo_of": run.undo_of_id,
-    }
-
-
 # --- from a dry run ----------------------------------------------------------------------------
 
 _NOT_IN_S = {"unlinked", "skipped", "excluded", "unmatched", "swatch"}
@@ -748,8 +565,8 @@ def works_from_plan_store(plan_store, *, cloudinary=None) -> tuple[list[ProductW
     order, with the alt the dry run computed), the matched variants and the swatches; the URLs
     Shopify fetches; and the rows of no product."""
     from linking import services
-    from linking.cloudinary.assets import Asset as CloudinaryAsset
-    from linking.cloudinary.client import CloudinaryClient
+    from stores.cloudinary.assets import Asset as CloudinaryAsset
+    from stores.cloudinary.client import CloudinaryClient
 
     plan = plan_store.plan
     setup = settings_for(plan.workspace)
@@ -841,6 +658,7 @@ def works_from_plan_store(plan_store, *, cloudinary=None) -> tuple[list[ProductW
                 planned_media=[m["media_id"] for m in product["before"]],
             )
         )
+        works[-1].planned_ops = planned_ops(works[-1], product.get("operations") or {})
     static_rows = [
         row for pid, rows in rows_by_product.items() if pid not in planned for row in rows
     ]

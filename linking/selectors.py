@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from typing import IO
 
 from django.db.models import QuerySet
 
 from linking.models import Plan, PlanStore
-from stores.selectors import workspaces_for, workspaces_for_request
+from reports.csv import stream_csv
+from stores.models import Store
+from stores.selectors import is_narrowed, stores_for_request, workspaces_for, workspaces_for_request
 
 REPORT_COLUMNS = (
     "store",
@@ -30,18 +31,27 @@ REPORT_COLUMNS = (
 
 
 def plans_for_request(request) -> QuerySet[Plan]:
-    """Plans of the workspaces the request may see (others: 404)."""
-    return Plan.objects.filter(workspace__in=workspaces_for_request(request))
+    """Plans of the workspaces the request may see (others: 404); a session token or API key
+    sees the plans that include its store."""
+    plans = Plan.objects.filter(workspace__in=workspaces_for_request(request))
+    if is_narrowed(request):
+        plans = plans.filter(stores__in=stores_for_request(request)).distinct()
+    return plans
 
 
 def plans_for(user) -> QuerySet[Plan]:
     return Plan.objects.filter(workspace__in=workspaces_for(user))
 
 
-def plan_results(plan: Plan, store: str | None = None) -> QuerySet[PlanStore]:
+def plan_results(
+    plan: Plan, store: str | None = None, scope: QuerySet[Store] | None = None
+) -> QuerySet[PlanStore]:
+    """The plan's per-store results; `scope` (the caller's stores) leaves out the others."""
     results = plan.results.select_related("store").order_by("store__shop_domain")
     if store:
         results = results.filter(store__shop_domain=store.lower())
+    if scope is not None:
+        results = results.filter(store__in=scope)
     return results
 
 
@@ -54,7 +64,7 @@ def effective_transformation(plan: Plan) -> dict:
     return {"value": settings_for(plan.workspace).default_image_transformation, "source": "setup"}
 
 
-def count(n: int, word: str) -> str:
+def counted(n: int, word: str) -> str:
     """``1 asset``, ``2 assets``, ``1,000 assets``."""
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
@@ -62,17 +72,18 @@ def count(n: int, word: str) -> str:
 def link_button(assets: int, groups: int, products: int) -> str:
     """The Link button's words: "Link 1 asset in 1 group to 2 products"."""
     return (
-        f"Link {count(assets, 'asset')} in {count(groups, 'group')} to {count(products, 'product')}"
+        f"Link {counted(assets, 'asset')} in {counted(groups, 'group')} to "
+        f"{counted(products, 'product')}"
     )
 
 
-def plan_summary(plan: Plan) -> dict:
+def plan_summary(plan: Plan, scope: QuerySet[Store] | None = None) -> dict:
     """What the Link button says: X assets in Y groups to Z products (over every store)."""
     assets: set[str] = set()
     groups: set[str] = set()
     products = operations = 0
     stores = []
-    for result in plan_results(plan):
+    for result in plan_results(plan, scope=scope):
         for group in result.groups:
             if group["matched"]:
                 groups.add(group["value"])
@@ -105,9 +116,9 @@ def plan_summary(plan: Plan) -> dict:
     }
 
 
-def report_rows(plan: Plan) -> Iterable[dict]:
+def report_rows(plan: Plan, scope: QuerySet[Store] | None = None) -> Iterable[dict]:
     """The dry run's rows; ``transformation`` is that of the media the asset has after it."""
-    for result in plan_results(plan):
+    for result in plan_results(plan, scope=scope):
         transformations = {
             (p["product_id"], item["asset_id"]): item.get("transformation") or ""
             for p in result.products
@@ -123,12 +134,27 @@ def report_rows(plan: Plan) -> Iterable[dict]:
             }
 
 
-def write_report_csv(plan: Plan, out: IO[str]) -> int:
+def write_report_csv(plan: Plan, out: IO[str], scope: QuerySet[Store] | None = None) -> int:
     """The dry-run report as CSV (one row per asset per product per store); returns rows."""
-    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
     count = 0
-    for row in report_rows(plan):
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in REPORT_COLUMNS})
-        count += 1
+
+    def rows():
+        nonlocal count
+        for row in report_rows(plan, scope):
+            count += 1
+            yield ["" if row.get(k) is None else row.get(k) for k in REPORT_COLUMNS]
+
+    for chunk in stream_csv(REPORT_COLUMNS, rows()):
+        out.write(chunk)
     return count
+
+
+def store_files(store) -> dict[tuple[str, int, str], str]:
+    """The files AssetLink put in the store's Files (swatches): identity → Shopify file id.
+    Dry runs and runs plan against them, so a known swatch file is never planned again."""
+    from linking.models import LinkRecord
+
+    return {
+        (r.asset_id, int(r.version), r.transformation): r.media_id
+        for r in LinkRecord.objects.filter(store=store, product_id="")
+    }

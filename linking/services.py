@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError, NotFoundError
+from linking import selectors
 from linking.catalog import catalog_for, forget_products
 from linking.core import (
     AltSource as CoreAltSource,
@@ -46,7 +47,7 @@ from linking.galleries import read_galleries
 from linking.models import AltSource, Plan, PlanStore
 from stores import permissions
 from stores.models import AltTextSource, Store, Workspace, WorkspaceSettings
-from stores.services import settings_for
+from stores.services import asset_caption, settings_for
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +239,7 @@ def _check_transformation_override(user, workspace: Workspace, changes: dict) ->
 def _metadata_types(workspace: Workspace) -> dict[str, str] | None:
     """The workspace's metadata field types, to check field names when a plan is saved; None
     when Cloudinary cannot say now (the dry run checks again)."""
-    from linking.cloudinary.errors import CloudinaryError
+    from stores.cloudinary.errors import CloudinaryError
 
     try:
         schema = _default_cloudinary(workspace).metadata_schema()
@@ -364,7 +365,7 @@ def link_config(plan: Plan, setup: WorkspaceSettings, captions=None) -> LinkConf
 
 
 def _default_cloudinary(workspace):
-    from linking.cloudinary.client import CloudinaryClient
+    from stores.cloudinary.client import CloudinaryClient
 
     return CloudinaryClient.for_workspace(workspace)
 
@@ -492,14 +493,14 @@ def _fail(plan: Plan, message: str) -> None:
 
 
 def _captions(cloud, assets) -> dict[str, str]:
-    from linking.cloudinary.errors import CaptionUnavailable
+    from stores.cloudinary.errors import CaptionUnavailable
 
     out = {}
     for asset in assets:
         if asset.resource_type != "image":
             continue
         try:
-            out[asset.asset_id] = cloud.caption(asset)
+            out[asset.asset_id] = asset_caption(cloudinary=cloud, asset=asset)
         except CaptionUnavailable:
             continue  # no caption: Shopify's alt is kept for that asset
     return out
@@ -531,7 +532,14 @@ def _plan_one_store(
         result.galleries_path = galleries.path
         if catalog.choice.path == "index" and galleries.missing:
             forget_products(store, galleries.missing)
-        store_plan = plan_store(prepared, match, catalog.index, galleries.states, config)
+        store_plan = plan_store(
+            prepared,
+            match,
+            catalog.index,
+            galleries.states,
+            config,
+            store_files=selectors.store_files(store),
+        )
     except ApplicationError as exc:
         result.error = exc.message
         _ledger(result, client)

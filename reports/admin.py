@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from linking import runs
 from reports import csv as report_csv
+from reports import engine
 from reports.models import ReportRow, Run, RunProduct
 from reports.registry import abort_run
 from stores.admin import WorkspaceScopedAdmin
@@ -57,12 +58,12 @@ class RunAdmin(ReadOnly, WorkspaceScopedAdmin):
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:
-            runs.run_progress(obj)  # live progress of a running run
+            engine.run_progress(obj)  # live progress of a running run
         return obj
 
     @admin.display(description="Progress")
     def progress(self, obj):
-        live = runs.live_progress(obj)
+        live = engine.live_progress(obj)
         done = live.get("products_done", obj.products_done)
         total = live.get("products_total", obj.products_total)
         phase = live.get("phase", obj.phase)
@@ -88,7 +89,7 @@ class RunAdmin(ReadOnly, WorkspaceScopedAdmin):
                 *super().get_urls()]  # fmt: skip
 
     def report_view(self, request, run_id: int):
-        run = self.get_queryset(request).get(pk=run_id)
+        run = get_object_or_404(self.get_queryset(request), pk=run_id)
         response = StreamingHttpResponse(report_csv.report_lines(run), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{report_csv.filename(run)}"'
         return response

@@ -11,13 +11,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from linking import runs
-from linking import selectors as linking_selectors
+from assetlink_project.errors import ApplicationError
 from reports import csv as report_csv
-from reports import selectors
+from reports import engine, selectors
 from reports.failures import explain
 from reports.models import ReportRow, Run
-from reports.registry import abort_run
+from reports.registry import abort_run, undo_run
 
 ROW_FIELDS = (
     "product_id", "product_handle", "product_title", "group", "asset_id", "public_id", "action",
@@ -81,7 +80,7 @@ RunRowsSerializer = inline_serializer(
 
 def run_json(run: Run) -> dict:
     """A run's progress plus who started it, its mode, plan and duration (the Runs tab)."""
-    data = runs.run_progress(run)
+    data = engine.run_progress(run)
     end = run.finished_at
     data.update(
         created_by=run.created_by.get_username() if run.created_by else None,
@@ -97,6 +96,15 @@ def run_json(run: Run) -> dict:
     return data
 
 
+class StoresInputSerializer(serializers.Serializer):
+    stores = serializers.ListField(
+        child=serializers.CharField(max_length=255),
+        required=False,
+        max_length=1000,
+        help_text="Shop domains or store ids; omitted: every store the caller reaches.",
+    )
+
+
 def _run(request, run_id: int) -> Run:
     return get_object_or_404(selectors.runs_for_request(request), pk=run_id)
 
@@ -108,37 +116,8 @@ def _user(request):
 def _service(call):
     try:
         return call()
-    except runs.RunError as exc:
+    except ApplicationError as exc:
         raise serializers.ValidationError({"detail": exc.message}) from None
-
-
-class PlanRunView(APIView):
-    @extend_schema(
-        summary="Run a plan (after its dry run): one run per store, queued",
-        request=inline_serializer(
-            "RunPlanInput",
-            {"stores": serializers.ListField(child=serializers.CharField(), required=False)},
-        ),
-        responses={202: RunSerializer},
-    )
-    def post(self, request, plan_id: int):
-        plan = get_object_or_404(linking_selectors.plans_for_request(request), pk=plan_id)
-        wanted = set((request.data or {}).get("stores") or ())
-        allowed = set(
-            selectors.store_selectors.stores_for_request(request).values_list("pk", flat=True)
-        )
-        started = []
-        for store in plan.stores.filter(pk__in=allowed).order_by("shop_domain"):
-            if wanted and store.shop_domain not in wanted and str(store.pk) not in wanted:
-                continue
-            started.append(
-                _service(
-                    lambda s=store: runs.run_start_from_plan(
-                        plan=plan, store=s, user=_user(request)
-                    )
-                )
-            )
-        return Response([run_json(r) for r in started], status=status.HTTP_202_ACCEPTED)
 
 
 class RunListView(APIView):
@@ -191,7 +170,7 @@ class RunResumeView(APIView):
         summary="Go on with a run whose worker died", request=None, responses=RunSerializer
     )
     def post(self, request, run_id: int):
-        run = _service(lambda: runs.run_resume(run=_run(request, run_id)))
+        run = _service(lambda: engine.run_resume(run=_run(request, run_id)))
         return Response(run_json(run), status=status.HTTP_202_ACCEPTED)
 
 
@@ -200,7 +179,7 @@ class RunUndoView(APIView):
         summary="Revert a run (itself a run)", request=None, responses={202: RunSerializer}
     )
     def post(self, request, run_id: int):
-        run = _service(lambda: runs.run_undo(run=_run(request, run_id), user=_user(request)))
+        run = _service(lambda: undo_run(run=_run(request, run_id), user=_user(request)))
         return Response(run_json(run), status=status.HTTP_202_ACCEPTED)
 
 
@@ -233,16 +212,3 @@ class RunRowsView(APIView):
                 row.update(explain(row["error_code"], row["message"]))
             rows.append(row)
         return Response({"count": qs.count(), "rows": rows})
-
-
-class RunRetryView(APIView):
-    @extend_schema(
-        summary="Retry the run's failed products as a new run of the same plan",
-        request=None,
-        responses={202: RunSerializer},
-    )
-    def post(self, request, run_id: int):
-        run = _service(
-            lambda: runs.run_retry_failed(run=_run(request, run_id), user=_user(request))
-        )
-        return Response(run_json(run), status=status.HTTP_202_ACCEPTED)

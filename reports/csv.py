@@ -24,8 +24,12 @@ COLUMNS = [
     "status",
     "error_code",
     "message",
+    "filename",
+    "url",
     "transformation",
 ]
+"""One layout for every report (link, undo, upload): uploads fill ``media_id`` with the file's
+id and ``filename``/``url``; link rows leave those two empty."""
 
 
 def _transformations(run: Run) -> dict[tuple[str, str], str]:
@@ -48,13 +52,27 @@ def _value(row: ReportRow, column: str, store: str, transformations: dict):
     return "" if value is None else value
 
 
+# OWASP "CSV Injection": a cell starting with one of these is a formula to a spreadsheet.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A text cell a spreadsheet will show as text: formula prefixes get a leading `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def stream_csv(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
-    """CSV text in chunks of about 64 kB (for streaming responses of large reports)."""
+    """CSV text in chunks of about 64 kB (for streaming responses of large reports).
+
+    Every report goes through here: text cells are neutralised against formula injection.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([neutralise(value) for value in row])
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)

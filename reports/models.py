@@ -154,6 +154,8 @@ class ReportRow(models.Model):
     status = models.CharField(max_length=20, blank=True, help_text="Shopify's media status.")
     error_code = models.CharField(max_length=100, blank=True)
     message = models.TextField(blank=True)
+    filename = models.CharField(max_length=500, blank=True, help_text="Uploads: the file's name.")
+    url = models.URLField(max_length=2000, blank=True, help_text="Uploads: the file's URL.")
 
     class Meta:
         ordering = ["run", "seq", "id"]

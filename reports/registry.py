@@ -20,6 +20,8 @@ class RunKind:
     """Put the run (by id) in its queue; the job resumes where the run stopped."""
     abort: Callable[..., object]
     """``abort(run=run)``: stop at the next safe point (a queued run stops at once)."""
+    undo: Callable[..., object] | None = None
+    """``undo(run=run, user=user)``: a new run that gives back what ``run`` changed."""
 
 
 _KINDS: dict[str, RunKind] = {}
@@ -39,6 +41,14 @@ def kind_of(run) -> RunKind:
 def abort_run(*, run):
     """Ask a run of any kind to stop at its next safe point; returns the fresh run."""
     return kind_of(run).abort(run=run)
+
+
+def undo_run(*, run, user=None):
+    """Start the undo of a finished run (for the kinds that can be undone)."""
+    kind = kind_of(run)
+    if kind.undo is None:
+        raise ApplicationError(f"A run of kind {run.kind!r} cannot be undone.")
+    return kind.undo(run=run, user=user)
 
 
 def enqueue_run(run) -> None:

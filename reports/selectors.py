@@ -9,6 +9,10 @@ from stores import selectors as store_selectors
 
 
 def runs_for_request(request) -> QuerySet[Run]:
-    return Run.objects.filter(store__in=store_selectors.stores_for_request(request)).select_related(
-        "store"
+    """Runs the request may see. ``work`` (the run's whole input, megabytes for a big run) is
+    left out: reading progress costs the same whatever the run's size."""
+    return (
+        Run.objects.filter(store__in=store_selectors.stores_for_request(request))
+        .select_related("store")
+        .defer("work")
     )

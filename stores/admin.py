@@ -7,16 +7,19 @@ anything; secrets are write-only (masked, never rendered in clear).
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 
 from assetlink_project.errors import ApplicationError
 from stores import permissions, services
 from stores.admin_site import admin_site
-from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
+from stores.models import ADMIN_ROLES, ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
 from stores.secrets import MASK, Secret
-from stores.selectors import workspaces_for
+from stores.selectors import workspaces_administered_by, workspaces_for
 
 
 class SecretInput(forms.PasswordInput):
@@ -59,21 +62,34 @@ class KeepSecretFormMixin(forms.ModelForm):
 
 
 class WorkspaceScopedAdmin(admin.ModelAdmin):
-    """Members see rows of their workspaces; admin roles change them."""
+    """Members see rows of their workspaces; admin roles change them — in those workspaces only.
+
+    Tenancy holds below the views: querysets, the choices of every workspace/store/user field,
+    add/change/delete permissions, bulk deletes and saves are all scoped to the workspaces the
+    user administers (`admin_roles` there).
+    """
 
     workspace_path = "workspace"
+    admin_roles = ADMIN_ROLES  # who changes rows
+    add_delete_roles: frozenset | None = None  # who adds and deletes them (admin_roles if None)
 
     def _workspace_of(self, obj):
         for part in self.workspace_path.split("__"):
             obj = getattr(obj, part)
         return obj
 
+    def _in(self, workspaces) -> dict:
+        key = "pk__in" if self.workspace_path == "self" else f"{self.workspace_path}__in"
+        return {key: workspaces}
+
+    def _roles(self, adding_or_deleting: bool):
+        return (adding_or_deleting and self.add_delete_roles) or self.admin_roles
+
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
-        key = "pk__in" if self.workspace_path == "self" else f"{self.workspace_path}__in"
-        return qs.filter(**{key: workspaces_for(request.user)})
+        return qs.filter(**self._in(workspaces_for(request.user)))
 
     def has_module_permission(self, request):
         return admin_site.has_permission(request)
@@ -86,19 +102,58 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
     def _workspace(self, obj):
         return obj if self.workspace_path == "self" else self._workspace_of(obj)
 
-    def has_change_permission(self, request, obj=None):
+    def _may(self, request, obj, roles) -> bool:
+        if request.user.is_superuser:
+            return True
+        administered = workspaces_administered_by(request.user, roles)
         if obj is None:
-            return request.user.is_superuser or any(
-                permissions.can_change_setup(request.user, ws)
-                for ws in workspaces_for(request.user)
-            )
-        return permissions.can_change_setup(request.user, self._workspace(obj))
+            return administered.exists()
+        return administered.filter(pk=self._workspace(obj).pk).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return self._may(request, obj, self._roles(False))
 
     def has_add_permission(self, request):
-        return self.has_change_permission(request)
+        return self._may(request, None, self._roles(True))
 
     def has_delete_permission(self, request, obj=None):
-        return self.has_change_permission(request, obj)
+        return self._may(request, obj, self._roles(True))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Choice lists (add forms) offer only the workspaces and stores the user administers
+        and the people of their workspaces: no other tenant's names."""
+        if not request.user.is_superuser:
+            administered = workspaces_administered_by(request.user, self._roles(True))
+            model = db_field.related_model
+            if model is Workspace:
+                kwargs["queryset"] = administered
+            elif model is Store:
+                kwargs["queryset"] = Store.objects.filter(workspace__in=administered)
+            elif model is get_user_model():
+                # People the user already sees as members of their workspaces.
+                kwargs["queryset"] = (
+                    get_user_model()
+                    .objects.filter(memberships__workspace__in=workspaces_for(request.user))
+                    .distinct()
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _require(self, request, objects, *, adding_or_deleting: bool) -> None:
+        if not all(self._may(request, obj, self._roles(adding_or_deleting)) for obj in objects):
+            raise PermissionDenied
+
+    def save_model(self, request, obj, form, change):
+        self._require(request, [obj], adding_or_deleting=not change)
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        self._require(request, [obj], adding_or_deleting=True)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # "Delete selected" checks only the model-wide permission: check every row.
+        self._require(request, queryset, adding_or_deleting=True)
+        super().delete_queryset(request, queryset)
 
 
 class WorkspaceForm(KeepSecretFormMixin):
@@ -120,6 +175,8 @@ class WorkspaceAdmin(WorkspaceScopedAdmin):
     @admin.display(description="stores")
     def store_count(self, obj):
         return obj.stores.count()
+
+    add_delete_roles = frozenset({Role.MASTER_ADMIN})
 
     def has_add_permission(self, request):
         return request.user.is_superuser
@@ -149,13 +206,21 @@ class StoreForm(KeepSecretFormMixin):
 class StoreAdmin(WorkspaceScopedAdmin):
     form = StoreForm
     list_display = ["shop_domain", "name", "workspace", "installed", "api_version", "installed_at"]
-    list_filter = ["workspace", "api_version", ("uninstalled_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        ("workspace", admin.RelatedOnlyFieldListFilter),
+        "api_version",
+        ("uninstalled_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["shop_domain", "name"]
-    readonly_fields = ["installed_at", "uninstalled_at"]
+    # A store row comes from an install only, and stays in the workspace it was installed into.
+    readonly_fields = ["workspace", "shop_domain", "installed_at", "uninstalled_at"]
 
     @admin.display(boolean=True)
     def installed(self, obj):
         return obj.is_installed
+
+    def has_add_permission(self, request):
+        return False  # stores are created by installing the app (OAuth or token exchange)
 
 
 class MemberForm(forms.ModelForm):
@@ -169,32 +234,61 @@ class MemberForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if "role" in self.changed_data and cleaned.get("workspace"):
-            original = (
-                Member.objects.select_related("workspace").get(pk=self.instance.pk)
-                if self.instance.pk
-                else Member(workspace=cleaned["workspace"], role=Role.USER)  # an addition
+        if self.instance.pk:  # a change: the role only (user and workspace are read-only)
+            original = Member.objects.select_related("workspace").get(pk=self.instance.pk)
+            if "role" not in self.changed_data:
+                return cleaned
+        elif cleaned.get("workspace"):
+            original = Member(workspace=cleaned["workspace"], role=Role.USER)  # an addition
+        else:
+            return cleaned
+        try:
+            services.member_role_change_check(
+                user=self.request_user, member=original, role=cleaned.get("role")
             )
-            try:
-                services.member_role_change_check(
-                    user=self.request_user, member=original, role=cleaned.get("role")
-                )
-            except ApplicationError as exc:
-                raise forms.ValidationError(exc.message) from exc
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from exc
         return cleaned
 
 
 @admin.register(Member, site=admin_site)
 class MemberAdmin(WorkspaceScopedAdmin):
+    """Members are added and removed by a Master Admin of their workspace; roles change under
+    the API's rules (MemberForm); nobody moves a membership to another user or workspace."""
+
     form = MemberForm
+    add_delete_roles = frozenset({Role.MASTER_ADMIN})
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "workspace"] if obj is not None else []
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.request_user = request.user
         return form
 
+    def get_actions(self, request):
+        # One member at a time, through delete_view's check (the last Master Admin stays).
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        member = self.get_object(request, object_id)
+        allowed = member is not None and self.has_delete_permission(request, member)
+        if allowed and request.method == "POST":
+            try:
+                services.member_remove_check(user=request.user, member=member)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return HttpResponseRedirect(request.path)
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        services.member_remove(user=request.user, member=obj)
+
     list_display = ["user", "workspace", "role", "created_at"]
-    list_filter = ["role", "workspace"]
+    list_filter = ["role", ("workspace", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "user__email", "workspace__name"]
     autocomplete_fields = []
 
@@ -212,6 +306,7 @@ class WorkspaceSettingsAdmin(WorkspaceScopedAdmin):
     ]
     list_filter = ["default_link_mode", "alt_text_source"]
     search_fields = ["workspace__name"]
+    readonly_fields = ["workspace"]
 
     def has_add_permission(self, request):
         return False  # created with the workspace
@@ -221,13 +316,27 @@ class WorkspaceSettingsAdmin(WorkspaceScopedAdmin):
 class ApiKeyAdmin(WorkspaceScopedAdmin):
     workspace_path = "store__workspace"
     list_display = ["label", "prefix", "store", "created_by", "last_used_at", "revoked_at"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "store"]
+    list_filter = [
+        ("revoked_at", admin.EmptyFieldListFilter),
+        ("store", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["label", "prefix", "store__shop_domain"]
-    readonly_fields = ["prefix", "secret_hash", "created_by", "last_used_at"]
+    # A key belongs to the store it was created for; revoking is final (the action below).
+    readonly_fields = ["store", "prefix", "secret_hash", "created_by", "last_used_at",
+                       "revoked_at"]  # fmt: skip
     fields = ["store", "label", "prefix", "created_by", "last_used_at", "revoked_at"]
+    actions = ["revoke_keys"]
 
     def has_add_permission(self, request):
         return False  # keys are created through the API/Setup page, which shows the token once
+
+    @admin.action(description="Revoke the selected API keys", permissions=["change"])
+    def revoke_keys(self, request, queryset):
+        try:
+            for key in queryset.filter(revoked_at__isnull=True).select_related("store"):
+                services.api_key_revoke(user=request.user, key=key)
+        except ApplicationError as exc:
+            raise PermissionDenied(exc.message) from exc
 
 
 admin_site.register(User, UserAdmin)

@@ -10,7 +10,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stores import permissions, selectors, services
-from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
+from stores.models import (
+    MAX_POSITION,
+    ApiKey,
+    Member,
+    Role,
+    Store,
+    Workspace,
+    WorkspaceSettings,
+)
+from stores.views import authorize_url, set_state_cookie
 
 READ_ONLY_SETUP = ("id", "workspace", "updated_at")
 
@@ -20,11 +29,12 @@ class SetupSerializer(serializers.ModelSerializer):
         model = WorkspaceSettings
         exclude = ["id", "workspace"]
         read_only_fields = ["updated_at"]
+        extra_kwargs = {"default_position": {"max_value": MAX_POSITION}}
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
     can_change_setup = serializers.SerializerMethodField()
-    stores = serializers.SlugRelatedField(many=True, read_only=True, slug_field="shop_domain")
+    stores = serializers.SerializerMethodField(help_text="Shop domains the caller reaches.")
 
     class Meta:
         model = Workspace
@@ -32,6 +42,10 @@ class WorkspaceSerializer(serializers.ModelSerializer):
 
     def get_can_change_setup(self, obj) -> bool:
         return permissions.can_change_setup(self.context["request"].user, obj)
+
+    def get_stores(self, obj) -> list[str]:
+        reached = selectors.stores_for_request(self.context["request"]).filter(workspace=obj)
+        return list(reached.values_list("shop_domain", flat=True))
 
 
 def _workspace(request, workspace_id: int) -> Workspace:
@@ -110,12 +124,30 @@ class SessionView(APIView):
 
 class MemberSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.CharField(source="user.email", read_only=True)
     role = serializers.ChoiceField(choices=Role.choices)
 
     class Meta:
         model = Member
-        fields = ["id", "username", "role", "created_at"]
-        read_only_fields = ["id", "username", "created_at"]
+        fields = ["id", "username", "email", "role", "created_at"]
+        read_only_fields = ["id", "username", "email", "created_at"]
+
+
+class MemberInviteSerializer(serializers.Serializer):
+    user = serializers.CharField(max_length=150, help_text="An email address or a username.")
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.USER)
+
+
+class MemberInvitedSerializer(MemberSerializer):
+    invite_url = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="For a new account: the one-time link to choose a password (send it to "
+        "them; shown once).",
+    )
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "invite_url"]
 
 
 class MemberListView(APIView):
@@ -123,6 +155,22 @@ class MemberListView(APIView):
     def get(self, request, workspace_id: int):
         workspace = _workspace(request, workspace_id)
         return Response(MemberSerializer(selectors.members_of(workspace), many=True).data)
+
+    @extend_schema(request=MemberInviteSerializer, responses={201: MemberInvitedSerializer})
+    def post(self, request, workspace_id: int):
+        """Invite someone by email or username (Master Admins)."""
+        workspace = _workspace(request, workspace_id)
+        permissions.require_master_admin(request.user, workspace, action="invite members")
+        serializer = MemberInviteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member, invite_url = services.member_invite(
+            user=request.user,
+            workspace=workspace,
+            identifier=serializer.validated_data["user"],
+            role=serializer.validated_data["role"],
+        )
+        member.invite_url = invite_url
+        return Response(MemberInvitedSerializer(member).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetailView(APIView):
@@ -138,6 +186,14 @@ class MemberDetailView(APIView):
             user=request.user, member=member, role=serializer.validated_data["role"]
         )
         return Response(MemberSerializer(member).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, workspace_id: int, member_id: int):
+        """Remove someone from the workspace (Master Admins); never its last Master Admin."""
+        workspace = _workspace(request, workspace_id)
+        member = get_object_or_404(selectors.members_of(workspace), pk=member_id)
+        services.member_remove(user=request.user, member=member)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
@@ -198,3 +254,103 @@ class ApiKeyDetailView(APIView):
         key = get_object_or_404(selectors.api_keys_of(store), pk=key_id)
         key = services.api_key_revoke(user=request.user, key=key)
         return Response(ApiKeySerializer(key).data)
+
+
+class StoreConnectSerializer(serializers.Serializer):
+    shop = serializers.CharField(max_length=255, help_text="e.g. demo-3.myshopify.com")
+
+
+class StoreConnectView(APIView):
+    """Setup's "Connect a store" (admins): the install link, bound to this workspace by its
+    single-use `state` (and to this browser by a signed cookie). Open `authorize_url` in the
+    top window; Shopify asks the merchant to approve, then the store joins this workspace."""
+
+    @extend_schema(
+        request=StoreConnectSerializer,
+        responses=inline_serializer(
+            "StoreConnectStarted",
+            {"shop": serializers.CharField(), "authorize_url": serializers.URLField()},
+        ),
+    )
+    def post(self, request, workspace_id: int):
+        workspace = _workspace(request, workspace_id)
+        serializer = StoreConnectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        state = services.store_connect_start(
+            user=request.user, workspace=workspace, shop_domain=serializer.validated_data["shop"]
+        )
+        response = Response({"shop": state.shop_domain, "authorize_url": authorize_url(state)})
+        set_state_cookie(response, request, state)
+        return response
+
+
+class CloudinaryConnectionSerializer(serializers.Serializer):
+    cloud_name = serializers.CharField(max_length=100)
+    api_key = serializers.CharField(max_length=100)
+    api_secret = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Write-only; empty or left out keeps the saved secret.",
+    )
+    api_secret_set = serializers.BooleanField(read_only=True)
+
+
+def _connection(workspace: Workspace) -> dict:
+    return {
+        "cloud_name": workspace.cloudinary_cloud_name,
+        "api_key": workspace.cloudinary_api_key,
+        "api_secret_set": bool(workspace.cloudinary_api_secret),
+    }
+
+
+def _connection_input(request) -> dict:
+    serializer = CloudinaryConnectionSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return {"api_secret": "", **serializer.validated_data}
+
+
+class CloudinaryConnectionView(APIView):
+    """The workspace's Cloudinary product environment. Everyone views (never the secret);
+    admins change it, and it is saved only once Cloudinary accepts the credentials."""
+
+    @extend_schema(responses=CloudinaryConnectionSerializer)
+    def get(self, request, workspace_id: int):
+        return Response(_connection(_workspace(request, workspace_id)))
+
+    @extend_schema(request=CloudinaryConnectionSerializer, responses=CloudinaryConnectionSerializer)
+    def put(self, request, workspace_id: int):
+        workspace = _workspace(request, workspace_id)
+        permissions.require_setup_change(
+            request.user, workspace, action="change the Cloudinary connection"
+        )
+        workspace = services.cloudinary_connection_update(
+            user=request.user, workspace=workspace, **_connection_input(request)
+        )
+        return Response(_connection(workspace))
+
+
+class CloudinaryConnectionTestView(APIView):
+    """Test credentials before saving them (admins); an empty secret tests the saved one."""
+
+    @extend_schema(
+        request=CloudinaryConnectionSerializer,
+        responses=inline_serializer(
+            "CloudinaryConnectionCheck",
+            {
+                "ok": serializers.BooleanField(),
+                "problem": serializers.CharField(),
+                "message": serializers.CharField(),
+            },
+        ),
+    )
+    def post(self, request, workspace_id: int):
+        workspace = _workspace(request, workspace_id)
+        permissions.require_setup_change(
+            request.user, workspace, action="change the Cloudinary connection"
+        )
+        check = services.cloudinary_connection_test(
+            user=request.user, workspace=workspace, **_connection_input(request)
+        )
+        return Response({"ok": check.ok, "problem": check.problem, "message": check.message})

@@ -16,6 +16,21 @@ urlpatterns = [
         api.MemberDetailView.as_view(),
         name="workspace-member",
     ),
+    path(
+        "workspaces/<int:workspace_id>/cloudinary/",
+        api.CloudinaryConnectionView.as_view(),
+        name="workspace-cloudinary",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/cloudinary/test/",
+        api.CloudinaryConnectionTestView.as_view(),
+        name="workspace-cloudinary-test",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/stores/connect/",
+        api.StoreConnectView.as_view(),
+        name="workspace-store-connect",
+    ),
     path("stores/<int:store_id>/api-keys/", api.ApiKeyListView.as_view(), name="store-api-keys"),
     path(
         "stores/<int:store_id>/api-keys/<int:key_id>/",

@@ -43,6 +43,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = services.api_key_authenticate(token)
         if key is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
+        if not key.store.is_installed:
+            raise exceptions.AuthenticationFailed(
+                f"This API key's store ({key.store.shop_domain}) has uninstalled AssetLink; "
+                "its keys work again once the store reinstalls the app."
+            )
         return ApiKeyPrincipal(key), StoreScope(store=key.store, method="api_key")
 
     def authenticate_header(self, request):

@@ -99,6 +99,9 @@ class Member(models.Model):
         return self.role in ADMIN_ROLES
 
 
+MAX_POSITION = 250  # Shopify holds at most 250 media per product; past the end appends
+
+
 class LinkMode(models.TextChoices):
     OVERWRITE = "overwrite", "In-place overwrite"
     RESET = "reset", "Reset"
@@ -312,6 +315,14 @@ class OAuthState(models.Model):
         on_delete=models.CASCADE,
         help_text="The logged-in user who started the install, if any (becomes Master Admin).",
     )
+    workspace = models.ForeignKey(
+        Workspace,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text="Set when an admin connects the store from Setup: the store joins this "
+        "workspace. Empty for installs started from Shopify (a new store gets a new workspace).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     used_at = models.DateTimeField(null=True, blank=True)
 
@@ -338,3 +349,23 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} for {self.shop_domain} ({self.webhook_id})"
+
+
+class AssetCaption(models.Model):
+    """Cloudinary's AI caption of one asset version (captioning costs; ask once per version)."""
+
+    cloud_name = models.CharField(max_length=100)
+    asset_id = models.CharField(max_length=64)
+    version = models.BigIntegerField()
+    caption = models.CharField(max_length=512)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cloud_name", "asset_id", "version"], name="one_asset_caption_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"caption of {self.asset_id}@{self.version}"

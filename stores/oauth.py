@@ -60,9 +60,15 @@ class TokenGrant:
 # --- request checks ----------------------------------------------------------------------------
 
 
+# A myshopify subdomain is one DNS label: at most 63 characters.
+MAX_SHOP_DOMAIN_LENGTH = 63 + len(".myshopify.com")
+
+
 def normalize_shop(shop: str | None) -> str | None:
     """The lower-cased shop domain if it is a plain `name.myshopify.com`, else None."""
     shop = (shop or "").strip().lower()
+    if len(shop) > MAX_SHOP_DOMAIN_LENGTH:
+        return None
     return shop if _SHOP_RE.match(shop) else None
 
 

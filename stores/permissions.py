@@ -50,17 +50,25 @@ def require_setup_change(user, workspace: Workspace, action: str = "change Setup
         )
 
 
+def require_master_admin(user, workspace: Workspace, action: str) -> None:
+    """Members are invited and removed by a Master Admin (or a superuser)."""
+    require_setup_change(user, workspace, action=action)
+    if getattr(user, "is_superuser", False):
+        return
+    actor = membership(user, workspace)
+    if actor is None or actor.role != Role.MASTER_ADMIN:
+        raise PermissionDeniedError(
+            f"To {action} you need the role {Role.MASTER_ADMIN.label}; your role in "
+            f"{workspace.name} is {actor.get_role_display() if actor else 'no role'}.",
+            extra={"required_roles": [Role.MASTER_ADMIN.value]},
+        )
+
+
 def require_role_change(user, member: Member, new_role: str) -> None:
     """Admins change roles; only a Master Admin grants or takes away Master Admin."""
     workspace = member.workspace
     require_setup_change(user, workspace, action="change roles")
-    touches_master = Role.MASTER_ADMIN in (member.role, new_role)
-    if touches_master and not getattr(user, "is_superuser", False):
-        actor = membership(user, workspace)
-        if actor is None or actor.role != Role.MASTER_ADMIN:
-            raise PermissionDeniedError(
-                f"To grant or remove the role {Role.MASTER_ADMIN.label} you need the role "
-                f"{Role.MASTER_ADMIN.label}; your role in {workspace.name} is "
-                f"{actor.get_role_display() if actor else 'no role'}.",
-                extra={"required_roles": [Role.MASTER_ADMIN.value]},
-            )
+    if Role.MASTER_ADMIN in (member.role, new_role):
+        require_master_admin(
+            user, workspace, action=f"grant or remove the role {Role.MASTER_ADMIN.label}"
+        )

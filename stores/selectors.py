@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from stores.models import ApiKey, Member, Store, Workspace
+from stores.models import ADMIN_ROLES, ApiKey, Member, Store, Workspace
 from stores.principals import ApiKeyPrincipal, StoreScope
 
 
@@ -23,6 +23,15 @@ def workspaces_for(user, scope: StoreScope | None = None) -> QuerySet[Workspace]
     return workspaces
 
 
+def workspaces_administered_by(user, roles=ADMIN_ROLES) -> QuerySet[Workspace]:
+    """Workspaces where `user` holds one of `roles` (a superuser: all) — what they may change."""
+    if getattr(user, "is_superuser", False):
+        return Workspace.objects.all()
+    if not getattr(user, "is_authenticated", False) or isinstance(user, ApiKeyPrincipal):
+        return Workspace.objects.none()
+    return Workspace.objects.filter(members__user=user, members__role__in=list(roles)).distinct()
+
+
 def request_scope(request) -> StoreScope | None:
     auth = getattr(request, "auth", None)
     return auth if isinstance(auth, StoreScope) else None
@@ -32,11 +41,30 @@ def workspaces_for_request(request) -> QuerySet[Workspace]:
     return workspaces_for(request.user, request_scope(request))
 
 
+def stores_for(user, scope: StoreScope | None = None) -> QuerySet[Store]:
+    """The one store-scope rule, for every kind of caller.
+
+    A workspace login reaches the stores of its workspaces; a Shopify session token only the
+    store it was issued for; an API key only its own store, and only while that store is
+    installed (an uninstalled store's key reaches nothing).
+    """
+    if isinstance(user, ApiKeyPrincipal):
+        return Store.objects.filter(
+            pk=user.store.pk, installed_at__isnull=False, uninstalled_at__isnull=True
+        )
+    stores = Store.objects.filter(workspace__in=workspaces_for(user, scope))
+    if scope is not None:
+        stores = stores.filter(pk=scope.store.pk)
+    return stores
+
+
 def stores_for_request(request) -> QuerySet[Store]:
-    """Stores the request may reach: an API key only its own store."""
-    if isinstance(request.user, ApiKeyPrincipal):
-        return Store.objects.filter(pk=request.user.store.pk)
-    return Store.objects.filter(workspace__in=workspaces_for_request(request))
+    return stores_for(request.user, request_scope(request))
+
+
+def is_narrowed(request) -> bool:
+    """Whether the request reaches one store only (session token, API key), not a workspace."""
+    return request_scope(request) is not None
 
 
 def members_of(workspace: Workspace) -> QuerySet[Member]:

@@ -21,11 +21,13 @@ from stores import permissions, signals
 from stores.models import (
     SHOP_DOMAIN_RE,
     ApiKey,
+    AssetCaption,
     Member,
     OAuthState,
     Role,
     ShopifyStaff,
     Store,
+    WebhookDelivery,
     Workspace,
     WorkspaceSettings,
 )
@@ -188,24 +190,89 @@ def store_has_usable_token(store: Store, *, margin_seconds: int = 60) -> bool:
     )
 
 
-@transaction.atomic
-def store_install(*, shop_domain: str, grant, installer=None) -> Store:
-    """Create the store (in a new workspace) or reactivate it, and save its tokens.
+OAUTH_STATE_MAX_AGE_SECONDS = 600
 
-    A new workspace's Master Admin is `installer` when known (a logged-in user started the
-    install); otherwise the first staff member who opens the app with a session token
+
+class StoreInAnotherWorkspace(ApplicationError):
+    status_code = 409
+
+
+def store_connect_check(*, shop_domain: str, workspace: Workspace) -> None:
+    """A store belongs to one workspace: connecting it to another is refused, never a move."""
+    store = Store.objects.filter(shop_domain=shop_domain).first()
+    if store is not None and store.workspace_id != workspace.pk:
+        # The other workspace is not named: it is another tenant's.
+        raise StoreInAnotherWorkspace(
+            f"{shop_domain} is already connected to another AssetLink workspace, and a store "
+            "belongs to one workspace. Ask that workspace's Master Admin to uninstall AssetLink "
+            "from the store first, then connect it here."
+        )
+
+
+def oauth_state_create(
+    *, shop_domain: str, user=None, workspace: Workspace | None = None
+) -> OAuthState:
+    """The single-use `state` of an authorization-code install (expired ones are dropped)."""
+    OAuthState.objects.filter(
+        created_at__lt=timezone.now() - timedelta(seconds=OAUTH_STATE_MAX_AGE_SECONDS)
+    ).delete()
+    return OAuthState.objects.create(
+        nonce=secrets.token_urlsafe(32),
+        shop_domain=shop_domain,
+        user=user if getattr(user, "is_authenticated", False) else None,
+        workspace=workspace,
+    )
+
+
+def store_connect_start(*, user, workspace: Workspace, shop_domain: str) -> OAuthState:
+    """Setup's "Connect a store": an install bound to `workspace` (admins only)."""
+    permissions.require_setup_change(user, workspace, action="connect stores")
+    shop = (shop_domain or "").strip().lower()
+    if shop and "." not in shop:
+        shop += ".myshopify.com"
+    if not re.match(SHOP_DOMAIN_RE, shop):
+        raise ApplicationError(
+            f"{shop_domain!r} is not a Shopify store domain; use the store's myshopify.com "
+            "domain, e.g. demo-3.myshopify.com.",
+            extra={"field": "shop"},
+        )
+    store_connect_check(shop_domain=shop, workspace=workspace)
+    logger.info("Connecting %s to workspace %s started", shop, workspace.pk)
+    return oauth_state_create(shop_domain=shop, user=user, workspace=workspace)
+
+
+@transaction.atomic
+def store_install(
+    *, shop_domain: str, grant, installer=None, workspace: Workspace | None = None
+) -> Store:
+    """Create the store or reactivate it, and save its tokens.
+
+    With `workspace` (an admin connected it from Setup) a new store joins that workspace, and
+    a store of another workspace is refused (`StoreInAnotherWorkspace`). Without, a new store
+    gets a new workspace whose Master Admin is `installer` when known (a logged-in user started
+    the install); otherwise the first staff member who opens the app with a session token
     (`staff_arrive`) — in practice the installer, whom Shopify sends to the app right after
-    approving it.
+    approving it. A known store is reinstalled in its own workspace.
     """
     store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
+    if store is not None and store.installed_at is None:
+        store = _store_rehome_unclaimed(store, installer=installer, workspace=workspace)
     if store is None:
         try:
             with transaction.atomic():
-                store = _store_create(shop_domain=shop_domain, installer=installer)
+                if workspace is not None:
+                    store = Store.objects.create(
+                        workspace=workspace, shop_domain=shop_domain, installed_at=timezone.now()
+                    )
+                    logger.info("Store %s connected to workspace %s", shop_domain, workspace.pk)
+                else:
+                    store = _store_create(shop_domain=shop_domain, installer=installer)
                 return store_save_grant(store=store, grant=grant)
         except IntegrityError:
             # A concurrent first load created it (two tabs, or App Bridge retrying): use it.
             store = Store.objects.select_for_update().get(shop_domain=shop_domain)
+    if workspace is not None:
+        store_connect_check(shop_domain=shop_domain, workspace=workspace)
     if not store.is_installed:
         store.installed_at = timezone.now()
         store.uninstalled_at = None
@@ -221,10 +288,40 @@ def store_install(*, shop_domain: str, grant, installer=None) -> Store:
     return store_save_grant(store=store, grant=grant)
 
 
+def _workspace_name_for(shop_domain: str) -> str:
+    return shop_domain.removesuffix(".myshopify.com")
+
+
+def _store_rehome_unclaimed(store: Store, *, installer, workspace=None) -> Store:
+    """A row for a shop that never installed — not made by an install, so whoever made it has
+    no claim on the shop: it starts over in a new workspace, like a first install (or in the
+    workspace an admin is connecting it to from Setup)."""
+    logger.warning(
+        "Store row %s was never installed (workspace %s): not adopted; installing it into a "
+        "new workspace",
+        store.shop_domain,
+        store.workspace_id,
+    )
+    ApiKey.objects.filter(store=store).delete()
+    ShopifyStaff.objects.filter(store=store).delete()
+    store.plans.clear()
+    store.upload_batches.clear()
+    store.workspace = workspace or workspace_create(
+        name=_workspace_name_for(store.shop_domain), owner=installer
+    )
+    store.installed_at = timezone.now()
+    store.uninstalled_at = None
+    store.awaiting_master_admin = installer is None
+    store.save(
+        update_fields=["workspace", "installed_at", "uninstalled_at", "awaiting_master_admin"]
+    )
+    return store
+
+
 def _store_create(*, shop_domain: str, installer) -> Store:
     if not re.match(SHOP_DOMAIN_RE, shop_domain):
         raise ApplicationError(f"{shop_domain!r} is not a myshopify.com shop domain.")
-    workspace = workspace_create(name=shop_domain.removesuffix(".myshopify.com"), owner=installer)
+    workspace = workspace_create(name=_workspace_name_for(shop_domain), owner=installer)
     store = Store.objects.create(
         workspace=workspace,
         shop_domain=shop_domain,
@@ -296,17 +393,13 @@ def _staff_join(*, store: Store, shopify_user_id: str):
     return staff.user
 
 
-def store_cancel_runs(store: Store) -> None:
-    """Cancel the store's queued and running runs: the run code connects to `store_uninstalled`.
-
-    Runs do not exist yet; this is the one place uninstall reaches them.
-    """
-    signals.store_uninstalled.send(sender=Store, store=store)
-
-
 @transaction.atomic
 def store_uninstall(*, shop_domain: str, triggered_at: datetime | None = None) -> Store | None:
-    """`app/uninstalled`: mark uninstalled, erase tokens, cancel runs. Idempotent.
+    """`app/uninstalled`: mark uninstalled, erase tokens, revoke API keys, stop runs. Idempotent.
+
+    The runs layer receives `store_uninstalled` (`reports.receivers`): queued runs end, running
+    ones stop at their next safe point. Reinstalling brings the store back in its workspace;
+    revoked API keys stay revoked.
 
     An uninstall triggered before the store's latest install (a late retry) is ignored.
     """
@@ -330,30 +423,50 @@ def store_uninstall(*, shop_domain: str, triggered_at: datetime | None = None) -
             "refresh_token_expires_at",
         ]
     )
-    store_cancel_runs(store)
-    logger.info("Store %s uninstalled; tokens erased", shop_domain)
+    revoked = ApiKey.objects.filter(store=store, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    signals.store_uninstalled.send(sender=Store, store=store)
+    logger.info("Store %s uninstalled; tokens erased, %s API keys revoked", shop_domain, revoked)
     return store
 
 
 @transaction.atomic
 def store_erase(*, shop_domain: str) -> bool:
-    """`shop/redact`: erase everything held about the store. Returns whether it existed.
+    """`shop/redact`: erase everything held about an uninstalled store. Returns whether it
+    erased one (an installed store is left alone).
 
-    Runs, reports and link records are erased by their apps through `store_erasing`; the
-    store's API keys, staff links and OAuth states go with it here. The workspace stays (it
-    may serve other stores); a workspace left without stores keeps only its Setup.
+    Plans and upload batches are erased by their apps through `store_erasing`; runs, report
+    rows, link records and the catalog index go with the store row (cascades); the store's
+    API keys, staff accounts, OAuth states and Django admin log entries go here. Webhook
+    deliveries of the shop keep only their id and topic (so Shopify's retries of this very
+    request are still recognised). The workspace stays (it may serve other stores); one that
+    was named after the shop at install is renamed.
     """
+    from django.contrib.admin.models import LogEntry
+
     store = Store.objects.select_for_update().filter(shop_domain=shop_domain).first()
+    if store is not None and store.is_installed:
+        # Shopify asks 48 hours after an uninstall; a store that is installed (again) keeps
+        # its data — a late or replayed request must not erase a store in use.
+        logger.warning("Ignored shop/redact of %s: the store is installed", shop_domain)
+        return False
     OAuthState.objects.filter(shop_domain=shop_domain).delete()
+    WebhookDelivery.objects.filter(shop_domain=shop_domain).update(shop_domain="")
+    LogEntry.objects.filter(object_repr__contains=shop_domain).delete()
     if store is None:
         return False
     signals.store_erasing.send(sender=Store, store=store)
     staff_users = list(ShopifyStaff.objects.filter(store=store).values_list("user_id", flat=True))
     ApiKey.objects.filter(store=store).delete()
+    workspace = store.workspace
     store.delete()
     # Staff accounts exist only to represent this store's staff: remove them and their
     # memberships, unless the account also serves another store.
     get_user_model().objects.filter(pk__in=staff_users, shopify_staff__isnull=True).delete()
+    if workspace.name == _workspace_name_for(shop_domain):
+        workspace.name = f"Workspace {workspace.pk}"
+        workspace.save(update_fields=["name"])
     logger.info("Store %s erased (shop/redact)", shop_domain)
     return True
 
@@ -369,25 +482,124 @@ def member_role_change_check(*, user, member: Member, role: str) -> None:
             extra={"roles": list(Role.values)},
         )
     permissions.require_role_change(user, member, role)
-    if member.role == Role.MASTER_ADMIN and role != Role.MASTER_ADMIN:
-        others = Member.objects.filter(workspace=member.workspace, role=Role.MASTER_ADMIN).exclude(
-            pk=member.pk
+    if role != Role.MASTER_ADMIN:
+        last_master_admin_check(member=member, doing="changing this role")
+
+
+def last_master_admin_check(*, member: Member, doing: str) -> None:
+    """A workspace keeps at least one Master Admin: the last one can be neither demoted nor
+    removed (Setup, API and Django admin all come through here)."""
+    if member.role != Role.MASTER_ADMIN:
+        return
+    others = Member.objects.filter(workspace=member.workspace, role=Role.MASTER_ADMIN).exclude(
+        pk=member.pk
+    )
+    if not others.exists():
+        raise ApplicationError(
+            f"{member.workspace.name} needs at least one Master Admin: make someone else "
+            f"Master Admin before {doing}."
         )
-        if not others.exists():
-            raise ApplicationError(
-                f"{member.workspace.name} needs at least one Master Admin: make someone else "
-                "Master Admin before changing this role."
-            )
+
+
+def _lock_master_admins(workspace_id: int) -> None:
+    # Two demotions or removals at once must not leave none.
+    list(
+        Member.objects.select_for_update().filter(workspace_id=workspace_id, role=Role.MASTER_ADMIN)
+    )
+
+
+def member_remove_check(*, user, member: Member) -> None:
+    permissions.require_master_admin(user, member.workspace, action="remove members")
+    last_master_admin_check(member=member, doing=f"removing {member.user.get_username()}")
+
+
+@transaction.atomic
+def member_remove(*, user, member: Member) -> None:
+    """Take someone out of a workspace (Master Admins); never its last Master Admin."""
+    _lock_master_admins(member.workspace_id)
+    member = (
+        Member.objects.select_for_update().select_related("workspace", "user").get(pk=member.pk)
+    )
+    member_remove_check(user=user, member=member)
+    logger.info("Member %s removed from workspace %s", member.pk, member.workspace_id)
+    member.delete()
+
+
+def _invite_url(invitee) -> str:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    path = reverse(
+        "invite-accept",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(invitee.pk)),
+            "token": default_token_generator.make_token(invitee),
+        },
+    )
+    return settings.APP_URL.rstrip("/") + path
+
+
+def _invitee(identifier: str):
+    """(user, created) for an email address or a username; a new email gets a new account."""
+    from django.core.validators import validate_email
+
+    User = get_user_model()
+    by_email = list(User.objects.filter(email__iexact=identifier)[:2]) if "@" in identifier else []
+    if len(by_email) > 1:
+        raise ApplicationError(
+            f"Several accounts use {identifier}; invite by username instead.",
+            extra={"field": "user"},
+        )
+    found = by_email[0] if by_email else User.objects.filter(username__iexact=identifier).first()
+    if found is not None:
+        return found, False
+    try:
+        validate_email(identifier)
+    except ValidationError:
+        raise ApplicationError(
+            f"No AssetLink account is named {identifier!r}. Invite by email address to create "
+            "one, or by the username of an existing account.",
+            extra={"field": "user"},
+        ) from None
+    invitee = User(username=identifier.lower()[:150], email=identifier.lower())
+    invitee.set_unusable_password()
+    invitee.save()
+    return invitee, True
+
+
+@transaction.atomic
+def member_invite(*, user, workspace: Workspace, identifier: str, role: str = Role.USER):
+    """Add someone to a workspace (Master Admins) by email or username: (member, invite_url).
+
+    An email address no account has gets a new account, and `invite_url` (shown once, to
+    send to them) lets them choose their password; otherwise `invite_url` is None."""
+    permissions.require_master_admin(user, workspace, action="invite members")
+    if role not in Role.values:
+        raise ApplicationError(
+            f"Unknown role {role!r}; use one of {', '.join(Role.values)}.",
+            extra={"roles": list(Role.values), "field": "role"},
+        )
+    identifier = (identifier or "").strip()
+    if not identifier or len(identifier) > 150:
+        raise ApplicationError("Give an email address or a username.", extra={"field": "user"})
+    invitee, created = _invitee(identifier)
+    existing = Member.objects.filter(user=invitee, workspace=workspace).first()
+    if existing is not None:
+        raise ApplicationError(
+            f"{invitee.get_username()} is already a member of {workspace.name} "
+            f"({existing.get_role_display()}); change their role instead.",
+            extra={"field": "user"},
+        )
+    member = Member.objects.create(user=invitee, workspace=workspace, role=role)
+    logger.info("Member %s invited to workspace %s as %s", member.pk, workspace.pk, role)
+    return member, (_invite_url(invitee) if created else None)
 
 
 @transaction.atomic
 def member_role_change(*, user, member: Member, role: str) -> Member:
-    # Lock the workspace's Master Admins so two demotions cannot leave none.
-    list(
-        Member.objects.select_for_update().filter(
-            workspace_id=member.workspace_id, role=Role.MASTER_ADMIN
-        )
-    )
+    _lock_master_admins(member.workspace_id)
     member = Member.objects.select_for_update().select_related("workspace").get(pk=member.pk)
     member_role_change_check(user=user, member=member, role=role)
     if member.role != role:
@@ -430,3 +642,101 @@ def session_token_arrive(session_token, *, allow_exchange: bool):
         store = store_install(shop_domain=session_token.shop, grant=grant)
     user = staff_arrive(store=store, shopify_user_id=session_token.user_id)
     return store, user
+
+
+# --- housekeeping ------------------------------------------------------------------------------
+
+
+def webhook_deliveries_prune(*, older_than_days: int | None = None) -> int:
+    """Delete processed webhook deliveries older than the retention (WEBHOOK_RETENTION_DAYS);
+    returns how many. Shopify retries a delivery for 48 hours, so only older ones may go."""
+    days = older_than_days or settings.WEBHOOK_RETENTION_DAYS
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = WebhookDelivery.objects.filter(received_at__lt=cutoff).delete()
+    if deleted:
+        logger.info("Deleted %s webhook deliveries older than %s days", deleted, days)
+    return deleted
+
+
+# --- Cloudinary ----------------------------------------------------------------------------------
+
+
+def _cloudinary_credentials(workspace: Workspace, cloud_name: str, api_key: str, api_secret: str):
+    """The credentials to check: an empty secret means "keep the saved one" (write-only)."""
+    from stores.cloudinary import Credentials
+
+    cloud_name, api_key, api_secret = (v.strip() for v in (cloud_name, api_key, api_secret))
+    errors = {}
+    if not re.match(r"^[a-zA-Z0-9_-]{1,100}$", cloud_name):
+        errors["cloud_name"] = "Letters, digits, - and _ only (Cloudinary console → Dashboard)."
+    if not api_key or len(api_key) > 100:
+        errors["api_key"] = "Copy the API key from the Cloudinary console (Settings → API Keys)."
+    saved = workspace.cloudinary_api_secret
+    if not api_secret and saved:
+        api_secret = saved.reveal()
+    if not api_secret:
+        errors["api_secret"] = "Copy the API secret from the Cloudinary console."
+    if errors:
+        raise ApplicationError(
+            "The Cloudinary connection was not saved: " + " ".join(errors.values()),
+            extra={"errors": errors},
+        )
+    return Credentials(cloud_name=cloud_name, api_key=api_key, api_secret=api_secret)
+
+
+@sensitive_variables("api_secret")
+def cloudinary_connection_test(
+    *, user, workspace: Workspace, cloud_name: str, api_key: str, api_secret: str = ""
+):
+    """Check credentials before they are saved (admins): a `ConnectionCheck`."""
+    from stores.cloudinary import CloudinaryClient
+
+    permissions.require_setup_change(user, workspace, action="change the Cloudinary connection")
+    credentials = _cloudinary_credentials(workspace, cloud_name, api_key, api_secret)
+    return CloudinaryClient(credentials).test_connection()
+
+
+@sensitive_variables("api_secret")
+def cloudinary_connection_update(
+    *, user, workspace: Workspace, cloud_name: str, api_key: str, api_secret: str = ""
+) -> Workspace:
+    """Save the workspace's Cloudinary credentials once Cloudinary accepts them (admins).
+
+    The secret is write-only: stored encrypted, never returned; empty keeps the saved one."""
+    from stores.cloudinary import CloudinaryClient
+
+    permissions.require_setup_change(user, workspace, action="change the Cloudinary connection")
+    credentials = _cloudinary_credentials(workspace, cloud_name, api_key, api_secret)
+    check = CloudinaryClient(credentials).test_connection()
+    if not check.ok:
+        raise ApplicationError(
+            f"The Cloudinary connection was not saved: {check.message}",
+            extra={"problem": check.problem},
+        )
+    with transaction.atomic():
+        workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+        workspace.cloudinary_cloud_name = credentials.cloud_name
+        workspace.cloudinary_api_key = credentials.api_key
+        workspace.cloudinary_api_secret = credentials.api_secret
+        workspace.save(
+            update_fields=["cloudinary_cloud_name", "cloudinary_api_key", "cloudinary_api_secret"]
+        )
+    logger.info("Cloudinary connection of workspace %s set to %s", workspace.pk, check.message)
+    return workspace
+
+
+def asset_caption(*, cloudinary, asset) -> str:
+    """Cloudinary's AI caption of an asset version, asked for once and then read from the cache.
+
+    Raises `stores.cloudinary.CaptionUnavailable` when Cloudinary has none (yet)."""
+    cloud = cloudinary.credentials.cloud_name
+    cached = AssetCaption.objects.filter(
+        cloud_name=cloud, asset_id=asset.asset_id, version=asset.version
+    ).first()
+    if cached is not None:
+        return cached.caption
+    text = cloudinary.caption(asset)
+    AssetCaption.objects.update_or_create(
+        cloud_name=cloud, asset_id=asset.asset_id, version=asset.version, defaults={"caption": text}
+    )
+    return text

@@ -2,10 +2,10 @@
 
 Receivers run inside the service's transaction; raising aborts the whole operation.
 
-- `store_uninstalled(store)`: the app was uninstalled from the store. The run code must cancel
-  the store's queued and running runs here (see `stores.services.store_cancel_runs`).
-- `store_erasing(store)`: `shop/redact` — delete everything held about the store (runs,
-  reports, link records, catalog indexes) before the store row itself is deleted.
+- `store_uninstalled(store)`: the app was uninstalled from the store (`stores.services.
+  store_uninstall`). `reports.receivers` aborts the store's queued and running runs.
+- `store_erasing(store)`: `shop/redact` — delete everything held about the store before the
+  store row itself is deleted (`linking.receivers`: plans; `uploads.receivers`: upload batches).
 """
 
 from django.dispatch import Signal

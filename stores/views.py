@@ -7,7 +7,6 @@ import base64
 import binascii
 import logging
 import re
-import secrets
 from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlencode
@@ -31,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 STATE_COOKIE = "assetlink_oauth_state"
 STATE_COOKIE_SALT = "stores.oauth.state"
-STATE_MAX_AGE_SECONDS = 600
+STATE_MAX_AGE_SECONDS = services.OAUTH_STATE_MAX_AGE_SECONDS
 _HOST_RE = re.compile(r"^admin\.shopify\.com/store/[a-z0-9][a-z0-9-]*$")
 
 
@@ -67,36 +66,37 @@ def install(request):
     shop, problem = _check_signed_query(request)
     if problem:
         return _error_page(request, problem)
-    OAuthState.objects.filter(
-        created_at__lt=timezone.now() - timedelta(seconds=STATE_MAX_AGE_SECONDS)
-    ).delete()
-    nonce = secrets.token_urlsafe(32)
-    OAuthState.objects.create(
-        nonce=nonce,
-        shop_domain=shop,
-        user=request.user if request.user.is_authenticated else None,
-    )
+    state = services.oauth_state_create(shop_domain=shop, user=request.user)
+    response = HttpResponseRedirect(authorize_url(state))
+    set_state_cookie(response, request, state)
+    logger.info("Install of %s started", shop)
+    return response
+
+
+def authorize_url(state: OAuthState) -> str:
+    """Where the shop's admin asks the merchant to approve the install."""
     query = urlencode(
         {
             "client_id": settings.SHOPIFY_API_KEY,
             "scope": settings.SHOPIFY_SCOPES,
             "redirect_uri": _callback_url(),
-            "state": nonce,
+            "state": state.nonce,
         }
     )
-    response = HttpResponseRedirect(f"{endpoints.oauth_authorize_url(shop)}?{query}")
-    # The state is also bound to this browser: a callback from another browser is refused.
+    return f"{endpoints.oauth_authorize_url(state.shop_domain)}?{query}"
+
+
+def set_state_cookie(response, request, state: OAuthState) -> None:
+    """The state is also bound to this browser: a callback from another browser is refused."""
     response.set_signed_cookie(
         STATE_COOKIE,
-        nonce,
+        state.nonce,
         salt=STATE_COOKIE_SALT,
         max_age=STATE_MAX_AGE_SECONDS,
         httponly=True,
         secure=request.is_secure(),
         samesite="Lax",
     )
-    logger.info("Install of %s started", shop)
-    return response
 
 
 def _admin_app_url(shop: str, host: str | None) -> str:
@@ -136,14 +136,23 @@ def callback(request):
             "This install link was already used or was not started in this browser. "
             "Start the install again from Shopify.",
         )
-    state = OAuthState.objects.select_related("user").get(nonce=nonce)
+    state = OAuthState.objects.select_related("user", "workspace").get(nonce=nonce)
     try:
+        if state.workspace is not None:  # connected from Setup: checked before any token
+            services.store_connect_check(shop_domain=shop, workspace=state.workspace)
         grant = oauth.exchange_code(shop, request.GET.get("code", ""))
+        store = services.store_install(
+            shop_domain=shop, grant=grant, installer=state.user, workspace=state.workspace
+        )
     except oauth.OAuthError as exc:
         return _error_page(request, exc.message, status=502)
-    store = services.store_install(shop_domain=shop, grant=grant, installer=state.user)
+    except ApplicationError as exc:
+        return _error_page(request, exc.message, status=exc.status_code)
     logger.info("Store %s installed by OAuth (scopes %s)", store.shop_domain, store.scopes)
-    response = HttpResponseRedirect(_admin_app_url(shop, request.GET.get("host")))
+    if state.workspace is not None:  # back to Setup, where the admin started
+        response = HttpResponseRedirect(f"/?{urlencode({'connected': shop})}#setup")
+    else:
+        response = HttpResponseRedirect(_admin_app_url(shop, request.GET.get("host")))
     response.delete_cookie(STATE_COOKIE)
     return response
 
@@ -279,3 +288,7 @@ login = auth_views.LoginView.as_view(
     template_name="stores/login.html", redirect_authenticated_user=True
 )
 logout = auth_views.LogoutView.as_view(next_page="/login/")
+# An invitation (stores.services.member_invite) is a one-time link to choose a password.
+invite_accept = auth_views.PasswordResetConfirmView.as_view(
+    template_name="stores/invite.html", success_url="/login/", post_reset_login=False
+)

@@ -14,11 +14,13 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from assetlink_project.parsers import JSONTooDeep, check_json_depth
 from stores import services
 from stores.models import WebhookDelivery
 from stores.oauth import normalize_shop
@@ -41,12 +43,33 @@ def hmac_is_valid(body: bytes, received: str | None) -> bool:
     return bool(received) and hmac.compare_digest(body_hmac(body), received.strip())
 
 
+# Clock skew tolerated between Shopify's X-Shopify-Triggered-At and this server.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
 def _triggered_at(headers) -> datetime | None:
     try:
         value = datetime.fromisoformat((headers.get("X-Shopify-Triggered-At") or "").strip())
     except ValueError:
         return None
     return value if value.tzinfo else None
+
+
+def _check_triggered_at(topic: str, headers) -> str | None:
+    """Why an `app/uninstalled` cannot be ordered against the store's installs, or None.
+
+    Shopify sends X-Shopify-Triggered-At with every webhook. The uninstall handler compares it
+    with the store's latest install, so without it a captured uninstall replayed under a new
+    webhook id could uninstall a store that has been reinstalled since.
+    """
+    if topic != "app/uninstalled":
+        return None
+    triggered_at = _triggered_at(headers)
+    if triggered_at is None:
+        return "X-Shopify-Triggered-At is missing or not an ISO 8601 time with a time zone."
+    if triggered_at > timezone.now() + MAX_CLOCK_SKEW:
+        return "X-Shopify-Triggered-At is in the future."
+    return None
 
 
 def _app_uninstalled(shop: str, payload: dict, headers) -> None:
@@ -100,8 +123,16 @@ def handle(*, body: bytes, headers) -> WebhookResult:
         return WebhookResult(400, "X-Shopify-Shop-Domain is not a myshopify.com domain.")
     if not webhook_id or len(webhook_id) > 100:
         return WebhookResult(400, "X-Shopify-Webhook-Id is missing.")
+    problem = _check_triggered_at(topic, headers)
+    if problem:
+        logger.warning("Webhook %s (%s for %s) refused: %s", webhook_id, topic, shop, problem)
+        return WebhookResult(400, problem)
     try:
-        payload = json.loads(body)
+        text = body.decode()
+        check_json_depth(text)
+        payload = json.loads(text)
+    except JSONTooDeep as exc:
+        return WebhookResult(400, str(exc))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return WebhookResult(400, "The body is not JSON.")
     if not isinstance(payload, dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
@@ -43,9 +44,10 @@ class UploadBatchAdmin(ReadOnlyScopedAdmin):
 
     def report_view(self, request, run_id: int):
         batches = self.get_queryset(request)
-        run = Run.objects.select_related("store").get(
-            pk=run_id, kind=Run.Kind.UPLOAD, upload_batches__in=batches
+        runs = Run.objects.select_related("store").filter(
+            kind=Run.Kind.UPLOAD, upload_batches__in=batches
         )
+        run = get_object_or_404(runs.distinct(), pk=run_id)
         response = StreamingHttpResponse(selectors.report_lines(run), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{selectors.report_filename(run)}"'
         return response

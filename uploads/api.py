@@ -12,25 +12,30 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from linking import runs as link_runs
+from assetlink_project.api_input import validated_body
 from linking.models import AltSource
-from reports.api import ACTION_FILTER, actions_param
+from reports import engine
+from reports.api import ACTION_FILTER, StoresInputSerializer, actions_param
 from stores import selectors as store_selectors
-from stores.principals import ApiKeyPrincipal
 from uploads import runs, selectors, services
 
 
 class UploadBatchInputSerializer(serializers.Serializer):
     """A batch; omitted fields take the workspace's Setup defaults."""
 
-    asset_ids = serializers.ListField(child=serializers.CharField(), required=False)
-    expression = serializers.CharField(required=False, allow_blank=True)
-    stores = serializers.ListField(child=serializers.CharField(), help_text="Domains or ids.")
+    asset_ids = serializers.ListField(child=serializers.CharField(max_length=255), required=False)
+    expression = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    stores = serializers.ListField(
+        child=serializers.CharField(max_length=255), max_length=1000, help_text="Domains or ids."
+    )
     alt_source = serializers.ChoiceField(choices=AltSource.choices, required=False)
     alt_field = serializers.CharField(required=False, allow_blank=True, max_length=512)
     alt_overrides = serializers.DictField(child=serializers.CharField(), required=False)
     transformation = serializers.CharField(
-        required=False, allow_blank=True, help_text="Admins only: overrides Setup's default."
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Admins only: overrides Setup's default.",
     )
 
 
@@ -79,12 +84,6 @@ def _store_ids(request):
     return store_selectors.stores_for_request(request).values_list("pk", flat=True)
 
 
-def _scope(request):
-    if isinstance(request.user, ApiKeyPrincipal):
-        return store_selectors.stores_for_request(request)
-    return None
-
-
 def _call(fn):
     try:
         return fn()
@@ -126,17 +125,13 @@ class UploadBatchListView(APIView):
         workspace = get_object_or_404(
             store_selectors.workspaces_for_request(request), pk=workspace_id
         )
-        serializer = UploadBatchInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        unknown = sorted(set(request.data) - set(serializer.fields))
-        if unknown:
-            raise serializers.ValidationError({n: ["Unknown field."] for n in unknown})
+        data = validated_body(request, UploadBatchInputSerializer, noun="upload batch")
         batch = _call(
             lambda: services.batch_create(
                 user=request.user,
                 workspace=workspace,
-                data=dict(serializer.validated_data),
-                store_scope=_scope(request),
+                data=data,
+                store_scope=store_selectors.stores_for_request(request),
             )
         )
         return Response(_summary(request, batch), status=status.HTTP_201_CREATED)
@@ -165,36 +160,31 @@ class UploadBatchDryRunView(APIView):
 class UploadBatchStartView(APIView):
     @extend_schema(
         summary="Start: one run per store, queued",
-        request=inline_serializer(
-            "UploadStartInput",
-            {"stores": serializers.ListField(child=serializers.CharField(), required=False)},
-        ),
+        request=StoresInputSerializer,
         responses={202: RunListSerializer},
     )
     def post(self, request, batch_id: int):
         batch = _batch(request, batch_id)
+        wanted = validated_body(request, StoresInputSerializer).get("stores")
         allowed = {s.shop_domain for s in store_selectors.stores_for_request(request)}
-        wanted = (request.data or {}).get("stores") if isinstance(request.data, dict) else None
         stores = [s.shop_domain for s in batch.stores.all() if s.shop_domain in allowed]
         if wanted:
-            stores = [s for s in stores if s in {str(w).lower() for w in wanted}]
+            stores = [s for s in stores if s in {w.lower() for w in wanted}]
         started = _call(lambda: services.batch_start(batch=batch, user=request.user, stores=stores))
-        return Response(
-            [link_runs.run_progress(r) for r in started], status=status.HTTP_202_ACCEPTED
-        )
+        return Response([engine.run_progress(r) for r in started], status=status.HTTP_202_ACCEPTED)
 
 
 class UploadRunDetailView(APIView):
     @extend_schema(summary="An upload run's progress (live while it runs)", responses=RunSerializer)
     def get(self, request, run_id: int):
-        return Response(link_runs.run_progress(_run(request, run_id)))
+        return Response(engine.run_progress(_run(request, run_id)))
 
 
 class UploadRunAbortView(APIView):
     @extend_schema(summary="Stop at the next chunk boundary", request=None, responses=RunSerializer)
     def post(self, request, run_id: int):
         run = _call(lambda: runs.run_abort(run=_run(request, run_id)))
-        return Response(link_runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
+        return Response(engine.run_progress(run), status=status.HTTP_202_ACCEPTED)
 
 
 class UploadRunResumeView(APIView):
@@ -203,7 +193,7 @@ class UploadRunResumeView(APIView):
     )
     def post(self, request, run_id: int):
         run = _call(lambda: runs.run_resume(run=_run(request, run_id)))
-        return Response(link_runs.run_progress(run), status=status.HTTP_202_ACCEPTED)
+        return Response(engine.run_progress(run), status=status.HTTP_202_ACCEPTED)
 
 
 class UploadRunReportView(APIView):

@@ -8,6 +8,9 @@ class UploadsConfig(AppConfig):
 
     def ready(self) -> None:
         from reports.registry import RunKind, register
-        from uploads import runs
+        from uploads import (
+            receivers,  # noqa: F401  (connects the stores' signals)
+            runs,
+        )
 
         register(RunKind("upload", enqueue=runs.enqueue_run, abort=runs.run_abort))

@@ -7,14 +7,19 @@ Per chunk, every step is batched:
    version and transformation is **reused** (its alt updated if the batch's alt differs);
    a newer version is **replaced** in place (``fileUpdate`` ``originalSource``: same id, same
    URL, references kept); a file deleted in Shopify since is created again;
-2. creates whose answer a dead worker never saw (journaled) — looked up by filename
-   (``files(query: "filename:…")``) and adopted, never created twice;
+2. creates whose answer a dead worker never saw (journaled) — looked up by the marker each
+   create carries (its alt text is ``assetlink-upload-<item id>`` until the file is READY, a
+   value the run chose and journaled before the call; never by a name) and adopted, never
+   created twice;
 3. videos — fetched from Cloudinary, one ``stagedUploadsCreate`` (with ``fileSize``) for the
    chunk, the bytes PUT to each target; the ``resourceUrl`` is their source;
 4. creates — one ``fileCreate`` (≤ 250 files), journaled first; replacements and alt updates —
    ``fileUpdate``, batched, retried while Shopify says the file is not READY yet;
 5. wait for READY — batched ``nodes(ids:)`` polls with backoff; files that end ``FAILED`` are
-   failures with Shopify's error code, and a file this run created that failed is deleted.
+   failures with Shopify's error code, and a file this run created that failed is deleted;
+6. created files get their alt text (``fileUpdate``, batched) in place of the marker; a file
+   whose alt cannot be set is deleted and reported failed (a file is created, READY and right,
+   or not there).
 
 Persistence is the caller's (:class:`UploadHooks`); this module knows no database.
 """
@@ -27,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from linking.executor import Progress
+from reports.progress import Progress
 from stores.shopify import operations as ops
 from stores.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyUnavailable
 
@@ -37,6 +42,8 @@ MAX_INPUT = 250  # Shopify's limit on items per input list (fileCreate, fileUpda
 READY, FAILED = "READY", "FAILED"
 RETRY_CODES = ("NON_READY_STATE", "FILE_LOCKED", "MEDIA_CANNOT_BE_MODIFIED")
 CLOCK_SKEW = timedelta(minutes=5)
+ABORT_GRACE = 1.0  # seconds an abort lets files still processing finish before removing them
+MAX_RECONCILE_PAGES = 20  # files created since a lost create: 20 × 250 looked through
 
 
 @dataclass
@@ -117,6 +124,12 @@ def _index(path) -> int | None:
     return None
 
 
+def marker(work: UploadWork) -> str:
+    """The alt text a created file carries until it is READY: unique to the upload item, so a
+    create whose answer was lost is found again exactly (never another asset's file)."""
+    return f"assetlink-upload-{work.item_id}"
+
+
 def _url(node: dict) -> str:
     if (node.get("image") or {}).get("url"):
         return node["image"]["url"]
@@ -179,6 +192,8 @@ class UploadExecutor:
         self.fetch, self.put, self.sleep = fetch, put, sleep
         self._crash_after = crash_after
         self.create_attempts = 3
+        self.aborted_items: set[int] = set()
+        """Items an abort stopped while Shopify processed them (their files removed)."""
         self._claimed: set[str] = set()
         """File ids that belong to an asset already (never adopted for another one)."""
 
@@ -189,9 +204,21 @@ class UploadExecutor:
                 return False
             results = self._chunk(chunk)
             failures = sum(1 for _, o in results if o.action == "failed")
-            self.progress.add(products_done=len(chunk), ops_done=len(chunk), failures=failures)
+            done = sum(1 for w, _ in results if w.item_id not in self.aborted_items)
+            self.progress.add(products_done=done, ops_done=done, failures=failures)
             self.hooks.finished(results)
+            if self.aborted_items:
+                return False
         return True
+
+    def _nap(self, seconds: float) -> None:
+        """Sleep, waking early for an abort."""
+        end = time.monotonic() + seconds
+        while not self.should_abort():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            self.sleep(min(left, 0.25))
 
     def _phase(self, text: str) -> None:
         self.progress.phase = text
@@ -268,21 +295,24 @@ class UploadExecutor:
         return again
 
     def _find_sent(self, work: UploadWork) -> str | None:
-        """The newest file named like ``work`` created since it was sent (Shopify appends a
-        UUID to a taken name, hence the prefix search)."""
-        stem = work.filename.rpartition(".")[0] or work.filename
-        query = f"filename:{_escape(stem)}*"
-        result = self.client.execute(ops.FILES_SEARCH, {"query": query, "first": 50})
+        """The file a lost ``fileCreate`` of ``work`` made, if any: among the files created
+        since it was sent, the one whose alt is the item's marker (exact match)."""
         since = (work.sent_at - CLOCK_SKEW) if work.sent_at else None
-        candidates = []
-        for node in (result.data.get("files") or {}).get("nodes") or ():
-            created = _parse_time(node.get("createdAt"))
-            if since is not None and created is not None and created < since:
-                continue
-            if node["id"] in self._claimed:
-                continue
-            candidates.append((node.get("createdAt") or "", node["id"]))
-        return max(candidates)[1] if candidates else None
+        query = f"created_at:>='{since.isoformat()}'" if since else ""
+        after = None
+        for _ in range(MAX_RECONCILE_PAGES):
+            result = self.client.execute(
+                ops.FILES_SEARCH, {"query": query, "first": MAX_INPUT, "after": after}
+            )
+            files = result.data.get("files") or {}
+            for node in files.get("nodes") or ():
+                if node.get("alt") == marker(work) and node["id"] not in self._claimed:
+                    return node["id"]
+            page = files.get("pageInfo") or {}
+            if not page.get("hasNextPage"):
+                return None
+            after = page.get("endCursor")
+        return None
 
     # -- sources (videos through staged uploads) --
 
@@ -353,7 +383,7 @@ class UploadExecutor:
                         "originalSource": sources[w.item_id],
                         "filename": w.filename,
                         "contentType": w.media_type,
-                        "alt": "" if w.keep_alt else w.alt,
+                        "alt": marker(w),
                     }
                     for w in batch
                 ]
@@ -471,8 +501,26 @@ class UploadExecutor:
         deadline = time.monotonic() + self.ready_timeout
         delay = self.poll_min
         broken: list[tuple[UploadWork, str]] = []
+        named: list[tuple[UploadWork, str, str, str]] = []
+        abort_seen = None
         while state.waiting and time.monotonic() < deadline:
-            self.sleep(delay)
+            if abort_seen is None and self.should_abort():
+                abort_seen = time.monotonic()
+            if abort_seen is not None and time.monotonic() - abort_seen >= ABORT_GRACE:
+                # Aborted while Shopify still processes: the files this run created and that
+                # are not READY go (nothing half-done stays); the rest are reported as they are.
+                for file_id, (work, action) in list(state.waiting.items()):
+                    if action == "created":
+                        del state.waiting[file_id]
+                        self.hooks.record_removed(work, file_id)
+                        broken.append((work, file_id))
+                        state.out[work.item_id] = UploadOutcome(
+                            "skipped", message="The run was aborted before this file was ready; "
+                            "it was removed."
+                        )  # fmt: skip
+                        self.aborted_items.add(work.item_id)
+                break
+            self._nap(delay)
             delay = min(self.poll_max, delay * 1.5)
             nodes = self._status(list(state.waiting))
             for file_id, (work, action) in list(state.waiting.items()):
@@ -482,6 +530,9 @@ class UploadExecutor:
                     del state.waiting[file_id]
                     self.hooks.record_removed(work, file_id)
                     state.fail(work, "FILE_DOES_NOT_EXIST", "The file disappeared from Shopify.")
+                elif status == READY and node.get("alt") == marker(work):
+                    del state.waiting[file_id]
+                    named.append((work, file_id, _url(node), action))
                 elif status == READY:
                     del state.waiting[file_id]
                     url = _url(node)
@@ -505,7 +556,65 @@ class UploadExecutor:
                 message="Shopify was still processing the file when the run stopped waiting.",
             )
         state.waiting.clear()
+        broken += self._set_alts(named, state)
         self._delete(broken)
+
+    def _set_alts(self, named, state: _Chunk) -> list[tuple[UploadWork, str]]:
+        """Created files swap their marker for their alt text; those Shopify refuses are
+        returned (to delete: the run does not leave a file it cannot finish)."""
+        if not named:
+            return []
+        self._phase("setting alt text")
+        outcome: dict[str, tuple[str, str] | None] = {}
+        todo = [(w, f) for w, f, _, _ in named]
+        for attempt in range(6):
+            if attempt:
+                self.sleep(min(self.poll_max * 2, self.poll_min * 2 ** (attempt + 2)))
+            later = []
+            for batch in _chunks(todo, MAX_INPUT):
+                specs = [{"id": f, "alt": "" if w.keep_alt else w.alt} for w, f in batch]
+                try:
+                    result = self.client.execute(ops.FILE_UPDATE, {"files": specs})
+                except ShopifyAuthError:
+                    raise
+                except ShopifyError as exc:  # setting an alt twice is harmless: try again
+                    for _, f in batch:
+                        outcome[f] = (_code(exc), str(exc))
+                    later += batch
+                    continue
+                bad = {}
+                for err in result.user_errors:
+                    index = _index(err.field)
+                    bad.setdefault(index, err)
+                if None in bad:  # refused as a whole
+                    for _, f in batch:
+                        outcome[f] = (bad[None].code or "INVALID", bad[None].message)
+                    if bad[None].retryable:
+                        later += batch
+                    continue
+                for i, (w, f) in enumerate(batch):
+                    if i in bad:
+                        outcome[f] = (bad[i].code or "INVALID", bad[i].message)
+                        if bad[i].retryable:
+                            later.append((w, f))
+                    elif not bad:
+                        outcome[f] = None
+                if bad:  # nothing was applied: the others go again at once
+                    later += [(w, f) for i, (w, f) in enumerate(batch) if i not in bad]
+            todo = later
+            if not todo:
+                break
+        broken = []
+        for work, file_id, url, action in named:
+            error = outcome.get(file_id, ("ALT_NOT_SET", "The alt text could not be set."))
+            if error is None:
+                self.hooks.record_saved(work, file_id, url, action)
+                state.out[work.item_id] = UploadOutcome(action, file_id, url, READY)
+            else:
+                self.hooks.record_removed(work, file_id)
+                state.fail(work, error[0], f"The file's alt text could not be set: {error[1]}")
+                broken.append((work, file_id))
+        return broken
 
     def _delete(self, broken: list[tuple[UploadWork, str]]) -> None:
         """Files this run created that Shopify failed: out of the Files library, so that the
@@ -517,17 +626,3 @@ class UploadExecutor:
                 raise
             except ShopifyError as exc:
                 logger.warning("Could not delete %d failed files: %s", len(batch), exc)
-
-
-def _escape(value: str) -> str:
-    """A search term with Shopify's reserved characters escaped."""
-    return "".join("\\" + c if c in ":\\()\"' *" else c for c in value)
-
-
-def _parse_time(value) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None

@@ -16,19 +16,19 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from linking import runs as link_runs
-from linking.executor import Progress
+from reports import engine
 from reports.models import ReportRow, Run
+from reports.progress import Progress
 from uploads.executor import FileRecord, UploadExecutor, UploadHooks, UploadOutcome, UploadWork
 from uploads.models import UploadBatch, UploadItem, UploadRecord
 
 logger = logging.getLogger(__name__)
 
 QUEUE = "uploads"
-RunError = link_runs.RunError
+RunError = engine.RunError
 
 
 # --- starting, aborting, resuming ----------------------------------------------------------
@@ -103,7 +103,7 @@ def enqueue_run(run_id: int) -> None:
 def run_abort(*, run: Run) -> Run:
     """Stop at the next chunk boundary (a queued run stops at once); the items not done are
     reported ``skipped``."""
-    run = link_runs.run_abort(run=run)
+    run = engine.request_abort(run)
     if run.status == Run.Status.ABORTED:
         _skip_pending(run)
     return run
@@ -117,25 +117,24 @@ def _skip_pending(run: Run) -> None:
         item.message = "The run was aborted before this asset was uploaded."
     UploadItem.objects.bulk_update(pending, ["status", "action", "message"], batch_size=500)
     _write_rows(run, pending)
-    link_runs.summarise_run(run)
+    engine.summarise_run(run)
 
 
 def run_resume(*, run: Run, force: bool = False) -> Run:
     """Queue again an upload run whose worker died (or that failed): the runs' one resume."""
-    return link_runs.run_resume(run=run, force=force)
+    return engine.run_resume(run=run, force=force)
 
 
 def resume_dead_uploads(*, exclude: int | None = None) -> list[int]:
     """Queue again every run left ``running`` by a dead worker (uploads included)."""
-    return link_runs.resume_dead_runs(exclude=exclude)
+    return engine.resume_dead_runs(exclude=exclude)
 
 
 # --- report rows -------------------------------------------------------------------------------
 
 
 def _write_rows(run: Run, items: Sequence[UploadItem]) -> None:
-    """The run's generic report rows (Runs page, summary, admin); filename and URL stay on the
-    items (the upload CSV reads those)."""
+    """The run's report rows (one layout with link runs: the CSV, Runs page, summary, admin)."""
     ReportRow.objects.filter(run=run, seq__in=[i.seq for i in items]).delete()
     ReportRow.objects.bulk_create(
         [
@@ -149,6 +148,8 @@ def _write_rows(run: Run, items: Sequence[UploadItem]) -> None:
                 status=item.file_status,
                 error_code=item.error_code,
                 message=item.message,
+                filename=item.filename,
+                url=item.url,
             )
             for item in items
         ],
@@ -208,9 +209,10 @@ class _Hooks(UploadHooks):
         items = {i.pk: i for i in UploadItem.objects.filter(pk__in=[w.item_id for w, _ in results])}
         for work, outcome in results:
             item = items[work.item_id]
-            item.status = (
-                UploadItem.Status.FAILED if outcome.action == "failed" else UploadItem.Status.DONE
-            )
+            item.status = {"failed": UploadItem.Status.FAILED,
+                           "skipped": UploadItem.Status.NOT_DONE}.get(
+                outcome.action, UploadItem.Status.DONE
+            )  # fmt: skip
             item.action = outcome.action
             item.file_id = outcome.file_id
             item.url = outcome.url
@@ -236,7 +238,7 @@ def execute_upload_run(
 ) -> str:
     """Run (or go on with) an upload run. Safe to call twice: a finished run is left alone and
     a run whose worker is alive is not touched. Returns the run's status."""
-    return link_runs.run_under_store_lock(
+    return engine.run_under_store_lock(
         run_id,
         _execute_locked,
         abort=run_abort,
@@ -283,7 +285,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     run.refresh_from_db()
     if run.is_terminal:
         return run.status
-    run = link_runs.mark_started(run)
+    run = engine.mark_started(run)
     client = client_for(run.store)
     works, total = _works(run)
     done = total - len(works)
@@ -291,7 +293,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         phase="starting", ops_done=done, ops_total=total, products_done=done, products_total=total
     )
     started = time.monotonic()
-    heartbeat = link_runs.Heartbeat(run.pk, progress, client, lock, started)
+    heartbeat = engine.Heartbeat(run.pk, progress, client, lock, started)
     if run.abort_requested_at is not None:
         heartbeat.abort.set()
     executor = UploadExecutor(
@@ -309,6 +311,9 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     try:
         if not executor.run(works):
             status = Run.Status.ABORTED
+    except DatabaseError as exc:
+        heartbeat.stop.set()
+        return engine.interrupted(run, exc)
     except BaseException as exc:
         if not isinstance(exc, Exception):  # a simulated or real kill: leave it "running"
             heartbeat.stop.set()
@@ -318,6 +323,8 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     finally:
         heartbeat.stop.set()
         heartbeat.join(timeout=5)
+    if heartbeat.lost_lock.is_set():
+        return engine.interrupted(run, RuntimeError("the store's lock was lost"))
     if status == Run.Status.ABORTED:
         _skip_pending(run)
     if status is None:
@@ -327,7 +334,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         )
     progress.phase = status
     heartbeat.save()
-    link_runs.summarise_run(run)
+    engine.summarise_run(run)
     Run.objects.filter(pk=run.pk).update(
         status=status,
         finished_at=timezone.now(),

@@ -6,24 +6,13 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
-from linking import runs as link_runs
-from reports.csv import stream_csv
+from reports import csv as reports_csv
+from reports import engine
 from reports.models import Run
 from stores import selectors as store_selectors
 from uploads.models import UploadBatch, UploadItem
 
-COLUMNS = [
-    "store",
-    "asset_id",
-    "public_id",
-    "filename",
-    "file_id",
-    "url",
-    "action",
-    "status",
-    "error_code",
-    "message",
-]
+COLUMNS = reports_csv.COLUMNS
 
 
 ROWS_LIMIT = 500
@@ -47,15 +36,24 @@ def run_rows(run: Run, actions: list[str]) -> dict:
 
 
 def batches_for_request(request) -> QuerySet[UploadBatch]:
-    return UploadBatch.objects.filter(
+    """Batches of the request's workspaces; a session token or API key sees those that
+    include its store."""
+    batches = UploadBatch.objects.filter(
         workspace__in=store_selectors.workspaces_for_request(request)
-    ).prefetch_related("stores")
+    )
+    if store_selectors.is_narrowed(request):
+        batches = batches.filter(stores__in=store_selectors.stores_for_request(request)).distinct()
+    return batches.prefetch_related("stores")
 
 
 def upload_runs_for_request(request) -> QuerySet[Run]:
-    return Run.objects.filter(
-        kind=Run.Kind.UPLOAD, store__in=store_selectors.stores_for_request(request)
-    ).select_related("store")
+    return (
+        Run.objects.filter(
+            kind=Run.Kind.UPLOAD, store__in=store_selectors.stores_for_request(request)
+        )
+        .select_related("store")
+        .defer("work")  # progress reads cost the same whatever the run's size
+    )
 
 
 def batch_summary(batch: UploadBatch, *, store_ids=None) -> dict:
@@ -79,23 +77,14 @@ def batch_summary(batch: UploadBatch, *, store_ids=None) -> dict:
         "unresolved_asset_ids": batch.unresolved_asset_ids,
         "dry_run_at": batch.dry_run_at,
         "dry_run": {d: (batch.dry_run or {}).get(d) for d in domains if d in (batch.dry_run or {})},
-        "runs": [link_runs.run_progress(r) for r in runs.order_by("id")],
+        "runs": [engine.run_progress(r) for r in runs.order_by("id")],
         "error": batch.error,
     }
 
 
 def report_lines(run: Run) -> Iterator[str]:
-    """The upload report as CSV, a chunk at a time: one row per asset."""
-    store = run.store.shop_domain
-    items = run.upload_items.exclude(action="").order_by("seq", "id").iterator(chunk_size=2000)
-    return stream_csv(
-        COLUMNS,
-        (
-            [store, item.asset_id, item.public_id, item.filename, item.file_id, item.url,
-             item.action, item.file_status, item.error_code, item.message]
-            for item in items
-        ),
-    )  # fmt: skip
+    """The upload report as CSV, a chunk at a time: the runs' one layout, one row per asset."""
+    return reports_csv.report_lines(run)
 
 
 def report_csv(run: Run) -> str:

@@ -26,7 +26,7 @@ from linking.services import (
 from reports.models import Run
 from stores import permissions
 from stores.models import Workspace
-from stores.services import settings_for
+from stores.services import asset_caption, settings_for
 from uploads import runs
 from uploads.models import UploadBatch, UploadRecord
 
@@ -117,7 +117,7 @@ def batch_create(
 
 
 def _default_cloudinary(workspace):
-    from linking.cloudinary.client import CloudinaryClient
+    from stores.cloudinary.client import CloudinaryClient
 
     return CloudinaryClient.for_workspace(workspace)
 
@@ -199,7 +199,7 @@ def _classify(store, assets: list[dict], unresolved: list[str]) -> dict:
 def batch_dry_run(*, batch: UploadBatch, cloudinary=None) -> UploadBatch:
     """Read the selection from Cloudinary and say per store what would be created, reused or
     replaced. Writes nothing to Shopify."""
-    from linking.cloudinary.errors import CaptionUnavailable
+    from stores.cloudinary.errors import CaptionUnavailable
 
     cloud = cloudinary or _default_cloudinary(batch.workspace)
     setup = settings_for(batch.workspace)
@@ -218,7 +218,7 @@ def batch_dry_run(*, batch: UploadBatch, cloudinary=None) -> UploadBatch:
         caption = None
         if batch.alt_source == AltSource.AI_CAPTION and asset.resource_type == "image":
             try:
-                caption = cloud.caption(asset)
+                caption = asset_caption(cloudinary=cloud, asset=asset)
             except CaptionUnavailable:
                 caption = None  # no caption: the file keeps its alt
         entries.append(_asset_entry(batch, cloud, asset, caption))

@@ -3,15 +3,20 @@
 A field reference names where a group value comes from:
 ``metadata:<external_id>``, ``context:<key>``, ``tag:<prefix>``,
 ``public_id:<regex>`` or ``filename:<regex>`` (first capture group).
+
+User regexes run on RE2 (linear time in the subject, whatever the pattern), so a pattern such
+as ``^(.+.+)+!`` cannot make a request take minutes; RE2's syntax has no backreferences or
+lookaround, and a pattern that needs more than a small compile budget is refused.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+import re2
 
 EnumLabels = Mapping[str, Mapping[str, str]]
 """``{metadata field external_id: {datasource entry external_id: label}}``."""
@@ -36,7 +41,7 @@ class FieldRef:
     """Metadata external id, context key, tag prefix, or the regex source."""
 
     @property
-    def pattern(self) -> re.Pattern[str] | None:
+    def pattern(self) -> Any:
         if self.kind in (FieldKind.PUBLIC_ID, FieldKind.FILENAME):
             return _compile(self.name)
         return None
@@ -80,13 +85,33 @@ class GroupingOptions:
     enum_labels: EnumLabels = field(default_factory=dict)
 
 
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
+MAX_REGEX_LENGTH = 300
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS.max_mem = 1 << 20  # compiled-program budget: bigger patterns are refused
+_REGEX_CACHE: dict[str, Any] = {}
 
 
-def _compile(source: str) -> re.Pattern[str]:
+def _compile(source: str):
+    """The RE2 program of a user regex; raise FieldError when RE2 cannot run it."""
     pattern = _REGEX_CACHE.get(source)
     if pattern is None:
-        pattern = _REGEX_CACHE[source] = re.compile(source)
+        if len(source) > MAX_REGEX_LENGTH:
+            raise FieldError(
+                f"The regular expression is {len(source)} characters long; use at most "
+                f"{MAX_REGEX_LENGTH}."
+            )
+        try:
+            pattern = re2.compile(source, options=_RE2_OPTIONS)
+        except re2.error as exc:
+            detail = exc.args[0] if exc.args else exc
+            if isinstance(detail, bytes):
+                detail = detail.decode(errors="replace")
+            raise FieldError(
+                f"The regular expression {source!r} is not valid here: {detail}. Patterns follow "
+                "RE2 syntax (no backreferences or lookaround) and must stay small."
+            ) from None
+        _REGEX_CACHE[source] = pattern
     return pattern
 
 
@@ -115,10 +140,7 @@ def parse_field_ref(text: str) -> FieldRef:
         if not name.strip():
             raise FieldError("tag: needs a prefix, e.g. tag:sku: (the tag sku:AB-1 gives AB-1).")
     else:
-        try:
-            pattern = _compile(name)
-        except re.error as exc:
-            raise FieldError(f"The regular expression {name!r} is not valid: {exc}.") from None
+        pattern = _compile(name)
         if pattern.groups < 1:
             raise FieldError(
                 f"The regular expression {name!r} has no capture group: put the part that is "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -24,6 +25,8 @@ CONFIG_KEYS = {
     "bucket_size": float,
     "auto_create_shops": bool,
     "scopes": str,
+    "media_locks": bool,
+    "app_name": str,
 }
 
 FAULT_KEYS = {
@@ -35,8 +38,14 @@ FAULT_KEYS = {
     "slow_seconds",
     "throttled",
     "user_errors",
+    "lost_answers",
+    "lost_answer_mode",
     "shops",
 }
+
+# How an answer is lost after its mutations ran: an HTTP 500, an answer held back for
+# `slow_seconds` (past the client's read timeout), or the connection closed without an answer.
+LOST_MODES = ("http_500", "timeout", "drop")
 
 ENDPOINTS = {
     "GET /_control/": "this index",
@@ -45,7 +54,7 @@ ENDPOINTS = {
     "POST /_control/reset": "drop all shops, tokens, faults (config kept)",
     "GET|POST /_control/config": "read / change config",
     "GET /_control/shops": "list shops",
-    "POST /_control/shops": "create or update a shop {domain, plan, name}",
+    "POST /_control/shops": "create or update a shop {domain, plan, name, token, seed}",
     "GET /_control/shops/{domain}": "full state of a shop (products, media, files)",
     "POST /_control/shops/{domain}/seed": "seed a deterministic catalog",
     "POST /_control/shops/{domain}/token": "issue an access token {scope, expiring, lifetime}",
@@ -79,29 +88,107 @@ def public_config(state: State) -> dict:
     return dict(state.config)
 
 
+def _rate(value, where: str) -> float:
+    rate = float(value)
+    if not 0 <= rate <= 1:
+        raise ValueError(f"{where}: a rate is between 0 and 1, not {value!r}")
+    return rate
+
+
+def _mutation_names() -> set[str]:
+    from .graphql_api import schema
+
+    return set(schema().mutation_type.fields)
+
+
+@functools.cache
+def error_codes(mutation: str) -> frozenset[str] | None:
+    """The codes the userErrors of `mutation` can carry (None: its userErrors have no code)."""
+    from graphql import get_named_type
+
+    from .graphql_api import schema
+
+    payload = get_named_type(schema().mutation_type.fields[mutation].type)
+    for name in ("mediaUserErrors", "userErrors"):
+        if name in payload.fields:
+            error_type = get_named_type(payload.fields[name].type)
+            code = error_type.fields.get("code")
+            return frozenset(get_named_type(code.type).values) if code else None
+    return None
+
+
+def _per_mutation(values: dict | None, key: str, parse) -> dict[str, dict]:
+    """`{"productUpdate": 0.5, "*": 0.1}` or `{"fileUpdate": {"rate": 0.5, ...}}`, checked."""
+    if not values:
+        return {}
+    if not isinstance(values, dict):
+        raise ValueError(f"{key}: an object of mutation name (or '*') -> rate expected")
+    known = _mutation_names()
+    out = {}
+    for name, spec in values.items():
+        if name != "*" and name not in known:
+            raise ValueError(f"{key}: unknown mutation {name!r}; one of {sorted(known)} or '*'")
+        spec = spec if isinstance(spec, dict) else {"rate": spec}
+        out[name] = parse(name, spec, f"{key}.{name}")
+    return out
+
+
+def _user_error_spec(name: str, spec: dict, where: str) -> dict:
+    unknown = set(spec) - {"rate", "code", "message"}
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}; allowed rate, code, message")
+    code = spec.get("code")
+    if code is not None and name != "*":
+        codes = error_codes(name)
+        if codes is None:
+            raise ValueError(f"{where}: the userErrors of {name} have no code")
+        if code not in codes:
+            raise ValueError(f"{where}: {code!r} is not one of {name}'s codes {sorted(codes)}")
+    return {"rate": _rate(spec.get("rate", 0), where), "code": code, "message": spec.get("message")}
+
+
+def _lost_spec(default_mode: str):
+    def parse(name: str, spec: dict, where: str) -> dict:
+        unknown = set(spec) - {"rate", "mode"}
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}; allowed rate, mode")
+        mode = spec.get("mode", default_mode)
+        if mode not in LOST_MODES:
+            raise ValueError(f"{where}: mode {mode!r} is not one of {list(LOST_MODES)}")
+        return {"rate": _rate(spec.get("rate", 0), where), "mode": mode}
+
+    return parse
+
+
 def set_faults(state: State, values: dict | None) -> dict | None:
-    with state.lock:
-        if not values:
+    if not values:
+        with state.lock:
             state.faults = None
             state.fault_rng = None
-            return None
-        unknown = set(values) - FAULT_KEYS
-        if unknown:
-            raise ValueError(f"unknown fault keys: {sorted(unknown)}; allowed {sorted(FAULT_KEYS)}")
-        faults = {
-            "seed": int(values.get("seed", 0)),
-            "http_500": float(values.get("http_500", 0)),
-            "http_502": float(values.get("http_502", 0)),
-            "http_503": float(values.get("http_503", 0)),
-            "slow": float(values.get("slow", 0)),
-            "slow_seconds": float(values.get("slow_seconds", 5.0)),
-            "throttled": float(values.get("throttled", 0)),
-            "user_errors": {k: float(v) for k, v in (values.get("user_errors") or {}).items()},
-            "shops": values.get("shops"),
-        }
+        return None
+    unknown = set(values) - FAULT_KEYS
+    if unknown:
+        raise ValueError(f"unknown fault keys: {sorted(unknown)}; allowed {sorted(FAULT_KEYS)}")
+    mode = values.get("lost_answer_mode", "http_500")
+    if mode not in LOST_MODES:
+        raise ValueError(f"lost_answer_mode {mode!r} is not one of {list(LOST_MODES)}")
+    faults = {
+        "seed": int(values.get("seed", 0)),
+        "http_500": _rate(values.get("http_500", 0), "http_500"),
+        "http_502": _rate(values.get("http_502", 0), "http_502"),
+        "http_503": _rate(values.get("http_503", 0), "http_503"),
+        "slow": _rate(values.get("slow", 0), "slow"),
+        "slow_seconds": float(values.get("slow_seconds", 5.0)),
+        "throttled": _rate(values.get("throttled", 0), "throttled"),
+        "user_errors": _per_mutation(values.get("user_errors"), "user_errors", _user_error_spec),
+        "lost_answers": _per_mutation(values.get("lost_answers"), "lost_answers", _lost_spec(mode)),
+        "lost_answer_mode": mode,
+        "shops": values.get("shops"),
+    }
+    with state.lock:
         state.faults = faults
         state.fault_rng = random.Random(faults["seed"])
-        return faults
+    return faults
 
 
 # --- state dumps ---------------------------------------------------------------------------
@@ -402,7 +489,12 @@ def _handle(state: State, request: Request, path: str, base_url: str) -> Respons
                 shop = state.create_shop(
                     body["domain"], body.get("plan", "standard"), body.get("name")
                 )
+                seeded = None
+                if isinstance(body.get("seed"), dict) and not shop.products:
+                    seeded = seed(state, shop, body["seed"], base_url)["created"]
                 out = dump_shop(shop, full=False)
+                if seeded is not None:
+                    out["seeded"] = seeded
                 if body.get("token"):
                     out["token"] = state.issue_token(shop.domain, expiring=False)
                 return _json(out, 201)

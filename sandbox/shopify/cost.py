@@ -7,7 +7,9 @@ Requested cost (static, before execution):
   (`nodes{...}` or `edges{node{...}}`, whichever is larger; `edges`, `pageInfo`, `cursor` free)
 - `nodes(ids:)`: len(ids) x (1 + selection)
 - embedded lists of objects (e.g. `mediaErrors`, `userErrors`): like one object
-- interfaces: common fields + the most expensive type-conditioned fragment
+- interfaces: common fields + the most expensive concrete type, whose cost is the sum of all
+  the fragments that apply to it (two `... on MediaImage` fragments add up; a fragment on an
+  interface applies to every type implementing it)
 - mutation root fields: 10, plus the requested cost of connections inside their payload
   (other objects in a payload are free)
 
@@ -27,7 +29,9 @@ from graphql import (
     GraphQLSchema,
     OperationType,
     get_named_type,
+    is_abstract_type,
     is_leaf_type,
+    is_object_type,
     value_from_ast_untyped,
 )
 from graphql.pyutils import Path
@@ -76,25 +80,43 @@ class RequestedCost:
         if selection_set is None:
             return 0
         total = 0
-        alternatives = []
+        conditioned: dict = {}  # type condition -> summed cost of its fragments
         for sel in selection_set.selections:
             if isinstance(sel, FieldNode):
                 total += self.field(sel, parent, free)
+                continue
+            if isinstance(sel, FragmentSpreadNode):
+                frag = self.fragments.get(sel.name.value)
+                if frag is None:
+                    continue
+                cond, sset = frag.type_condition, frag.selection_set
             else:
-                if isinstance(sel, FragmentSpreadNode):
-                    frag = self.fragments.get(sel.name.value)
-                    if frag is None:
-                        continue
-                    cond, sset = frag.type_condition, frag.selection_set
-                else:
-                    cond, sset = sel.type_condition, sel.selection_set
-                ftype = self.schema.get_type(cond.name.value) if cond else parent
-                cost = self.selection(sset, ftype or parent, free)
-                if ftype is None or ftype == parent:
-                    total += cost
-                else:
-                    alternatives.append(cost)
-        return total + (max(alternatives) if alternatives else 0)
+                cond, sset = sel.type_condition, sel.selection_set
+            ftype = (self.schema.get_type(cond.name.value) if cond else None) or parent
+            cost = self.selection(sset, ftype, free)
+            if ftype == parent or self._applies(ftype, parent):
+                total += cost
+            else:
+                conditioned[ftype] = conditioned.get(ftype, 0) + cost
+        return total + self._best_branch(parent, conditioned)
+
+    def _applies(self, condition, type_) -> bool:
+        """A fragment on `condition` applies to every object of concrete type `type_`."""
+        return (
+            is_object_type(type_)
+            and is_abstract_type(condition)
+            and self.schema.is_sub_type(condition, type_)
+        )
+
+    def _best_branch(self, parent, conditioned: dict) -> int:
+        """Fragments on one concrete type add up; the most expensive concrete type counts."""
+        if not conditioned:
+            return 0
+        types = self.schema.get_possible_types(parent) if is_abstract_type(parent) else [parent]
+        return max(
+            sum(c for cond, c in conditioned.items() if cond == t or self._applies(cond, t))
+            for t in types
+        )
 
     def field(self, node: FieldNode, parent, free: bool) -> int:
         name = node.name.value

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -60,7 +62,7 @@ def _format_error(e: GraphQLError) -> dict:
 def _draw_faults(state: State, shop: str, mutation_fields: list[str]) -> dict:
     """One reproducible draw sequence per GraphQL request (under the state lock)."""
     f = state.faults
-    out: dict = {"status": None, "slow": 0.0, "throttled": False, "inject": set()}
+    out: dict = {"status": None, "slow": 0.0, "throttled": False, "inject": {}, "lost": None}
     if not f or (f["shops"] and shop not in f["shops"]):
         return out
     rng = state.fault_rng
@@ -75,10 +77,15 @@ def _draw_faults(state: State, shop: str, mutation_fields: list[str]) -> dict:
         out["slow"] = f["slow_seconds"]
     if rng.random() < f["throttled"]:
         out["throttled"] = True
+    none = {"rate": 0.0}
     for key, name in mutation_fields:
-        rate = f["user_errors"].get(name, f["user_errors"].get("*", 0.0))
-        if rng.random() < rate:
-            out["inject"].add(key)
+        spec = f["user_errors"].get(name) or f["user_errors"].get("*") or none
+        if rng.random() < spec["rate"]:
+            out["inject"][key] = spec
+    for _key, name in mutation_fields:  # drawn only when configured: older seeds replay as before
+        spec = f["lost_answers"].get(name) or f["lost_answers"].get("*")
+        if spec and spec["rate"] > 0 and rng.random() < spec["rate"] and out["lost"] is None:
+            out["lost"] = spec["mode"]
     return out
 
 
@@ -208,8 +215,26 @@ def handle_graphql(
         if result.data is not None or not result.errors:
             out["data"] = result.data  # variable/coercion errors come back without data
         out["extensions"] = _cost(requested, actual, bucket)
-        _log(state, shop, operation, requested, actual, 200, started, None, bool(result.errors))
-    return _json(out, headers={"X-Shopify-API-Version": version})
+        outcome = f"lost ({faults['lost']})" if faults["lost"] else None
+        _log(state, shop, operation, requested, actual, 200, started, outcome, bool(result.errors))
+    response = _json(out, headers={"X-Shopify-API-Version": version})
+    if faults["lost"]:
+        return _lose(request, faults["lost"], state.faults, response)
+    return response
+
+
+def _lose(request: Request, mode: str, faults: dict | None, response: Response) -> Response:
+    """The mutations ran; the client does not learn it (see control.LOST_MODES)."""
+    if mode == "timeout":
+        time.sleep((faults or {}).get("slow_seconds", 5.0))  # the client has given up by now
+        return response
+    sock = request.environ.get("werkzeug.socket")
+    if mode == "drop" and sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        raise ConnectionResetError("fault: answer dropped")  # the server's "client went away"
+    payload, _ = FAULT_BODIES[500]
+    return _json(payload, 500)
 
 
 def _cost(requested: int, actual: int | None, bucket) -> dict:

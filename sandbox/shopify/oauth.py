@@ -1,10 +1,12 @@
-"""Shopify OAuth: authorize (auto-approve), access_token grants, session-token validation."""
+"""Shopify OAuth: authorize (a consent page; its Install button approves), access_token grants,
+session-token validation."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import html
 import json
 import time
 import warnings
@@ -51,6 +53,8 @@ def authorize(state: State, request: Request, shop_domain: str | None) -> Respon
     shop = state.get_shop(shop_domain, create=True)
     if shop is None:
         return Response("Shop not found", status=404)
+    if request.method != "POST":  # the merchant sees what the app asks for first
+        return consent_page(state, shop, args.get("scope") or cfg["scopes"], redirect_uri)
     with state.lock:
         shop.installed = True
         code = state.secret("", 32)
@@ -71,6 +75,41 @@ def authorize(state: State, request: Request, shop_domain: str | None) -> Respon
     params["hmac"] = query_hmac(params, cfg["api_secret"])
     sep = "&" if "?" in redirect_uri else "?"
     return Response(status=302, headers={"Location": redirect_uri + sep + urlencode(params)})
+
+
+SCOPE_WORDS = {"read": "View", "write": "Manage"}
+
+
+def _scope_label(scope: str) -> str:
+    access, _, what = scope.strip().partition("_")
+    return f"{SCOPE_WORDS.get(access, access.title())} {what.replace('_', ' ')}"
+
+
+def consent_page(state: State, shop, scope: str, redirect_uri: str) -> Response:
+    """Shopify's install page: the shop, the app, the access it asks for, an Install button
+    (a POST to this same URL, which approves and redirects to the app's callback)."""
+    e = html.escape
+    app = state.config["app_name"]
+    scopes = "".join(f"<li>{e(_scope_label(s))}</li>" for s in scope.split(",") if s.strip())
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Install {e(app)} – {e(shop.name)}</title>
+<style>
+body{{font:15px system-ui,sans-serif;background:#f1f1f1;margin:0;display:flex;justify-content:center}}
+main{{background:#fff;border-radius:12px;box-shadow:0 1px 3px #0003;margin:48px 16px;padding:24px 28px;max-width:460px}}
+h1{{font-size:20px;margin:0 0 4px}} .muted{{color:#616161}} li{{margin:4px 0}}
+button{{background:#303030;color:#fff;border:0;border-radius:8px;padding:10px 18px;font-size:15px;cursor:pointer}}
+</style></head>
+<body><main>
+<p class="muted">Sandbox Shopify admin · <b id="shop-domain">{e(shop.domain)}</b></p>
+<h1>Install {e(app)}</h1>
+<p class="muted">on <b>{e(shop.name)}</b></p>
+<p>{e(app)} will be able to:</p>
+<ul id="scopes">{scopes}</ul>
+<p class="muted small">It will be redirected to {e(urlparse(redirect_uri).netloc)} after you
+install it.</p>
+<form method="post"><button type="submit" id="install">Install</button></form>
+</main></body></html>"""
+    return Response(page, mimetype="text/html")
 
 
 def _body_params(request: Request) -> dict:

@@ -48,7 +48,8 @@ class Ctx:
     shop: Shop
     base_url: str
     bulk: bool = False
-    inject: set[str] = field(default_factory=set)  # mutation fields that get a fault userError
+    # mutation fields (response keys) that get a fault userError -> {rate, code, message}
+    inject: dict[str, dict] = field(default_factory=dict)
 
 
 RESOLVERS: dict[tuple[str, str], Any] = {}
@@ -694,17 +695,50 @@ def bo_type(b, info):
 # --- mutations -----------------------------------------------------------------------------
 
 
+MAX_INPUT_SIZE = 250  # every input array of the Admin API
+
+
+def _input_too_large(info, args: dict) -> GraphQLError | None:
+    """Shopify refuses an input array of more than 250 items before running the mutation."""
+    for arg, value in args.items():
+        if isinstance(value, list) and len(value) > MAX_INPUT_SIZE:
+            return GraphQLError(
+                f"The input array size of {len(value)} is greater than the maximum allowed of "
+                f"{MAX_INPUT_SIZE}.",
+                info.field_nodes,
+                path=[info.path.key, arg],
+                extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
+            )
+    return None
+
+
+def _injected_error(name: str, spec: dict) -> dict:
+    default = "INTERNAL_ERROR" if name == "metafieldsSet" else "INVALID"
+    return {
+        "field": None,
+        "message": spec.get("message")
+        or "Injected fault: an internal error occurred, please retry.",
+        "code": spec.get("code") if spec.get("code") in _codes(name) else default,
+    }
+
+
+def _codes(name: str) -> frozenset[str]:
+    from .control import error_codes  # late: control reads the schema graphql_api builds
+
+    return error_codes(name) or frozenset()
+
+
 def mutation(name: str):
     """Registers a Mutation resolver; injected faults return a userError and change nothing."""
 
     def deco(fn):
         def wrapper(root, info, **args):
-            if info.path.key in info.context.inject:
-                err = {
-                    "field": None,
-                    "message": "Injected fault: an internal error occurred, please retry.",
-                    "code": "INTERNAL_ERROR" if name == "metafieldsSet" else "INVALID",
-                }
+            too_large = _input_too_large(info, args)
+            if too_large is not None:
+                raise too_large
+            spec = info.context.inject.get(info.path.key)
+            if spec is not None:
+                err = _injected_error(name, spec)
                 return {"userErrors": [err], "mediaUserErrors": [err]}
             return fn(info.context, **args)
 
@@ -726,53 +760,57 @@ def _media_kind(content_type: str) -> str | None:
     return {"IMAGE": "IMAGE", "VIDEO": "VIDEO"}.get(content_type)
 
 
-def _validate_media_inputs(ctx: Ctx, p: Product, media: list[dict], field0: str) -> list[dict]:
+def _media_item_errors(m: dict, path: list[str]) -> list[dict]:
+    """What is wrong with one CreateMediaInput (empty: it can be added)."""
     errors = []
-    if len(p.media_ids) + len(media) > MAX_MEDIA_PER_PRODUCT:
+    src = m.get("originalSource") or ""
+    if not src.strip():
+        errors.append(_err([*path, "originalSource"], "Original source can't be blank", "BLANK"))
+    elif not media_mod.valid_source(src):
+        errors.append(_err([*path, "originalSource"], "Image URL is invalid", "INVALID"))
+    if len(m.get("alt") or "") > MAX_ALT:
+        errors.append(
+            _err([*path, "alt"], f"Alt is too long (maximum is {MAX_ALT} characters)", "INVALID")
+        )
+    kind = _media_kind(m.get("mediaContentType"))
+    if kind is None:
         errors.append(
             _err(
-                [field0],
-                f"Exceeded maximum media count: a product can have up to {MAX_MEDIA_PER_PRODUCT}"
-                " media.",
-                "PRODUCT_MEDIA_LIMIT_EXCEEDED",
+                [*path, "mediaContentType"],
+                f"Media type {m.get('mediaContentType')} is not supported by the sandbox",
+                "INVALID_MEDIA_TYPE",
             )
         )
-    for i, m in enumerate(media):
-        src = m.get("originalSource") or ""
-        if not src.strip():
-            errors.append(
-                _err([field0, str(i), "originalSource"], "Original source can't be blank", "BLANK")
+    elif kind == "VIDEO" and media_mod.staged_token(src) is None:
+        errors.append(
+            _err(
+                [*path, "originalSource"],
+                "Video must be uploaded with a staged upload URL",
+                "VIDEO_VALIDATION_ERROR",
             )
-        elif not media_mod.valid_source(src):
-            errors.append(
-                _err([field0, str(i), "originalSource"], "Image URL is invalid", "INVALID")
-            )
-        if len(m.get("alt") or "") > MAX_ALT:
-            errors.append(
-                _err(
-                    [field0, str(i), "alt"],
-                    f"Alt is too long (maximum is {MAX_ALT} characters)",
-                    "INVALID",
-                )
-            )
-        kind = _media_kind(m.get("mediaContentType"))
-        if kind is None:
-            errors.append(
-                _err(
-                    [field0, str(i), "mediaContentType"],
-                    f"Media type {m.get('mediaContentType')} is not supported by the sandbox",
-                    "INVALID_MEDIA_TYPE",
-                )
-            )
-        elif kind == "VIDEO" and media_mod.staged_token(src) is None:
-            errors.append(
-                _err(
-                    [field0, str(i), "originalSource"],
-                    "Video must be uploaded with a staged upload URL",
-                    "VIDEO_VALIDATION_ERROR",
-                )
-            )
+        )
     return errors
+
+
+def _split_media(p: Product, media: list[dict], field0: str) -> tuple[list[dict], list[dict]]:
+    """(the valid inputs, the userErrors): Shopify adds the valid media and reports the others
+    ("The mutation adds all valid files and returns errors for any invalid ones."), unless the
+    valid ones would take the product past 250 media; then nothing is added."""
+    valid, errors = [], []
+    for i, m in enumerate(media):
+        item = _media_item_errors(m, [field0, str(i)])
+        errors.extend(item)
+        if not item:
+            valid.append(m)
+    if len(p.media_ids) + len(valid) > MAX_MEDIA_PER_PRODUCT:
+        limit = _err(
+            [field0],
+            f"Exceeded maximum media count: a product can have up to {MAX_MEDIA_PER_PRODUCT}"
+            " media.",
+            "PRODUCT_MEDIA_LIMIT_EXCEEDED",
+        )
+        return [], [limit, *errors]
+    return valid, errors
 
 
 def _add_media(ctx: Ctx, p: Product, media: list[dict]) -> list[FileObj]:
@@ -798,23 +836,35 @@ def _product_or_none(ctx: Ctx, gid_value) -> Product | None:
     return obj if isinstance(obj, Product) else None
 
 
+def _busy(ctx: Ctx, p: Product) -> str | None:
+    """Why the media of `p` cannot be modified now (config `media_locks`), or None: a reorder
+    job of the product is pending, or some of its media are still being processed."""
+    if not ctx.state.config.get("media_locks", True):
+        return None
+    if p.reorders_pending:
+        return "reorder"
+    files = ctx.shop.files
+    if any(files[m].status in ("UPLOADED", "PROCESSING") for m in p.media_ids if m in files):
+        return "processing"
+    return None
+
+
+MEDIA_BUSY = "Media cannot be modified. It is currently being modified by another operation."
+FILE_LOCKED = "File has a pending operation."
+
+
 @mutation("productUpdate")
 def m_product_update(ctx: Ctx, product=None, input=None, media=None):
     data = product or input or {}
     p = _product_or_none(ctx, data.get("id"))
     if p is None:
         return {"product": None, "userErrors": [_err(["id"], "Product does not exist")]}
-    media = media or []
-    errors = _validate_media_inputs(ctx, p, media, "media")
+    valid, media_errors = _split_media(p, media or [], "media")
     if data.get("handle") and any(
         o.handle == data["handle"] and o.id != p.id for o in ctx.shop.products.values()
-    ):
-        errors.append(_err(["handle"], f"Handle '{data['handle']}' already in use"))
-    if errors:
-        return {
-            "product": None,
-            "userErrors": [{k: e[k] for k in ("field", "message")} for e in errors],
-        }
+    ):  # a product field error changes nothing
+        errors = [_err(["handle"], f"Handle '{data['handle']}' already in use"), *media_errors]
+        return {"product": None, "userErrors": [_plain(e) for e in errors]}
     for attr, key in (
         ("title", "title"),
         ("handle", "handle"),
@@ -829,9 +879,14 @@ def m_product_update(ctx: Ctx, product=None, input=None, media=None):
         if isinstance(tags, str):
             tags = [t.strip() for t in tags.split(",")]
         p.tags = sorted({t for t in tags if t})
-    _add_media(ctx, p, media)
+    _add_media(ctx, p, valid)
     _touch(p)
-    return {"product": p, "userErrors": []}
+    return {"product": p, "userErrors": [_plain(e) for e in media_errors]}
+
+
+def _plain(error: dict) -> dict:
+    """productUpdate's userErrors are `UserError {field message}` (no code)."""
+    return {"field": error["field"], "message": error["message"]}
 
 
 @mutation("productCreateMedia")
@@ -840,11 +895,9 @@ def m_product_create_media(ctx: Ctx, productId, media):
     if p is None:
         e = _err(["productId"], "Product does not exist", "PRODUCT_DOES_NOT_EXIST")
         return {"media": None, "product": None, "mediaUserErrors": [e], "userErrors": [e]}
-    errors = _validate_media_inputs(ctx, p, media, "media")
-    if errors:
-        return {"media": None, "product": p, "mediaUserErrors": errors, "userErrors": errors}
-    created = _add_media(ctx, p, media)
-    return {"media": created, "product": p, "mediaUserErrors": [], "userErrors": []}
+    valid, errors = _split_media(p, media, "media")
+    created = _add_media(ctx, p, valid) if valid else None
+    return {"media": created, "product": p, "mediaUserErrors": errors, "userErrors": errors}
 
 
 def _position(value) -> int | None:
@@ -876,8 +929,10 @@ def m_reorder(ctx: Ctx, id, moves):
     parsed = []
     if not moves:
         errors.append(_err(["moves"], "Moves can't be blank", "BLANK"))
-    if len(moves) > 250:
-        errors.append(_err(["moves"], "Too many moves (maximum 250)", "INVALID"))
+    busy = _busy(ctx, p)
+    if busy:
+        e = _err(["id"], MEDIA_BUSY, "MEDIA_CANNOT_BE_MODIFIED")
+        return {"job": None, "mediaUserErrors": [e], "userErrors": [e]}
     for i, mv in enumerate(moves):
         ref = parse_gid(mv["id"])
         pos = _position(mv["newPosition"])
@@ -901,6 +956,7 @@ def m_reorder(ctx: Ctx, id, moves):
         return {"job": None, "mediaUserErrors": errors, "userErrors": errors}
     job = Job(id=str(uuid.uuid4()))
     ctx.shop.jobs[job.id] = job
+    p.reorders_pending += 1
     state, shop, gen = ctx.state, ctx.shop, ctx.state.generation
 
     def finish():
@@ -908,6 +964,7 @@ def m_reorder(ctx: Ctx, id, moves):
             if state.generation != gen:
                 return
             p.media_ids = apply_moves(p.media_ids, parsed)
+            p.reorders_pending -= 1
             _touch(p)
             job.done = True
 
@@ -925,8 +982,6 @@ def _ext(name: str) -> str:
 @mutation("fileCreate")
 def m_file_create(ctx: Ctx, files):
     errors = []
-    if len(files) > 250:
-        errors.append(_err(["files"], "Too many files (maximum 250)", "TOO_MANY_ARGUMENTS"))
     existing = {f.filename: f for f in ctx.shop.files.values()}
     plans = []
     for i, fi in enumerate(files):
@@ -1039,10 +1094,30 @@ def _detach(shop: Shop, f: FileObj, p: Product) -> None:
     _touch(p)
 
 
+def _file_lock(ctx: Ctx, f: FileObj, fu: dict) -> tuple[str, str] | None:
+    """(message, code) when a product the update touches is busy (see `_busy`)."""
+    touched = set(f.product_ids)
+    for key in ("referencesToAdd", "referencesToRemove"):
+        for r in fu.get(key) or ():
+            p = _product_or_none(ctx, r)
+            if p is not None:
+                touched.add(p.id)
+    for pid in sorted(touched):
+        p = ctx.shop.products.get(pid)
+        busy = _busy(ctx, p) if p else None
+        if busy == "reorder":
+            return FILE_LOCKED, "FILE_LOCKED"
+        if busy:
+            return MEDIA_BUSY, "MEDIA_CANNOT_BE_MODIFIED"
+    return None
+
+
 @mutation("fileUpdate")
 def m_file_update(ctx: Ctx, files):
+    """All or nothing: any userError and no file changes."""
     shop = ctx.shop
     errors = []
+    galleries: dict[int, set[int]] = {}  # the products' media as the inputs so far leave them
     for i, fu in enumerate(files):
         base = ["files", str(i)]
         ref = parse_gid(fu["id"])
@@ -1095,16 +1170,28 @@ def m_file_update(ctx: Ctx, files):
                             "REFERENCE_TARGET_DOES_NOT_EXIST",
                         )
                     )
+        lock = _file_lock(ctx, f, fu)
+        if lock is not None:
+            errors.append(_err([*base, "id"], *lock))
         for r in fu.get("referencesToAdd") or []:
             p = _product_or_none(ctx, r)
-            if p and f.id not in p.media_ids and len(p.media_ids) >= MAX_MEDIA_PER_PRODUCT:
+            gallery = galleries.setdefault(p.id, set(p.media_ids)) if p else None
+            if gallery is None or f.id in gallery:
+                continue
+            gallery.add(f.id)
+            if len(gallery) > MAX_MEDIA_PER_PRODUCT:
                 errors.append(
                     _err(
                         [*base, "referencesToAdd"],
-                        "The product has reached the media limit.",
+                        f"Exceeded the limit of media per product: {p.gid} would have more "
+                        f"than {MAX_MEDIA_PER_PRODUCT} media.",
                         "PRODUCT_MEDIA_LIMIT_EXCEEDED",
                     )
                 )
+        for r in fu.get("referencesToRemove") or []:
+            p = _product_or_none(ctx, r)
+            if p:
+                galleries.setdefault(p.id, set(p.media_ids)).discard(f.id)
     if errors:
         return {"files": None, "userErrors": errors}
     out = []

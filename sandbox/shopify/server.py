@@ -27,8 +27,8 @@ URLS = Map(
     [
         Rule("/<shop:shop>/admin/api/<version>/graphql.json", endpoint="graphql", methods=["POST"]),
         Rule("/admin/api/<version>/graphql.json", endpoint="graphql", methods=["POST"]),
-        Rule("/<shop:shop>/admin/oauth/authorize", endpoint="authorize", methods=["GET"]),
-        Rule("/admin/oauth/authorize", endpoint="authorize", methods=["GET"]),
+        Rule("/<shop:shop>/admin/oauth/authorize", endpoint="authorize", methods=["GET", "POST"]),
+        Rule("/admin/oauth/authorize", endpoint="authorize", methods=["GET", "POST"]),
         Rule("/<shop:shop>/admin/oauth/access_token", endpoint="access_token", methods=["POST"]),
         Rule("/admin/oauth/access_token", endpoint="access_token", methods=["POST"]),
         Rule(

@@ -148,6 +148,7 @@ class Product:
     metafields: dict[tuple[str, str], Metafield] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
     updated: float = field(default_factory=time.time)
+    reorders_pending: int = 0  # productReorderMedia jobs not done yet
     typename = "Product"
 
     @property
@@ -280,6 +281,8 @@ def _default_config() -> dict:
         "bucket_size": None,  # None: restore rate x 20
         "auto_create_shops": True,
         "scopes": "read_products,write_products,read_files,write_files",
+        "media_locks": True,  # FILE_LOCKED / MEDIA_CANNOT_BE_MODIFIED while a product is busy
+        "app_name": os.environ.get("SANDBOX_SHOPIFY_APP_NAME") or "AssetLink",
         "api_versions": None,  # None: any YYYY-MM or "unstable"
     }
 

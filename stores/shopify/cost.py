@@ -33,8 +33,10 @@ def _arg(node: FieldNode, name: str, variables: dict):
 class _Estimator:
     """Shopify's requested-cost rules without the schema: a field with a selection is an
     object (1), a field with `first`/`last` is a connection (2 + n x one node), `nodes(ids:)`
-    costs per id, type-conditioned fragments count their most expensive alternative, leaves
-    are free, and a mutation is 10 plus the connections in its payload."""
+    costs per id, leaves are free, and a mutation is 10 plus the connections in its payload.
+    Type-conditioned fragments: those that apply to one concrete type add up (a fragment on
+    `Media` or `File` applies to the types in INTERFACES), and the most expensive type counts,
+    as in the emulator's `sandbox/shopify/cost.py`, which reads this from the schema."""
 
     def __init__(self, document, variables: dict | None):
         self.variables = variables or {}
@@ -55,21 +57,26 @@ class _Estimator:
         if selection_set is None:
             return 0
         total = 0
-        alternatives = []
+        conditioned: dict[str, int] = {}  # type condition -> summed cost of its fragments
         for sel in selection_set.selections:
             if isinstance(sel, FieldNode):
                 total += self.field(sel, free, root)
-            elif isinstance(sel, InlineFragmentNode):
-                cost = self.selection(sel.selection_set, free)
-                if sel.type_condition:
-                    alternatives.append(cost)
-                else:
-                    total += cost
+                continue
+            if isinstance(sel, InlineFragmentNode):
+                cond, sset = sel.type_condition, sel.selection_set
             elif isinstance(sel, FragmentSpreadNode):
                 frag = self.fragments.get(sel.name.value)
-                if frag is not None:
-                    alternatives.append(self.selection(frag.selection_set, free))
-        return total + (max(alternatives) if alternatives else 0)
+                if frag is None:
+                    continue
+                cond, sset = frag.type_condition, frag.selection_set
+            else:
+                continue
+            cost = self.selection(sset, free)
+            if cond is None:
+                total += cost
+            else:
+                conditioned[cond.name.value] = conditioned.get(cond.name.value, 0) + cost
+        return total + _best_branch(conditioned)
 
     def field(self, node: FieldNode, free: bool, root: bool) -> int:
         if node.name.value.startswith("__") or node.selection_set is None:
@@ -94,6 +101,27 @@ class _Estimator:
                     if isinstance(sub, FieldNode) and sub.name.value == "node":
                         best = max(best, 1 + self.selection(sub.selection_set, False))
         return best
+
+
+# The media and file interfaces of the Admin API (2026-01) and the types implementing them, so
+# that `... on Media {…} ... on MediaImage {…}` adds up for a MediaImage as Shopify counts it.
+INTERFACES = {
+    "Media": frozenset({"ExternalVideo", "MediaImage", "Model3d", "Video"}),
+    "File": frozenset({"ExternalVideo", "GenericFile", "MediaImage", "Model3d", "Video"}),
+}
+
+
+def _best_branch(conditioned: dict[str, int]) -> int:
+    """Fragments that apply to one concrete type add up; the most expensive type counts."""
+    if not conditioned:
+        return 0
+    types = {t for c in conditioned for t in INTERFACES.get(c, {c})}
+    return max(
+        sum(
+            cost for cond, cost in conditioned.items() if t == cond or t in INTERFACES.get(cond, ())
+        )
+        for t in types
+    )
 
 
 def estimate_cost(document: str | object, variables: dict | None = None) -> int:

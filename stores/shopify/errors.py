@@ -33,6 +33,33 @@ class UserError:
             payload=payload,
         )
 
+    @property
+    def retryable(self) -> bool:
+        """Shopify asks to try again: a transient internal error, or a file/media that is
+        locked while Shopify processes it or while a reorder job is pending."""
+        if (self.code or "").upper() in RETRYABLE_USER_ERROR_CODES:
+            return True
+        text = self.message.lower()
+        return "retry" in text or "try again" in text
+
+
+# userError codes that mean "not now" rather than "no" (FileErrorCode, MediaUserErrorCode,
+# MetafieldsSetUserErrorCode...).
+RETRYABLE_USER_ERROR_CODES = frozenset(
+    {
+        "INTERNAL_ERROR",
+        "NON_READY_STATE",
+        "FILE_LOCKED",
+        "MEDIA_CANNOT_BE_MODIFIED",
+        "THROTTLED",
+        "TOO_MANY_REQUESTS",
+    }
+)
+
+
+def retryable(error: UserError) -> bool:
+    return error.retryable
+
 
 @dataclass(frozen=True)
 class GraphQLErrorDetail:

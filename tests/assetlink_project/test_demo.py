@@ -79,7 +79,9 @@ def test_demo_starts_everything_and_ctrl_c_stops_it(tmp_path):
         assert {s["domain"] for s in shops["shops"]} == {
             "demo-1.myshopify.com",
             "demo-2.myshopify.com",
+            "demo-3.myshopify.com",  # seeded for Setup's "Connect a store", not installed
         }
+        assert "connect demo-3.myshopify.com: Setup" in text
         assert all(s["products_count"] > 10 for s in shops["shops"])
     finally:
         demo.send_signal(signal.SIGINT)

@@ -16,10 +16,10 @@ import django_rq
 import pytest
 
 from assetlink_project import demo_seed, embedded_redis
-from linking.cloudinary.client import clear_caches
 from sandbox.cloudinary.server import make_app as make_cloudinary
 from sandbox.common import serve_in_thread
 from sandbox.shopify.server import make_app as make_shopify
+from stores.cloudinary.client import clear_caches
 from tests.linking.runs.conftest import ThreadWorker, _other_redis_db
 
 CHROMIUM = Path("/usr/bin/chromium")

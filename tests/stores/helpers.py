@@ -57,7 +57,7 @@ def oauth_install(client, shop: str, shopify):
     start = client.get("/shopify/install", install_query(shop, host="aG9zdA"))
     assert start.status_code == 302, start.content
     assert start["Location"].startswith(f"{shopify.url}/{shop}/admin/oauth/authorize?")
-    approved = requests.get(start["Location"], allow_redirects=False, timeout=10)
+    approved = requests.post(start["Location"], allow_redirects=False, timeout=10)
     assert approved.status_code == 302, approved.text
     callback = urlparse(approved.headers["Location"])
     assert callback.path == "/shopify/callback"

@@ -110,7 +110,7 @@ def test_query_hmac_covers_repeated_keys_like_shopify():
 
 def _approved_callback(client, shopify, shop=SHOP):
     start = client.get("/shopify/install", install_query(shop))
-    approved = requests.get(start["Location"], allow_redirects=False, timeout=10)
+    approved = requests.post(start["Location"], allow_redirects=False, timeout=10)
     return query_of(approved.headers["Location"])
 
 

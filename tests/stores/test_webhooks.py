@@ -9,7 +9,8 @@ import logging
 import pytest
 import requests
 
-from stores import services, signals
+from reports.models import Run
+from stores import services
 from stores.models import ApiKey, Member, ShopifyStaff, Store, WebhookDelivery
 from tests.factories import MemberFactory, StoreFactory
 
@@ -43,24 +44,29 @@ def deliver(shopify, app_url, topic, shop=SHOP, **extra):
     return response.json()
 
 
-def test_app_uninstalled_marks_uninstalled_erases_tokens_and_cancels_runs(shopify, app_url, stores):
-    cancelled = []
+def test_app_uninstalled_erases_tokens_revokes_keys_and_ends_queued_runs(shopify, app_url, stores):
+    store, other = stores
+    admin = MemberFactory(workspace=store.workspace, role="master_admin").user
+    _, token = services.api_key_create(user=admin, store=store, label="PIM")
+    other_admin = MemberFactory(workspace=other.workspace, role="master_admin").user
+    _, other_token = services.api_key_create(user=other_admin, store=other, label="PIM")
+    queued = [
+        Run.objects.create(store=store, kind=kind, status=Run.Status.QUEUED)
+        for kind in (Run.Kind.LINK, Run.Kind.UPLOAD)
+    ]
+    other_run = Run.objects.create(store=other, status=Run.Status.QUEUED)
 
-    def cancel_runs(sender, store, **kwargs):
-        cancelled.append(store.shop_domain)
-
-    signals.store_uninstalled.connect(cancel_runs)
-    try:
-        result = deliver(shopify, app_url, "app/uninstalled")
-    finally:
-        signals.store_uninstalled.disconnect(cancel_runs)
+    result = deliver(shopify, app_url, "app/uninstalled")
 
     assert result["status_code"] == 200
     store = Store.objects.get(shop_domain=SHOP)
     assert not store.is_installed and store.uninstalled_at is not None
     assert not store.access_token and not store.refresh_token
     assert store.access_token_expires_at is None
-    assert cancelled == [SHOP]
+    assert [Run.objects.get(pk=r.pk).status for r in queued] == ["aborted", "aborted"]
+    assert Run.objects.get(pk=other_run.pk).status == "queued"
+    assert services.api_key_authenticate(token) is None
+    assert services.api_key_authenticate(other_token) is not None
     assert Store.objects.get(shop_domain=OTHER).is_installed
 
 
@@ -91,19 +97,11 @@ def test_shop_redact_erases_everything_of_that_store_only(shopify, app_url, stor
     other_admin = MemberFactory(workspace=other.workspace, role="master_admin").user
     services.api_key_create(user=other_admin, store=other, label="PIM")
     staff_user = services.staff_arrive(store=store, shopify_user_id="9")
-    erased = []
+    Store.objects.filter(pk=store.pk).update(uninstalled_at="2026-01-02T00:00Z")  # 48 h before
 
-    def erase(sender, store, **kwargs):
-        erased.append(store.shop_domain)
-
-    signals.store_erasing.connect(erase)
-    try:
-        result = deliver(shopify, app_url, "shop/redact")
-    finally:
-        signals.store_erasing.disconnect(erase)
+    result = deliver(shopify, app_url, "shop/redact")
 
     assert result["status_code"] == 200
-    assert erased == [SHOP]
     assert not Store.objects.filter(shop_domain=SHOP).exists()
     assert not ApiKey.objects.filter(store_id=store.pk).exists()
     assert not ShopifyStaff.objects.filter(user_id=staff_user.pk).exists()

@@ -14,7 +14,9 @@ import pytest
 from django.utils import timezone
 
 from linking import runs as link_runs
+from reports import csv as reports_csv
 from reports.models import Run
+from reports.registry import abort_run
 from stores.models import WorkspaceSettings
 from tests.uploads.conftest import (
     add_video,
@@ -109,6 +111,7 @@ def test_new_version_replaces_the_file_content_in_place(sandbox, uploads_queue):
     services.batch_dry_run(batch=batch)
     counts = batch.dry_run[store.shop_domain]["counts"]
     assert counts == {"replaced": 1, "reused": 1}
+    updates_before = len(calls(sandbox, store, "FileUpdate"))  # the first run set alt texts
     (second,) = services.batch_start(batch=batch)
     work(uploads_queue)
     second.refresh_from_db()
@@ -119,7 +122,7 @@ def test_new_version_replaces_the_file_content_in_place(sandbox, uploads_queue):
     assert len(files(sandbox, store)) == 2
     record = UploadRecord.objects.get(store=store, asset_id=asset["asset_id"])
     assert record.version == newer["version"]
-    assert len(calls(sandbox, store, "FileUpdate")) == 1
+    assert len(calls(sandbox, store, "FileUpdate")) - updates_before == 1
     state = {f["id"]: f for f in files(sandbox, store)}
     assert f"v{newer['version']}" in state[before.file_id]["original_source"]
 
@@ -196,11 +199,12 @@ def test_file_create_carries_at_most_250_files_per_call(sandbox, uploads_queue, 
     assert len(files(sandbox, store)) == images
 
 
-def test_abort_stops_between_chunks_and_reports_the_rest_skipped(sandbox, uploads_queue, settings):
-    settings.UPLOAD_CHUNK_SIZE = 2
+def test_abort_while_shopify_processes_removes_what_is_not_ready(sandbox, uploads_queue):
+    """Shipped defaults (one chunk of 250): an abort while Shopify processes the files ends
+    the run within seconds; each file is either created and READY or not there."""
     store = shop(sandbox)
     ids = [x["asset_id"] for x in _images(sandbox, 10)]
-    shopify_config(sandbox, media_delay=0.3)
+    shopify_config(sandbox, media_delay=20.0)
     try:
         batch = services.batch_create(
             user=None, workspace=sandbox.workspace,
@@ -211,13 +215,14 @@ def test_abort_stops_between_chunks_and_reports_the_rest_skipped(sandbox, upload
             target=work, args=(uploads_queue,), kwargs={"threads": 1, "off_main": True}
         )
         worker.start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if run.upload_items.filter(status="done").exists():
+            run.refresh_from_db()
+            if link_runs.run_progress(run)["phase"].startswith("waiting"):
                 break
             time.sleep(0.05)
         asked = time.monotonic()
-        runs.run_abort(run=run)
+        abort_run(run=run)
         while time.monotonic() < deadline:
             run.refresh_from_db()
             if run.is_terminal:
@@ -227,14 +232,18 @@ def test_abort_stops_between_chunks_and_reports_the_rest_skipped(sandbox, upload
         worker.join(timeout=30)
     finally:
         shopify_config(sandbox, media_delay=0.01)
-    assert run.status == Run.Status.ABORTED and took < 5
+    assert run.status == Run.Status.ABORTED and took < 5, (run.status, took)
     items = list(run.upload_items.all())
     done = [i for i in items if i.action == "created"]
     skipped = [i for i in items if i.action == "skipped"]
-    assert done and skipped and len(done) + len(skipped) == len(ids)
-    assert len(done) % 2 == 0  # whole chunks only
-    assert len(files(sandbox, store)) == len(done)
+    assert skipped and len(done) + len(skipped) == len(ids)
+    assert {f["id"] for f in files(sandbox, store)} == {i.file_id for i in done}
     assert run.rows.filter(action="skipped").count() == len(skipped)
+    assert (
+        not UploadRecord.objects.filter(store=store)
+        .exclude(file_id__in=[i.file_id for i in done])
+        .exists()
+    )
 
 
 def test_resume_after_a_killed_worker_creates_no_duplicates(sandbox, uploads_queue):
@@ -283,16 +292,16 @@ def test_dry_run_says_what_would_happen_and_writes_nothing(sandbox, uploads_queu
     assert not batch.runs.exists()
 
 
-def test_report_csv_has_the_upload_columns(sandbox, uploads_queue):
+def test_upload_reports_have_the_one_report_layout(sandbox, uploads_queue):
     store = shop(sandbox)
     ids = [x["asset_id"] for x in _images(sandbox, 2)]
     (run,) = _upload(sandbox, [store], uploads_queue, asset_ids=ids)
     rows = list(csv.DictReader(io.StringIO(selectors.report_csv(run))))
-    assert list(rows[0]) == selectors.COLUMNS
+    assert list(rows[0]) == selectors.COLUMNS == reports_csv.COLUMNS  # link runs' layout too
     assert len(rows) == 2
     for row in rows:
         assert row["store"] == store.shop_domain and row["action"] == "created"
-        assert row["file_id"].startswith("gid://shopify/") and row["url"].startswith("http")
+        assert row["media_id"].startswith("gid://shopify/") and row["url"].startswith("http")
         assert row["filename"].endswith(".jpg")
 
 
@@ -345,3 +354,41 @@ def test_a_new_alt_on_a_reused_file_is_updated_in_place(sandbox, uploads_queue):
     assert item.action == "reused" and item.file_id == first.upload_items.get().file_id
     assert files(sandbox, store)[0]["alt"] == "New"
     assert UploadRecord.objects.get(store=store).alt == "New"
+
+
+def test_resume_never_gives_an_asset_another_assets_file(sandbox, uploads_queue):
+    """The issue's probe: ``aaa/red`` and ``bbb/red`` (one filename), ``sku_1`` and ``sku_10``
+    (one a prefix of the other); a worker dies between fileCreate and recording its answer.
+    On resume each asset adopts its own file: four files for four assets, each the right one."""
+    store = shop(sandbox)
+    assets = [
+        sandbox.add_asset({"public_id": public_id, "resource_type": "image"})["asset"]
+        for public_id in ("aaa/red", "bbb/red", "shoes/sku_1", "shoes/sku_10")
+    ]
+    batch = services.batch_create(
+        user=None, workspace=sandbox.workspace,
+        data={"stores": [store.shop_domain], "asset_ids": [a["asset_id"] for a in assets]},
+    )  # fmt: skip
+    (run,) = services.batch_start(batch=batch)
+    uploads_queue.empty()
+    with pytest.raises(_Crash):
+        runs.execute_upload_run(run.pk, crash_after="create")
+    created = {f["id"]: f for f in files(sandbox, store)}
+    assert len(created) == 4
+    link_runs.runs_redis().delete(link_runs._key(run.pk, "alive"))
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
+    assert runs.resume_dead_uploads() == [run.pk]
+    work(uploads_queue)
+    run.refresh_from_db()
+
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    after = {f["id"]: f for f in files(sandbox, store)}
+    assert set(after) == set(created)  # adopted, none created again
+    records = {r.asset_id: r.file_id for r in UploadRecord.objects.filter(store=store)}
+    assert len(set(records.values())) == 4
+    for asset in assets:
+        # the file each asset adopted is the one its own create made (its source URL)
+        source = after[records[asset["asset_id"]]]["original_source"]
+        assert asset["public_id"] in source, (asset["public_id"], source)
+    # and every file has its real alt text again, not the run's marker
+    assert not [f for f in after.values() if (f.get("alt") or "").startswith("assetlink-upload-")]

@@ -104,7 +104,7 @@ class Command(BaseCommand):
 
     def _run(self, plan, options) -> None:
         from linking import runs
-        from linking.management.commands.runs import failed_rows, follow
+        from reports.management.commands.runs import failed_rows, follow
 
         started = []
         for store in plan.stores.order_by("shop_domain"):

@@ -8,10 +8,10 @@ import itertools
 import pytest
 import requests
 
-from linking.cloudinary.client import clear_caches
 from sandbox.cloudinary.server import make_app as make_cloudinary
 from sandbox.common import serve_in_thread
 from sandbox.shopify.server import make_app as make_shopify
+from stores.cloudinary.client import clear_caches
 from tests.factories import MemberFactory, StoreFactory, WorkspaceFactory
 
 _numbers = itertools.count(1)

@@ -32,11 +32,7 @@ def _file_test_database() -> None:
             db["TEST"]["NAME"] = os.path.join(
                 tempfile.gettempdir(), f"assetlink-test-{os.getuid()}-{os.getpid()}.sqlite3"
             )
-        options = db.setdefault("OPTIONS", {})
-        options["timeout"] = 30
-        # Writers queue up instead of deadlocking on a deferred transaction's upgrade.
-        options["transaction_mode"] = "IMMEDIATE"
-        options["init_command"] = "PRAGMA journal_mode=WAL;"
+        # (busy timeout, WAL and IMMEDIATE transactions come from the shipped settings)
 
 
 _file_test_database()

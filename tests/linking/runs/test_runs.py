@@ -73,10 +73,11 @@ def test_each_mode_runs_as_planned_and_twice_changes_nothing(sandbox, store, que
 
 
 @pytest.mark.django_db(transaction=True)
-def test_media_shopify_fails_to_process_are_failures_removed_from_the_product(
+def test_a_product_whose_media_shopify_fails_to_process_is_rolled_back_to_its_gallery_before(
     sandbox, store, queue
 ):
-    plan = dry_run(sandbox, store, link_mode="append")
+    plan = dry_run(sandbox, store, link_mode="reset")
+    before = gallery(sandbox, store)
     run = runs_start(plan, store, break_asset=True)
     from tests.linking.runs.conftest import work
 
@@ -86,14 +87,22 @@ def test_media_shopify_fails_to_process_are_failures_removed_from_the_product(
     assert run.status == Run.Status.COMPLETED_WITH_FAILURES
     failed = run.rows.get(action="failed")
     assert failed.error_code == "IMAGE_DOWNLOAD_FAILURE"
+    assert "rolled back" in failed.message
     assert run.failures == 1
-    media = gallery(sandbox, store)[failed.product_id]
-    assert failed.media_id not in [m["id"] for m in media]
-    assert all(m["status"] == "READY" for m in media)
-    # the rest of that product completed
-    others = run.rows.filter(product_id=failed.product_id, action="created")
-    assert others.count() >= 1 and all(r.media_id in [m["id"] for m in media] for r in others)
+    # the product is exactly as before: same media, same order, same alt; nothing of ours left
+    after = gallery(sandbox, store)
+    assert after[failed.product_id] == before[failed.product_id]
+    others = run.rows.filter(product_id=failed.product_id).exclude(pk=failed.pk)
+    assert others.exists()
+    assert all(r.action in ("skipped", "unchanged") for r in others)
+    assert all(r.error_code == "ROLLED_BACK" for r in others if r.action == "skipped")
+    assert not LinkRecord.objects.filter(store=store, product_id=failed.product_id).exists()
     assert RunProduct.objects.get(run=run, product_id=failed.product_id).status == "failed"
+    # the other products completed
+    done = RunProduct.objects.filter(run=run, status="done")
+    assert done.exists()
+    for product in done:
+        assert after[product.product_id] != before[product.product_id]
 
 
 def runs_start(plan, store, *, break_asset=False):

@@ -99,7 +99,7 @@ def test_tokens_and_session_tokens_from_control(emu):
 
 
 def test_authorize_creates_unknown_shops(emu):
-    r = requests.get(
+    r = requests.post(
         f"{emu.url}/new-shop.myshopify.com/admin/oauth/authorize",
         params={
             "client_id": API_KEY,
@@ -172,3 +172,12 @@ def test_variant_media_detach(emu):
         token, detach, {"p": p["id"], "vm": [{"variantId": v0, "mediaIds": [m0]}]}
     )
     assert body["data"]["productVariantDetachMedia"]["productVariants"][0]["image"] is None
+
+
+def test_a_shop_is_created_with_a_seeded_catalog_in_one_call(emu):
+    shop = emu.control("POST", "shops", {"domain": "seeded.myshopify.com", "seed": {"products": 3}})
+    assert shop["seeded"] == 3 and shop["products_count"] == 3
+    again = emu.control(
+        "POST", "shops", {"domain": "seeded.myshopify.com", "seed": {"products": 3}}
+    )
+    assert again["products_count"] == 3 and "seeded" not in again  # an existing catalog stays

@@ -140,3 +140,72 @@ def test_call_log_records_costs(emu):
     calls = emu.control("GET", f"shops/{SHOP}/calls")["calls"]
     assert calls[-1]["name"] == "Named"
     assert (calls[-1]["requested_cost"], calls[-1]["actual_cost"]) == (5, 4)
+
+
+TWO_FRAGMENTS = """{ products(first: 1) { nodes { media(first: 10) { nodes {
+  ... on MediaImage { image { url } } ... on MediaImage { originalSource { url } } } } } } }"""
+TWO_TYPES = """{ products(first: 1) { nodes { media(first: 10) { nodes {
+  ... on MediaImage { image { url } } ... on Video { originalSource { url } sources { url } } } } } } }"""
+NAMED = """query { products(first: 2) { nodes { media(first: 5) { nodes { ...Img ...Alt } } } } }
+fragment Img on MediaImage { image { url } }
+fragment Alt on MediaImage { originalSource { url } }"""
+
+
+@pytest.mark.parametrize(
+    ("query", "requested"),
+    [
+        # 2 + 1 x (1 product + 2 + 10 x (1 medium + 1 image + 1 originalSource))
+        (TWO_FRAGMENTS, 35),
+        # fragments on two types: the dearer one (Video: originalSource + sources) counts
+        (TWO_TYPES, 35),
+        # named fragments on one type add up too: 2 + 2 x (1 + 2 + 5 x 3)
+        (NAMED, 38),
+    ],
+)
+def test_fragments_on_one_type_add_their_costs_like_the_clients_estimate(emu, query, requested):
+    from stores.shopify.cost import estimate_cost
+
+    token = emu.shop(SHOP, products=1, media_per_product=2)
+    body = emu.gql(token, query).json()
+    assert "errors" not in body, body
+    assert _cost(body)["requestedQueryCost"] == requested
+    assert estimate_cost(query) == requested  # the client paces by the same number
+
+
+def test_a_fragment_on_an_interface_applies_to_every_type_implementing_it(emu):
+    token = emu.shop(SHOP, products=1, media_per_product=1)
+    ids = emu.control("GET", f"shops/{SHOP}")["products"][0]["media"]
+    query = """query($ids: [ID!]!) { nodes(ids: $ids) {
+      ... on Media { preview { image { url } } } ... on MediaImage { image { url } } } }"""
+    body = emu.gql(token, query, {"ids": ids}).json()
+    # 1 id x (1 node + MediaImage: preview 1 + its image 1 + image 1)
+    assert _cost(body)["requestedQueryCost"] == 4
+
+
+def _app_operations():
+    from stores.shopify import operations
+
+    found = [op for op in vars(operations).values() if hasattr(op, "document")]
+    # bulk queries are the text of a bulkOperationRunQuery, never sent as a query of their own
+    return [op for op in found if not op.name.endswith("Export")]
+
+
+@pytest.mark.parametrize("op", _app_operations(), ids=lambda op: op.name)
+def test_the_clients_estimate_of_every_app_operation_is_the_emulators_requested_cost(op):
+    import re
+
+    from graphql import get_operation_ast, parse
+
+    from sandbox.shopify.cost import requested_cost
+    from sandbox.shopify.graphql_api import schema
+    from stores.shopify.cost import estimate_cost
+
+    variables = {}
+    for name in set(re.findall(r"\$(\w+)", op.document)):
+        if name.endswith("ids") or name.endswith("Ids"):
+            variables[name] = ["gid://shopify/MediaImage/1"] * 250
+        elif name in ("first", "last") or name.endswith(("First", "Last")):
+            variables[name] = 250 if name != "first" else 10
+    document = parse(op.document)
+    server = requested_cost(schema(), document, get_operation_ast(document), variables)
+    assert estimate_cost(op.document, variables) == server

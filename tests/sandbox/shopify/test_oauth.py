@@ -24,7 +24,8 @@ def _hmac_ok(params: dict) -> bool:
     return hmac.compare_digest(digest, params["hmac"])
 
 
-def _authorize(emu, shop=SHOP, **extra):
+def _authorize(emu, shop=SHOP, method="POST", **extra):
+    """The consent page (GET) or its Install button (POST)."""
     params = {
         "client_id": API_KEY,
         "scope": "read_products,write_products",
@@ -32,8 +33,12 @@ def _authorize(emu, shop=SHOP, **extra):
         "state": "nonce-123",
         **extra,
     }
-    return requests.get(
-        f"{emu.url}/{shop}/admin/oauth/authorize", params=params, allow_redirects=False, timeout=5
+    return requests.request(
+        method,
+        f"{emu.url}/{shop}/admin/oauth/authorize",
+        params=params,
+        allow_redirects=False,
+        timeout=5,
     )
 
 
@@ -60,6 +65,16 @@ def _token(emu, shop=SHOP, as_json=True, **body):
     if as_json:
         return requests.post(url, json=data, timeout=5)
     return requests.post(url, data=data, timeout=5)
+
+
+def test_authorize_shows_a_consent_page_with_the_shop_app_scopes_and_install_button(emu):
+    page = _authorize(emu, method="GET")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    text = page.text
+    assert SHOP in text and "Install AssetLink" in text
+    assert "<li>View products</li>" in text and "<li>Manage products</li>" in text
+    assert '<form method="post"><button type="submit" id="install">Install</button>' in text
+    assert "code=" not in text  # nothing is granted until Install is pressed
 
 
 def test_authorize_redirects_with_valid_hmac(emu):

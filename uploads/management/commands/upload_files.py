@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from assetlink_project.errors import ApplicationError
+from reports.csv import stream_csv
 from stores.models import Workspace
 from stores.selectors import workspace_by_ref
 from uploads import selectors, services
@@ -73,7 +74,7 @@ class Command(BaseCommand):
         self._run(batch, options)
 
     def _run(self, batch, options) -> None:
-        from linking.management.commands.runs import follow
+        from reports.management.commands.runs import follow
 
         try:
             started = services.batch_start(batch=batch)
@@ -124,18 +125,17 @@ class Command(BaseCommand):
                 w(f"  … and {len(result['rows']) - ROWS_SHOWN} more (see --report)")
 
     def _write_dry_run(self, batch, path: str) -> None:
-        import csv
-
+        values = (
+            {"store": domain, "asset_id": r["asset_id"], "public_id": r.get("public_id", ""),
+             "filename": r.get("filename", ""), "media_id": r.get("file_id", ""),
+             "url": r.get("url") or r.get("source_url", ""), "action": r["action"],
+             "error_code": r.get("error_code", "")}
+            for domain, result in sorted(batch.dry_run.items())
+            for r in result["rows"]
+        )  # fmt: skip
+        rows = ([v.get(c, "") for c in selectors.COLUMNS] for v in values)
         with open(path, "w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(selectors.COLUMNS)
-            for domain, result in sorted(batch.dry_run.items()):
-                for r in result["rows"]:
-                    writer.writerow(
-                        [domain, r["asset_id"], r.get("public_id", ""), r.get("filename", ""),
-                         r.get("file_id", ""), r.get("url") or r.get("source_url", ""),
-                         r["action"], "", r.get("error_code", ""), ""]
-                    )  # fmt: skip
+            out.writelines(stream_csv(selectors.COLUMNS, rows))
         self.stdout.write(f"Report written to {path}")
 
     def _workspace(self, ref: str) -> Workspace:

@@ -1,6 +1,8 @@
-// Setup: every workspace setting (admins change, everyone views), test connection, stores,
-// API keys per store (created → shown once, revocable).
-import { api, boot, ApiError } from "./api.js";
+// Setup: every workspace setting (admins change, everyone views), the Cloudinary connection
+// (tested before it is saved; the secret write-only), stores (connect one: Shopify's install
+// page, bound to this workspace) and their API keys (shown once, revocable), members (Master
+// Admins invite, change roles, remove).
+import { api, boot, request, ApiError } from "./api.js";
 import { state, loadSetup } from "./app.js";
 import { h, clear, card, banner, field, select, setFieldError, toast } from "./ui.js";
 
@@ -108,9 +110,55 @@ export async function renderSetup(panel) {
 
   clear(panel,
     readOnly,
-    connectionCard(ws),
+    connectedBanner(),
+    admin ? await connectionForm(ws) : connectionCard(ws),
     card("Defaults", form, { footer: [status, save] }),
-    await storesCard(ws, admin));
+    await storesCard(ws, admin),
+    await membersCard(ws, admin));
+}
+
+// Back from Shopify's install page (stores.views.callback): say which store joined.
+function connectedBanner() {
+  const shop = new URLSearchParams(location.search).get("connected");
+  return shop ? banner(`${shop} is connected to this workspace.`, "success") : null;
+}
+
+// Admins: cloud name, API key, API secret (write-only), tested before saving.
+async function connectionForm(ws) {
+  const base = `/api/workspaces/${ws.id}/cloudinary/`;
+  const saved = await api.get(base);
+  const cloud = h("input", { type: "text", value: saved.cloud_name, autocomplete: "off" });
+  const key = h("input", { type: "text", value: saved.api_key, autocomplete: "off" });
+  const secret = h("input", { type: "password", value: "", autocomplete: "new-password",
+    placeholder: saved.api_secret_set ? "saved — leave empty to keep it" : "" });
+  const result = h("div", { id: "cloudinary-result", "aria-live": "polite" });
+  const values = () => ({ cloud_name: cloud.value, api_key: key.value, api_secret: secret.value });
+  const form = h("form", { id: "cloudinary-form", novalidate: true },
+    h("div.grid3", {},
+      field("Cloud name", cloud, { name: "cloud_name", help: "Cloudinary console → Dashboard → Product Environment." }),
+      field("API key", key, { name: "api_key" }),
+      field("API secret", secret, { name: "api_secret", help: "Stored encrypted; never shown again." })),
+    h("div", { style: "margin-top:10px" }, result));
+  const busy = async (button, work) => {
+    button.disabled = true;
+    clear(result, h("span.muted", {}, "Checking with Cloudinary…"));
+    try { await work(); } catch (err) { clear(result, banner(err.message, "critical")); } finally { button.disabled = false; }
+  };
+  const test = h("button.btn", { type: "button", id: "test-connection", onclick: () => busy(test, async () => {
+    const check = await api.post(`${base}test/`, values());
+    clear(result, banner(check.message, check.ok ? "success" : "critical"));
+  }) }, "Test connection");
+  const save = h("button.btn.btn-primary", { type: "submit", id: "save-connection", form: "cloudinary-form" }, "Save connection");
+  form.addEventListener("submit", (e) => { e.preventDefault(); busy(save, async () => {
+    const now = await request("PUT", base, values());
+    secret.value = "";
+    secret.placeholder = "saved — leave empty to keep it";
+    ws.cloudName = now.cloud_name;
+    state.metadataFields = null;
+    clear(result, banner(`Saved: connected to Cloudinary product environment '${now.cloud_name}'.`, "success"));
+    toast("Cloudinary connection saved");
+  }); });
+  return card("Cloudinary connection", form, { actions: test, footer: [save] });
 }
 
 function connectionCard(ws) {
@@ -138,7 +186,7 @@ function connectionCard(ws) {
 
 async function storesCard(ws, admin) {
   const body = h("div.store-list");
-  if (!ws.stores.length) body.append(h("p.muted", {}, "No store connected yet: install AssetLink from a Shopify store's admin."));
+  if (!ws.stores.length) body.append(h("p.muted", {}, "No store connected yet: connect one below, or install AssetLink from a Shopify store's admin."));
   for (const store of ws.stores) {
     const keys = h("div", { style: "width:100%" });
     body.append(h("div.store-item", { style: "flex-wrap:wrap" },
@@ -148,7 +196,79 @@ async function storesCard(ws, admin) {
     if (admin) await renderKeys(store, keys);
     else keys.append(h("p.muted.small", {}, "API keys are managed by admins."));
   }
+  if (admin) body.append(connectStoreForm(ws));
   return card("Stores and API keys", body);
+}
+
+// Shopify's install page for the shop, bound to this workspace; it comes back to Setup.
+function connectStoreForm(ws) {
+  const shop = h("input", { type: "text", id: "connect-shop", placeholder: "demo-3.myshopify.com", autocomplete: "off" });
+  const button = h("button.btn.btn-primary", { type: "submit", id: "connect-store" }, "Connect store");
+  return h("form.row", { id: "connect-store-form", style: "margin-top:12px", novalidate: true, onsubmit: async (e) => {
+    e.preventDefault();
+    setFieldError(e.target, "shop", "");
+    button.disabled = true;
+    try {
+      const started = await api.post(`/api/workspaces/${ws.id}/stores/connect/`, { shop: shop.value });
+      window.open(started.authorize_url, "_top"); // out of the Shopify admin's frame too
+    } catch (err) {
+      setFieldError(e.target, "shop", err.message);
+      button.disabled = false;
+    }
+  } }, field("Connect a store", shop, { name: "shop", help: "The store's myshopify.com domain. Shopify asks its owner to approve; the store then joins this workspace." }), button);
+}
+
+const ROLES = [
+  ["master_admin", "Master Admin"], ["technical_admin", "Technical Admin"],
+  ["media_library_admin", "Media Library Admin"], ["user", "User"],
+];
+
+// Everyone sees who is in the workspace; Master Admins invite and remove; admins change roles
+// (the server applies the rules: only a Master Admin touches Master Admin, one always stays).
+async function membersCard(ws, admin) {
+  const box = h("div", { id: "members" });
+  await renderMembers(ws, admin, box);
+  return card("Members", box);
+}
+
+async function renderMembers(ws, admin, box, notice = null) {
+  const base = `/api/workspaces/${ws.id}/members/`;
+  const master = ["Master Admin", "Superuser"].includes(ws.role);
+  let members = [];
+  try { members = await api.get(base); } catch (err) { clear(box, banner(err.message, "critical")); return; }
+  const again = (message) => renderMembers(ws, admin, box, message);
+  const rows = members.map((m) => {
+    const role = select(ROLES, m.role, { disabled: !admin, "aria-label": `Role of ${m.username}` });
+    role.addEventListener("change", async () => {
+      try { await api.patch(`${base}${m.id}/`, { role: role.value }); toast(`${m.username} is now ${role.selectedOptions[0].text}`); }
+      catch (err) { role.value = m.role; toast(err.message, "error"); }
+    });
+    const remove = master ? h("button.btn.btn-critical.btn-icon", { type: "button", onclick: async () => {
+      if (!confirm(`Remove ${m.username} from ${ws.name}?`)) return;
+      try { await api.del(`${base}${m.id}/`); toast(`${m.username} removed`); await again(); }
+      catch (err) { toast(err.message, "error"); }
+    } }, "Remove") : "";
+    return h("tr", { dataset: { member: m.username } }, h("td", {}, m.username), h("td.muted", {}, m.email || ""), h("td", {}, role), h("td", {}, remove));
+  });
+  const table = h("table.data", {},
+    h("thead", {}, h("tr", {}, ["Member", "Email", "Role", ""].map((t) => h("th", {}, t)))),
+    h("tbody", {}, rows));
+  let invite = null;
+  if (master) {
+    const who = h("input", { type: "text", id: "invite-user", placeholder: "name@example.com or a username", autocomplete: "off" });
+    const role = select(ROLES, "user", { id: "invite-role", "aria-label": "Role of the new member" });
+    invite = h("form.row", { id: "invite-form", style: "margin-top:10px", novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        const member = await api.post(base, { user: who.value, role: role.value });
+        toast(`${member.username} invited`);
+        await again(member.invite_url ? banner([h("b", {}, `Send ${member.username} this link to choose a password (shown once):`), h("div.secret", { style: "margin-top:6px" }, member.invite_url)], "success") : null);
+      } catch (err) { setFieldError(e.target, "user", err.message); }
+    } }, field("Invite by email or username", who, { name: "user" }), h("div.field", {}, role), h("button.btn", { type: "submit" }, "Invite"));
+  } else {
+    invite = h("p.muted.small", {}, "Master Admins invite and remove members.");
+  }
+  clear(box, notice, table, invite);
 }
 
 async function renderKeys(store, box) {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linking.cloudinary.assets import (
+from stores.cloudinary.assets import (
     MetadataSchema,
     asset_from_resource,
     asset_id_expressions,

@@ -7,10 +7,10 @@ import itertools
 import pytest
 import requests
 
-from linking.cloudinary import Credentials
-from linking.cloudinary.client import clear_caches
 from sandbox.cloudinary.server import make_app
 from sandbox.common import serve_in_thread
+from stores.cloudinary import Credentials
+from stores.cloudinary.client import clear_caches
 
 _numbers = itertools.count(1)
 

@@ -14,7 +14,8 @@ runs and every worker can rebuild them with one call):
 - the metadata schema (`metadata_fields`, for enum/set labels) for METADATA_TTL seconds;
 - the last `X-FeatureRateLimit-*` reading, so a spent hourly budget fails fast (no call)
   until its reset time.
-Captions are cached in the database (`linking.models.AssetCaption`) per asset id + version.
+The client does no database work: captions are cached per asset id + version by
+`stores.services.asset_caption` (`stores.models.AssetCaption`).
 """
 
 from __future__ import annotations
@@ -372,15 +373,7 @@ class CloudinaryClient:
     # --- AI captions ------------------------------------------------------------------------
 
     def caption(self, asset: Asset) -> str:
-        """Cloudinary's AI caption of an image, asked for once per asset version."""
-        from linking.models import AssetCaption
-
-        cloud = self.credentials.cloud_name
-        cached = AssetCaption.objects.filter(
-            cloud_name=cloud, asset_id=asset.asset_id, version=asset.version
-        ).first()
-        if cached is not None:
-            return cached.caption
+        """Cloudinary's AI caption of an image (one Admin API call; callers cache it)."""
         if not asset.is_image:
             raise CaptionUnavailable(f"{asset.public_id} is not an image; no AI caption.")
         result = self._call(
@@ -397,14 +390,7 @@ class CloudinaryClient:
                 f"Cloudinary has no caption for {asset.public_id} yet (status "
                 f"{info.get('status') or 'unknown'}); try again shortly."
             )
-        text = text[:MAX_CAPTION]
-        AssetCaption.objects.update_or_create(
-            cloud_name=cloud,
-            asset_id=asset.asset_id,
-            version=asset.version,
-            defaults={"caption": text},
-        )
-        return text
+        return text[:MAX_CAPTION]
 
     # --- Setup ------------------------------------------------------------------------------
 

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from linking.cloudinary import (
+from stores.cloudinary import (
     CloudinaryClient,
     CloudinaryRateLimited,
     Credentials,
 )
-from linking.models import AssetCaption
+from stores.models import AssetCaption
+from stores.services import asset_caption
 
 
 def client_for(cloud, **kw) -> CloudinaryClient:
@@ -148,8 +149,8 @@ def test_captions_are_asked_for_once_per_asset_version(cloud):
     client = client_for(cloud)
     images = [a for a in cloud.state.assets.values() if a.resource_type == "image"]
     asset = client.resolve(asset_ids=[images[0].asset_id]).assets[0]
-    first = client.caption(asset)
-    again = client.caption(asset)
+    first = asset_caption(cloudinary=client, asset=asset)
+    again = asset_caption(cloudinary=client, asset=asset)
     assert first and first == again
     updates = [r for r in cloud.requests() if "/resources/image/upload/" in r["path"]]
     assert len(updates) == 1
@@ -157,7 +158,7 @@ def test_captions_are_asked_for_once_per_asset_version(cloud):
     cloud.control(f"assets/{asset.asset_id}", {})  # a new version of the asset
     newer = client.resolve(asset_ids=[asset.asset_id]).assets[0]
     assert newer.version != asset.version
-    client.caption(newer)
+    asset_caption(cloudinary=client, asset=newer)
     updates = [r for r in cloud.requests() if "/resources/image/upload/" in r["path"]]
     assert len(updates) == 2
 

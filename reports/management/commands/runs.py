@@ -1,4 +1,5 @@
-"""`python manage.py runs {list,show,abort,resume,undo,report}`: link runs from the command line."""
+"""`python manage.py runs {list,show,abort,resume,undo,report}`: runs of every kind (link, undo,
+upload) from the command line."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from assetlink_project.errors import ApplicationError
-from linking import runs
 from reports import csv as report_csv
+from reports import engine
 from reports.models import Run
-from reports.registry import abort_run
+from reports.registry import abort_run, undo_run
 
 BAR = 30
 
@@ -41,7 +42,7 @@ def follow(run_ids: list[int], out, *, interval: float = 0.5) -> list[Run]:
         current = list(Run.objects.select_related("store").filter(pk__in=run_ids))
         lines = []
         for run in sorted(current, key=lambda r: r.pk):
-            line = progress_line(runs.run_progress(run))
+            line = progress_line(engine.run_progress(run))
             if tty or last.get(run.pk) != line:
                 lines.append(line)
             last[run.pk] = line
@@ -117,7 +118,7 @@ class Command(BaseCommand):
         if options["status"]:
             qs = qs.filter(status=options["status"])
         for run in qs[: options["limit"]]:
-            p = runs.run_progress(run)
+            p = engine.run_progress(run)
             self.stdout.write(
                 f"{run.pk:>6} {run.kind:<5} {run.status:<23} {run.store.shop_domain:<40} "
                 f"{p['products_done']}/{p['products_total']} products, "
@@ -126,7 +127,7 @@ class Command(BaseCommand):
 
     def _show(self, options):
         run = self._get(options["run"])
-        p = runs.run_progress(run)
+        p = engine.run_progress(run)
         if options["json"]:
             self.stdout.write(json.dumps(p, indent=2, default=str))
         else:
@@ -143,17 +144,17 @@ class Command(BaseCommand):
 
     def _resume(self, options):
         if options["dead"]:
-            ids = runs.resume_dead_runs()
+            ids = engine.resume_dead_runs()
             self.stdout.write(f"resumed: {', '.join(map(str, ids)) or 'none'}")
         elif options["run"]:
-            ids = [runs.run_resume(run=self._get(options["run"])).pk]
+            ids = [engine.run_resume(run=self._get(options["run"])).pk]
             self.stdout.write(f"run {ids[0]}: queued again")
         else:
             raise CommandError("Give a run id or --dead.")
         self._wait(options, ids)
 
     def _undo(self, options):
-        undo = runs.run_undo(run=self._get(options["run"]))
+        undo = undo_run(run=self._get(options["run"]))
         self.stdout.write(f"run {undo.pk}: undo of run {options['run']} queued")
         self._wait(options, [undo.pk])
 

@@ -3,11 +3,13 @@
 Beside the worker, a sweeper thread looks for runs whose worker died (stale heartbeat, store
 lock free) every `--sweep-seconds` and queues them again, so a run left behind by a killed worker
 resumes by itself once any worker is up. Sweeps of several workers are serialised by a Redis lock.
+The same thread deletes webhook deliveries older than WEBHOOK_RETENTION_DAYS once an hour.
 """
 
 import contextlib
 import logging
 import threading
+import time
 
 import redis
 from django.conf import settings
@@ -20,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 def sweep_dead_runs() -> list[int]:
     """One sweep: resume every dead run (at most one sweeper at a time across workers)."""
-    from linking.runs import resume_dead_runs
+    from reports.engine import resume_dead_runs
 
     client = redis.Redis.from_url(settings.REDIS_URL)
     lock = client.lock("assetlink:sweep-dead-runs", timeout=60, blocking=False)
@@ -34,7 +36,17 @@ def sweep_dead_runs() -> list[int]:
             lock.release()
 
 
+PRUNE_EVERY_SECONDS = 3600
+
+
+def prune_old_deliveries() -> int:
+    from stores.services import webhook_deliveries_prune
+
+    return webhook_deliveries_prune()
+
+
 def _sweep_forever(stop: threading.Event, every: float) -> None:
+    pruned_at: float | None = None
     while not stop.wait(every):
         close_old_connections()  # a long-lived thread: drop connections the database closed
         try:
@@ -43,6 +55,12 @@ def _sweep_forever(stop: threading.Event, every: float) -> None:
                 logger.warning("Resumed runs left behind by a dead worker: %s", resumed)
         except Exception:  # keep sweeping; a failed sweep is retried next time
             logger.exception("Sweep for dead runs failed")
+        if pruned_at is None or time.monotonic() - pruned_at >= PRUNE_EVERY_SECONDS:
+            pruned_at = time.monotonic()
+            try:
+                prune_old_deliveries()
+            except Exception:  # retried at the next hour
+                logger.exception("Deleting old webhook deliveries failed")
 
 
 class Command(BaseCommand):

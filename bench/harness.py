@@ -1,0 +1,365 @@
+"""What the run benchmarks share: their own database and Redis, both emulators in-process with a
+bench library and shops, a workspace, an RQ worker, and where a run's time went.
+
+`Timings` measures, while installed, the time spent
+- waiting for Shopify's bucket: the client's pacing waits plus its waits after THROTTLED answers
+  (`CostLedger.record_pacing` / `record_throttled`, summed over all clients and threads);
+- in HTTP to Shopify's Admin API (GraphQL and staged uploads) and to Cloudinary's API, timed
+  around `requests.adapters.HTTPAdapter.send` (the emulators answer in this process, so their
+  work is part of it);
+- in the database: every query of every connection (`connection.execute_wrapper`) and every
+  commit (`BaseDatabaseWrapper._commit`).
+The rest of a run's wall time is our own code and waiting for Shopify's media processing / jobs;
+the CPU time of the measuring thread (the in-process worker's) and of the whole process (the
+emulators' included: they share the interpreter) tell the two apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+PLANS = ("standard", "advanced", "plus")
+
+
+def prepare_environment(name: str) -> str:
+    """A database of the benchmark's own (a temporary SQLite file), set before Django starts."""
+    path = os.path.join(tempfile.mkdtemp(prefix=f"assetlink-{name}-"), "bench.sqlite3")
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    return path
+
+
+def isolate_redis(db: int = 14) -> str:
+    """Jobs and locks in a Redis database of their own (a demo worker must not take them)."""
+    from django.conf import settings
+
+    base = settings.REDIS_URL
+    if base.startswith("unix://"):
+        url = base.split("?")[0] + f"?db={db}"
+    else:
+        url = base.rsplit("/", 1)[0] + f"/{db}"
+    settings.REDIS_URL = url
+    settings.RQ_QUEUES = {n: {**cfg, "URL": url} for n, cfg in settings.RQ_QUEUES.items()}
+    import django_rq
+
+    for name in settings.RQ_QUEUES:
+        django_rq.get_queue(name).empty()
+    return url
+
+
+def start_django(name: str) -> None:
+    """Django on the bench's own database (migrated) and Redis database, quiet loggers."""
+    prepare_environment(name)
+    from bench._django import setup
+
+    setup()
+    import logging
+
+    logging.getLogger("rq").setLevel(logging.WARNING)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    isolate_redis()
+
+
+def work_queue(name: str) -> None:
+    """Run the queue's jobs in this process (an in-process RQ worker, burst mode)."""
+    import django_rq
+    from rq import SimpleWorker
+
+    queue = django_rq.get_queue(name)
+    SimpleWorker([queue], connection=queue.connection).work(
+        burst=True, with_scheduler=False, logging_level="WARNING"
+    )
+
+
+class Sandbox:
+    """Both emulators in this process, a cloud of `groups` × `per_group` assets and shops."""
+
+    def __init__(self, *, media_delay: float, groups: int, per_group: int, existing: int):
+        import requests
+        from django.conf import settings
+
+        from sandbox.cloudinary.server import make_app as make_cloudinary
+        from sandbox.common import serve_in_thread
+        from sandbox.shopify.server import make_app as make_shopify
+
+        self.requests = requests
+        self.groups, self.per_group, self.existing = groups, per_group, existing
+        self.cloudinary = serve_in_thread(make_cloudinary(n_assets=10))
+        self.shopify = serve_in_thread(make_shopify(media_delay=media_delay, job_delay=0.2))
+        settings.SHOPIFY_ADMIN_BASE_URL = self.shopify.url + "/{shop}"
+        settings.CLOUDINARY_API_BASE_URL = self.cloudinary.url
+        self.cloud = "bench"
+        self.post(
+            self.cloudinary.url,
+            "clouds",
+            {"cloud_name": self.cloud, "api_key": "bench-key", "api_secret": "bench-secret",
+             "rate_limit": 100000, "seed": {"n_assets": 10, "sku_pattern": "SEED-{n:03d}"}},
+        )  # fmt: skip
+
+        def add(n: int) -> None:
+            group, index = divmod(n, per_group)
+            self.post(
+                self.cloudinary.url,
+                f"clouds/{self.cloud}/assets",
+                {"public_id": f"bench/bench-{group + 1:05d}_{index + 1}",
+                 "metadata": {"sku": self.sku(group + 1), "sequence_number": index + 1},
+                 "tags": ["bench"], "width": 600, "height": 600},
+            )  # fmt: skip
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(add, range(groups * per_group)))
+
+    @property
+    def assets(self) -> int:
+        return self.groups * self.per_group
+
+    @staticmethod
+    def sku(n: int) -> str:
+        return f"BENCH-{n:05d}"
+
+    def post(self, base: str, path: str, body: dict) -> dict:
+        r = self.requests.post(f"{base}/_control/{path}", json=body, timeout=60)
+        r.raise_for_status()
+        return r.json()
+
+    def get(self, path: str) -> dict:
+        r = self.requests.get(f"{self.shopify.url}/_control/{path}", timeout=60)
+        r.raise_for_status()
+        return r.json()
+
+    def shop(self, domain: str, plan: str = "standard", products: int | None = None) -> str:
+        """A shop on `plan` with `products` (default: one per group) of `existing` media."""
+        token = self.post(
+            self.shopify.url, "shops", {"domain": domain, "plan": plan, "token": True}
+        )["token"]["access_token"]
+        self.post(
+            self.shopify.url,
+            f"shops/{domain}/seed",
+            {"products": self.groups if products is None else products,
+             "sku_pattern": "BENCH-{n:05d}", "seed": 1,
+             "media_per_product": self.existing, "variants_per_product": 1},
+        )  # fmt: skip
+        return token
+
+    def galleries(self, domain: str) -> dict[str, list[str]]:
+        state = self.get(f"shops/{domain}")
+        return {p["id"]: list(p["media"]) for p in state["products"]}
+
+    def bucket(self, domain: str) -> dict:
+        return self.get(f"shops/{domain}/bucket")
+
+    def processing(self, domain: str, since: float) -> str:
+        """How long the emulator took from creating a file (since `since`, a time.time()) to
+        READY/FAILED: it processes media in this process, so it can be the bound."""
+        state = self.shopify.server.app.state
+        with state.lock:
+            spans = [
+                f.updated - f.created
+                for f in state.shops[domain].files.values()
+                if f.created >= since and f.status in ("READY", "FAILED")
+            ]
+        if not spans:
+            return "no new files"
+        return (
+            f"{len(spans)} new files READY/FAILED {min(spans):.1f}-{max(spans):.1f}s after "
+            f"their create (mean {sum(spans) / len(spans):.1f}s)"
+        )
+
+
+def make_workspace(sandbox: Sandbox, domain: str, token: str):
+    from django.utils import timezone
+
+    from stores.models import Store, Workspace
+    from stores.services import settings_for
+
+    workspace = Workspace.objects.create(
+        name=f"bench {domain}",
+        cloudinary_cloud_name=sandbox.cloud,
+        cloudinary_api_key="bench-key",
+        cloudinary_api_secret="bench-secret",
+    )
+    setup = settings_for(workspace)
+    setup.batch_size_limit = max(setup.batch_size_limit, 100_000)
+    setup.save()
+    store = Store.objects.create(
+        workspace=workspace, shop_domain=domain, access_token=token, installed_at=timezone.now()
+    )
+    return workspace, store
+
+
+# --- where the time went ----------------------------------------------------------------------
+
+
+def _http_kind(url: str) -> str | None:
+    if "/admin/api/" in url or "/staged-uploads/" in url:
+        return "shopify_http"
+    if "/v1_1/" in url:
+        return "cloudinary_http"
+    return None  # the emulators' own downloads, the bench's control calls
+
+
+class Timings:
+    """Seconds (and counts) spent per kind, process-wide, once `install()`ed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._totals: Counter = Counter()
+        self._installed = False
+
+    def add(self, kind: str, seconds: float) -> None:
+        with self._lock:
+            self._totals[kind] += seconds
+            self._totals[f"{kind}#"] += 1
+
+    def snapshot(self) -> Counter:
+        with self._lock:
+            return Counter(self._totals)
+
+    @contextlib.contextmanager
+    def measure(self):
+        """Yields a Counter that holds, once the block ends, what was spent inside it."""
+        spent: Counter = Counter()
+        before = self.snapshot()
+        thread_cpu, process_cpu = time.thread_time(), time.process_time()
+        try:
+            yield spent
+        finally:
+            after = self.snapshot()
+            spent.update({k: after[k] - before[k] for k in after})
+            spent["thread_cpu"] = time.thread_time() - thread_cpu
+            spent["process_cpu"] = time.process_time() - process_cpu
+
+    def install(self) -> Timings:
+        if self._installed:
+            return self
+        self._installed = True
+        self._wrap_http()
+        self._wrap_ledger()
+        self._wrap_database()
+        return self
+
+    def _wrap_http(self) -> None:
+        from requests.adapters import HTTPAdapter
+
+        send = HTTPAdapter.send
+        timings = self
+
+        def timed_send(adapter, request, *args, **kwargs):
+            kind = _http_kind(request.url or "")
+            if kind is None:
+                return send(adapter, request, *args, **kwargs)
+            started = time.perf_counter()
+            try:
+                return send(adapter, request, *args, **kwargs)
+            finally:
+                timings.add(kind, time.perf_counter() - started)
+
+        HTTPAdapter.send = timed_send
+
+    def _wrap_ledger(self) -> None:
+        from stores.shopify.cost import CostLedger
+
+        pacing, throttled = CostLedger.record_pacing, CostLedger.record_throttled
+        timings = self
+
+        def record_pacing(ledger, wait: float) -> None:
+            if wait > 0:
+                timings.add("pacing", wait)
+            pacing(ledger, wait)
+
+        def record_throttled(ledger, wait: float) -> None:
+            timings.add("throttled", wait)
+            throttled(ledger, wait)
+
+        CostLedger.record_pacing = record_pacing
+        CostLedger.record_throttled = record_throttled
+
+    def _wrap_database(self) -> None:
+        from django.db import connections
+        from django.db.backends.base.base import BaseDatabaseWrapper
+        from django.db.backends.signals import connection_created
+
+        def timed(execute, sql, params, many, context):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                self.add("db", time.perf_counter() - started)
+
+        def attach(connection, **_) -> None:
+            if timed not in connection.execute_wrappers:
+                connection.execute_wrappers.append(timed)
+
+        connection_created.connect(attach, weak=False)
+        for connection in connections.all():  # this thread's, already open or not
+            attach(connection)
+        # commits are not queries: with SQLite each one is a write to disk
+        commit = BaseDatabaseWrapper._commit
+
+        def timed_commit(connection):
+            started = time.perf_counter()
+            try:
+                return commit(connection)
+            finally:
+                self.add("commit", time.perf_counter() - started)
+
+        BaseDatabaseWrapper._commit = timed_commit
+
+
+def cost_floor(points: float, bucket: float, rate: float) -> float:
+    """Seconds Shopify needs at least to grant `points`: what the full bucket cannot hold,
+    at the restore rate."""
+    return max(0.0, points - bucket) / rate
+
+
+def print_figures(
+    *,
+    calls: int,
+    requested: int,
+    actual: int,
+    throttled: int,
+    wall: float,
+    bucket: float,
+    rate: float,
+    floor: float,
+    floor_text: str,
+    spent: Counter | None,
+    target: float | None = None,
+) -> None:
+    print(f"  calls                {calls}")
+    print(f"  points requested     {requested}")
+    print(f"  points actual        {actual}")
+    print(f"  THROTTLED seen       {throttled}")
+    print(f"  wall                 {wall:.1f}s")
+    print(f"  bucket / restore     {bucket:.0f} / {rate:.0f} per s")
+    print(f"  floor                {floor_text} = {floor:.1f}s")
+    aim = f" (target <= {target})" if target else ""
+    print(f"  wall / floor         {wall / floor:.2f}{aim}" if floor else "  wall / floor  n/a")
+    if spent is not None:
+        print_time_spent(wall, spent)
+
+
+def print_time_spent(wall: float, spent: Counter) -> None:
+    pacing, throttled = spent["pacing"], spent["throttled"]
+    shopify, cloudinary = spent["shopify_http"], spent["cloudinary_http"]
+    db = spent["db"] + spent["commit"]
+    rest = wall - pacing - throttled - shopify - cloudinary - db
+    print("  where the time went (summed over threads)")
+    print(f"    Shopify bucket waits   {pacing + throttled:7.2f}s  (pacing {pacing:.2f}s, "
+          f"after THROTTLED {throttled:.2f}s)")  # fmt: skip
+    print(f"    Shopify HTTP           {shopify:7.2f}s  ({spent['shopify_http#']:.0f} requests)")
+    if cloudinary:
+        print(f"    Cloudinary HTTP        {cloudinary:7.2f}s  "
+              f"({spent['cloudinary_http#']:.0f} requests)")  # fmt: skip
+    print(f"    database               {db:7.2f}s  ({spent['db#']:.0f} queries "
+          f"{spent['db']:.2f}s, {spent['commit#']:.0f} commits {spent['commit']:.2f}s)")  # fmt: skip
+    print(f"    other                  {rest:7.2f}s  (our code; waiting for media / jobs)")
+    print(f"    (CPU: {spent['thread_cpu']:.2f}s in the measuring thread, "
+          f"{spent['process_cpu']:.2f}s in the whole process, emulators included)")  # fmt: skip

@@ -1,0 +1,27 @@
+"""A run's progress as its executor counts it (plain Python: executors import it without
+Django)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from threading import Lock
+
+
+@dataclass
+class Progress:
+    phase: str = "queued"
+    ops_done: int = 0
+    ops_total: int = 0
+    products_done: int = 0
+    products_total: int = 0
+    failures: int = 0
+    lock: Lock = field(default_factory=Lock, repr=False, compare=False)
+
+    def add(self, **deltas) -> None:
+        with self.lock:
+            for key, value in deltas.items():
+                setattr(self, key, getattr(self, key) + value)
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {k: v for k, v in vars(self).items() if k != "lock"}

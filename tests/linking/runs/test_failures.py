@@ -1,0 +1,302 @@
+"""The run engine's guarantee under Shopify's failures, read back from the emulator: every
+product a run touches ends exactly at its planned gallery or exactly at its gallery before —
+never in between — no media it had before is lost, nothing is duplicated, every asset of the
+selection is in the report and the run's outcome agrees with its rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from linking.models import LinkRecord
+from reports.models import Run, RunProduct
+from tests.linking.runs.conftest import dry_run, gallery, shop_control, start_and_work
+
+MUTATIONS = ["productUpdate", "fileUpdate", "productReorderMedia", "fileDelete", "metafieldsSet"]
+MODES = [("overwrite", None), ("reset", None), ("append", None), ("prepend", None),
+         ("position", 2)]  # fmt: skip
+
+
+def _planned(plan, store) -> dict[str, list[str]]:
+    """Per product the dry run's gallery after, as media id (kept) or asset id (new)."""
+    result = plan.results.get(store=store)
+    return {
+        p["product_id"]: [m["asset_id"] if m["new"] else m["media_id"] for m in p["after"]]
+        for p in result.products
+    }
+
+
+def _as_assets(store, media: list[dict]) -> list[str]:
+    records = {r.media_id: r.asset_id for r in LinkRecord.objects.filter(store=store)}
+    return [records.get(m["id"], m["id"]) for m in media]
+
+
+def check_guarantee(sandbox, store, plan, run, before: dict[str, list[dict]]) -> dict:
+    """Assert the run's guarantee; returns per product 'after' | 'before'."""
+    planned = _planned(plan, store)
+    now = gallery(sandbox, store)
+    ended = {}
+    for product_id, target in planned.items():
+        media = now[product_id]
+        ids = [m["id"] for m in media]
+        assert len(ids) == len(set(ids)), f"{product_id}: duplicate media"
+        if [(m["id"], m["alt"]) for m in media] == [
+            (m["id"], m["alt"]) for m in before[product_id]
+        ]:
+            ended[product_id] = "before"
+        else:
+            assert _as_assets(store, media) == target, f"{product_id} is between before and after"
+            assert all(m["status"] == "READY" for m in media)
+            ended[product_id] = "after"
+    # nothing lost: every media the shop had before still exists in Files
+    files = {f["id"] for f in sandbox.shop_state(store.shop_domain)["files"]}
+    assert {m["id"] for ms in before.values() for m in ms} <= files, "a file was lost"
+    # every asset of the selection in the report
+    selection = {a["asset_id"] for a in sandbox.assets("folder:products/*")}
+    assert selection <= set(run.rows.values_list("asset_id", flat=True))
+    # the outcome matches the rows and the products
+    statuses = Counter(RunProduct.objects.filter(run=run).values_list("status", flat=True))
+    rows = Counter(run.rows.values_list("action", flat=True))
+    for product_id, where in ended.items():
+        status = RunProduct.objects.get(run=run, product_id=product_id).status
+        if where == "before" and status == "done":
+            # a product already at its planned state (nothing to change) ends "before" too
+            assert planned[product_id] == _as_assets(store, before[product_id])
+        if status == "failed":
+            assert where == "before", f"{product_id} failed but was not rolled back"
+    if statuses["failed"] or statuses["skipped"]:
+        assert rows["failed"] > 0 or rows["skipped"] > 0
+        assert run.status in (Run.Status.COMPLETED_WITH_FAILURES, Run.Status.FAILED)
+    else:
+        assert run.status == Run.Status.SUCCEEDED, (run.status, run.error)
+        assert rows["failed"] == 0
+    assert run.ops_done <= run.ops_total
+    return ended
+
+
+def seeded(sandbox):
+    return sandbox.shop(products=len(sandbox.skus()) - 2, media_per_product=2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reset_with_retryable_product_update_errors_never_empties_a_product(sandbox, queue):
+    """The issue's report: Reset with productUpdate failing half the time left products with
+    zero media and a green run. Now every product ends at its plan or at its gallery before."""
+    store = seeded(sandbox)
+    plan = dry_run(sandbox, store, link_mode="reset")
+    before = gallery(sandbox, store)
+    shop_control(
+        sandbox,
+        "faults",
+        {"seed": 3, "user_errors": {"productUpdate": 0.5}, "shops": [store.shop_domain]},
+    )
+    run = start_and_work(queue, plan, store)
+    shop_control(sandbox, "faults", {})
+
+    ended = check_guarantee(sandbox, store, plan, run, before)
+    assert all(len(m) > 0 for m in gallery(sandbox, store).values())
+    # Shopify said "please retry": the run retried, and got there
+    assert set(ended.values()) == {"after"}, ended
+    assert run.status == Run.Status.SUCCEEDED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_permanent_errors_roll_products_back_and_the_outcome_says_so(sandbox, queue):
+    store = seeded(sandbox)
+    plan = dry_run(sandbox, store, link_mode="overwrite")
+    before = gallery(sandbox, store)
+    # every productReorderMedia refused for good: products needing a reorder roll back
+    shop_control(
+        sandbox,
+        "faults",
+        {"seed": 1, "user_errors": {"productReorderMedia": 1.0}, "shops": [store.shop_domain]},
+    )
+    run = start_and_work(queue, plan, store)
+    shop_control(sandbox, "faults", {})
+
+    ended = check_guarantee(sandbox, store, plan, run, before)
+    rolled = RunProduct.objects.filter(run=run, status="failed")
+    assert rolled.exists()
+    assert all(ended[p.product_id] == "before" for p in rolled)
+    assert run.status in (Run.Status.COMPLETED_WITH_FAILURES, Run.Status.FAILED)
+    failed_rows = run.rows.filter(action="failed")
+    assert failed_rows.exists() and all(r.message for r in failed_rows)
+
+
+@pytest.mark.django_db(transaction=True)
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    mode=st.sampled_from(MODES),
+    seed=st.integers(0, 10_000),
+    rates=st.fixed_dictionaries({m: st.sampled_from([0.0, 0.2, 0.5, 1.0]) for m in MUTATIONS}),
+    lost=st.fixed_dictionaries({m: st.sampled_from([0.0, 0.0, 0.3]) for m in MUTATIONS}),
+    lost_mode=st.sampled_from(["http_500", "drop"]),
+    http_500=st.sampled_from([0.0, 0.05]),
+    throttled=st.sampled_from([0.0, 0.1]),
+)
+def test_any_fault_schedule_leaves_every_product_at_after_or_before(
+    sandbox, queue, mode, seed, rates, lost, lost_mode, http_500, throttled
+):
+    """Retryable userErrors (every mutation), answers lost after the mutation ran (HTTP 500 or
+    a dropped connection), 5xx before it ran and THROTTLED, on a random schedule."""
+    store = seeded(sandbox)  # a new shop per example
+    link_mode, position = mode
+    plan = dry_run(
+        sandbox, store, link_mode=link_mode, **({"position": position} if position else {})
+    )
+    before = gallery(sandbox, store)
+    shop_control(
+        sandbox,
+        "faults",
+        {"seed": seed, "user_errors": rates, "http_500": http_500, "throttled": throttled,
+         "lost_answers": lost, "lost_answer_mode": lost_mode, "shops": [store.shop_domain]},
+    )  # fmt: skip
+    run = start_and_work(queue, plan, store)
+    shop_control(sandbox, "faults", {})
+
+    check_guarantee(sandbox, store, plan, run, before)
+
+    # and an undo of whatever it did gets every product back to its gallery before
+    if run.products.filter(status="done").exists():
+        from linking import runs
+
+        runs.run_undo(run=run)
+        from tests.linking.runs.conftest import work
+
+        work(queue)
+        now = gallery(sandbox, store)
+        for product_id in _planned(plan, store):
+            assert [m["id"] for m in now[product_id]] == [m["id"] for m in before[product_id]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_mid_run_is_resumed_without_duplicates(sandbox, queue, monkeypatch):
+    """The issue's SQLite report: a write failed ("database is locked") right after Shopify had
+    created media; the run called them "skipped", kept no record, and the next run duplicated
+    them. Now the run is queued to go on, adopts what Shopify made, and ends as planned."""
+    from django.db import OperationalError
+
+    from linking import runs
+
+    store = seeded(sandbox)
+    plan = dry_run(sandbox, store, link_mode="append")
+    before = gallery(sandbox, store)
+    original = runs._Hooks.records_saved
+    calls = {"n": 0}
+
+    def flaky(self, product_id, records):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the third product's new media: Shopify has them, we fail to note it
+            raise OperationalError("database is locked")
+        return original(self, product_id, records)
+
+    monkeypatch.setattr(runs._Hooks, "records_saved", flaky)
+    run = start_and_work(queue, plan, store)
+
+    assert calls["n"] > 3
+    assert run.status == Run.Status.SUCCEEDED, (run.status, run.error)
+    assert run.attempts == 2
+    ended = check_guarantee(sandbox, store, plan, run, before)
+    assert set(ended.values()) == {"after"}
+    # every media of ours has its link record, none twice
+    ours = [m["id"] for ms in gallery(sandbox, store).values() for m in ms if m["id"] not in
+            {b["id"] for bs in before.values() for b in bs}]  # fmt: skip
+    records = LinkRecord.objects.filter(store=store).exclude(product_id="")  # not swatch files
+    assert set(ours) == set(records.values_list("media_id", flat=True))
+    second = start_and_work(queue, dry_run(sandbox, store, link_mode="append"), store)
+    assert set(second.rows.exclude(product_id="").values_list("action", flat=True)) <= {
+        "unchanged",
+        "swatch",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_loses_its_store_lock_stops_at_a_safe_point_and_goes_on(
+    sandbox, queue, monkeypatch
+):
+    """After a Redis stall the store's lock expired and another worker may hold it: the run
+    must not go on beside it. It stops between products and is queued to go on."""
+    from redis.exceptions import LockNotOwnedError
+
+    from linking import runs
+
+    store = seeded(sandbox)
+    plan = dry_run(sandbox, store, link_mode="append")
+    before = gallery(sandbox, store)
+    lost = {"done": False}
+    original_started = runs._Hooks.started_many
+
+    def started(self, started_products):
+        original_started(self, started_products)
+        if not lost["done"]:  # the lock expires during a stall, while the wave starts
+            lost["done"] = True
+            lock = self.heartbeat.lock
+            lock.release()
+
+            def extend(*args, **kwargs):
+                raise LockNotOwnedError("Cannot extend a lock that's no longer owned")
+
+            lock.extend = extend
+            self.heartbeat.beat()  # what the heartbeat thread finds on its next beat
+
+    finished = []
+    original_finished = runs._Hooks.finished
+
+    def record(self, outcome):
+        finished.append(outcome.status)
+        return original_finished(self, outcome)
+
+    original_many = runs._Hooks.finished_many
+
+    def record_many(self, outcomes):
+        finished.extend(o.status for o in outcomes)
+        return original_many(self, outcomes)
+
+    monkeypatch.setattr(runs._Hooks, "started_many", started)
+    monkeypatch.setattr(runs._Hooks, "finished", record)
+    monkeypatch.setattr(runs._Hooks, "finished_many", record_many)
+    run = start_and_work(queue, plan, store)
+
+    assert lost["done"]
+    assert run.attempts == 2, "the run went on holding no lock"
+    # after the lock was lost no other product was started: they waited for the next attempt
+    assert "not_done" in finished
+    assert run.status == Run.Status.SUCCEEDED, (run.status, run.error)
+    check_guarantee(sandbox, store, plan, run, before)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_undo_leaves_nothing_of_the_run_behind(sandbox, queue):
+    """Undo gives every product its gallery before back and deletes the files its run
+    created (nothing else references them), instead of leaving them in Files."""
+    from linking import runs
+    from tests.linking.runs.conftest import work
+
+    store = seeded(sandbox)
+    files_before = {f["id"] for f in sandbox.shop_state(store.shop_domain)["files"]}
+    before = gallery(sandbox, store)
+    run = start_and_work(queue, dry_run(sandbox, store, link_mode="prepend"), store)
+    created = set(run.rows.filter(action="created").values_list("media_id", flat=True))
+    assert run.status == Run.Status.SUCCEEDED and created
+
+    undo = runs.run_undo(run=run)
+    work(queue)
+    undo.refresh_from_db()
+
+    assert undo.status == Run.Status.SUCCEEDED, (undo.status, undo.error)
+    now = gallery(sandbox, store)
+    assert {p: [m["id"] for m in ms] for p, ms in now.items()} == {
+        p: [m["id"] for m in ms] for p, ms in before.items()
+    }
+    files_after = {f["id"] for f in sandbox.shop_state(store.shop_domain)["files"]}
+    swatches = set(LinkRecord.objects.filter(store=store, product_id="").values_list(
+        "media_id", flat=True))  # fmt: skip
+    assert files_after - swatches == files_before
+    assert undo.rows.filter(status="DELETED").count() == len(created)
