@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test install lint format key clean
+.PHONY: demo serve test install lint format key clean jslint polaris
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,8 @@ demo: install
 serve: install
 	$(PY) -m assetlink_project.serve
 
-## make test: install, lint, format check, the whole test suite
-test: install
+## make test: install, lint, format check, JS lint, the whole test suite
+test: install jslint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
@@ -37,5 +37,26 @@ lint: install
 key: install
 	@$(PY) -c "from cryptography.fernet import Fernet; import secrets; print('ENCRYPTION_KEYS=' + Fernet.generate_key().decode()); print('SECRET_KEY=' + secrets.token_urlsafe(50))"
 
+# JavaScript: no build step for the app; Biome (pinned in package.json) lints it.
+BIOME := node_modules/.bin/biome
+$(BIOME): package.json
+	npm install --no-audit --no-fund --silent
+	touch $(BIOME)
+
+jslint: $(BIOME)
+	$(BIOME) lint --error-on-warnings
+
+## make polaris: refresh the vendored Polaris stylesheet from the @shopify/polaris npm package
+POLARIS_VERSION ?= 13.9.5
+VENDOR := linking/static/assetlink/vendor
+polaris:
+	rm -rf var/polaris && mkdir -p var/polaris
+	cd var/polaris && npm pack --silent @shopify/polaris@$(POLARIS_VERSION) >/dev/null \
+		&& tar -xzf shopify-polaris-$(POLARIS_VERSION).tgz package/build/esm/styles.css package/LICENSE.md
+	cp var/polaris/package/build/esm/styles.css $(VENDOR)/polaris.css
+	cp var/polaris/package/LICENSE.md $(VENDOR)/POLARIS-LICENSE.md
+	rm -rf var/polaris
+	@echo "Polaris $(POLARIS_VERSION) stylesheet in $(VENDOR)/polaris.css"
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules

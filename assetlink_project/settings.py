@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from here: /api/docs/ works offline
     "django_rq",
     "stores",
     "linking",
@@ -200,6 +201,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "AssetLink API",
     "DESCRIPTION": "Link Cloudinary assets to Shopify product galleries and Files.",
     "VERSION": "0.1.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -18,7 +18,7 @@ from assetlink_project.errors import PermissionDeniedError
 from linking import runs, selectors, services
 from linking.core import LinkMode
 from linking.models import AltSource, Plan
-from reports.api import RunSerializer, StoresInputSerializer, _service, _user
+from reports.api import RunSerializer, StoresInputSerializer, _run, _service, _user, run_json
 from reports.engine import run_progress
 from stores import selectors as store_selectors
 from stores.models import MAX_POSITION
@@ -277,6 +277,79 @@ class PlanReportView(APIView):
         return response
 
 
+class MatchInputSerializer(serializers.Serializer):
+    stores = serializers.ListField(child=serializers.CharField(), help_text="Shop domains or ids.")
+    shopify_field = serializers.CharField(help_text="e.g. variant.sku")
+    case_sensitive = serializers.BooleanField(required=False, default=False)
+    groups = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(), allow_empty=True),
+        help_text="Group value → the asset ids of the group (the page's kept groups).",
+    )
+
+
+_MATCH_STORE = inline_serializer(
+    "MatchStore",
+    {
+        "store": serializers.CharField(),
+        "statistics": serializers.DictField(help_text="As the dry run's statistics."),
+        "groups": serializers.DictField(
+            child=serializers.IntegerField(), help_text="Group value → products matched."
+        ),
+        "catalog_path": serializers.CharField(),
+        "error": serializers.CharField(),
+    },
+    many=True,
+)
+
+
+class MatchCountsView(APIView):
+    @extend_schema(
+        request=MatchInputSerializer,
+        responses=inline_serializer(
+            "MatchCounts",
+            {
+                "assets": serializers.IntegerField(),
+                "groups": serializers.IntegerField(),
+                "products": serializers.IntegerField(),
+                "button": serializers.CharField(),
+                "stores": _MATCH_STORE,
+            },
+        ),
+        description="Live match counts: per store the products each group value matches, "
+        "through the store's catalog index (no gallery read, nothing written). The totals "
+        "count groups matched in any store and their assets, and products over every store.",
+    )
+    def post(self, request, workspace_id: int):
+        workspace = get_object_or_404(
+            store_selectors.workspaces_for_request(request), pk=workspace_id
+        )
+        data = MatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        groups = data.validated_data["groups"]
+        stores = _field_errors(
+            lambda: services.match_counts(
+                workspace=workspace,
+                stores=data.validated_data["stores"],
+                shopify_field=data.validated_data["shopify_field"],
+                values=list(groups),
+                case_sensitive=data.validated_data["case_sensitive"],
+                store_scope=store_selectors.stores_for_request(request),
+            )
+        )
+        matched = {v for s in stores for v, n in s["groups"].items() if n}
+        assets = {a for value in matched for a in groups.get(value, ())}
+        products = sum(s["statistics"].get("products_matched", 0) for s in stores)
+        return Response(
+            {
+                "assets": len(assets),
+                "groups": len(matched),
+                "products": products,
+                "button": selectors.link_button(len(assets), len(matched), products),
+                "stores": stores,
+            }
+        )
+
+
 class PlanRunView(APIView):
     @extend_schema(
         summary="Run a plan (after its dry run): one run per store, queued",
@@ -299,3 +372,16 @@ class PlanRunView(APIView):
                 )
             )
         return Response([run_progress(r) for r in started], status=status.HTTP_202_ACCEPTED)
+
+
+class RunRetryView(APIView):
+    @extend_schema(
+        summary="Retry a link run's failed products as a new run of the same plan",
+        request=None,
+        responses={202: RunSerializer},
+    )
+    def post(self, request, run_id: int):
+        run = _service(
+            lambda: runs.run_retry_failed(run=_run(request, run_id), user=_user(request))
+        )
+        return Response(run_json(run), status=status.HTTP_202_ACCEPTED)

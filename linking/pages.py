@@ -11,7 +11,9 @@ from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from stores.models import LinkMode
+from linking.core.catalog import SHOPIFY_FIELD_CHOICES
+from linking.models import AltSource
+from stores.models import AltTextSource, LinkMode
 from stores.views import app_page, home_context
 
 TABS = [
@@ -20,6 +22,10 @@ TABS = [
     ("setup", "Setup"),
     ("runs", "Runs"),
 ]
+
+
+def _choices(pairs) -> list[dict]:
+    return [{"value": str(v), "label": str(label)} for v, label in pairs]
 
 
 def _bootstrap(context: dict) -> dict:
@@ -31,7 +37,11 @@ def _bootstrap(context: dict) -> dict:
         "apiKey": settings.SHOPIFY_API_KEY,
         "user": context["user"].get_username(),
         "firstTab": "setup" if context["first_tab"] == "Setup" else "link",
-        "linkModes": [{"value": v, "label": label} for v, label in LinkMode.choices],
+        "linkModes": _choices(LinkMode.choices),
+        # Enum choices come from here only (the page has no copies).
+        "altSources": _choices(AltSource.choices),
+        "setupAltSources": _choices(AltTextSource.choices),
+        "shopifyFields": _choices(SHOPIFY_FIELD_CHOICES),
         "workspaces": [
             {
                 "id": row["workspace"].pk,

@@ -676,3 +676,25 @@ def run_start_from_plan(*, plan, store, user=None, cloudinary=None) -> Run:
         raise RunError(f"This plan is already running on {store.shop_domain}.")
     works, urls, rows = works_from_plan_store(plan_store, cloudinary=cloudinary)
     return run_start(store=store, works=works, urls=urls, rows=rows, plan=plan, user=user)
+
+
+def run_retry_failed(*, run: Run, user=None) -> Run:
+    """A new run of the same plan on the same store, limited to the products that failed in
+    ``run`` (each with the work it had: the same assets, order, alt text and URLs)."""
+    if run.kind != Run.Kind.LINK:
+        raise RunError(f"Run {run.pk} is an {run.kind} run; only link runs can be retried.")
+    if run.is_active:
+        raise RunError(f"Run {run.pk} is still {run.status}; retry it when it has ended.")
+    failed = set(
+        run.products.filter(status=RunProduct.Status.FAILED).values_list("product_id", flat=True)
+    ) | set(
+        run.rows.filter(action="failed").exclude(product_id="").values_list("product_id", flat=True)
+    )
+    works = [work_from_json(w) for w in run.work.get("products") or () if w["product_id"] in failed]
+    if not works:
+        raise RunError(f"Run {run.pk} has no failed product to retry.")
+    if Run.objects.filter(store=run.store, plan=run.plan, status__in=Run.ACTIVE).exists():
+        raise RunError(f"This plan is already running on {run.store.shop_domain}.")
+    return run_start(
+        store=run.store, works=works, urls=run.work.get("urls") or {}, plan=run.plan, user=user
+    )

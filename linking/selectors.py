@@ -28,6 +28,7 @@ REPORT_COLUMNS = (
     "media_id",
     "previous_media_id",
     "message",
+    "transformation",
 )
 
 
@@ -56,6 +57,28 @@ def plan_results(
     return results
 
 
+def effective_transformation(plan: Plan) -> dict:
+    """The image transformation the plan's new media get: the batch's, or Setup's default."""
+    from stores.services import settings_for
+
+    if plan.image_transformation:
+        return {"value": plan.image_transformation, "source": "batch"}
+    return {"value": settings_for(plan.workspace).default_image_transformation, "source": "setup"}
+
+
+def counted(n: int, word: str) -> str:
+    """``1 asset``, ``2 assets``, ``1,000 assets``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def link_button(assets: int, groups: int, products: int) -> str:
+    """The Link button's words: "Link 1 asset in 1 group to 2 products"."""
+    return (
+        f"Link {counted(assets, 'asset')} in {counted(groups, 'group')} to "
+        f"{counted(products, 'product')}"
+    )
+
+
 def plan_summary(plan: Plan, scope: QuerySet[Store] | None = None) -> dict:
     """What the Link button says: X assets in Y groups to Z products (over every store).
 
@@ -69,7 +92,11 @@ def plan_summary(plan: Plan, scope: QuerySet[Store] | None = None) -> dict:
         # The report rows (the largest column) are not needed for the summary.
         summary = _plan_summary(results.defer("rows"))
         cache.set(key, summary, timeout=3600)
-    return {**summary, "unresolved_asset_ids": list(plan.unresolved_asset_ids or ())}
+    return {
+        **summary,
+        "unresolved_asset_ids": list(plan.unresolved_asset_ids or ()),
+        "image_transformation": effective_transformation(plan),
+    }
 
 
 def _plan_summary(results: QuerySet[PlanStore]) -> dict:
@@ -103,15 +130,27 @@ def _plan_summary(results: QuerySet[PlanStore]) -> dict:
         "groups": len(groups),
         "products": products,
         "operations": operations,
-        "button": f"Link {len(assets)} assets in {len(groups)} groups to {products} products",
+        "button": link_button(len(assets), len(groups), products),
         "stores": stores,
     }
 
 
 def report_rows(plan: Plan, scope: QuerySet[Store] | None = None) -> Iterable[dict]:
+    """The dry run's rows; ``transformation`` is that of the media the asset has after it."""
     for result in plan_results(plan, scope=scope):
+        transformations = {
+            (p["product_id"], item["asset_id"]): item.get("transformation") or ""
+            for p in result.products
+            for item in p["after"]
+            if item.get("asset_id")
+        }
         for row in result.rows:
-            yield {"store": result.store.shop_domain, **row}
+            key = (row.get("product_id"), row.get("asset_id"))
+            yield {
+                "store": result.store.shop_domain,
+                "transformation": transformations.get(key, ""),
+                **row,
+            }
 
 
 def write_report_csv(plan: Plan, out: IO[str], scope: QuerySet[Store] | None = None) -> int:

@@ -4,7 +4,6 @@ run it against every selected store. Nothing here writes to Shopify."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
@@ -29,6 +28,7 @@ from linking.core import (
     LinkSettings,
     ProductPlan,
     SwatchRule,
+    TransformationError,
     match_groups,
     parse_field_ref,
     parse_shopify_field,
@@ -39,12 +39,14 @@ from linking.core import (
     validate_field_exists,
     validate_mode,
     validate_order_field,
+    validate_transformation,
 )
 from linking.core.fields import normalise
+from linking.core.grouping import Group
 from linking.galleries import read_galleries
 from linking.models import AltSource, Plan, PlanStore
 from stores import permissions
-from stores.models import TRANSFORMATION_RE, AltTextSource, Store, Workspace, WorkspaceSettings
+from stores.models import AltTextSource, Store, Workspace, WorkspaceSettings
 from stores.services import asset_caption, settings_for
 
 logger = logging.getLogger(__name__)
@@ -198,9 +200,10 @@ def _validate(
     for asset_id, text in (config["alt_overrides"] or {}).items():
         check(f"alt_overrides.{asset_id}", validate_alt_override, str(text))
     for name in ("image_transformation", "file_transformation"):
-        value = (config[name] or "").strip()
-        if value and not re.match(TRANSFORMATION_RE, value):
-            raise PlanConfigError(name, "Use Cloudinary syntax, e.g. c_limit,w_2048,q_auto.")
+        try:
+            validate_transformation(config[name])
+        except TransformationError as exc:
+            raise PlanConfigError(name, str(exc)) from None
     if not isinstance(config["manual_orders"], dict) or not all(
         isinstance(v, list) for v in config["manual_orders"].values()
     ):
@@ -223,6 +226,9 @@ def _config_of(plan: Plan) -> dict[str, Any]:
 
 
 def _check_transformation_override(user, workspace: Workspace, changes: dict) -> None:
+    """Admins only; ``user=None`` is the command line, whose operator holds the server."""
+    if user is None:
+        return
     if any((changes.get(name) or "").strip() for name in ("image_transformation",
                                                           "file_transformation")):  # fmt: skip
         permissions.require_setup_change(
@@ -424,6 +430,62 @@ def plan_dry_run(
     return plan
 
 
+MATCH_VALUES_LIMIT = 20_000
+
+
+def match_counts(
+    *,
+    workspace: Workspace,
+    stores,
+    shopify_field: str,
+    values: list[str],
+    case_sensitive: bool = False,
+    store_scope=None,
+    shopify_client_for: Callable[[Store], Any] | None = None,
+) -> list[dict]:
+    """Per store, which group values match products by ``shopify_field``, through the store's
+    catalog index (or a batched search when cheaper): no gallery is read, nothing written.
+
+    Returns per store ``{store, statistics, groups: {value: products matched}, catalog_path,
+    error}``; a store Shopify cannot answer for carries its ``error`` (the others still count).
+    """
+    try:
+        field = parse_shopify_field(shopify_field)
+    except FieldError as exc:
+        raise PlanConfigError("shopify_field", str(exc)) from None
+    if len(values) > MATCH_VALUES_LIMIT:
+        raise PlanConfigError("values", f"Send at most {MATCH_VALUES_LIMIT:,} group values.")
+    shopify_client_for = shopify_client_for or _default_shopify
+    groups = {}
+    for value in values:
+        text = str(value).strip()
+        key = normalise(text, case_sensitive)
+        if key and key not in groups:
+            groups[key] = Group(key, text)
+    out = []
+    for store in resolve_stores(workspace, stores, store_scope):
+        entry = {
+            "store": store.shop_domain, "statistics": {}, "groups": {}, "catalog_path": "",
+            "error": "",
+        }  # fmt: skip
+        try:
+            catalog = catalog_for(
+                store, shopify_client_for(store), field, [g.value for g in groups.values()]
+            )
+        except ApplicationError as exc:
+            entry["error"] = exc.message
+            out.append(entry)
+            continue
+        match = match_groups(
+            list(groups.values()), catalog.index, field, case_sensitive=case_sensitive
+        )
+        entry["catalog_path"] = catalog.choice.path
+        entry["statistics"] = asdict(match.statistics)
+        entry["groups"] = {m.group.value: len(m.hits) for m in match.group_matches}
+        out.append(entry)
+    return out
+
+
 def _fail(plan: Plan, message: str) -> None:
     plan.status = Plan.Status.FAILED
     plan.error = message
@@ -541,6 +603,7 @@ def _item_json(item, thumbnails, by_id, cloud, config) -> dict:
         "media_id": item.media_id,
         "asset_id": record.asset_id if record else None,
         "version": record.version if record else None,
+        "transformation": record.transformation if record else None,
         "media_type": item.media_type,
         "status": item.status,
         "alt": item.alt,

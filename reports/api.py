@@ -14,8 +14,24 @@ from rest_framework.views import APIView
 from assetlink_project.errors import ApplicationError
 from reports import csv as report_csv
 from reports import engine, selectors
-from reports.models import Run
+from reports.failures import explain
+from reports.models import ReportRow, Run
 from reports.registry import abort_run, undo_run
+
+ROW_FIELDS = (
+    "product_id", "product_handle", "product_title", "group", "asset_id", "public_id", "action",
+    "position_before", "position_after", "media_id", "previous_media_id", "status", "error_code",
+    "message",
+)  # fmt: skip
+ROWS_LIMIT = 500
+ACTION_FILTER = OpenApiParameter(
+    "action", str, description="Only rows of these actions (comma-separated), e.g. failed."
+)
+
+
+def actions_param(request) -> list[str]:
+    return [a for a in (request.query_params.get("action") or "").split(",") if a]
+
 
 RunSerializer = inline_serializer(
     "RunProgress",
@@ -41,8 +57,43 @@ RunSerializer = inline_serializer(
         "summary": serializers.DictField(),
         "error": serializers.CharField(),
         "undo_of": serializers.IntegerField(allow_null=True),
+        "created_by": serializers.CharField(allow_null=True),
+        "created_at": serializers.DateTimeField(),
+        "link_mode": serializers.CharField(),
+        "plan": serializers.IntegerField(allow_null=True),
+        "duration_seconds": serializers.FloatField(allow_null=True),
+        "can_retry": serializers.BooleanField(),
     },
 )
+
+RunRowsSerializer = inline_serializer(
+    "RunRows",
+    {
+        "count": serializers.IntegerField(help_text="Rows matching, of which at most 500 shown."),
+        "rows": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="Report rows; failed rows add `human` and `what_to_do`.",
+        ),
+    },
+)
+
+
+def run_json(run: Run) -> dict:
+    """A run's progress plus who started it, its mode, plan and duration (the Runs tab)."""
+    data = engine.run_progress(run)
+    end = run.finished_at
+    data.update(
+        created_by=run.created_by.get_username() if run.created_by else None,
+        created_at=run.created_at,
+        link_mode=run.link_mode,
+        plan=run.plan_id,
+        duration_seconds=(end - run.started_at).total_seconds() if end and run.started_at else None,
+        can_retry=run.kind == Run.Kind.LINK
+        and not run.is_active
+        and run.plan_id is not None
+        and bool(run.failures),
+    )
+    return data
 
 
 class StoresInputSerializer(serializers.Serializer):
@@ -75,17 +126,24 @@ class RunListView(APIView):
         summary="Runs, newest first",
         parameters=[
             OpenApiParameter("store", str, description="Shop domain."),
-            OpenApiParameter("status", str),
+            OpenApiParameter("status", str, enum=Run.Status.values),
+            OpenApiParameter("kind", str, enum=Run.Kind.values),
         ],
         responses=RunSerializer,
     )
     def get(self, request):
-        qs = selectors.runs_for_request(request)
-        if request.query_params.get("store"):
-            qs = qs.filter(store__shop_domain=request.query_params["store"])
-        if request.query_params.get("status"):
-            qs = qs.filter(status=request.query_params["status"])
-        return Response([engine.run_progress(r) for r in qs[:100]])
+        qs = selectors.runs_for_request(request).select_related("created_by")
+        params = request.query_params
+        for name, choices in (("status", Run.Status.values), ("kind", Run.Kind.values)):
+            if params.get(name) and params[name] not in choices:
+                raise serializers.ValidationError({name: [f"Use one of {', '.join(choices)}."]})
+        if params.get("store"):
+            qs = qs.filter(store__shop_domain=params["store"])
+        if params.get("status"):
+            qs = qs.filter(status=params["status"])
+        if params.get("kind"):
+            qs = qs.filter(kind=params["kind"])
+        return Response([run_json(r) for r in qs[:100]])
 
 
 class RunDetailView(APIView):
@@ -95,7 +153,7 @@ class RunDetailView(APIView):
         responses=RunSerializer,
     )
     def get(self, request, run_id: int):
-        return Response(engine.run_progress(_run(request, run_id)))
+        return Response(run_json(_run(request, run_id)))
 
 
 class RunAbortView(APIView):
@@ -104,7 +162,7 @@ class RunAbortView(APIView):
     )
     def post(self, request, run_id: int):
         run = _service(lambda: abort_run(run=_run(request, run_id)))
-        return Response(engine.run_progress(run), status=status.HTTP_202_ACCEPTED)
+        return Response(run_json(run), status=status.HTTP_202_ACCEPTED)
 
 
 class RunResumeView(APIView):
@@ -113,7 +171,7 @@ class RunResumeView(APIView):
     )
     def post(self, request, run_id: int):
         run = _service(lambda: engine.run_resume(run=_run(request, run_id)))
-        return Response(engine.run_progress(run), status=status.HTTP_202_ACCEPTED)
+        return Response(run_json(run), status=status.HTTP_202_ACCEPTED)
 
 
 class RunUndoView(APIView):
@@ -122,7 +180,7 @@ class RunUndoView(APIView):
     )
     def post(self, request, run_id: int):
         run = _service(lambda: undo_run(run=_run(request, run_id), user=_user(request)))
-        return Response(engine.run_progress(run), status=status.HTTP_202_ACCEPTED)
+        return Response(run_json(run), status=status.HTTP_202_ACCEPTED)
 
 
 class RunReportView(APIView):
@@ -134,3 +192,23 @@ class RunReportView(APIView):
         response = StreamingHttpResponse(report_csv.report_lines(run), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{report_csv.filename(run)}"'
         return response
+
+
+class RunRowsView(APIView):
+    @extend_schema(
+        summary="The run's report rows (e.g. ?action=failed for its failures table)",
+        parameters=[ACTION_FILTER],
+        responses=RunRowsSerializer,
+    )
+    def get(self, request, run_id: int):
+        run = _run(request, run_id)
+        qs = ReportRow.objects.filter(run=run)
+        actions = actions_param(request)
+        if actions:
+            qs = qs.filter(action__in=actions)
+        rows = []
+        for row in qs.values(*ROW_FIELDS)[:ROWS_LIMIT]:
+            if row["action"] == "failed":
+                row.update(explain(row["error_code"], row["message"]))
+            rows.append(row)
+        return Response({"count": qs.count(), "rows": rows})

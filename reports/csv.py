@@ -26,14 +26,28 @@ COLUMNS = [
     "message",
     "filename",
     "url",
+    "transformation",
 ]
 """One layout for every report (link, undo, upload): uploads fill ``media_id`` with the file's
 id and ``filename``/``url``; link rows leave those two empty."""
 
 
-def _value(row: ReportRow, column: str, store: str):
+def _transformations(run: Run) -> dict[tuple[str, str], str]:
+    """(product id, asset id) → the transformation the run linked the asset with."""
+    return {
+        (work["product_id"], asset["asset_id"]): asset.get("transformation") or ""
+        for work in (run.work or {}).get("products") or ()
+        for asset in work.get("assets") or ()
+    }
+
+
+def _value(row: ReportRow, column: str, store: str, transformations: dict):
     if column == "store":
         return store
+    if column == "transformation":
+        if row.action in ("unmatched", "excluded", "unlinked", "skipped"):
+            return ""
+        return transformations.get((row.product_id, row.asset_id), "")
     value = getattr(row, column)
     return "" if value is None else value
 
@@ -69,8 +83,11 @@ def stream_csv(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]
 def report_lines(run: Run) -> Iterator[str]:
     """The CSV, a chunk at a time (for streaming responses)."""
     store = run.store.shop_domain
+    transformations = _transformations(run)
     rows = run.rows.order_by("seq", "id").iterator(chunk_size=2000)
-    return stream_csv(COLUMNS, ([_value(row, c, store) for c in COLUMNS] for row in rows))
+    return stream_csv(
+        COLUMNS, ([_value(row, c, store, transformations) for c in COLUMNS] for row in rows)
+    )
 
 
 def report_csv(run: Run) -> str:

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from assetlink_project.api_input import validated_body
 from linking.models import AltSource
 from reports import engine
-from reports.api import StoresInputSerializer
+from reports.api import ACTION_FILTER, StoresInputSerializer, actions_param
 from stores import selectors as store_selectors
 from uploads import runs, selectors, services
 
@@ -208,3 +208,20 @@ class UploadRunReportView(APIView):
         response = StreamingHttpResponse(selectors.report_lines(run), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{selectors.report_filename(run)}"'
         return response
+
+
+class UploadRunRowsView(APIView):
+    @extend_schema(
+        summary="The upload run's rows (e.g. ?action=failed for its failures table)",
+        parameters=[ACTION_FILTER],
+        responses=inline_serializer(
+            "UploadRunRows",
+            {
+                "count": serializers.IntegerField(),
+                "rows": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+    )
+    def get(self, request, run_id: int):
+        run = _run(request, run_id)
+        return Response(selectors.run_rows(run, actions_param(request)))

@@ -30,6 +30,7 @@ urlpatterns = [
         api.UploadRunResumeView.as_view(),
         name="upload-run-resume",
     ),
+    path("upload-runs/<int:run_id>/rows/", api.UploadRunRowsView.as_view(), name="upload-run-rows"),
     path(
         "upload-runs/<int:run_id>/report.csv",
         api.UploadRunReportView.as_view(),

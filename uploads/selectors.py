@@ -15,6 +15,26 @@ from uploads.models import UploadBatch, UploadItem
 COLUMNS = reports_csv.COLUMNS
 
 
+ROWS_LIMIT = 500
+
+
+def run_rows(run: Run, actions: list[str]) -> dict:
+    """The run's rows (at most ROWS_LIMIT, with the count); failed ones say what happened and
+    what to do (as link runs' rows do)."""
+    from reports.failures import explain
+
+    items = UploadItem.objects.filter(run=run)
+    if actions:
+        items = items.filter(action__in=actions)
+    fields = ("asset_id", "public_id", "filename", "file_id", "action", "error_code", "message")
+    rows = []
+    for row in items.values(*fields)[:ROWS_LIMIT]:
+        if row["action"] == "failed":
+            row.update(explain(row["error_code"], row["message"]))
+        rows.append(row)
+    return {"count": items.count(), "rows": rows}
+
+
 def batches_for_request(request) -> QuerySet[UploadBatch]:
     """Batches of the request's workspaces; a session token or API key sees those that
     include its store."""

@@ -5,7 +5,6 @@ store, see :mod:`uploads.runs`)."""
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -15,6 +14,7 @@ from django.utils import timezone
 from assetlink_project.errors import ApplicationError
 from linking.core.alt_text import alt_text_for, validate_alt_override, validate_alt_rule
 from linking.core.fields import FieldError
+from linking.core.transformations import TransformationError, validate_transformation
 from linking.models import AltSource
 from linking.services import (
     PlanConfigError,
@@ -25,7 +25,7 @@ from linking.services import (
 )
 from reports.models import Run
 from stores import permissions
-from stores.models import TRANSFORMATION_RE, Workspace
+from stores.models import Workspace
 from stores.services import asset_caption, settings_for
 from uploads import runs
 from uploads.models import UploadBatch, UploadRecord
@@ -96,8 +96,10 @@ def batch_create(
         permissions.require_setup_change(
             user, workspace, action="override the transformation for one batch"
         )
-        if not re.match(TRANSFORMATION_RE, override):
-            raise UploadConfigError("transformation", "Use Cloudinary syntax, e.g. q_auto,w_1600.")
+        try:
+            override = validate_transformation(override)
+        except TransformationError as exc:
+            raise UploadConfigError("transformation", str(exc)) from None
     with transaction.atomic():
         batch = UploadBatch.objects.create(
             workspace=workspace,

@@ -63,7 +63,12 @@ from .plan import LinkConfig, PreparedGroups, StorePlan, plan_store, prepare_gro
 from .planner import LinkSettings, ProductPlan, ReportAction, ReportRow, plan_product
 from .simulator import SimulationError, apply_operations, apply_to_state
 from .swatches import SwatchRule, is_swatch
-from .transformations import normalise_transformation, same_transformation
+from .transformations import (
+    TransformationError,
+    normalise_transformation,
+    same_transformation,
+    validate_transformation,
+)
 
 __all__ = [
     "MAX_ALT_LENGTH",
@@ -132,6 +137,8 @@ __all__ = [
     "prepare_groups",
     "reorder_moves",
     "same_transformation",
+    "TransformationError",
+    "validate_transformation",
     "validate_alt_override",
     "validate_alt_rule",
     "validate_field_exists",

@@ -40,6 +40,16 @@ class ShopifyFieldKind(StrEnum):
     VARIANT_METAFIELD = "variant.metafield"
 
 
+# The fields people pick from (metafields are typed in: product.metafield:namespace.key).
+SHOPIFY_FIELD_CHOICES = (
+    (ShopifyFieldKind.VARIANT_SKU, "Variant SKU"),
+    (ShopifyFieldKind.VARIANT_BARCODE, "Variant barcode"),
+    (ShopifyFieldKind.PRODUCT_HANDLE, "Product handle"),
+    (ShopifyFieldKind.PRODUCT_TITLE, "Product title"),
+    (ShopifyFieldKind.PRODUCT_TAG, "Product tag"),
+    (ShopifyFieldKind.PRODUCT_ID, "Product id"),
+)
+
 _VARIANT_KINDS = {
     ShopifyFieldKind.VARIANT_SKU,
     ShopifyFieldKind.VARIANT_BARCODE,

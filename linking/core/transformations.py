@@ -28,3 +28,87 @@ def normalise_transformation(text: str | None) -> str:
 
 def same_transformation(a: str | None, b: str | None) -> bool:
     return normalise_transformation(a) == normalise_transformation(b)
+
+
+# The parameter keys of Cloudinary's transformation URL syntax (those the Python SDK's
+# ``generate_transformation_string`` writes, plus ``if``/variables): anything else is a typo.
+PARAMETER_KEYS = frozenset(
+    [
+        "a",
+        "ac",
+        "af",
+        "ar",
+        "b",
+        "bo",
+        "br",
+        "c",
+        "co",
+        "cs",
+        "d",
+        "dl",
+        "dn",
+        "dpr",
+        "du",
+        "e",
+        "eo",
+        "f",
+        "fl",
+        "fn",
+        "fps",
+        "g",
+        "h",
+        "if",
+        "ki",
+        "l",
+        "o",
+        "p",
+        "pg",
+        "q",
+        "r",
+        "so",
+        "sp",
+        "t",
+        "u",
+        "vc",
+        "vs",
+        "w",
+        "x",
+        "y",
+        "z",
+    ]
+)
+MAX_TRANSFORMATION_LENGTH = 500
+EXAMPLE = "c_limit,w_2048,q_auto"
+
+
+class TransformationError(ValueError):
+    """A transformation that is not Cloudinary syntax; the message names the bad part."""
+
+
+def validate_transformation(text: str | None) -> str:
+    """The transformation, stripped, if it is Cloudinary syntax (``key_value`` components,
+    ``,`` within a segment, ``/`` between chained segments); else TransformationError."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    if len(text) > MAX_TRANSFORMATION_LENGTH:
+        raise TransformationError(
+            f"A transformation has at most {MAX_TRANSFORMATION_LENGTH} characters."
+        )
+    if any(c.isspace() for c in text):
+        raise TransformationError(f"Remove the spaces: Cloudinary syntax is e.g. {EXAMPLE}.")
+    for segment in text.split("/"):
+        if not segment:
+            raise TransformationError(f"Empty segment (//) in {text!r}; e.g. {EXAMPLE}.")
+        for component in segment.split(","):
+            key, sep, value = component.partition("_")
+            if not component or not sep or not value:
+                raise TransformationError(
+                    f"{component or '(empty)'!r} is not a parameter: use key_value, e.g. {EXAMPLE}."
+                )
+            if key not in PARAMETER_KEYS and not key.startswith("$"):
+                raise TransformationError(
+                    f"{key!r} (in {component!r}) is not a Cloudinary transformation "
+                    f"parameter; e.g. {EXAMPLE}."
+                )
+    return text

@@ -65,7 +65,12 @@ def emulators():
     cloudinary = make_cloudinary(rate_limit=1_000_000)
     shopify = make_shopify(media_delay=0.01, job_delay=0.01, bulk_delay=0.02)
     c_server, s_server = serve_in_thread(cloudinary), serve_in_thread(shopify)
-    yield {"cloudinary": c_server.url, "shopify": s_server.url, "shopify_app": shopify}
+    yield {
+        "cloudinary": c_server.url,
+        "shopify": s_server.url,
+        "shopify_app": shopify,
+        "cloudinary_app": cloudinary,
+    }
     c_server.shutdown()
     s_server.shutdown()
 
@@ -78,6 +83,7 @@ def demo(emulators, live_server, settings, transactional_db):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     clear_caches()
     emulators["shopify_app"].state.reset()
+    emulators["cloudinary_app"].reset()  # assets a test deleted come back
     info = demo_seed.seed(
         shopify_url=emulators["shopify"],
         cloudinary_url=emulators["cloudinary"],
@@ -197,3 +203,16 @@ def screenshot(page, name: str) -> Path:
         )
     page.screenshot(path=str(path))
     return path
+
+
+def serious_violations(page, context=None) -> list[str]:
+    """axe-core's serious and critical accessibility violations on the page (readable lines)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context=context)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(", ".join(n["target"]) for n in v["nodes"][:5])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -7,18 +7,29 @@ import re
 
 from tests.browser.conftest import login, screenshot
 
-BUTTON = re.compile(r"^Link \d+ assets in \d+ groups to \d+ products$")
+BUTTON = re.compile(r"^Link [\d,]+ assets? in [\d,]+ groups? to [\d,]+ products?$")
 
 
 def pick_folder(page, folder: str) -> int:
     page.fill("input[name=folder]", folder)
     page.click("#picker-search")
     page.wait_for_selector(".tile")
-    page.click("text=Select all visible")
+    page.click("#select-all")
     count = page.locator(".tile.selected").count()
-    page.click("#use-selected")
     page.wait_for_selector("#asset-list .group")
     return count
+
+
+def pick_tiles(page, folder: str, n: int) -> list[str]:
+    """Tick the first ``n`` assets of a folder (a small selection: quick runs)."""
+    page.fill("input[name=folder]", folder)
+    page.click("#picker-search")
+    page.wait_for_selector(".tile")
+    for i in range(n):
+        page.locator(".tile").nth(i).click()
+    page.wait_for_function(f"document.querySelector('#selected-count').textContent === '{n}'")
+    page.wait_for_selector("#asset-list .group")
+    return page.eval_on_selector_all(".tile.selected", "els => els.map((e) => e.dataset.assetId)")
 
 
 def group_order(page, group: str) -> list[str]:
@@ -206,3 +217,132 @@ def test_alt_text_per_asset_can_use_the_ai_caption(demo, page):
     alt = row.locator("input[aria-label^='Alt text for']")
     page.wait_for_function("(el) => el.value.length > 0", arg=alt.element_handle(), timeout=30_000)
     assert len(alt.input_value()) <= 512
+
+
+def _badges(page) -> dict[str, str]:
+    return dict(
+        page.eval_on_selector_all(
+            "#store-list [data-matched]",
+            "els => els.map((e) => [e.dataset.matched, e.textContent])",
+        )
+    )
+
+
+def test_match_counts_show_before_any_dry_run_and_follow_changes(demo, page):
+    login(page, demo, "merchandiser", "assetlink-user")
+    pick_folder(page, "products/bags")
+    # Per store: products matched, groups unmatched; the button counts before any dry run.
+    page.wait_for_function(
+        "[...document.querySelectorAll('#store-list [data-matched]')].every("
+        "(e) => /products? matched/.test(e.textContent))",
+        timeout=5_000,
+    )
+    assert not page.locator("#dry-run-result .store-result").count()
+    badges = _badges(page)
+    assert set(badges) == set(demo["stores"]), badges
+    assert all(
+        re.search(r"\d+ products? matched · \d+ groups? unmatched", b) for b in badges.values()
+    )
+    label = page.inner_text("#link-button")
+    assert BUTTON.match(label) and not label.startswith("Link 0"), label
+    assert page.is_enabled("#link-button")
+    # Per group: matched (and how many products) or unmatched.
+    group_badges = page.eval_on_selector_all(
+        "#asset-list .group .match", "els => els.map((e) => e.textContent)"
+    )
+    assert group_badges and all(
+        re.match(r"^(matched \d+ products?( \(several\))?|unmatched)$", t) for t in group_badges
+    ), group_badges
+    page.locator("#store-list").scroll_into_view_if_needed()
+    screenshot(page, "link-match-counts")
+
+    # Unticking a store: its counts go, the totals follow within about 2 s.
+    first, second = demo["stores"]
+    page.uncheck(f"#store-list input[value='{second}']")
+    page.wait_for_function(
+        f"document.querySelector(\"#store-list [data-matched='{second}']\").textContent === 'Not selected'",
+        timeout=2_000,
+    )
+    one_store = page.inner_text("#link-button")
+    assert one_store != label and BUTTON.match(one_store), (label, one_store)
+    # Excluding a group changes the counts too.
+    group = page.locator("#asset-list .group").first
+    matched = group.locator(".match").inner_text()
+    group.locator(".group-head button").click()
+    if matched.startswith("matched"):
+        page.wait_for_function(
+            f"document.querySelector('#link-button').textContent !== {one_store!r}", timeout=2_000
+        )
+    # A Shopify field that matches nothing: every group unmatched, the button disabled.
+    page.select_option("select[name=shopify_field]", "product.handle")
+    page.wait_for_function(
+        f"document.querySelector(\"#store-list [data-matched='{first}']\").textContent"
+        ".startsWith('0 products matched')",
+        timeout=2_000,
+    )
+    assert page.inner_text("#link-button").startswith("Link 0 assets in 0 groups to 0 products")
+    assert page.is_disabled("#link-button")
+    assert not page.js_errors
+
+
+def test_link_without_a_dry_run_plans_then_links(demo, page, worker):
+    login(page, demo, "merchandiser", "assetlink-user")
+    pick_tiles(page, "products/bags", 4)
+    page.wait_for_function("!document.querySelector('#link-button').disabled", timeout=5_000)
+    page.click("#link-button")
+    page.wait_for_selector("#dry-run-result .store-result", timeout=60_000)
+    page.wait_for_selector("#run-progress .run-store", timeout=60_000)
+    page.wait_for_function(
+        "[...document.querySelectorAll('#run-progress .run-store')].every("
+        "(e) => !['queued', 'running'].includes(e.dataset.status))",
+        timeout=120_000,
+    )
+    assert page.eval_on_selector_all(
+        "#run-progress .run-store", "els => els.map((e) => e.dataset.status)"
+    ) == ["succeeded", "succeeded"]
+
+
+def test_selection_ticks_apply_at_once_ranges_and_ctrl_a(demo, page):
+    login(page, demo, "merchandiser", "assetlink-user")
+    page.fill("input[name=expression]", "folder:products/*")
+    page.click("#picker-search")
+    page.wait_for_selector(".tile")
+    tiles = page.locator(".tile")
+    assert page.inner_text("#selected-count") == "0"
+    assert page.inner_text("#selection-summary") == "Nothing selected yet"
+    # One tick selects at once: the summary and the asset list follow without another click.
+    tiles.nth(0).click()
+    assert page.inner_text("#selected-count") == "1"
+    assert page.inner_text("#selection-summary") == "1 asset selected"
+    page.wait_for_selector("#asset-list .group")
+    # Shift-click: a range from the last tick.
+    tiles.nth(4).click(modifiers=["Shift"])
+    assert page.locator(".tile.selected").count() == 5
+    assert page.inner_text("#selection-summary") == "5 assets selected"
+    # Shift-click on a ticked range end unticks the range.
+    tiles.nth(1).click()
+    assert page.locator(".tile.selected").count() == 4
+    # Ctrl+A selects every visible asset (the pages loaded so far), not the page's text.
+    tiles.nth(2).focus()
+    page.keyboard.press("Control+a")
+    visible = tiles.count()
+    assert visible >= 30, visible
+    assert page.locator(".tile.selected").count() == visible
+    assert page.inner_text("#selected-count") == str(visible)
+    assert page.evaluate("String(getSelection())") == ""
+    assert page.inner_text("#selection-summary") == f"{visible} assets selected"
+    page.wait_for_function(
+        "document.querySelector('.card:has(#asset-list) .toolbar').textContent"
+        f".includes('{visible} assets in')",
+        timeout=10_000,
+    )
+    # In a text field Ctrl+A keeps selecting its text.
+    page.click("#clear-selection")
+    assert page.locator(".tile.selected").count() == 0
+    page.focus("input[name=folder]")
+    page.keyboard.press("Control+a")
+    assert page.locator(".tile.selected").count() == 0
+    tiles.nth(3).click()
+    page.locator(".selection-summary").scroll_into_view_if_needed()
+    screenshot(page, "link-selection")
+    assert not page.js_errors

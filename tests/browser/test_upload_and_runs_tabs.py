@@ -4,7 +4,7 @@ Runs tab."""
 from __future__ import annotations
 
 from tests.browser.conftest import login, screenshot
-from tests.browser.test_link_journey import pick_folder
+from tests.browser.test_link_journey import pick_folder, pick_tiles
 
 
 def test_upload_to_files_dry_run_progress_and_report(demo, page, worker):
@@ -45,3 +45,29 @@ def test_runs_tab_starts_empty(demo, page):
     page.wait_for_selector("#runs-list > *")
     assert "No runs yet" in page.inner_text("#runs-list")
     screenshot(page, "runs-empty")
+
+
+def test_upload_failures_show_in_the_page(demo, page, worker):
+    import requests
+
+    login(page, demo, "merchandiser", "assetlink-user")
+    gone = pick_tiles(page, "products/shoes", 3)[0]
+    page.click("#tab-upload")
+    page.locator("#panel-upload .store-item", has_text="demo-1").locator("input").uncheck()
+    page.click("#upload-dry-run")
+    page.wait_for_selector("#upload-result .store-result", timeout=60_000)
+    url = f"{demo['cloudinary']}/_control/clouds/demo/assets/{gone}"
+    requests.delete(url, timeout=10).raise_for_status()  # Shopify cannot download it now
+    page.click("#upload-button")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#upload-progress .run-store')].some("
+        "(e) => !['queued', 'running'].includes(e.dataset.status))",
+        timeout=120_000,
+    )
+    line = page.locator("#upload-progress .run-store").first
+    assert line.get_attribute("data-status") == "completed_with_failures"
+    assert "file" in line.inner_text()  # files, not products
+    table = page.locator("#upload-progress .failures-table")
+    table.wait_for()
+    assert "IMAGE_DOWNLOAD_FAILURE" in table.inner_text() and "File" in table.inner_text()
+    screenshot(page, "upload-failures")

@@ -108,6 +108,7 @@ def test_cli_dry_run_then_upload_with_wait_and_report(sandbox, uploads_queue, tm
     thread.join(timeout=30)
     rows = list(csv.DictReader(report.open()))
     assert [r["action"] for r in rows] == ["created", "created"]
+    assert f"({store.shop_domain}): succeeded: 2 created" in out.getvalue()  # not a dict
     assert UploadRecord.objects.filter(store=store).count() == 2
     # an asset that does not exist fails the command (non-zero exit)
     with pytest.raises(CommandError):

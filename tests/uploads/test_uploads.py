@@ -149,6 +149,22 @@ def test_files_shopify_cannot_process_are_failures(sandbox, uploads_queue):
     # the broken file is not left in the Files library, and no record claims it
     assert [f["id"] for f in files(sandbox, store)] == [items[good["asset_id"]].file_id]
     assert not UploadRecord.objects.filter(store=store, asset_id=gone["asset_id"]).exists()
+    # the API's failures table: what happened and what to do, for its workspace's members only
+    from rest_framework.test import APIClient
+
+    from tests.factories import MemberFactory
+
+    client = APIClient()
+    client.force_authenticate(MemberFactory(workspace=sandbox.workspace, role="user").user)
+    rows = client.get(f"/api/upload-runs/{run.pk}/rows/?action=failed").json()
+    assert rows["count"] == 2
+    by_code = {r["error_code"]: r for r in rows["rows"]}
+    assert by_code["IMAGE_DOWNLOAD_FAILURE"]["human"] == "Shopify could not download the image."
+    assert "deleted" in by_code["UNRESOLVED"]["what_to_do"]
+    assert client.get(f"/api/upload-runs/{run.pk}/rows/").json()["count"] == 3
+    other = APIClient()
+    other.force_authenticate(MemberFactory().user)
+    assert other.get(f"/api/upload-runs/{run.pk}/rows/").status_code == 404
 
 
 def test_two_stores_each_get_their_files(sandbox, uploads_queue):

@@ -29,8 +29,9 @@ def _alt(text: str) -> tuple[str, str]:
 
 class Command(BaseCommand):
     help = (
-        "Plan linking Cloudinary assets to Shopify product galleries and show the dry run "
-        "(match statistics, plan summary, report CSV). Nothing is written to Shopify."
+        "Link Cloudinary assets to Shopify product galleries: plan and show the dry run (match "
+        "statistics, plan summary, report CSV), then run it on every store. With --dry-run "
+        "nothing is written to Shopify."
     )
 
     def add_arguments(self, parser):
@@ -45,6 +46,11 @@ class Command(BaseCommand):
         parser.add_argument("--position", type=int, help="1-based, for --mode position.")
         parser.add_argument("--order-field", help="e.g. metadata:sequence_number.")
         parser.add_argument("--alt-source", help=f"One of {ALT_SOURCES}.")
+        parser.add_argument(
+            "--transformation",
+            help="Image transformation for this batch in Cloudinary syntax, e.g. "
+            "c_limit,w_2048,q_auto (default: Setup's default image transformation).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Plan only, write nothing.")
         parser.add_argument("--report", help="Write the dry-run report CSV to this path.")
         parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
@@ -61,6 +67,7 @@ class Command(BaseCommand):
             "link_mode": options["mode"],
             "position": options["position"],
             "order_field": options["order_field"],
+            "image_transformation": options["transformation"],
         }
         if options["assets"] is not None:
             data["asset_ids"] = _split(options["assets"])
@@ -73,7 +80,8 @@ class Command(BaseCommand):
             plan = services.plan_create(user=None, workspace=workspace, data=data)
             plan = services.plan_dry_run(plan=plan)
         except services.PlanConfigError as exc:
-            raise CommandError(f"--{exc.field.replace('_', '-')}: {exc.message}") from None
+            flag = {"image_transformation": "transformation"}.get(exc.field, exc.field)
+            raise CommandError(f"--{flag.replace('_', '-')}: {exc.message}") from None
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         summary = selectors.plan_summary(plan)
@@ -133,6 +141,9 @@ class Command(BaseCommand):
         w(f"Assets read from Cloudinary: {plan.assets_resolved}"
           + (f" ({len(plan.unresolved_asset_ids)} ids not found: "
              f"{', '.join(plan.unresolved_asset_ids[:5])})" if plan.unresolved_asset_ids else ""))  # fmt: skip
+        transformation = summary["image_transformation"]
+        w(f"Image transformation: {transformation['value'] or '(none)'} "
+          f"({'this batch' if transformation['source'] == 'batch' else 'Setup default'})")  # fmt: skip
         results = {r.store.shop_domain: r for r in selectors.plan_results(plan)}
         for store in summary["stores"]:
             stats = store["statistics"]

@@ -94,3 +94,33 @@ def test_a_store_of_another_workspace_is_refused(sandbox):
             "--workspace", sandbox.workspace.name, "--stores", "elsewhere.myshopify.com",
             "--expression", "folder:products/*", "--mode", "append", "--dry-run",
         )  # fmt: skip
+
+
+def test_transformation_for_one_batch_shows_in_the_dry_run_and_the_report(sandbox, store, tmp_path):
+    report = tmp_path / "dry-run.csv"
+    out = link(
+        "--workspace", sandbox.workspace.name, "--stores", store.shop_domain,
+        "--expression", "folder:products/*", "--cloudinary-field", "metadata:sku",
+        "--shopify-field", "variant.sku", "--mode", "append", "--dry-run",
+        "--transformation", "c_limit,w_1000", "--report", str(report),
+    )  # fmt: skip
+    assert "Image transformation: c_limit,w_1000 (this batch)" in out
+    rows = list(csv.DictReader(report.open()))
+    created = [r for r in rows if r["action"] == "created"]
+    assert created and {r["transformation"] for r in created} <= {"c_limit,w_1000", ""}
+    assert any(r["transformation"] == "c_limit,w_1000" for r in created)
+    assert all(r["transformation"] == "" for r in rows if r["action"] == "unmatched")
+    with pytest.raises(CommandError, match=r"--transformation: 'wdth' \(in 'wdth_100'\)"):
+        link(
+            "--workspace", sandbox.workspace.name, "--stores", store.shop_domain,
+            "--expression", "folder:products/*", "--dry-run", "--transformation", "wdth_100",
+        )  # fmt: skip
+
+
+def test_help_says_what_runs_and_what_does_not():
+    from linking.management.commands.link import Command
+
+    parser = Command().create_parser("manage.py", "link")
+    text = parser.format_help()
+    assert "With --dry-run nothing is written" in " ".join(text.split())
+    assert "--transformation" in text

@@ -87,7 +87,13 @@ class Command(BaseCommand):
             return
         ended = follow([r.pk for r in started], self.stdout)
         for run in ended:
-            self.stdout.write(f"Run {run.pk} ({run.store.shop_domain}): {run.status} {run.summary}")
+            counts = ", ".join(
+                f"{n} {action.replace('_', ' ')}" for action, n in run.summary.items()
+            )
+            self.stdout.write(
+                f"Run {run.pk} ({run.store.shop_domain}): {run.get_status_display().lower()}"
+                + (f": {counts}" if counts else "")
+            )
         if options["report"]:
             with open(options["report"], "w", newline="", encoding="utf-8") as out:
                 for i, run in enumerate(sorted(ended, key=lambda r: r.pk)):

@@ -3,6 +3,14 @@
 export const boot = JSON.parse(document.getElementById("assetlink-bootstrap").textContent);
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
 
+// A field's name as the page shows it: its form label where there is one, else the key in words.
+export function fieldLabel(key) {
+  const label = document.querySelector(`.field[data-field="${CSS.escape(key)}"] label`)?.textContent;
+  if (label) return label;
+  const words = key.replaceAll(/[_.]/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(ApiError.message(status, body));
@@ -13,7 +21,7 @@ export class ApiError extends Error {
     if (body && typeof body.detail === "string") return body.detail;
     if (body && typeof body === "object") {
       const first = Object.entries(body)[0];
-      if (first) return `${first[0]}: ${[].concat(first[1]).join(" ")}`;
+      if (first) return `${fieldLabel(first[0])}: ${[].concat(first[1]).join(" ")}`;
     }
     return `The server answered ${status}.`;
   }

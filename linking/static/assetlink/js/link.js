@@ -3,17 +3,13 @@
 import { api, boot, ApiError, download } from "./api.js";
 import { state, loadSetup, loadMetadataFields } from "./app.js";
 import { renderPicker, selectionSummary } from "./picker.js";
-import { h, clear, card, banner, field, select, setFieldError, toast, plural } from "./ui.js";
+import { h, clear, card, banner, field, select, setFieldError, toast, plural, transformationField } from "./ui.js";
 import { watchRuns } from "./runs.js";
 
-const SHOPIFY_FIELDS = [
-  ["variant.sku", "Variant SKU"], ["variant.barcode", "Variant barcode"], ["product.handle", "Product handle"],
-  ["product.title", "Product title"], ["product.tag", "Product tag"], ["product.id", "Product id"],
-];
-const ALT_SOURCES = [
-  ["keep_shopify", "Keep Shopify's alt text"], ["metadata", "Metadata field"], ["context", "Context key"],
-  ["template", "Template"], ["ai_caption", "AI caption"],
-];
+// Choices come from the server (one Python source): [value, label] pairs.
+const pairs = (list) => list.map((c) => [c.value, c.label]);
+const SHOPIFY_FIELDS = pairs(boot.shopifyFields);
+const ALT_SOURCES = pairs(boot.altSources);
 const PAGE = { compact: 30, regular: 10 };
 const PRODUCTS_PAGE = 10;
 
@@ -40,7 +36,7 @@ export async function renderLink(panel) {
   // --- stores and fields -----------------------------------------------------------------
   const storeBoxes = ws.stores.map((s) => {
     const input = h("input", { type: "checkbox", value: s.domain, checked: s.installed, disabled: !s.installed, name: "stores" });
-    const matched = h("span.badge", { dataset: { matched: s.domain } }, s.installed ? "not matched yet" : "uninstalled");
+    const matched = h("span.badge", { dataset: { matched: s.domain }, "aria-live": "polite" }, s.installed ? "Pick assets to see matches" : "Uninstalled");
     return { store: s, input, matched, el: h("label.store-item", {}, input, h("span.grow", {}, h("b", {}, s.name), " ", h("span.muted", {}, s.domain)), matched) };
   });
   const cfOptions = withCustom([...metadataOptions(fields), ["tag:sku:", "Tag prefix sku:"], ["public_id:([^/_]+)_", "Public id (text before _)"]], setup.default_cloudinary_field);
@@ -64,7 +60,7 @@ export async function renderLink(panel) {
       el.dispatchEvent(new Event("change"));
     }, { capture: true });
   }
-  const mode = select(boot.linkModes.map((m) => [m.value, m.label]), setup.default_link_mode);
+  const mode = select(pairs(boot.linkModes), setup.default_link_mode);
   const position = h("input", { type: "number", min: 1, value: setup.default_position ?? 1 });
   const positionField = field("Position", position, { help: "1-based", name: "position" });
   const orderOptions = withCustom([["", "Selection order"], ...metadataOptions(fields), ["public_id", "Public id"], ["filename", "Filename"], ["created_at", "Created"]], setup.default_order_field);
@@ -73,6 +69,7 @@ export async function renderLink(panel) {
   const altSource = select(ALT_SOURCES, altDefault);
   const altField = h("input", { type: "text", value: setup.alt_text_source === "template" ? setup.alt_text_template : setup.alt_text_field });
   const altFieldWrap = field("Alt text field / template", altField, { name: "alt_field", help: "Metadata id, context key, or e.g. {product.title} – {metadata.color}" });
+  const transformation = transformationField(ws, { name: "image_transformation", label: "Image transformation (this batch)", setupDefault: setup.default_image_transformation });
   const syncVisibility = () => {
     positionField.hidden = mode.value !== "position";
     altFieldWrap.hidden = !["metadata", "context", "template"].includes(altSource.value);
@@ -89,7 +86,9 @@ export async function renderLink(panel) {
       field("Value separator", separator, { name: "separator", help: "e.g. , to link one asset to several products" }),
       h("div.field", {}, h("span.label", {}, "Case"), h("label.check", {}, caseSensitive, h("span", {}, "Case-sensitive match")))),
     h("h3", { style: "margin-top:14px" }, "Link mode and alt text"),
-    h("div.grid3", {}, field("Link mode", mode, { name: "link_mode" }), positionField, field("Alt text", altSource, { name: "alt_source" }), altFieldWrap));
+    h("div.grid3", {}, field("Link mode", mode, { name: "link_mode" }), positionField, field("Alt text", altSource, { name: "alt_source" }), altFieldWrap),
+    h("h3", { style: "margin-top:14px" }, "Transformation"),
+    h("div.grid3", {}, transformation.el));
 
   // --- asset list ------------------------------------------------------------------------
   const listBox = h("div.groups", { id: "asset-list" });
@@ -105,10 +104,11 @@ export async function renderLink(panel) {
   // --- preview and link -----------------------------------------------------------------
   const dryBtn = h("button.btn.btn-lg", { type: "button", id: "dry-run" }, "Dry run");
   const linkBtn = h("button.btn.btn-primary.btn-lg", { type: "button", id: "link-button", disabled: true }, "Link 0 assets in 0 groups to 0 products");
+  const matchInfo = h("span.muted.small", { id: "match-info", "aria-live": "polite" });
   const reportBtn = h("button.btn.btn-plain", { type: "button", hidden: true, onclick: () => download(`/api/plans/${L.plan.id}/report.csv`, "dry-run.csv") }, "Download dry-run report");
   const preview = h("div", { id: "dry-run-result" }, h("p.muted", {}, "A dry run shows, per product, the gallery before and after. Nothing is written to Shopify."));
   const progress = h("div", { id: "run-progress" });
-  const previewCard = card("Preview and link", [progress, preview], { step: 4, footer: [reportBtn, h("span", { style: "flex:1" }), dryBtn, linkBtn] });
+  const previewCard = card("Preview and link", [progress, preview], { step: 4, footer: [reportBtn, matchInfo, h("span", { style: "flex:1" }), dryBtn, linkBtn] });
 
   clear(panel,
     card("Select assets", pickerBox, { step: 1 }),
@@ -118,13 +118,104 @@ export async function renderLink(panel) {
   // --- behaviour -------------------------------------------------------------------------
   const invalidate = () => {
     L.dirty = true;
-    linkBtn.disabled = true;
+    scheduleMatch();
   };
-  for (const el of [shopifyField, mode, position, altSource, altField, ...storeBoxes.map((b) => b.input)]) el.addEventListener("change", invalidate);
+  for (const el of [shopifyField, mode, position, altSource, altField, transformation.input, ...storeBoxes.map((b) => b.input)]) el.addEventListener("change", invalidate);
 
+  // --- live match counts: per store and per group, from the stores' catalog index -------
+  let matchTimer = null, matchSeq = 0;
+  L.match = null;
+  function keptGroups() {
+    const out = {};
+    for (const g of L.groups) {
+      if (L.excludedGroups.has(g.value)) continue;
+      const ids = g.assets.map((a) => a.asset_id).filter((id) => !L.excludedAssets.has(id));
+      if (ids.length) out[g.value] = ids;
+    }
+    return out;
+  }
+  function scheduleMatch() {
+    clearTimeout(matchTimer);
+    matchTimer = setTimeout(refreshMatch, 250);
+  }
+  async function refreshMatch() {
+    const stores = storeBoxes.filter((b) => b.input.checked).map((b) => b.store.domain);
+    const seq = ++matchSeq;
+    if (!L.groups.length || !stores.length) {
+      L.match = null;
+      for (const b of storeBoxes) if (b.store.installed) setBadge(b.matched, "", b.input.checked ? "Pick assets to see matches" : "Not selected");
+      linkBtn.textContent = "Link 0 assets in 0 groups to 0 products";
+      linkBtn.disabled = true;
+      matchInfo.textContent = stores.length ? "" : "Select at least one store.";
+      return;
+    }
+    matchInfo.textContent = "Counting matches…";
+    try {
+      const data = await api.post(`/api/workspaces/${ws.id}/match/`, {
+        stores, shopify_field: shopifyField.value, case_sensitive: caseSensitive.checked, groups: keptGroups(),
+      });
+      if (seq !== matchSeq) return; // a newer change is being counted
+      L.match = data;
+      setFieldError(config, "shopify_field", "");
+      showMatch();
+    } catch (err) {
+      if (seq !== matchSeq) return;
+      L.match = null;
+      matchInfo.textContent = "";
+      const errors = err instanceof ApiError ? err.fieldErrors : {};
+      for (const [k, v] of Object.entries(errors)) setFieldError(config, k, v);
+      if (!Object.keys(errors).length) toast(err.message, "error");
+    }
+  }
+  function setBadge(el, tone, text, title) {
+    el.className = `badge${tone ? ` badge-${tone}` : ""}`;
+    el.textContent = text;
+    if (title) el.title = title; else el.removeAttribute("title");
+  }
+  function showMatch() {
+    const m = L.match;
+    for (const b of storeBoxes) {
+      const st = m.stores.find((x) => x.store === b.store.domain);
+      if (!st) { if (b.store.installed) setBadge(b.matched, "", "Not selected"); continue; }
+      if (st.error) { setBadge(b.matched, "critical", "Cannot count", st.error); continue; }
+      const s = st.statistics;
+      const several = s.products_matched_by_several_groups ? ` · ${plural(s.products_matched_by_several_groups, "product")} matched by several groups` : "";
+      setBadge(b.matched, s.products_matched ? "success" : "warning",
+        `${plural(s.products_matched, "product")} matched · ${plural(s.groups_unmatched, "group")} unmatched${several}`);
+    }
+    if (L.dirty) {
+      linkBtn.textContent = m.button;
+      linkBtn.disabled = !m.products;
+    }
+    matchInfo.textContent = L.dirty ? "Counts from the stores' catalogs; Link runs a dry run first." : "";
+    for (const el of listBox.querySelectorAll(".group[data-group]")) decorateGroup(el);
+  }
+  function decorateGroup(el) {
+    const badge = el.querySelector(".match");
+    if (!badge || !L.match) return;
+    const value = el.dataset.group;
+    if (L.excludedGroups.has(value)) { setBadge(badge, "", "excluded"); badge.classList.add("match"); return; }
+    const per = L.match.stores.filter((s) => !s.error).map((s) => [s.store, s.groups[value] ?? 0]);
+    const total = per.reduce((n, [, c]) => n + c, 0);
+    const several = per.some(([, c]) => c > 1);
+    setBadge(badge, !total ? "critical" : several ? "warning" : "success",
+      !total ? "unmatched" : several ? `matched ${plural(total, "product")} (several)` : `matched ${plural(total, "product")}`,
+      per.map(([store, c]) => `${store}: ${plural(c, "product")}`).join("\n"));
+    badge.classList.add("match");
+    badge.dataset.products = total;
+  }
+
+  let groupsSeq = 0;
   async function loadGroups() {
     const s = state.selection;
-    if (!s.assetIds.length && !s.expression) return;
+    const seq = ++groupsSeq;
+    if (!s.assetIds.length && !s.expression) {
+      Object.assign(L, { groups: [], ungrouped: [], missing: [], page: 0 });
+      renderList();
+      listInfo.textContent = "Pick assets above to see their groups.";
+      invalidate();
+      return;
+    }
     listInfo.textContent = "Reading the selection from Cloudinary…";
     try {
       const data = await api.post(`/api/workspaces/${ws.id}/selection/groups/`, {
@@ -132,6 +223,7 @@ export async function renderLink(panel) {
         cloudinary_field: cloudinaryField.value, separator: separator.value,
         case_sensitive: caseSensitive.checked, order_field: orderField.value,
       });
+      if (seq !== groupsSeq) return; // the selection changed meanwhile
       Object.assign(L, { groups: data.groups, ungrouped: data.ungrouped, missing: data.missing_ids, page: 0 });
       setFieldError(config, "cloudinary_field", "");
       renderList();
@@ -141,7 +233,12 @@ export async function renderLink(panel) {
     }
     invalidate();
   }
-  document.addEventListener("assetlink:selection", () => { L.manual = {}; L.excludedAssets.clear(); L.excludedGroups.clear(); loadGroups(); });
+  let selectionTimer = null;
+  document.addEventListener("assetlink:selection", () => {
+    L.manual = {}; L.excludedAssets.clear(); L.excludedGroups.clear();
+    clearTimeout(selectionTimer);
+    selectionTimer = setTimeout(loadGroups, 300); // ticks in a row: read the selection once
+  });
   cloudinaryField.addEventListener("change", () => { L.manual = {}; L.excludedGroups.clear(); loadGroups(); });
   separator.addEventListener("change", loadGroups);
   caseSensitive.addEventListener("change", loadGroups);
@@ -204,16 +301,16 @@ export async function renderLink(panel) {
       h("span.value", {}, group.value),
       h("span.muted.small", {}, `${kept} of ${plural(assets.length, "asset")}`),
       L.manual[group.value] ? h("span.badge.badge-info", {}, "manual order") : null,
-      excluded ? h("span.badge", {}, "excluded") : null);
+      excluded ? h("span.badge", {}, "excluded") : h("span.badge.match", {}, L.match ? "" : "…"));
   }
 
   function compactGroup(group) {
     const assets = orderedAssets(group);
-    const strip = h("div.group-strip", { role: "list", "aria-label": `Assets of ${group.value}` });
+    const strip = h("div.group-strip", { role: "group", "aria-label": `Assets of ${group.value}` });
     assets.forEach((a, i) => {
       const off = L.excludedAssets.has(a.asset_id);
       const t = h(`button.thumb${off ? ".excluded" : ""}`, {
-        type: "button", role: "listitem", title: `${a.public_id}${off ? " (excluded)" : ""} — click to ${off ? "include" : "exclude"}; Alt+←/→ to move`,
+        type: "button", title: `${a.public_id}${off ? " (excluded)" : ""} — click to ${off ? "include" : "exclude"}; Alt+←/→ to move`,
         "aria-pressed": off ? "true" : "false", "aria-label": `${a.public_id}, position ${i + 1}${off ? ", excluded" : ""}`,
         dataset: { assetId: a.asset_id },
         onclick: () => { toggleAsset(a.asset_id); renderList(); },
@@ -282,6 +379,7 @@ export async function renderLink(panel) {
     listBox.classList.toggle("compact", L.view === "compact");
     clear(listBox, slice.map(L.view === "compact" ? compactGroup : regularGroup), pager,
       L.missing.length ? banner(`Cloudinary has no asset for these ids (unknown, deleted or inaccessible): ${L.missing.join(", ")}`, "warning") : null);
+    for (const el of listBox.querySelectorAll(".group[data-group]")) decorateGroup(el);
   }
 
   function planData() {
@@ -295,11 +393,12 @@ export async function renderLink(panel) {
       excluded_groups: [...L.excludedGroups], alt_source: altSource.value,
       alt_field: ["metadata", "context", "template"].includes(altSource.value) ? altField.value : "",
       alt_overrides: L.alt,
+      ...(ws.isAdmin ? { image_transformation: transformation.input.value.trim() } : {}),
     };
   }
 
   async function dryRun() {
-    if (!state.selection.assetIds.length && !state.selection.expression) { toast("Select assets first (step 1)."); return; }
+    if (!state.selection.assetIds.length && !state.selection.expression) { toast("Select assets first (step 1)."); return false; }
     dryBtn.disabled = true; linkBtn.disabled = true;
     clear(preview, h("p.muted", {}, "Dry run: reading the selection and every store's matching products…"));
     for (const el of config.querySelectorAll(".field")) setFieldError(config, el.dataset.field, "");
@@ -310,10 +409,13 @@ export async function renderLink(panel) {
       L.results = await api.get(`/api/plans/${L.plan.id}/result/`);
       L.dirty = false; L.productPage = 0;
       renderPreview();
+      return true;
     } catch (err) {
       const errors = err instanceof ApiError ? err.fieldErrors : {};
       for (const [k, v] of Object.entries(errors)) setFieldError(config, k, v);
       clear(preview, banner(err.message, "critical"));
+      if (L.match) showMatch();
+      return false;
     } finally {
       dryBtn.disabled = false;
     }
@@ -332,8 +434,9 @@ export async function renderLink(panel) {
     reportBtn.hidden = false;
     for (const b of storeBoxes) {
       const st = sum.stores.find((x) => x.store === b.store.domain);
-      b.matched.className = `badge${st ? (st.error ? " badge-critical" : " badge-success") : ""}`;
-      b.matched.textContent = st ? (st.error ? "error" : `${plural(st.statistics.products_matched ?? 0, "product")} matched`) : "not in this run";
+      if (!st) { setBadge(b.matched, "", "Not in this dry run"); continue; }
+      if (st.error) { setBadge(b.matched, "critical", "Dry run failed", st.error); continue; }
+      setBadge(b.matched, "success", `${plural(st.statistics.products_matched ?? 0, "product")} matched · ${plural(st.products_changed, "product")} to change`);
     }
     const storesEl = sum.stores.map((st) => {
       const result = L.results.find((r) => r.store === st.store);
@@ -357,15 +460,25 @@ export async function renderLink(panel) {
           h("span.muted", {}, `Products ${L.productPage * PRODUCTS_PAGE + 1}–${Math.min(products.length, (L.productPage + 1) * PRODUCTS_PAGE)} of ${products.length}`),
           h("button.btn", { type: "button", disabled: L.productPage >= pages - 1, onclick: () => { L.productPage++; renderPreview(); } }, "Next ›")) : null);
     });
+    const tf = sum.image_transformation || {};
     clear(preview,
+      h("p.small.muted", { id: "dry-run-transformation" }, "Image transformation: ", h("code", {}, tf.value || "none"), tf.source === "batch" ? " (this batch)" : " (Setup default)"),
       sum.unresolved_asset_ids.length ? banner(`${sum.unresolved_asset_ids.length} asset ids could not be read from Cloudinary; they are rows of the report.`, "warning") : null,
       sum.operations ? null : banner("Nothing to change: the galleries already look like this.", "info"),
       storesEl);
   }
 
   async function link() {
-    if (L.dirty) { toast("Something changed since the dry run: run it again first."); return; }
+    if (L.dirty) {
+      // Linking plans first: a dry run computes the exact work (shown below as it runs).
+      const destructive = ["overwrite", "reset"].includes(mode.value) && setup.require_dry_run_for_destructive;
+      const planned = await dryRun();
+      if (!planned) return;
+      if (destructive) { toast(`Review the dry run: ${mode.selectedOptions[0].textContent} needs one before linking.`); return; }
+      if (!L.summary.operations) return;
+    }
     linkBtn.disabled = true; dryBtn.disabled = true;
+    clear(progress);
     try {
       const runs = await api.post(`/api/plans/${L.plan.id}/run/`);
       toast("Link started");

@@ -6,15 +6,8 @@ import { api, boot, request, ApiError } from "./api.js";
 import { state, loadSetup } from "./app.js";
 import { h, clear, card, banner, field, select, setFieldError, toast } from "./ui.js";
 
-const SHOPIFY_FIELDS = [
-  ["variant.sku", "Variant SKU"], ["variant.barcode", "Variant barcode"],
-  ["product.handle", "Product handle"], ["product.title", "Product title"],
-  ["product.tag", "Product tag"], ["product.id", "Product id"],
-];
-const ALT_SOURCES = [
-  ["keep", "Keep Shopify's alt text"], ["metadata", "A metadata field"], ["context", "A context key"],
-  ["template", "A template"], ["ai_caption", "AI caption (Cloudinary captioning)"],
-];
+// Choices come from the server (one Python source): [value, label] pairs.
+const ALT_SOURCES = boot.setupAltSources.map((c) => [c.value, c.label]);
 
 // [name, label, kind, help, options]
 const SECTIONS = [

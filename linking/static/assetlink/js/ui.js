@@ -30,7 +30,7 @@ export function clear(el, ...children) {
 }
 
 export function toast(message, kind = "") {
-  const t = h(`div.toast${kind ? "." + kind : ""}`, { role: "status" }, message);
+  const t = h(`div.toast${kind ? `.${kind}` : ""}`, { role: "status" }, message);
   document.getElementById("toasts").append(t);
   setTimeout(() => t.remove(), kind === "error" ? 7000 : 3500);
 }
@@ -76,14 +76,27 @@ export function select(options, value, attrs = {}) {
 }
 
 export function duration(seconds) {
-  if (seconds == null || !isFinite(seconds)) return "";
+  if (seconds == null || !Number.isFinite(seconds)) return "";
   seconds = Math.max(0, Math.round(seconds));
   if (seconds < 60) return `${seconds} s`;
   const m = Math.floor(seconds / 60), s = seconds % 60;
-  if (m < 60) return `${m} min ${s ? s + " s" : ""}`.trim();
+  if (m < 60) return `${m} min ${s ? `${s} s` : ""}`.trim();
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
 export function plural(n, word, many) {
-  return `${Number(n).toLocaleString()} ${n === 1 ? word : many || word + "s"}`;
+  return `${Number(n).toLocaleString()} ${n === 1 ? word : many || `${word}s`}`;
+}
+
+// The batch transformation: admins edit it (empty = Setup's default), others see it read-only.
+export function transformationField(ws, { name, label, setupDefault }) {
+  const input = h("input", {
+    type: "text", name, value: "", maxlength: 500, spellcheck: "false", autocomplete: "off",
+    placeholder: setupDefault ? `${setupDefault} (Setup default)` : "none (Setup default)",
+    readonly: ws.isAdmin ? null : true,
+  });
+  const help = ws.isAdmin
+    ? "Cloudinary syntax, e.g. c_limit,w_2048,q_auto. Empty: Setup's default."
+    : "Only a Media Library Admin, Master Admin or Technical Admin changes it for a batch.";
+  return { input, el: field(label, input, { name, help }) };
 }
