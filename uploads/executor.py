@@ -93,6 +93,11 @@ class UploadHooks:
     def record_saved(self, work: UploadWork, file_id: str, url: str, action: str) -> None:
         """The store has ``file_id`` for ``work``'s asset at ``work.version``."""
 
+    def records_saved(self, saved: Sequence[tuple[UploadWork, str, str, str]]) -> None:
+        """Several at once ``(work, file_id, url, action)``, in one write."""
+        for work, file_id, url, action in saved:
+            self.record_saved(work, file_id, url, action)
+
     def record_removed(self, work: UploadWork, file_id: str) -> None:
         """The store no longer has a usable file of ``work``'s asset."""
 
@@ -417,10 +422,12 @@ class UploadExecutor:
                     raise _Crash("simulated worker death after fileCreate")
                 if result.ok:
                     files = result.payload("fileCreate").get("files") or []
+                    saved = []
                     for work, node in zip(batch, files, strict=False):
                         self._claimed.add(node["id"])
-                        self.hooks.record_saved(work, node["id"], _url(node), "created")
+                        saved.append((work, node["id"], _url(node), "created"))
                         state.waiting[node["id"]] = (work, "created")
+                    self.hooks.records_saved(saved)
                     for work in batch[len(files) :]:
                         self.hooks.journal([work], False)
                         state.fail(work, "MISSING", "Shopify did not return this file.")
@@ -604,16 +611,17 @@ class UploadExecutor:
             todo = later
             if not todo:
                 break
-        broken = []
+        broken, saved = [], []
         for work, file_id, url, action in named:
             error = outcome.get(file_id, ("ALT_NOT_SET", "The alt text could not be set."))
             if error is None:
-                self.hooks.record_saved(work, file_id, url, action)
+                saved.append((work, file_id, url, action))
                 state.out[work.item_id] = UploadOutcome(action, file_id, url, READY)
             else:
                 self.hooks.record_removed(work, file_id)
                 state.fail(work, error[0], f"The file's alt text could not be set: {error[1]}")
                 broken.append((work, file_id))
+        self.hooks.records_saved(saved)
         return broken
 
     def _delete(self, broken: list[tuple[UploadWork, str]]) -> None:

@@ -175,6 +175,47 @@ class _Hooks(UploadHooks):
         for work in works:
             work.sent_at = now
 
+    def records_saved(self, saved) -> None:
+        """The files of a create call (or of a chunk made READY) in one transaction."""
+        if not saved:
+            return
+        fields = ["file_id", "version", "public_id", "media_type", "filename", "run", "url", "alt"]
+        records = []
+        for work, file_id, url, _ in saved:
+            records.append(
+                UploadRecord(
+                    store=self.store, asset_id=work.asset_id, transformation=work.transformation,
+                    file_id=file_id, version=work.version, public_id=work.public_id,
+                    media_type=work.media_type, filename=work.filename, run=self.run,
+                    url=url, alt="" if work.keep_alt else work.alt,
+                )
+            )  # fmt: skip
+        with transaction.atomic():
+            # A known url and alt are kept where this save has none (as record_saved does).
+            keep = {(r.asset_id, r.transformation): r for r in UploadRecord.objects.filter(
+                store=self.store, asset_id__in=[w.asset_id for w, *_ in saved])}  # fmt: skip
+            for record, (work, *_rest) in zip(records, saved, strict=True):
+                old = keep.get((record.asset_id, record.transformation))
+                if old is not None:
+                    record.url = record.url or old.url
+                    record.alt = old.alt if work.keep_alt else record.alt
+            UploadRecord.objects.bulk_create(
+                records,
+                update_conflicts=True,
+                unique_fields=["store", "asset_id", "transformation"],
+                update_fields=fields,
+            )
+            items = list(UploadItem.objects.filter(pk__in=[w.item_id for w, *_ in saved]))
+            by_id = {w.item_id: (file_id, action) for w, file_id, _, action in saved}
+            for item in items:
+                item.file_id, item.action = by_id[item.pk]
+                item.status, item.sent_at = UploadItem.Status.PENDING, None
+            UploadItem.objects.bulk_update(items, ["file_id", "action", "status", "sent_at"])
+        for work, _, _, action in saved:
+            work.sent_at = None
+            if action in ("created", "replaced"):
+                work.prior_action = action
+
     def record_saved(self, work: UploadWork, file_id: str, url: str, action: str) -> None:
         defaults = {
             "file_id": file_id,
