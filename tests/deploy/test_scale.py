@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 import requests
-from linking.cloudinary.client import clear_caches
+from stores.cloudinary.client import clear_caches
 from rq import Worker
 
 from sandbox.cloudinary.server import make_app as make_cloudinary
