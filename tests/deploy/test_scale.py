@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 import redis
 import requests
-from linking.cloudinary.client import clear_caches
 from rq import Worker
 
 from sandbox.cloudinary.server import make_app as make_cloudinary
 from sandbox.common import serve_in_thread
 from sandbox.shopify.server import make_app as make_shopify
+from stores.cloudinary.client import clear_caches
 from tests.factories import MemberFactory, StoreFactory, UserFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.slow
