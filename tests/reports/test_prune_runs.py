@@ -56,13 +56,14 @@ def test_old_finished_runs_are_archived_then_deleted(store, tmp_path):
     }  # fmt: skip
 
 
-def test_upload_runs_are_archived_with_the_upload_report(store, tmp_path):
-    run = _run(store, days_ago=40, kind=Run.Kind.UPLOAD, rows=0)
-    UploadItem.objects.create(run=run, asset_id="asset-1", action="created", file_id="gid://f/1")
+def test_upload_runs_are_archived_and_deleted_with_their_items(store, tmp_path):
+    run = _run(store, days_ago=40, kind=Run.Kind.UPLOAD, rows=1)
+    UploadItem.objects.create(
+        run=run, asset_id=f"a{run.pk}-0", action="created", file_id="gid://f/1"
+    )
     _prune("--older-than", "30", "--archive", str(tmp_path))
     (archived,) = (tmp_path / store.shop_domain).iterdir()
-    assert archived.name.startswith(f"assetlink-upload-{run.pk}-")
-    assert "asset-1" in archived.read_text() and "gid://f/1" in archived.read_text()
+    assert f"a{run.pk}-0" in archived.read_text()
     assert not Run.objects.exists() and not UploadItem.objects.exists()
 
 
