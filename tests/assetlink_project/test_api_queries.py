@@ -25,7 +25,7 @@ BOUNDS = {
     "/api/stores/{store}/api-keys/": 8,
     "/api/workspaces/{workspace}/plans/": 6,
     "/api/plans/{plan}/": 5,
-    "/api/plans/{plan}/statistics/": 5,
+    "/api/plans/{plan}/statistics/": 7,  # + the workspace and its Setup (the batch transformation)
     "/api/plans/{plan}/result/": 5,
     "/api/runs/": 4,
     "/api/runs/{run}/": 4,
