@@ -3,11 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from assetlink_project import (
-    health,
-    metrics,
-    rq_admin,  # noqa: F401 - registers the RQ dashboard in the admin
-)
+from assetlink_project import health, metrics
 from stores.admin_site import admin_site
 
 urlpatterns = [

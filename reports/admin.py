@@ -103,3 +103,7 @@ class ReportRowAdmin(ReadOnly, WorkspaceScopedAdmin):
     list_filter = ["action"]
     search_fields = ["asset_id", "public_id", "product_id", "product_handle", "media_id"]
     list_select_related = ["run"]
+
+
+# The RQ dashboard (queues, jobs, workers of every workspace) for superusers only.
+from reports import rq_admin  # noqa: E402, F401
