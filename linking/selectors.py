@@ -141,7 +141,7 @@ def report_rows(plan: Plan, scope: QuerySet[Store] | None = None) -> Iterable[di
         transformations = {
             (p["product_id"], item["asset_id"]): item.get("transformation") or ""
             for p in result.products
-            for item in p["after"]
+            for item in p.get("after") or ()
             if item.get("asset_id")
         }
         for row in result.rows:

@@ -39,6 +39,9 @@ def _workspace_requests(tenant, member_id):
         "selection-groups": [("post", f"/api/workspaces/{ws}/selection/groups/",
                               {"expression": "x", "cloudinary_field": "metadata:sku"})],
         "metadata-fields": [("get", f"/api/workspaces/{ws}/metadata-fields/", None)],
+        "match-counts": [("post", f"/api/workspaces/{ws}/match/",
+                          {"stores": [domain], "shopify_field": "variant.sku",
+                           "groups": {"SKU-1": ["a"]}})],
         "test-connection": [("post", f"/api/workspaces/{ws}/test-connection/", None)],
         "workspace-cloudinary": [
             ("get", f"/api/workspaces/{ws}/cloudinary/", None),
@@ -73,6 +76,8 @@ def _store_requests(objects, own_workspace):
         "run-resume": [("post", f"/api/runs/{o.run.pk}/resume/", None)],
         "run-undo": [("post", f"/api/runs/{o.run.pk}/undo/", None)],
         "run-report": [("get", f"/api/runs/{o.run.pk}/report.csv", None)],
+        "run-rows": [("get", f"/api/runs/{o.run.pk}/rows/?action=failed", None)],
+        "run-retry": [("post", f"/api/runs/{o.run.pk}/retry/", None)],
         "upload-batch-list": [("post", f"/api/workspaces/{ws}/uploads/",
                                {"expression": 'folder="x"', "stores": [domain]})],
         "upload-batch": [("get", f"/api/uploads/{o.batch.pk}/", None)],
@@ -82,6 +87,7 @@ def _store_requests(objects, own_workspace):
         "upload-run-abort": [("post", f"/api/upload-runs/{o.upload_run.pk}/abort/", None)],
         "upload-run-resume": [("post", f"/api/upload-runs/{o.upload_run.pk}/resume/", None)],
         "upload-run-report": [("get", f"/api/upload-runs/{o.upload_run.pk}/report.csv", None)],
+        "upload-run-rows": [("get", f"/api/upload-runs/{o.upload_run.pk}/rows/", None)],
     }  # fmt: skip
 
 

@@ -436,7 +436,7 @@ export async function renderLink(panel) {
       const st = sum.stores.find((x) => x.store === b.store.domain);
       if (!st) { setBadge(b.matched, "", "Not in this dry run"); continue; }
       if (st.error) { setBadge(b.matched, "critical", "Dry run failed", st.error); continue; }
-      setBadge(b.matched, "success", `${plural(st.statistics.products_matched ?? 0, "product")} matched · ${plural(st.products_changed, "product")} to change`);
+      setBadge(b.matched, "success", `${plural(st.products_changed, "product")} to change · ${plural(st.statistics.products_matched ?? 0, "product")} matched`);
     }
     const storesEl = sum.stores.map((st) => {
       const result = L.results.find((r) => r.store === st.store);
