@@ -128,15 +128,15 @@ def test_permanent_errors_roll_products_back_and_the_outcome_says_so(sandbox, qu
 
 @pytest.mark.django_db(transaction=True)
 @settings(
-    max_examples=4,
+    max_examples=3,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     mode=st.sampled_from(MODES),
     seed=st.integers(0, 10_000),
-    rates=st.fixed_dictionaries({m: st.sampled_from([0.0, 0.2, 0.5, 1.0]) for m in MUTATIONS}),
-    lost=st.fixed_dictionaries({m: st.sampled_from([0.0, 0.0, 0.3]) for m in MUTATIONS}),
+    rates=st.fixed_dictionaries({m: st.sampled_from([0.0, 0.1, 0.3]) for m in MUTATIONS}),
+    lost=st.fixed_dictionaries({m: st.sampled_from([0.0, 0.0, 0.2]) for m in MUTATIONS}),
     lost_mode=st.sampled_from(["http_500", "drop"]),
     http_500=st.sampled_from([0.0, 0.05]),
     throttled=st.sampled_from([0.0, 0.1]),
