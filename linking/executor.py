@@ -53,7 +53,7 @@ from linking.core import (
     reorder_moves,
 )
 from linking.core.gallery import MAX_GALLERY_SIZE
-from reports.progress import Progress
+from reports.progress import Progress, nap
 from stores.shopify import operations as ops
 from stores.shopify.errors import (
     ShopifyAuthError,
@@ -359,13 +359,7 @@ class Executor:
         self._files: dict[str, str] = {}  # swatch file placeholder → Shopify id, across waves
 
     def _nap(self, seconds: float) -> None:
-        """Sleep, waking early for an abort (it is honoured within seconds)."""
-        end = time.monotonic() + seconds
-        while not self.should_abort():
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            self._sleep(min(left, 0.25))
+        nap(seconds, should_abort=self.should_abort, sleep=self._sleep)
 
     def _tick(self, step: _Step, n: int = 1) -> None:
         n = max(0, min(n, step.ops_total - step.ops_done))

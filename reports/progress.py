@@ -3,6 +3,8 @@ Django)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from threading import Lock
 
@@ -25,3 +27,13 @@ class Progress:
     def snapshot(self) -> dict:
         with self.lock:
             return {k: v for k, v in vars(self).items() if k != "lock"}
+
+
+def nap(seconds: float, *, should_abort: Callable[[], bool], sleep=time.sleep) -> None:
+    """Sleep, waking early for an abort (so it is honoured within seconds)."""
+    end = time.monotonic() + seconds
+    while not should_abort():
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        sleep(min(left, 0.25))

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from reports.progress import Progress
+from reports.progress import Progress, nap
 from stores.shopify import operations as ops
 from stores.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyUnavailable
 
@@ -217,13 +217,7 @@ class UploadExecutor:
         return True
 
     def _nap(self, seconds: float) -> None:
-        """Sleep, waking early for an abort."""
-        end = time.monotonic() + seconds
-        while not self.should_abort():
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            self.sleep(min(left, 0.25))
+        nap(seconds, should_abort=self.should_abort, sleep=self.sleep)
 
     def _phase(self, text: str) -> None:
         self.progress.phase = text
