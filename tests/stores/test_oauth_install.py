@@ -90,7 +90,7 @@ def test_install_with_forged_hmac_is_refused(client):
     assert not OAuthState.objects.exists()
 
 
-@pytest.mark.parametrize("offset", [-91, 91, -3600])
+@pytest.mark.parametrize("offset", [-91, 100, -3600])  # +100: still outside a second later
 def test_install_outside_the_timestamp_window_is_refused(client, offset):
     params = sign_query({"shop": SHOP, "timestamp": str(int(time.time()) + offset)})
     response = client.get("/shopify/install", params)
