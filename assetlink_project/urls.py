@@ -1,15 +1,22 @@
+from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from assetlink_project import health, metrics
 from stores.admin_site import admin_site
 
+
+def favicon(request):
+    # Resolved per request: with the production manifest storage the hashed name exists only
+    # after collectstatic, so it cannot be computed when the URLconf is imported.
+    return HttpResponsePermanentRedirect(static("assetlink/favicon.svg"))
+
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
-    path("favicon.ico", RedirectView.as_view(url=static("assetlink/favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     path("admin/", admin_site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
