@@ -230,7 +230,7 @@ def store_connect_start(*, user, workspace: Workspace, shop_domain: str) -> OAut
     shop = (shop_domain or "").strip().lower()
     if shop and "." not in shop:
         shop += ".myshopify.com"
-    if not re.match(SHOP_DOMAIN_RE, shop):
+    if len(shop) > 255 or not re.match(SHOP_DOMAIN_RE, shop):
         raise ApplicationError(
             f"{shop_domain!r} is not a Shopify store domain; use the store's myshopify.com "
             "domain, e.g. demo-3.myshopify.com.",
