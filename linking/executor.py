@@ -66,7 +66,7 @@ from stores.shopify.errors import (
 logger = logging.getLogger(__name__)
 
 MAX_INPUT = 250  # Shopify's limit on items per input list
-ABORT_GRACE = 1.0  # seconds an abort lets media still processing finish before rolling back
+ABORT_GRACE = 0.5  # seconds an abort lets media still processing finish before rolling back
 MAX_VARIANT_PAIRS = 100
 MAX_METAFIELDS = 25
 STATUS_IDS_PER_CALL = 250

@@ -42,7 +42,7 @@ MAX_INPUT = 250  # Shopify's limit on items per input list (fileCreate, fileUpda
 READY, FAILED = "READY", "FAILED"
 RETRY_CODES = ("NON_READY_STATE", "FILE_LOCKED", "MEDIA_CANNOT_BE_MODIFIED")
 CLOCK_SKEW = timedelta(minutes=5)
-ABORT_GRACE = 1.0  # seconds an abort lets files still processing finish before removing them
+ABORT_GRACE = 0.5  # seconds an abort lets files still processing finish before removing them
 MAX_RECONCILE_PAGES = 20  # files created since a lost create: 20 × 250 looked through
 
 
