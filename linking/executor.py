@@ -50,6 +50,7 @@ from linking.core import (
     SetSwatchMetafield,
     SwatchAsset,
     plan_product,
+    plan_restore,
     reorder_moves,
 )
 from linking.core.gallery import MAX_GALLERY_SIZE
@@ -106,6 +107,9 @@ class ProductWork:
     """The operations the plan counted for this product (the run's fixed progress total)."""
     created_media: list[str] = field(default_factory=list)
     """Undo: media the undone run created here; their files are deleted once unreferenced."""
+    added_media: list[str] | None = None
+    """Undo: media the undone run added here, the only ones the undo unlinks (None: every
+    media ``restore`` lacks goes, as in a rollback)."""
 
 
 @dataclass
@@ -181,10 +185,6 @@ class RunHooks:
     def still_recorded(self, media_ids: Sequence[str]) -> set[str]:
         """Of ``media_ids``, those a link record of the store still points to."""
         return set()
-
-
-class _Crash(BaseException):
-    """Test hook: stop like a killed worker (no clean-up, nothing marked)."""
 
 
 # --- the plan of one product, made executable ------------------------------------------------
@@ -331,7 +331,6 @@ class Executor:
         poll_min: float = 0.05,
         poll_max: float = 2.0,
         sleep=time.sleep,
-        crash_after: str | None = None,
         create_attempts: int = 4,
         doubt_wait: float = 5.0,
         delete_created_files: bool = False,
@@ -351,7 +350,6 @@ class Executor:
         self.poll_max = poll_max
         self._sleep = sleep
         self._ready_estimate = 0.3
-        self._crash_after = crash_after
         self.create_attempts = create_attempts
         self.doubt_wait = doubt_wait
         self.delete_created_files = delete_created_files
@@ -651,48 +649,30 @@ class Executor:
         return step
 
     def _restore_step(self, work, state, report_before) -> _Step:
-        target = work.restore
-        assert target is not None
-        gone = set(work.deleted_media)
-        current = {i.media_id: i for i in state.gallery}
-        wanted = {i.media_id: i for i in target.gallery if i.media_id not in gone}
+        assert work.restore is not None
+        plan = plan_restore(
+            state,
+            work.restore,
+            gone=set(work.deleted_media),
+            removable=None if work.added_media is None else set(work.added_media),
+            swatch_namespace=work.settings.swatch_namespace,
+            swatch_key=work.settings.swatch_key,
+        )
         step = _Step(
             work,
             state,
             report_before,
-            [i.media_id for i in target.gallery if i.media_id not in gone],
-            unlinks=[m for m in current if m not in wanted],
-            relinks=[m for m in wanted if m not in current],
+            list(plan.target),
+            unlinks=list(plan.unlinks),
+            relinks=list(plan.relinks),
+            alts=dict(plan.alts),
+            variant_images=list(plan.variant_images),
+            variant_detaches=list(plan.variant_detaches),
+            swatch_metafields=list(plan.swatch_metafields),
             gallery=[i.media_id for i in state.gallery],
             records={i.media_id: i.record for i in state.gallery if i.record},
         )
         step.status = {i.media_id: i.status for i in state.gallery}
-        for media_id, item in wanted.items():
-            have = current.get(media_id)
-            # Re-linked files kept their alt; only media still on the product may differ.
-            if have is not None and item.alt is not None and (have.alt or "") != item.alt:
-                step.alts[media_id] = item.alt
-        for variant_id, media_id in target.variant_images.items():
-            now = state.variant_images.get(variant_id)
-            if now == media_id:
-                continue
-            if media_id is None:
-                if now is not None and now in wanted:
-                    step.variant_detaches.append((variant_id, now))
-                continue
-            step.variant_images.append(
-                AssignVariantImage(variant_id, media_id, now if now in wanted else None)
-            )
-        for owner, refs in target.swatch_refs.items():
-            if tuple(state.swatch_refs.get(owner, ())) != tuple(refs) and refs:
-                step.swatch_metafields.append(
-                    SetSwatchMetafield(
-                        owner,
-                        work.settings.swatch_namespace,
-                        work.settings.swatch_key,
-                        tuple(refs),
-                    )
-                )
         return step
 
     # -- phase 1: unlinks and re-links --
@@ -875,8 +855,6 @@ class Executor:
                     step.fail(sent[i].media_id, _code(exc), str(exc))
                 todo = []
                 break
-            if self._crash_after == "create":
-                raise _Crash("simulated worker death after productUpdate")
             nodes = (
                 ((result.payload("productUpdate").get("product") or {}).get("media")) or {}
             ).get("nodes") or []

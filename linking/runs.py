@@ -21,7 +21,14 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from linking.core import AssetToLink, LinkRecord, LinkSettings, ProductState, SwatchAsset
+from linking.core import (
+    AssetToLink,
+    LinkRecord,
+    LinkSettings,
+    ProductState,
+    SwatchAsset,
+    undo_target,
+)
 from linking.core.modes import LinkMode
 from linking.executor import (
     FILE_DELETED_STATUS,
@@ -87,6 +94,7 @@ def work_to_json(work: ProductWork, urls: dict[str, str] | None = None) -> dict:
         "deleted_media": list(work.deleted_media),
         "planned_ops": work.planned_ops,
         "created_media": list(work.created_media),
+        "added_media": work.added_media,
     }
 
 
@@ -106,6 +114,7 @@ def work_from_json(data: dict) -> ProductWork:
         deleted_media=list(data.get("deleted_media") or ()),
         planned_ops=data.get("planned_ops"),
         created_media=list(data.get("created_media") or ()),
+        added_media=data.get("added_media"),
     )
 
 
@@ -248,25 +257,29 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
         action__in=["created", "replaced"], media_id__gt=""
     ).values_list("product_id", "media_id"):
         created.setdefault(product_id, set()).add(media_id)
+    meta = {w["product_id"]: w for w in run.work.get("products") or ()}
     works = []
     for product in run.products.filter(
         status__in=[RunProduct.Status.DONE, RunProduct.Status.FAILED], before__isnull=False
     ).order_by("id"):
-        meta = next(
-            (w for w in run.work.get("products") or () if w["product_id"] == product.product_id),
-            {},
+        product_meta = meta.get(product.product_id, {})
+        made = created.get(product.product_id, set())
+        target = undo_target(
+            state_from_json(product.before),
+            state_from_json(product.after) if product.after else None,
+            created=made,
+            deleted=deleted.get(product.product_id, set()),
         )
-        restore = state_from_json(product.before)
-        gone = deleted.get(product.product_id, set())
         works.append(
             ProductWork(
                 product.product_id,
                 settings=link_settings,
-                handle=meta.get("handle", ""),
-                title=meta.get("title", ""),
-                restore=restore,
-                deleted_media=[i.media_id for i in restore.gallery if i.media_id in gone],
-                created_media=sorted(created.get(product.product_id, ())),
+                handle=product_meta.get("handle", ""),
+                title=product_meta.get("title", ""),
+                restore=target.restore,
+                deleted_media=list(target.gone),
+                created_media=sorted(made),
+                added_media=sorted(target.added),
             )
         )
     if not works:
@@ -435,7 +448,6 @@ def execute_run(
     run_id: int,
     *,
     client_for: Callable | None = None,
-    crash_after: str | None = None,
     lock_wait: float | None = None,
 ) -> str:
     """Run (or go on with) a run. Safe to call twice: a finished run is left alone, and a run
@@ -445,12 +457,11 @@ def execute_run(
         _execute_locked,
         abort=run_abort,
         client_for=client_for,
-        crash_after=crash_after,
         lock_wait=lock_wait,
     )
 
 
-def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
+def _execute_locked(run: Run, lock, client_for) -> str:
     run.refresh_from_db()
     if run.is_terminal:
         return run.status
@@ -499,7 +510,6 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         progress=progress,
         should_abort=heartbeat.abort.is_set,
         store_files=store_files,
-        crash_after=crash_after,
         delete_created_files=run.kind == Run.Kind.LINK
         and settings_for(run.store.workspace).delete_unreferenced_created_files,
         # A wave is about this many seconds of the store's restore rate: the abort latency.

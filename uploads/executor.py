@@ -105,10 +105,6 @@ class UploadHooks:
         """A chunk is done; one outcome per work."""
 
 
-class _Crash(BaseException):
-    """Test hook: stop like a killed worker (no clean-up, nothing marked)."""
-
-
 def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -186,7 +182,6 @@ class UploadExecutor:
         fetch: Callable[[str], bytes] = _fetch,
         put: Callable[[str, bytes, dict], None] = _put,
         sleep: Callable[[float], None] = time.sleep,
-        crash_after: str | None = None,
     ):
         self.client = client
         self.hooks = hooks or UploadHooks()
@@ -195,7 +190,6 @@ class UploadExecutor:
         self.chunk_size = max(1, min(chunk_size, MAX_INPUT))
         self.poll_min, self.poll_max, self.ready_timeout = poll_min, poll_max, ready_timeout
         self.fetch, self.put, self.sleep = fetch, put, sleep
-        self._crash_after = crash_after
         self.create_attempts = 3
         self.aborted_items: set[int] = set()
         """Items an abort stopped while Shopify processed them (their files removed)."""
@@ -412,8 +406,6 @@ class UploadExecutor:
                     for work in batch:
                         state.fail(work, _code(exc), str(exc))
                     break
-                if self._crash_after == "create":
-                    raise _Crash("simulated worker death after fileCreate")
                 if result.ok:
                     files = result.payload("fileCreate").get("files") or []
                     saved = []

@@ -274,7 +274,6 @@ def execute_upload_run(
     run_id: int,
     *,
     client_for: Callable | None = None,
-    crash_after: str | None = None,
     lock_wait: float | None = None,
 ) -> str:
     """Run (or go on with) an upload run. Safe to call twice: a finished run is left alone and
@@ -284,7 +283,6 @@ def execute_upload_run(
         _execute_locked,
         abort=run_abort,
         client_for=client_for,
-        crash_after=crash_after,
         lock_wait=lock_wait,
     )
 
@@ -322,7 +320,7 @@ def _works(run: Run) -> tuple[list[UploadWork], int]:
     return works, resolved
 
 
-def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
+def _execute_locked(run: Run, lock, client_for) -> str:
     run.refresh_from_db()
     if run.is_terminal:
         return run.status
@@ -345,7 +343,6 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         chunk_size=getattr(settings, "UPLOAD_CHUNK_SIZE", 250),
         poll_max=getattr(settings, "UPLOAD_POLL_MAX", 2.0),
         ready_timeout=getattr(settings, "UPLOAD_READY_TIMEOUT", 600.0),
-        crash_after=crash_after,
     )
     heartbeat.start()
     status, error = None, ""
