@@ -61,6 +61,10 @@ class FakeShopify:
         """The next calls of ``operation`` (by name) meet these faults, one per call."""
         self._faults.setdefault(operation, []).extend(faults)
 
+    def unmet_faults(self) -> dict[str, list[Fault]]:
+        """Scripted faults no call met (a test whose fault never fired proves nothing)."""
+        return {name: queue for name, queue in self._faults.items() if queue}
+
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
 
@@ -178,6 +182,59 @@ class FakeShopify:
                 self.galleries[product_id].remove(file_id)
             deleted.append(file_id)
         return {"fileDelete": {"deletedFileIds": deleted, "userErrors": []}}
+
+    # --- Files (uploads) ---------------------------------------------------------------------
+
+    def _FileCreate(self, variables, fault):  # noqa: N802
+        errors = [
+            {"field": ["files", str(i), "originalSource"] if i is not None else None,
+             "code": code, "message": message}
+            for i, code, message in fault.user_errors
+        ]  # fmt: skip
+        if errors:  # fileCreate with userErrors creates nothing
+            return {"fileCreate": {"files": [], "userErrors": errors}}
+        created = []
+        for spec in variables["files"]:
+            file_id = self._new_file(spec["originalSource"], spec.get("alt") or "")
+            self.files[file_id].status = "UPLOADED"
+            created.append(self._file_node(self.files[file_id]))
+        return {"fileCreate": {"files": created, "userErrors": []}}
+
+    def _FileUpdate(self, variables, fault):  # noqa: N802
+        data = self._RunFileUpdate(variables, fault)["fileUpdate"]
+        if not data["userErrors"]:
+            for spec in variables["files"]:
+                if "originalSource" in spec:  # a new version: processed again
+                    self.files[spec["id"]].source = spec["originalSource"]
+                    self.files[spec["id"]].status = "UPLOADED"
+        return {"fileUpdate": data}
+
+    def _UploadFilesStatus(self, variables, fault):  # noqa: N802
+        nodes = []
+        for file_id in variables["ids"]:
+            file = self.files.get(file_id)
+            if file is not None and file.status == "UPLOADED":  # processing ends by now
+                file.status = "FAILED" if "broken" in file.source else "READY"
+            nodes.append(self._file_node(file) if file else None)
+        return {"nodes": nodes}
+
+    def _FilesSearch(self, variables, fault):  # noqa: N802
+        """Newest first; the ``created_at`` filter is not applied (a superset: callers must
+        pick their file by something unique, as they must with Shopify)."""
+        nodes = [self._file_node(f) for f in reversed(self.files.values())]
+        page = {"hasNextPage": False, "endCursor": None}
+        return {"files": {"nodes": nodes, "pageInfo": page}}
+
+    @staticmethod
+    def _file_node(file: File) -> dict:
+        errors = [{"code": "PROCESSING_FAILED", "message": "broken image"}]
+        return {
+            "id": file.id,
+            "alt": file.alt,
+            "fileStatus": file.status,
+            "fileErrors": errors if file.status == "FAILED" else [],
+            "image": {"url": f"https://cdn.shopify.example/{file.id.rsplit('/', 1)[-1]}.jpg"},
+        }
 
     def _new_file(self, source: str, alt: str) -> str:
         media_id = f"gid://shopify/MediaImage/{next(self._ids)}"

@@ -41,11 +41,8 @@ def shop():
     return FakeShopify()
 
 
-def link(shop, mode, assets, *, media=2, hooks=None):
-    """Link ``assets`` (ids) to a product that has ``media`` media; the product's outcome."""
-    before = shop.product(P, media) if P not in shop.galleries else shop.galleries[P]
-    hooks = hooks or Recorder()
-    executor = Executor(
+def executor(shop, hooks):
+    return Executor(
         shop,
         read_states=lambda ids, _: {p: shop.state(p, hooks.records) for p in ids},
         source_url=lambda kind, asset_id, version, t: f"https://res.example/{asset_id}.jpg",
@@ -54,9 +51,19 @@ def link(shop, mode, assets, *, media=2, hooks=None):
         poll_min=0.0,
         doubt_wait=0.0,
     )
+
+
+def run(shop, work, hooks=None):
+    (outcome,) = list(executor(shop, hooks or Recorder()).run([work]))
+    assert not shop.unmet_faults()
+    return outcome
+
+
+def link(shop, mode, assets, *, media=2, hooks=None):
+    """Link ``assets`` (ids) to a product that has ``media`` media; the product's outcome."""
+    before = shop.product(P, media)
     work = ProductWork(P, [AssetToLink(a, public_id=a) for a in assets], LinkSettings(mode))
-    (outcome,) = list(executor.run([work]))
-    return list(before), outcome
+    return before, run(shop, work, hooks)
 
 
 def sources(shop, product_id=P):
@@ -150,3 +157,23 @@ def test_shopify_not_answering_a_read_only_call_is_retried(shop):
     assert outcome.status == "done", failures(outcome)
     assert shop.galleries[P] == [shop.galleries[P][0], *before]
     assert sources(shop)[0] == new_sources("a")[0]
+
+
+def test_an_undo_gives_the_gallery_back_and_keeps_media_added_since(shop):
+    m1, m2 = shop.product(P, 2)
+    before = shop.state(P)
+    # the run replaced m1 by n1; the merchant then added x1 by hand
+    (n1,) = shop.product("gid://shopify/Product/tmp", 1)
+    shop.galleries[P] = [n1, m2]
+    shop.files[m1].products.clear()
+    shop.files[n1].products = {P}
+    (x1,) = shop.product("gid://shopify/Product/other", 1)
+    shop.galleries[P].append(x1)
+    shop.files[x1].products.add(P)
+    undo = ProductWork(P, restore=before, added_media=[n1], created_media=[n1])
+    outcome = run(shop, undo)
+    assert outcome.status == "done", failures(outcome)
+    assert shop.galleries[P] == [m1, m2, x1]  # the gallery before, and x1 stays
+    assert {r.media_id: r.action for r in outcome.rows if r.action == "unlinked"} == {
+        n1: "unlinked"
+    }
