@@ -34,6 +34,7 @@ from linking.executor import (
     state_to_json,
 )
 from linking.models import LinkRecord as LinkRecordRow
+from reports import timings
 from reports.engine import (  # noqa: F401 - the shell's names, also used through this module
     Heartbeat,
     Progress,
@@ -451,6 +452,7 @@ def execute_run(
 
 
 def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
+    began = time.monotonic()
     run.refresh_from_db()
     if run.is_terminal:
         return run.status
@@ -508,6 +510,8 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     if run.abort_requested_at is not None:
         heartbeat.abort.set()
     heartbeat.start()
+    timer = timings.RunTimer(progress, client.ledger)
+    timer.start(since=began)
     status = None
     error = ""
     try:
@@ -526,6 +530,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     finally:
         heartbeat.stop.set()
         heartbeat.join(timeout=5)
+        timings.finish(run, timer)
     if heartbeat.lost_lock.is_set():
         return interrupted(run, RuntimeError("the store's lock was lost"))
     if status is None:

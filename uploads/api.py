@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from assetlink_project.api_input import validated_body
 from linking.models import AltSource
 from reports import engine
-from reports.api import ACTION_FILTER, StoresInputSerializer, actions_param
+from reports.api import ACTION_FILTER, StoresInputSerializer, actions_param, timings_field
 from stores import selectors as store_selectors
 from uploads import runs, selectors, services
 
@@ -55,6 +55,9 @@ _RUN_FIELDS = {
 }
 RunSerializer = inline_serializer("UploadRunProgress", _RUN_FIELDS)
 RunListSerializer = inline_serializer("UploadRunProgressList", _RUN_FIELDS, many=True)
+RunDetailSerializer = inline_serializer(
+    "UploadRunDetail", {**_RUN_FIELDS, "timings": timings_field()}
+)
 
 _BATCH_FIELDS = {
     "id": serializers.IntegerField(),
@@ -176,9 +179,13 @@ class UploadBatchStartView(APIView):
 
 
 class UploadRunDetailView(APIView):
-    @extend_schema(summary="An upload run's progress (live while it runs)", responses=RunSerializer)
+    @extend_schema(
+        summary="An upload run's progress (live while it runs) and where its time went",
+        responses=RunDetailSerializer,
+    )
     def get(self, request, run_id: int):
-        return Response(engine.run_progress(_run(request, run_id)))
+        run = _run(request, run_id)
+        return Response({**engine.run_progress(run), "timings": run.timings})
 
 
 class UploadRunAbortView(APIView):

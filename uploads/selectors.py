@@ -43,7 +43,9 @@ def batches_for_request(request) -> QuerySet[UploadBatch]:
     )
     if store_selectors.is_narrowed(request):
         batches = batches.filter(stores__in=store_selectors.stores_for_request(request)).distinct()
-    return batches.prefetch_related("stores", Prefetch("runs", Run.objects.select_related("store")))
+    return batches.prefetch_related(
+        "stores", Prefetch("runs", Run.objects.select_related("store").defer("work"))
+    )
 
 
 def upload_runs_for_request(request) -> QuerySet[Run]:
