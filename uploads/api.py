@@ -80,7 +80,16 @@ _BATCH_FIELDS = {
     "error": serializers.CharField(),
 }
 BatchSerializer = inline_serializer("UploadBatch", _BATCH_FIELDS)
-BatchListSerializer = inline_serializer("UploadBatchList", _BATCH_FIELDS, many=True)
+BatchListSerializer = inline_serializer(
+    "UploadBatchList",
+    {
+        **_BATCH_FIELDS,
+        "dry_run": serializers.DictField(
+            help_text="Per store: counts per action; the rows are in the batch's detail."
+        ),
+    },
+    many=True,
+)
 
 
 def _store_ids(request):
@@ -118,7 +127,9 @@ class UploadBatchListView(APIView):
         )
         batches = selectors.batches_for_request(request).filter(workspace=workspace)[:50]
         store_ids = list(_store_ids(request))
-        return Response([selectors.batch_summary(b, store_ids=store_ids) for b in batches])
+        return Response(
+            [selectors.batch_summary(b, store_ids=store_ids, rows=False) for b in batches]
+        )
 
     @extend_schema(
         summary="Create an upload batch (selection, stores, alt source, transformation)",
