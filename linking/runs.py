@@ -87,6 +87,8 @@ def work_to_json(work: ProductWork, urls: dict[str, str] | None = None) -> dict:
         "deleted_media": list(work.deleted_media),
         "planned_ops": work.planned_ops,
         "created_media": list(work.created_media),
+        "in_place": work.in_place,
+        "unlink": list(work.unlink),
     }
 
 
@@ -106,6 +108,8 @@ def work_from_json(data: dict) -> ProductWork:
         deleted_media=list(data.get("deleted_media") or ()),
         planned_ops=data.get("planned_ops"),
         created_media=list(data.get("created_media") or ()),
+        in_place=bool(data.get("in_place")),
+        unlink=list(data.get("unlink") or ()),
     )
 
 
@@ -120,7 +124,7 @@ def planned_ops(work: ProductWork, operations: dict | None = None) -> int:
         ) + (1 if operations.get("moves") else 0)  # fmt: skip
     if work.restore is not None:  # undo: at most an unlink or re-link per media, and an order
         return len(work.restore.gallery) + 1
-    return len(work.assets) + len(work.swatches) + 1
+    return len(work.assets) + len(work.swatches) + len(work.unlink) + 1
 
 
 # --- starting, aborting, resuming, undoing ----------------------------------------------------
@@ -137,12 +141,14 @@ def run_start(
     kind: str = Run.Kind.LINK,
     undo_of: Run | None = None,
     enqueue: bool = True,
+    link_mode: str | None = None,
 ) -> Run:
     """Create a run of ``works`` on ``store`` and queue it (after the transaction commits).
 
     ``urls`` maps :func:`identity_key` of every asset (and swatch) to the URL Shopify fetches;
     ``rows`` are report rows of no product (excluded, unmatched, unresolved), as dicts."""
-    link_mode = str(works[0].settings.mode) if works and kind == Run.Kind.LINK else ""
+    if link_mode is None:
+        link_mode = str(works[0].settings.mode) if works and kind == Run.Kind.LINK else ""
     for work in works:
         if work.planned_ops is None:
             work.planned_ops = planned_ops(work)
@@ -262,6 +268,8 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
             ProductWork(
                 product.product_id,
                 settings=link_settings,
+                # Read with the gallery, so a variant image the run changed is given back.
+                variant_ids=list(restore.variant_images),
                 handle=meta.get("handle", ""),
                 title=meta.get("title", ""),
                 restore=restore,

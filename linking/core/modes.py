@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from enum import StrEnum
 from typing import TypeVar
 
@@ -57,3 +57,31 @@ def arrange(
         return [*s, *others]
     cut = (position or 1) - 1
     return [*others[:cut], *s, *others[cut:]]
+
+
+def arrange_in_place(
+    existing: Sequence[T],
+    asset_of: Callable[[T], str | None],
+    media_of: Callable[[T], str],
+    s: Sequence[U],
+    asset_id_of: Callable[[U], str],
+    unlink: Collection[str] = (),
+) -> tuple[list[T | U], dict[str, T]]:
+    """Managing links: each asset of S takes the place of its first media in ``existing`` (its
+    other media leave), media in ``unlink`` leave, everything else stays where it is; an asset
+    of S with no media yet goes last. Returns the gallery after and, per asset of S, the item
+    whose place it took."""
+    wanted = {asset_id_of(a): a for a in s}
+    placed: dict[str, T] = {}
+    out: list[T | U] = []
+    for item in existing:
+        if media_of(item) in unlink:
+            continue
+        asset_id = asset_of(item)
+        if asset_id is None or asset_id not in wanted:
+            out.append(item)
+        elif asset_id not in placed:
+            placed[asset_id] = item
+            out.append(wanted[asset_id])
+    out += [a for key, a in wanted.items() if key not in placed]
+    return out, placed
