@@ -36,9 +36,13 @@ class LinkSelection:
     product_ids: Sequence[str] = ()
     asset_ids: Sequence[str] = ()
     all: bool = False
+    record_ids: Sequence[int] = ()
+    """Link records by id (the Django admin's selected rows)."""
 
     def check(self) -> None:
-        if not (self.media_ids or self.product_ids or self.asset_ids or self.all):
+        if not (
+            self.media_ids or self.product_ids or self.asset_ids or self.record_ids or self.all
+        ):
             raise ApplicationError(
                 "Say which links: media_ids, product_ids or asset_ids, or all: true for every "
                 "link of the stores."
@@ -61,6 +65,7 @@ def links_of(
     product_ids: Iterable[str] = (),
     asset_ids: Iterable[str] = (),
     media_ids: Iterable[str] = (),
+    record_ids: Iterable[int] = (),
     products_only: bool = False,
 ) -> QuerySet[LinkRecordRow]:
     """Link records of ``stores`` (the caller's reach), narrowed by the filters given. Records
@@ -72,6 +77,8 @@ def links_of(
         qs = qs.filter(asset_id__in=asset_ids)
     if media_ids := list(media_ids):
         qs = qs.filter(media_id__in=media_ids)
+    if record_ids := list(record_ids):
+        qs = qs.filter(pk__in=record_ids)
     if products_only:
         qs = qs.exclude(product_id="")
     return qs.order_by("store__shop_domain", "product_id", "created_at", "pk")
@@ -192,6 +199,7 @@ def _selected(stores: QuerySet[Store], selection: LinkSelection) -> dict[Store, 
         product_ids=selection.product_ids,
         asset_ids=selection.asset_ids,
         media_ids=selection.media_ids,
+        record_ids=selection.record_ids,
         products_only=True,
     )
     by_store: dict[Store, list[LinkRecordRow]] = defaultdict(list)

@@ -3,6 +3,7 @@ version (thin: reads and rules in :mod:`linking.manage`; every action is a link 
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assetlink_project.api_input import validated_body
+from assetlink_project.errors import NotFoundError
 from linking import manage
 from reports.api import RunSerializer, _user, run_json
 from stores import selectors as store_selectors
@@ -74,13 +76,18 @@ def _workspace(request, workspace_id: int):
 
 
 def _stores(request, workspace, wanted=()):
+    """The workspace's stores within the caller's reach; a named store outside it is a 404, as
+    if it did not exist."""
     stores = store_selectors.stores_for_request(request).filter(workspace=workspace)
     wanted = [str(w) for w in wanted or ()]
-    if wanted:
-        ids = [int(w) for w in wanted if w.isdigit()]
-        from django.db.models import Q
-
-        stores = stores.filter(Q(shop_domain__in=wanted) | Q(pk__in=ids))
+    if not wanted:
+        return stores
+    ids = [int(w) for w in wanted if w.isdigit()]
+    stores = stores.filter(Q(shop_domain__in=wanted) | Q(pk__in=ids))
+    known = {str(s.pk) for s in stores} | {s.shop_domain for s in stores}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise NotFoundError(f"{len(unknown)} of the stores named are not found in this workspace.")
     return stores
 
 

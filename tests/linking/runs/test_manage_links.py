@@ -194,3 +194,33 @@ def test_relink_puts_the_newest_version_in_place_with_its_alt(sandbox, linked, m
     assert [m["id"] for m in gallery(sandbox, store)[record.product_id]] == [
         m["id"] for m in before
     ]
+
+
+def test_the_django_admin_unlinks_selected_links_of_its_workspaces_only(
+    sandbox, linked, member, queue
+):
+    from django.test import Client
+
+    from tests.factories import StoreFactory
+
+    foreign = LinkRecord.objects.create(
+        store=StoreFactory(shop_domain="someone-else.myshopify.com"),
+        product_id="gid://shopify/Product/1", media_id="gid://shopify/MediaImage/someone-else",
+        asset_id="a", version=1,
+    )  # fmt: skip
+    record = LinkRecord.objects.filter(store=linked[0]).exclude(product_id="").first()
+    client = Client()
+    client.force_login(member.user)
+    listing = client.get("/admin/linking/linkrecord/")
+    assert listing.status_code == 200 and foreign.media_id.encode() not in listing.content
+    response = client.post(
+        "/admin/linking/linkrecord/",
+        {"action": "unlink_links", "_selected_action": [record.pk, foreign.pk]},
+    )
+    assert response.status_code == 302
+    work(queue)
+    run = Run.objects.get(link_mode="unlink")
+    assert run.status == Run.Status.SUCCEEDED and run.store == linked[0]
+    assert not LinkRecord.objects.filter(pk=record.pk).exists()
+    assert LinkRecord.objects.filter(pk=foreign.pk).exists()
+    assert record.media_id not in _media(sandbox, linked[0], record.product_id)
