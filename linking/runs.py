@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from linking.core import AssetToLink, LinkRecord, LinkSettings, ProductState, SwatchAsset
 from linking.core.modes import LinkMode
+from linking.core.transformations import normalise_transformation
 from linking.executor import (
     FILE_DELETED_STATUS,
     Executor,
@@ -591,6 +592,7 @@ def works_from_plan_store(plan_store, *, cloudinary=None) -> tuple[list[ProductW
         r.media_id: r for r in LinkRecordRow.objects.filter(store=plan_store.store, product_id="")
     }
     urls: dict[str, str] = {}
+    generated_swatches = normalise_transformation(config.swatch_from_image or "") or None
 
     def url_for(asset_id, public_id, version, transformation, media_type, fmt=""):
         asset = CloudinaryAsset(
@@ -643,7 +645,7 @@ def works_from_plan_store(plan_store, *, cloudinary=None) -> tuple[list[ProductW
                 continue
             swatch = SwatchAsset(
                 row["asset_id"], int(version), transformation, row.get("public_id") or "",
-                row.get("group") or "",
+                row.get("group") or "", transformation == generated_swatches,
             )  # fmt: skip
             swatches.append(swatch)
             url_for(

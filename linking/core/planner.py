@@ -265,7 +265,7 @@ def _plan_swatches(
         file_id = store_files.get(swatch.identity)
         if file_id is None:
             file_id = store_files[swatch.identity] = _placeholder("file", swatch.identity, taken)
-            ops.swatch_files.append(CreateSwatchFile(file_id, *swatch.identity))
+            ops.swatch_files.append(CreateSwatchFile(file_id, *swatch.identity, swatch.generated))
             created.add(file_id)
         file_ids.append(file_id)
     refs = tuple(dict.fromkeys(file_ids))
@@ -285,9 +285,19 @@ def _plan_swatches(
             swatch.public_id,
             swatch.group,
             media_id=file_id,
+            message=generated_swatch_message(swatch),
         )
         for swatch, file_id in zip(swatches, file_ids, strict=True)
     ]
+
+
+def generated_swatch_message(swatch: SwatchAsset) -> str:
+    if not swatch.generated:
+        return ""
+    return (
+        f"Swatch generated from the product image {swatch.public_id or swatch.asset_id} "
+        f"({swatch.transformation})."
+    )
 
 
 def _gallery_rows(
