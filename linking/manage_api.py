@@ -154,6 +154,9 @@ class LinkUnlinkView(_LinkActionView):
 
     @extend_schema(
         summary="Unlink links (one, several, a product's, an asset's or all): a run per store",
+        description="Each store's selected media leave their products in a link run (report, "
+        "undo). Files stay in Files unless Setup's delete_unreferenced_created_files is on. "
+        "Give media_ids, product_ids or asset_ids (combined), or all: true.",
         request=LinkSelectionSerializer,
         responses={202: StartedSerializer},
     )
@@ -166,6 +169,9 @@ class LinkRelinkView(_LinkActionView):
 
     @extend_schema(
         summary="Re-link links to their asset's newest version, in place: a run per store",
+        description="The newest version's media takes the old media's place (position, alt "
+        "text, variant images), created and READY before the old one is unlinked. Links "
+        "already current, or of assets Cloudinary no longer has, are left alone (notes).",
         request=LinkSelectionSerializer,
         responses={202: StartedSerializer},
     )
