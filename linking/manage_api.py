@@ -3,6 +3,8 @@ version (thin: reads and rules in :mod:`linking.manage`; every action is a link 
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -17,6 +19,7 @@ from reports.api import RunSerializer, _user, run_json
 from stores import selectors as store_selectors
 
 _IDS = {"max_length": 5000, "required": False}
+_STORE_ID = re.compile(r"[0-9]{1,9}")
 
 
 class LinkSelectionSerializer(serializers.Serializer):
@@ -82,7 +85,7 @@ def _stores(request, workspace, wanted=()):
     wanted = [str(w) for w in wanted or ()]
     if not wanted:
         return stores
-    ids = [int(w) for w in wanted if w.isdigit()]
+    ids = [int(w) for w in wanted if _STORE_ID.fullmatch(w)]
     stores = stores.filter(Q(shop_domain__in=wanted) | Q(pk__in=ids))
     known = {str(s.pk) for s in stores} | {s.shop_domain for s in stores}
     unknown = [w for w in wanted if w not in known]
@@ -92,7 +95,12 @@ def _stores(request, workspace, wanted=()):
 
 
 def _csv(request, name: str) -> list[str]:
-    return [v for v in (request.query_params.get(name) or "").split(",") if v][:5000]
+    values = [v.strip() for v in (request.query_params.get(name) or "").split(",") if v.strip()]
+    if len(values) > 5000 or any(len(v) > 255 or "\x00" in v for v in values):
+        raise serializers.ValidationError(
+            {name: ["Give at most 5,000 comma-separated values of at most 255 characters."]}
+        )
+    return values
 
 
 class LinkListView(APIView):

@@ -224,3 +224,17 @@ def test_the_django_admin_unlinks_selected_links_of_its_workspaces_only(
     assert not LinkRecord.objects.filter(pk=record.pk).exists()
     assert LinkRecord.objects.filter(pk=foreign.pk).exists()
     assert record.media_id not in _media(sandbox, linked[0], record.product_id)
+
+
+def test_hostile_link_requests_get_a_4xx(workspace, store):
+    member = MemberFactory(workspace=workspace, role="user")
+    client = _client(member)
+    url = f"/api/workspaces/{workspace.pk}/links/"
+    assert client.get(url, {"product_id": "a\x00b"}).status_code == 400
+    assert client.get(url, {"asset_id": "x" * 300}).status_code == 400
+    assert client.get(url, {"store": "²"}).status_code == 404  # no such store
+    assert client.get(url, {"store": "9" * 30}).status_code == 404
+    assert client.get(url, {"store": store.shop_domain}).json()["count"] == 0
+    for body in ([], "all", 3, {"all": "maybe"}, {"media_ids": ["a\x00"]}, {"nope": 1}):
+        response = client.post(url + "unlink/", body, format="json")
+        assert response.status_code == 400, (body, response.content)
