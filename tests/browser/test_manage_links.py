@@ -48,3 +48,26 @@ def test_list_and_unlink_a_link_from_the_page(demo, page, worker):
     assert run.status == Run.Status.SUCCEEDED
     assert list(run.rows.values_list("action", "media_id")) == [("unlinked", media_id)]
     assert not page.js_errors
+
+
+def test_the_dry_run_previews_swatches_generated_from_product_images(demo, page):
+    from assetlink_project.demo_seed import DEMO_WORKSPACE
+    from stores.models import Workspace
+    from stores.services import settings_for
+
+    setup = settings_for(Workspace.objects.get(name=DEMO_WORKSPACE))
+    setup.swatches_from_product_images = True
+    setup.save()
+    login(page, demo, "merchandiser", "assetlink-user")
+    _dry_run(page, demo)
+    generated = page.locator(".swatch-file[data-generated='true'] img").first
+    generated.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=generated.element_handle()
+    )
+    size = generated.evaluate("(img) => [img.naturalWidth, img.naturalHeight]")
+    assert size == [128, 128]  # rendered by the Cloudinary emulator at the swatch size
+    assert "generated from" in generated.get_attribute("alt")
+    assert "c_auto,g_auto,h_128,w_128" in generated.get_attribute("src")
+    screenshot(page, "generated-swatch-preview")
+    assert not page.js_errors
