@@ -125,7 +125,8 @@ def planned_ops(work: ProductWork, operations: dict | None = None) -> int:
         ) + (1 if operations.get("moves") else 0)  # fmt: skip
     if work.restore is not None:  # undo: at most an unlink or re-link per media, and an order
         return len(work.restore.gallery) + 1
-    return len(work.assets) + len(work.swatches) + len(work.unlink) + 1
+    per_asset = 2 if work.in_place else 1  # managing links: a re-link creates and unlinks
+    return len(work.assets) * per_asset + len(work.swatches) + len(work.unlink) + 1
 
 
 # --- starting, aborting, resuming, undoing ----------------------------------------------------
