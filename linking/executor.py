@@ -108,6 +108,8 @@ class ProductWork:
     """Undo: media the undone run created here; their files are deleted once unreferenced."""
     in_place: bool = False
     """Managing links: the assets replace their media where they are (``plan_product``)."""
+    replaces: dict[str, str] = field(default_factory=dict)
+    """Managing links: media id → the asset (of ``assets``) whose newest version replaces it."""
     unlink: list[str] = field(default_factory=list)
     """Managing links: media to unlink from the product."""
 
@@ -615,6 +617,7 @@ class Executor:
             swatches=work.swatches,
             store_files=self.store_files,
             in_place=work.in_place,
+            replaces=work.replaces or None,
             unlink=work.unlink,
         )
         report_plan = plan
@@ -627,6 +630,7 @@ class Executor:
                 swatches=work.swatches,
                 store_files=self.store_files,
                 in_place=work.in_place,
+                replaces=work.replaces or None,
                 unlink=work.unlink,
             )
         for created in plan.operations.swatch_files:

@@ -275,12 +275,13 @@ def relink_start(
     _, resolution, cloud = _newest_versions(workspace, ids, cloud=cloud)
     assets = {a.asset_id: a for a in resolution.assets}
     started = Started()
-    current = missing = 0
+    current = missing = twice = 0
     for store, records in by_store.items():
         products = _products(records)
         works, urls, rows = [], {}, []
         for pid, group in _by_product(records).items():
             s: list[AssetToLink] = []
+            replaces: dict[str, str] = {}  # only the selected media: others of the asset stay
             for record in group:
                 asset = assets.get(record.asset_id)
                 if asset is None:
@@ -296,13 +297,15 @@ def relink_start(
                     "VIDEO" if video else "IMAGE", asset.public_id,
                 )  # fmt: skip
                 if any(a.asset_id == link.asset_id for a in s):
-                    continue  # one asset twice on a product: its first media is the one replaced
+                    twice += 1  # one asset twice on a product: its first media is re-linked
+                    continue
                 s.append(link)
+                replaces[record.media_id] = link.asset_id
                 urls[identity_key(*link.identity)] = cloud.delivery_url(
                     asset, transformation=record.transformation
                 )
             if s:
-                works.append(_work(store, pid, settings, products, assets=s))
+                works.append(_work(store, pid, settings, products, assets=s, replaces=replaces))
         if works:
             started.runs.append(_start(store, works, urls, rows, user, RELINK))
     if current:
@@ -311,6 +314,11 @@ def relink_start(
         started.notes.append(
             f"{missing} link(s) are of assets Cloudinary no longer has; left as they are "
             "(unlink them instead)."
+        )
+    if twice:
+        started.notes.append(
+            f"{twice} link(s) are a second media of an asset on the same product; only the "
+            "first was re-linked (re-link again for the next)."
         )
     if not started.runs:
         raise ApplicationError(

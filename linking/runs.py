@@ -89,6 +89,7 @@ def work_to_json(work: ProductWork, urls: dict[str, str] | None = None) -> dict:
         "planned_ops": work.planned_ops,
         "created_media": list(work.created_media),
         "in_place": work.in_place,
+        "replaces": dict(work.replaces),
         "unlink": list(work.unlink),
     }
 
@@ -110,6 +111,7 @@ def work_from_json(data: dict) -> ProductWork:
         planned_ops=data.get("planned_ops"),
         created_media=list(data.get("created_media") or ()),
         in_place=bool(data.get("in_place")),
+        replaces=dict(data.get("replaces") or {}),
         unlink=list(data.get("unlink") or ()),
     )
 

@@ -61,27 +61,26 @@ def arrange(
 
 def arrange_in_place(
     existing: Sequence[T],
-    asset_of: Callable[[T], str | None],
+    target_of: Callable[[T], str | None],
     media_of: Callable[[T], str],
     s: Sequence[U],
     asset_id_of: Callable[[U], str],
     unlink: Collection[str] = (),
 ) -> tuple[list[T | U], dict[str, T]]:
-    """Managing links: each asset of S takes the place of its first media in ``existing`` (its
-    other media leave), media in ``unlink`` leave, everything else stays where it is; an asset
-    of S with no media yet goes last. Returns the gallery after and, per asset of S, the item
-    whose place it took."""
+    """Managing links: the asset of S that ``target_of`` names for an item takes that item's
+    place (an asset once: the item it names later leaves), media in ``unlink`` leave, everything
+    else stays where it is. An asset of S whose item is gone is not placed. Returns the gallery
+    after and, per asset placed, the item whose place it took."""
     wanted = {asset_id_of(a): a for a in s}
     placed: dict[str, T] = {}
     out: list[T | U] = []
     for item in existing:
         if media_of(item) in unlink:
             continue
-        asset_id = asset_of(item)
+        asset_id = target_of(item)
         if asset_id is None or asset_id not in wanted:
             out.append(item)
         elif asset_id not in placed:
             placed[asset_id] = item
             out.append(wanted[asset_id])
-    out += [a for key, a in wanted.items() if key not in placed]
     return out, placed

@@ -118,14 +118,16 @@ def plan_product(
     swatches: Sequence[SwatchAsset] = (),
     store_files: Mapping[tuple[str, int, str], str] | None = None,
     in_place: bool = False,
+    replaces: Mapping[str, str] | None = None,
     unlink: Collection[str] = (),
 ) -> ProductPlan:
     """Plan linking ``assets`` (S, in order, swatches removed) into ``state``'s gallery.
 
     ``variant_ids`` are the matched variants for a variant-field match (empty otherwise);
     ``store_files`` maps a swatch identity to a file already in the store's Files.
-    ``in_place`` (managing links; the mode is then ignored): each asset replaces its media where
-    it is, keeping its alt and its variants, and the media in ``unlink`` leave.
+    ``in_place`` (managing links; the mode is then ignored): an asset of S takes the place of the
+    media ``replaces`` maps to it (media id → asset id; without it, the asset's first media),
+    keeping its alt text and its variants; the media in ``unlink`` leave; nothing else moves.
     """
     mode = validate_mode(settings.mode, settings.position)
     product_id = state.product_id
@@ -146,12 +148,16 @@ def plan_product(
     if in_place:
         arranged, replacing = arrange_in_place(
             before,
-            lambda i: i.record.asset_id if i.record is not None else None,
+            (lambda i: replaces.get(i.media_id))
+            if replaces is not None
+            else (lambda i: i.record.asset_id if i.record is not None else None),
             lambda i: i.media_id,
             s,
             lambda a: a.asset_id,
             frozenset(unlink),
         )
+        s = [a for a in s if a.asset_id in replacing]  # an asset whose media is gone: nothing
+        s_ids = {a.asset_id for a in s}
     else:
         arranged = arrange(mode, before, is_s_media, s, settings.position)
     if len(arranged) > MAX_GALLERY_SIZE:

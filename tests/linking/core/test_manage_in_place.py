@@ -71,3 +71,24 @@ def test_relinking_puts_each_new_version_where_its_media_was(n, data):
         state, [AssetToLink(f"a{i}", 1, "q_auto") for i in chosen], LinkSettings(), in_place=True
     )
     assert not again.operations.creates and not again.operations.unlinks
+
+
+def test_relinking_one_media_of_an_asset_leaves_its_other_media_alone():
+    record = LinkRecord("a", 1, "q_auto", None)
+    other = LinkRecord("a", 1, "c_limit,w_100", None)
+    state = ProductState(
+        "p", (GalleryItem("m0", record=other), GalleryItem("m1", alt="x", record=record))
+    )
+    plan = plan_product(
+        state, [AssetToLink("a", 2, "q_auto")], LinkSettings(), in_place=True,
+        replaces={"m1": "a"},
+    )  # fmt: skip
+    assert [i.media_id for i in plan.after.gallery][0] == "m0"
+    assert plan.after.gallery[1].record.version == 2 and plan.after.gallery[1].alt == "x"
+    assert [u.media_id for u in plan.operations.unlinks] == ["m1"]
+    # Its media gone from the product (someone removed it): nothing to re-link.
+    gone = plan_product(
+        state, [AssetToLink("a", 2, "q_auto")], LinkSettings(), in_place=True,
+        replaces={"m9": "a"},
+    )  # fmt: skip
+    assert not gone.operations.creates and not gone.rows
