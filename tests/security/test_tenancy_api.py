@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from linking.models import Plan
+from linking.models import LinkRecord, Plan
 from reports.models import Run
 from stores.models import ApiKey, Member, Role, WorkspaceSettings
 from uploads.models import UploadBatch
@@ -52,6 +52,9 @@ def _workspace_requests(tenant, member_id):
              {"cloud_name": "intruder", "api_key": "k", "api_secret": "s"})],
         "workspace-store-connect": [
             ("post", f"/api/workspaces/{ws}/stores/connect/", {"shop": "intruder.myshopify.com"})],
+        "links": [("get", f"/api/workspaces/{ws}/links/?check_versions=1", None)],
+        "links-unlink": [("post", f"/api/workspaces/{ws}/links/unlink/", {"all": True})],
+        "links-relink": [("post", f"/api/workspaces/{ws}/links/relink/", {"all": True})],
     }  # fmt: skip
 
 
@@ -88,6 +91,12 @@ def _store_requests(objects, own_workspace):
         "upload-run-resume": [("post", f"/api/upload-runs/{o.upload_run.pk}/resume/", None)],
         "upload-run-report": [("get", f"/api/upload-runs/{o.upload_run.pk}/report.csv", None)],
         "upload-run-rows": [("get", f"/api/upload-runs/{o.upload_run.pk}/rows/", None)],
+        # Manage links: the caller's own workspace, aimed at the other store's links.
+        "links": [("get", f"/api/workspaces/{ws}/links/?store={domain}", None)],
+        "links-unlink": [("post", f"/api/workspaces/{ws}/links/unlink/",
+                          {"stores": [domain], "all": True})],
+        "links-relink": [("post", f"/api/workspaces/{ws}/links/relink/",
+                          {"stores": [o.store.pk], "all": True})],
     }  # fmt: skip
 
 
@@ -134,6 +143,7 @@ def _snapshot(tenant_or_objects):
         "keys": list(ApiKey.objects.order_by("pk").values_list("pk", "revoked_at", "store_id")),
         "roles": list(Member.objects.order_by("pk").values_list("pk", "role", "workspace_id")),
         "setup": list(WorkspaceSettings.objects.values_list("pk", "case_sensitive")),
+        "links": list(LinkRecord.objects.order_by("pk").values_list("pk", "media_id", "version")),
     }
 
 
