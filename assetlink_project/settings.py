@@ -238,6 +238,10 @@ if PRODUCTION:
 
 # Run tuning (see README "Configuration").
 LINK_RUN_WAVE_SECONDS = float(os.environ.get("LINK_RUN_WAVE_SECONDS", "2.5"))
+# Sync rules (linking/sync): a rule applies its pending Media Library changes once none has
+# arrived for SYNC_DEBOUNCE_SECONDS, or SYNC_MAX_WAIT_SECONDS after the first, whichever is first.
+SYNC_DEBOUNCE_SECONDS = float(os.environ.get("SYNC_DEBOUNCE_SECONDS", "2"))
+SYNC_MAX_WAIT_SECONDS = float(os.environ.get("SYNC_MAX_WAIT_SECONDS", "20"))
 UPLOAD_CHUNK_SIZE = min(250, int(os.environ.get("UPLOAD_CHUNK_SIZE", "250")))
 UPLOAD_READY_TIMEOUT = float(os.environ.get("UPLOAD_READY_TIMEOUT", "600"))
 
