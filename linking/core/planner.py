@@ -187,7 +187,7 @@ def plan_product(
         ops.creates.append(
             CreateMedia(media_id, asset_id, version, transformation, alt, slot.media_type)
         )
-        record = LinkRecord(asset_id, version, transformation, slot.alt)
+        record = LinkRecord(asset_id, version, transformation, alt)
         after.append(GalleryItem(media_id, "UPLOADED", alt, slot.media_type, record))
         created_ids[media_id] = slot.asset_id
 
