@@ -378,19 +378,23 @@ def reconcile(rule_id: int) -> SyncRun | None:
     try:
         cloud = _cloudinary(rule.workspace)
         plan = services.plan_dry_run(plan=rule.plan, cloudinary=cloud)
-        index: dict[str, list[str]] = {}
-        result = plan.results.exclude(groups=[]).first()
-        for group in result.groups if result else ():
-            key = normalise(str(group["value"]), plan.case_sensitive)
-            for asset_id in group.get("assets") or ():
-                index.setdefault(asset_id, []).append(key)
+        index = _index_of(plan)
         SyncRule.objects.filter(pk=rule.pk).update(asset_groups=index, indexed_at=timezone.now())
+        # Media the rule placed for assets no longer in its selection (deleted, moved out or
+        # excluded while no notification came, e.g. while the rule was paused) leave too.
+        recorded = LinkRecord.objects.filter(store__in=plan.stores.all()).filter(_rule_plans(rule))
+        stale = sorted(set(recorded.exclude(product_id="").values_list("asset_id", flat=True))
+                       - set(index))  # fmt: skip
+        if stale != sorted(plan.retired_asset_ids or ()):
+            plan.retired_asset_ids = stale
+            plan.save(update_fields=["retired_asset_ids", "updated_at"])
+            plan = services.plan_dry_run(plan=plan, cloudinary=cloud)
         active = Run.objects.filter(plan=plan, status__in=Run.ACTIVE).values_list(
             "store__shop_domain", flat=True
         )
         if active:
             raise SyncRuleError(f"The plan is already running on {', '.join(active)}.")
-        started, problems = _start_runs(sync_run, plan, cloud, retired=[])
+        started, problems = _start_runs(sync_run, plan, cloud, retired=stale)
     except ApplicationError as exc:
         _finish(sync_run, SyncRun.Status.FAILED, exc.message)
         return sync_run
@@ -407,6 +411,19 @@ def reconcile(rule_id: int) -> SyncRun | None:
     status = SyncRun.Status.STARTED if started else SyncRun.Status.NOTHING
     _finish(sync_run, SyncRun.Status.FAILED if problems and not started else status, message)
     return sync_run
+
+
+def _index_of(plan: Plan) -> dict[str, list[str]]:
+    """Asset id → group keys, from the plan's dry run (every store's groups)."""
+    index: dict[str, list[str]] = {}
+    for result in plan.results.all():
+        for group in result.groups or ():
+            key = normalise(str(group["value"]), plan.case_sensitive)
+            for asset_id in group.get("assets") or ():
+                keys = index.setdefault(asset_id, [])
+                if key not in keys:
+                    keys.append(key)
+    return index
 
 
 def reconcile_due(now: dt.datetime | None = None) -> list[int]:

@@ -245,3 +245,100 @@ def test_a_storm_of_notifications_makes_a_handful_of_runs_and_no_duplicate_media
         )
         assert max(per_asset.values()) == 1
     sync.assert_in_step()
+
+
+def _reorder_by_hand(sync: Sync, store, product_id: str, media_id: str, position: int) -> None:
+    """What a merchant does in the Shopify admin: drag a media to another place."""
+    token = store.access_token
+    token = token.reveal() if hasattr(token, "reveal") else str(token)
+    r = requests.post(
+        f"{sync.box.shopify_url}/{store.shop_domain}/admin/api/2026-01/graphql.json",
+        json={
+            "query": "mutation m($id: ID!, $moves: [MoveInput!]!) { productReorderMedia("
+            "id: $id, moves: $moves) { job { id } mediaUserErrors { message } } }",
+            "variables": {"id": product_id,
+                          "moves": [{"id": media_id, "newPosition": str(position)}]},
+        },  # fmt: skip
+        headers={"X-Shopify-Access-Token": token},
+        timeout=10,
+    )
+    r.raise_for_status()
+    assert not r.json()["data"]["productReorderMedia"]["mediaUserErrors"], r.json()
+
+
+def test_reconciliation_repairs_drift_made_by_hand_in_shopify_and_reports_it(sync):
+    sync.create_rule()
+    store = sync.stores[0]
+    sku, _ = _group_with(sync, 2)
+    product_id = _product_ids(sync, store)[sku]
+    in_step = sync.galleries()
+    last = in_step[store.shop_domain][sku][-1][0]
+    _reorder_by_hand(sync, store, product_id, last, 0)
+    deadline = time.monotonic() + 10
+    while sync.galleries()[store.shop_domain][sku][0][0] != last:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    r = sync.client.post(f"/api/sync-rules/{sync.rule_id}/reconcile/")
+    assert r.status_code == 202
+    sync.apply()
+
+    assert sync.galleries() == in_step
+    latest = sync.history()[0]
+    assert latest["trigger"] == "reconcile" and latest["status"] == "started"
+    assert latest["drift"] == [
+        {"store": store.shop_domain,
+         "products": [{"product_id": product_id, "handle": latest["drift"][0]["products"][0][
+             "handle"], "operations": 1}]}
+    ]  # fmt: skip
+    assert "1 product(s) drifted" in latest["message"]
+    assert [r["status"] for r in latest["runs"]] == ["succeeded"]
+    # nothing drifted since: the next reconciliation starts no run
+    sync.client.post(f"/api/sync-rules/{sync.rule_id}/reconcile/")
+    sync.apply()
+    assert sync.history()[0]["status"] == "nothing"
+
+
+def test_the_workers_sweeper_queues_the_nightly_reconciliation_and_a_paused_rule_ignores_changes(
+    sync,
+):
+    from django.utils import timezone
+
+    from linking.sync.models import SyncRule
+    from reports.management.commands.worker import run_periodic_checks
+
+    sync.create_rule()
+    rule = SyncRule.objects.get(pk=sync.rule_id)
+    assert rule.next_reconcile_at > timezone.now()
+    SyncRule.objects.filter(pk=rule.pk).update(
+        next_reconcile_at=timezone.now() - timezone.timedelta(minutes=1)
+    )
+    run_periodic_checks()
+    run_periodic_checks()  # a second worker's sweep finds nothing due
+    assert sync.queue.count == 1
+    rule.refresh_from_db()
+    assert rule.next_reconcile_at > timezone.now()
+    assert rule.next_reconcile_at.hour == rule.reconcile_hour
+    sync.apply()
+    assert [h["trigger"] for h in sync.history()] == ["reconcile", "reconcile"]
+
+    assert sync.client.post(f"/api/sync-rules/{sync.rule_id}/pause/").json()["paused"] is True
+    sku, images = _group_with(sync, 2)
+    before = sync.galleries()
+    sync.delete(images[0]["public_id"])
+    deadline = time.monotonic() + 10
+    while not any(
+        d["notification_type"] == "delete" and d["status"] == 200
+        for d in sync.control("notifications", method="get")["log"]
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    sync.apply()
+    assert not SyncChange.objects.exists()
+    assert sync.galleries() == before
+    # resuming catches up with a reconciliation: the deleted asset's media leave
+    assert sync.client.post(f"/api/sync-rules/{sync.rule_id}/resume/").json()["paused"] is False
+    sync.apply()
+    for store in sync.stores:
+        assert not _media_of(store, images[0]["asset_id"])
+    assert sync.history()[0]["trigger"] == "reconcile"
