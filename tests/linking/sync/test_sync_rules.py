@@ -256,8 +256,10 @@ def _reorder_by_hand(sync: Sync, store, product_id: str, media_id: str, position
         json={
             "query": "mutation m($id: ID!, $moves: [MoveInput!]!) { productReorderMedia("
             "id: $id, moves: $moves) { job { id } mediaUserErrors { message } } }",
-            "variables": {"id": product_id,
-                          "moves": [{"id": media_id, "newPosition": str(position)}]},
+            "variables": {
+                "id": product_id,
+                "moves": [{"id": media_id, "newPosition": str(position)}],
+            },
         },  # fmt: skip
         headers={"X-Shopify-Access-Token": token},
         timeout=10,
