@@ -16,6 +16,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from assetlink_project import config
+from assetlink_project.api_description import API_DESCRIPTION
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ASSETLINK_VAR_DIR", BASE_DIR / "var"))
@@ -199,7 +200,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AssetLink API",
-    "DESCRIPTION": "Link Cloudinary assets to Shopify product galleries and Files.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "0.1.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
