@@ -53,10 +53,12 @@ class SyncRuleAdmin(WorkspaceScopedAdmin):
             obj.next_reconcile_at = services.next_reconcile_at(obj.reconcile_hour)
         super().save_model(request, obj, form, change)
 
-    def _each(self, request, queryset, call, done: str) -> None:
+    def _each(self, request, queryset, done: str, service, **kwargs) -> None:
+        """``service(user=…, rule=…, **kwargs)`` on every selected rule (their workspace's
+        admins only: the service checks), stopping at the first refusal."""
         for rule in queryset:
             try:
-                call(rule)
+                service(user=request.user, rule=rule, **kwargs)
             except ApplicationError as exc:
                 self.message_user(request, f"{rule}: {exc.message}", messages.ERROR)
                 return
@@ -64,27 +66,12 @@ class SyncRuleAdmin(WorkspaceScopedAdmin):
 
     @admin.action(description="Pause the selected rules")
     def pause(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda r: services.rule_set_paused(user=request.user, rule=r, paused=True),
-            "paused",
-        )
+        self._each(request, queryset, "paused", services.rule_set_paused, paused=True)
 
     @admin.action(description="Resume the selected rules (a reconciliation catches up)")
     def resume(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda r: services.rule_set_paused(user=request.user, rule=r, paused=False),
-            "resumed",
-        )
+        self._each(request, queryset, "resumed", services.rule_set_paused, paused=False)
 
     @admin.action(description="Reconcile the selected rules now")
     def reconcile_now(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda r: services.rule_reconcile_now(user=request.user, rule=r),
-            "queued for reconciliation",
-        )
+        self._each(request, queryset, "queued for reconciliation", services.rule_reconcile_now)

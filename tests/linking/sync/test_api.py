@@ -159,3 +159,22 @@ def test_a_workspace_without_cloudinary_refuses_every_notification(workspace, cl
 )  # fmt: skip
 def test_which_assets_a_notification_names(payload, expected):
     assert [(c.asset_id, c.public_id, c.deleted) for c in changes_of(payload)] == expected
+
+
+def test_the_django_admin_pauses_for_admins_only(plan, client):
+    from django.test import Client
+
+    rule = SyncRule.objects.create(workspace=plan.workspace, plan=plan, name="r")
+    url = "/admin/linking/syncrule/"
+    action = {"action": "pause", "_selected_action": [rule.pk]}
+    user = Client()
+    user.force_login(MemberFactory(workspace=plan.workspace, role="user").user)
+    assert user.get(f"{url}{rule.pk}/change/").status_code == 200  # members see it
+    user.post(url, action)
+    rule.refresh_from_db()
+    assert rule.paused is False
+    admin = Client()
+    admin.force_login(MemberFactory(workspace=plan.workspace, role="technical_admin").user)
+    admin.post(url, action)
+    rule.refresh_from_db()
+    assert rule.paused is True
