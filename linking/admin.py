@@ -109,3 +109,6 @@ class LinkRecordAdmin(ReadOnlyScopedAdmin):
 class StoreCatalogAdmin(ReadOnlyScopedAdmin):
     workspace_path = "store__workspace"
     list_display = ["store", "product_count", "variant_count", "built_at", "refreshed_at"]
+
+
+from linking.sync import admin as sync_admin  # noqa: E402, F401 - registers the sync rule admin

@@ -340,6 +340,7 @@ def link_config(plan: Plan, setup: WorkspaceSettings, captions=None) -> LinkConf
             assign_variant_images=plan.assign_variant_images,
             swatch_namespace=setup.swatch_metafield_namespace,
             swatch_key=setup.swatch_metafield_key,
+            retired_asset_ids=tuple(plan.retired_asset_ids or ()),
         ),
         separator=plan.separator or None,
         case_sensitive=plan.case_sensitive,

@@ -53,6 +53,12 @@ class LinkSettings:
     assign_variant_images: bool = True
     swatch_namespace: str = "cloudinary"
     swatch_key: str = "swatch"
+    retired_asset_ids: tuple[str, ...] = ()
+    """Assets gone from the selection (deleted, or moved to another group) since AssetLink
+    linked them: their media leave a product whose S does not hold them (sync rules)."""
+
+    def __post_init__(self):
+        object.__setattr__(self, "retired_asset_ids", tuple(self.retired_asset_ids or ()))
 
 
 @dataclass(frozen=True)
@@ -134,15 +140,20 @@ def plan_product(
     before = list(state.gallery)
     s = first_per_asset(assets)
     s_ids = {a.asset_id for a in s}
+    leaving = s_ids | set(settings.retired_asset_ids)
 
     def is_s_media(item: GalleryItem) -> bool:
-        return item.record is not None and item.record.asset_id in s_ids
+        return item.record is not None and item.record.asset_id in leaving
 
     # Reuse: a READY/processing media of the same asset, version and transformation.
     reusable: dict[tuple[str, int, str], GalleryItem] = {}
+    # A new version (or transformation) of an asset inherits the alt text of the media it
+    # replaces when the alt rule gives none (keep Shopify's): replaced in place, alt kept.
+    previous_alt: dict[str, str | None] = {}
     for item in before:
         if is_s_media(item) and item.status != FAILED and item.record is not None:
             reusable.setdefault(item.record.identity, item)
+            previous_alt.setdefault(item.record.asset_id, item.alt)
 
     replacing: dict[str, GalleryItem] = {}
     if in_place:
@@ -196,11 +207,12 @@ def plan_product(
         if old is not None and slot.alt is None and old.alt is not None:
             slot = replace(slot, alt=old.alt)  # a new version keeps its media's alt
         asset_id, version, transformation = slot.identity
+        alt = slot.alt if slot.alt is not None else previous_alt.get(asset_id)
         ops.creates.append(
-            CreateMedia(media_id, asset_id, version, transformation, slot.alt, slot.media_type)
+            CreateMedia(media_id, asset_id, version, transformation, alt, slot.media_type)
         )
-        record = LinkRecord(asset_id, version, transformation, slot.alt)
-        after.append(GalleryItem(media_id, "UPLOADED", slot.alt, slot.media_type, record))
+        record = LinkRecord(asset_id, version, transformation, alt)
+        after.append(GalleryItem(media_id, "UPLOADED", alt, slot.media_type, record))
         created_ids[media_id] = slot.asset_id
 
     after_ids = {item.media_id for item in after}
