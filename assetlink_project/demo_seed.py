@@ -103,6 +103,11 @@ def seed(*, shopify_url: str, cloudinary_url: str, app_url: str) -> dict:
     shops = seed_shops(shopify_url, cloudinary_url, workspace.cloudinary_cloud_name)
     install(workspace, shops)
     seed_shop(shopify_url, cloudinary_url, DEMO_CONNECTABLE, workspace.cloudinary_cloud_name)
+    # The Media Library notifies the app, as a Cloudinary environment set up for sync rules.
+    _post(
+        f"{cloudinary_url}/_control/clouds/{workspace.cloudinary_cloud_name}/notifications",
+        {"url": f"{app_url.rstrip('/')}/cloudinary/notifications/{workspace.pk}"},
+    )
     return {
         "username": DEMO_USERNAME,
         "password": DEMO_PASSWORD,

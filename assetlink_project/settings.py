@@ -16,6 +16,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from assetlink_project import config
+from assetlink_project.api_description import API_DESCRIPTION
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ASSETLINK_VAR_DIR", BASE_DIR / "var"))
@@ -199,7 +200,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AssetLink API",
-    "DESCRIPTION": "Link Cloudinary assets to Shopify product galleries and Files.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "0.1.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -238,6 +239,10 @@ if PRODUCTION:
 
 # Run tuning (see README "Configuration").
 LINK_RUN_WAVE_SECONDS = float(os.environ.get("LINK_RUN_WAVE_SECONDS", "2.5"))
+# Sync rules (linking/sync): a rule applies its pending Media Library changes once none has
+# arrived for SYNC_DEBOUNCE_SECONDS, or SYNC_MAX_WAIT_SECONDS after the first, whichever is first.
+SYNC_DEBOUNCE_SECONDS = float(os.environ.get("SYNC_DEBOUNCE_SECONDS", "2"))
+SYNC_MAX_WAIT_SECONDS = float(os.environ.get("SYNC_MAX_WAIT_SECONDS", "20"))
 UPLOAD_CHUNK_SIZE = min(250, int(os.environ.get("UPLOAD_CHUNK_SIZE", "250")))
 UPLOAD_READY_TIMEOUT = float(os.environ.get("UPLOAD_READY_TIMEOUT", "600"))
 

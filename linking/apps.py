@@ -11,7 +11,9 @@ class LinkingConfig(AppConfig):
             receivers,  # noqa: F401  (connects the stores' signals)
             runs,
         )
-        from reports.registry import RunKind, register
+        from linking.sync.services import reconcile_due
+        from reports.registry import RunKind, register, register_periodic
 
         register(RunKind("link", runs.enqueue_run, runs.run_abort, undo=runs.run_undo))
         register(RunKind("undo", runs.enqueue_run, runs.run_abort, undo=runs.run_undo))
+        register_periodic(reconcile_due)

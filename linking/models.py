@@ -65,6 +65,12 @@ class Plan(models.Model):
         max_length=500, blank=True, help_text="Admin override; empty uses Setup's default."
     )
 
+    retired_asset_ids = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Sync rules: assets deleted or moved to another group; their media leave.",
+    )
+
     # Dry-run summary (details per store in PlanStore).
     dry_run_at = models.DateTimeField(null=True, blank=True)
     assets_resolved = models.PositiveIntegerField(default=0)
@@ -179,3 +185,6 @@ class CatalogProduct(models.Model):
 
     def __str__(self) -> str:
         return self.handle or self.product_id
+
+
+from linking.sync.models import SyncChange, SyncRule, SyncRun  # noqa: E402, F401 - app's models

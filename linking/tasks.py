@@ -14,3 +14,18 @@ def execute_run(run_id: int) -> str:
 
 def resume_dead_runs() -> list[int]:
     return runs.resume_dead_runs()
+
+
+def flush_sync_rule(rule_id: int) -> int | None:
+    """The debounce job of a sync rule: waits for a quiet moment, then applies the changes."""
+    from linking.sync import services as sync
+
+    sync_run = sync.flush(rule_id)
+    return sync_run.pk if sync_run else None
+
+
+def reconcile_sync_rule(rule_id: int) -> int | None:
+    from linking.sync import services as sync
+
+    sync_run = sync.reconcile(rule_id)
+    return sync_run.pk if sync_run else None

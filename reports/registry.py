@@ -53,3 +53,17 @@ def undo_run(*, run, user=None):
 
 def enqueue_run(run) -> None:
     kind_of(run).enqueue(run.pk)
+
+
+# Periodic checks the workers' sweeper makes (every --sweep-seconds), registered by the apps
+# that need them (e.g. linking's nightly reconciliation of sync rules); reports imports none.
+_PERIODIC: list[Callable[[], object]] = []
+
+
+def register_periodic(check: Callable[[], object]) -> None:
+    if check not in _PERIODIC:
+        _PERIODIC.append(check)
+
+
+def periodic_checks() -> list[Callable[[], object]]:
+    return list(_PERIODIC)

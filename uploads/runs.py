@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from reports import engine
+from reports import engine, timings
 from reports.models import ReportRow, Run
 from reports.progress import Progress
 from uploads.executor import FileRecord, UploadExecutor, UploadHooks, UploadOutcome, UploadWork
@@ -321,6 +321,7 @@ def _works(run: Run) -> tuple[list[UploadWork], int]:
 
 
 def _execute_locked(run: Run, lock, client_for) -> str:
+    began = time.monotonic()
     run.refresh_from_db()
     if run.is_terminal:
         return run.status
@@ -345,6 +346,8 @@ def _execute_locked(run: Run, lock, client_for) -> str:
         ready_timeout=getattr(settings, "UPLOAD_READY_TIMEOUT", 600.0),
     )
     heartbeat.start()
+    timer = timings.RunTimer(progress, client.ledger)
+    timer.start(since=began)
     status, error = None, ""
     try:
         if not executor.run(works):
@@ -361,6 +364,7 @@ def _execute_locked(run: Run, lock, client_for) -> str:
     finally:
         heartbeat.stop.set()
         heartbeat.join(timeout=5)
+        timings.finish(run, timer)
     if heartbeat.lost_lock.is_set():
         return engine.interrupted(run, RuntimeError("the store's lock was lost"))
     if status == Run.Status.ABORTED:

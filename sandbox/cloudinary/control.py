@@ -24,6 +24,11 @@ POST   /_control/clouds/{cloud}/rate_limit        {"limit", "remaining", "reset"
 POST   /_control/clouds/{cloud}/metadata_fields   a field definition (Admin API shape)
 GET    /_control/clouds/{cloud}/requests          the Admin API calls received (last 2000)
 DELETE /_control/clouds/{cloud}/requests
+GET    /_control/clouds/{cloud}/notifications     the global notification URL, triggers,
+                                                  retry delays, pending deliveries and the
+                                                  delivery log (every attempt)
+POST   /_control/clouds/{cloud}/notifications     {"url": "http://…" or null,
+                                                   "retry_delays": [180, 360, 540]}
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from . import notifications
 from .search import Evaluator, parse
 from .seed import DEFAULT_SKU_PATTERN, seed_library
 from .state import Asset, Cloud, EmulatorError, iso
@@ -179,6 +185,26 @@ def cloud_routes(app, request: Request, cloud: Cloud, rest: list[str]) -> Respon
         return _json(rate_info(cloud))
     elif rest == ["metadata_fields"] and m == "POST":
         return _json(cloud.add_metadata_field(_body(request)), 201)
+    elif rest == ["notifications"]:
+        if m == "POST":
+            body = _body(request)
+            if "url" in body:
+                url = body["url"]
+                if url is not None and not str(url).startswith(("http://", "https://")):
+                    raise EmulatorError(400, "url must be an http(s) URL or null")
+                cloud.notification_url = url
+            if "retry_delays" in body:
+                cloud.notification_retry_delays = tuple(float(d) for d in body["retry_delays"])
+        n = notifications.notifier(state)
+        return _json(
+            {
+                "url": cloud.notification_url,
+                "triggers": cloud.triggers,
+                "retry_delays": list(cloud.notification_retry_delays),
+                "pending": n.pending(),
+                "log": [e for e in n.log if e["cloud"] == cloud.name],
+            }
+        )
     elif rest == ["requests"]:
         if m == "DELETE":
             cloud.log.clear()
@@ -202,6 +228,7 @@ def cloud_routes(app, request: Request, cloud: Cloud, rest: list[str]) -> Respon
             )
         if m == "POST":
             asset, created = upsert_asset(state, cloud, _body(request))
+            _notify_upload(app, cloud, asset, created, base)
             return _json(
                 {"created": created, "asset": app.resource_json(cloud, asset, base)},
                 201 if created else 200,
@@ -214,13 +241,22 @@ def cloud_routes(app, request: Request, cloud: Cloud, rest: list[str]) -> Respon
             return _json(app.resource_json(cloud, asset, base))
         if m == "DELETE":
             cloud.remove_asset(asset.asset_id)
+            notifications.emit(state, cloud, notifications.delete_payload([asset]), source="ui")
             return _json({"deleted": asset.asset_id})
         if m == "POST":
             body = {**_body(request), "public_id": asset.public_id}
             body.setdefault("resource_type", asset.resource_type)
             asset, _ = upsert_asset(state, cloud, body)
+            _notify_upload(app, cloud, asset, False, base)
             return _json({"created": False, "asset": app.resource_json(cloud, asset, base)})
     raise EmulatorError(404, f"Unknown control endpoint {request.path}")
+
+
+def _notify_upload(app, cloud: Cloud, asset: Asset, created: bool, base: str) -> None:
+    """A control-API upload is a Console (Media Library) upload: it notifies like one."""
+    resource = app.resource_json(cloud, asset, base)
+    payload = notifications.upload_payload(resource, overwritten=not created)
+    notifications.emit(app.state, cloud, payload, source="ui")
 
 
 def upsert_asset(state, cloud: Cloud, body: dict) -> tuple[Asset, bool]:

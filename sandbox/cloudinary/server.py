@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import time
 from email.utils import formatdate
 from typing import Any
@@ -34,7 +35,7 @@ from typing import Any
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from . import media
+from . import media, notifications
 from .search import Evaluator, candidates, parse
 from .seed import DEFAULT_SKU_PATTERN, plan_groups, seed_library
 from .state import (
@@ -203,7 +204,7 @@ class CloudinaryEmulator:
             parts[0] == "v1_1"
             and len(parts) == 4
             and parts[2] in ("image", "video", "raw")
-            and parts[3] in ("explicit", "metadata")
+            and parts[3] in ("explicit", "metadata", "upload", "destroy")
             and request.method == "POST"
         ):
             return self.upload_api(request, parts[1], parts[2], parts[3])
@@ -331,6 +332,8 @@ class CloudinaryEmulator:
         m = request.method
         if rest == ["ping"] and m == "GET":
             return json_response({"status": "ok"})
+        if rest and rest[0] == "triggers":
+            return self.triggers(request, cloud, rest[1:])
         if rest and rest[0] == "metadata_fields" and m == "GET":
             if len(rest) == 1:
                 return json_response({"metadata_fields": list(cloud.metadata_fields.values())})
@@ -356,6 +359,8 @@ class CloudinaryEmulator:
             if asset is None:
                 raise EmulatorError(404, f"Resource not found - {public_id}")
             return self.one_resource(request, cloud, asset)
+        if len(sub) == 2 and sub[0] in ("image", "video", "raw") and m == "DELETE":
+            return self.delete_resources(request, cloud, sub[0], sub[1])
         if 1 <= len(sub) <= 2 and sub[0] in ("image", "video", "raw") and m == "GET":
             return self.list_resources(request, cloud, sub[0], sub[1] if len(sub) > 1 else None)
         if len(sub) == 1 and m in ("GET", "POST"):
@@ -363,7 +368,7 @@ class CloudinaryEmulator:
         raise EmulatorError(404, f"Unsupported endpoint {'/'.join(rest)}")
 
     def _params(self, request: Request) -> dict:
-        if request.method == "GET":
+        if request.method == "GET" or (request.method == "DELETE" and not request.get_data()):
             out: dict[str, Any] = {}
             for key in request.args:
                 values = request.args.getlist(key)
@@ -592,6 +597,7 @@ class CloudinaryEmulator:
         if request.method != "POST":
             raise EmulatorError(404, "Unsupported method")
         p = self._params(request)
+        before = notifications.Snapshot(asset)
         info: dict[str, Any] = {}
         detection = p.get("detection")
         if detection:
@@ -616,6 +622,7 @@ class CloudinaryEmulator:
             updated = True
         if updated:
             cloud.touch()
+            before.emit_changes(self.state, cloud)
         out = self.resource_json(cloud, asset, base)
         if info:
             out["info"] = info
@@ -660,6 +667,10 @@ class CloudinaryEmulator:
             if params.get("api_key") != cloud.api_key:
                 return error_response(401, f"Invalid api_key {params.get('api_key', '')}".strip())
             check_signature(params, cloud.api_secret, state.now())
+            if action == "upload":
+                return self._upload(request, cloud, rtype, params)
+            if action == "destroy":
+                return self._destroy(cloud, rtype, params)
             if action == "metadata":
                 public_ids = params.get("public_ids") or []
                 public_ids = [public_ids] if isinstance(public_ids, str) else public_ids
@@ -669,9 +680,12 @@ class CloudinaryEmulator:
                     if asset is None:
                         raise EmulatorError(404, f"Resource not found - {pid}")
                     assets.append(asset)
+                snapshots = [notifications.Snapshot(a) for a in assets]
                 for asset in assets:
                     self._apply_metadata(cloud, asset, params.get("metadata"), params)
                 cloud.touch()
+                for snapshot in snapshots:
+                    snapshot.emit_changes(state, cloud)
                 return json_response({"public_ids": public_ids})
             public_id = params.get("public_id") or ""
             asset = cloud.find(rtype, params.get("type", "upload"), public_id)
@@ -680,6 +694,7 @@ class CloudinaryEmulator:
             info = (
                 self._detect(cloud, asset, params["detection"]) if params.get("detection") else {}
             )
+            before = notifications.Snapshot(asset)
             if "tags" in params:
                 tags = params["tags"]
                 tags = tags if isinstance(tags, list) else str(tags).split(",")
@@ -689,11 +704,113 @@ class CloudinaryEmulator:
             if "metadata" in params:
                 self._apply_metadata(cloud, asset, params["metadata"], params)
             cloud.touch()
+            before.emit_changes(state, cloud)
             out = self.resource_json(cloud, asset, self.base_url(request))
             out.pop("status", None)
             if info:
                 out["info"] = info
             return json_response(out)
+
+    def _upload(self, request: Request, cloud: Cloud, rtype: str, params: dict) -> Response:
+        """``uploader.upload``: a new asset, or a new version of an existing public id
+        (``overwrite``, true by default); notifies ``upload`` (``overwritten`` for a version)."""
+        from .control import upsert_asset
+
+        if "file" not in params and "file" not in request.files:
+            raise EmulatorError(400, "Missing required parameter - file")
+        public_id = params.get("public_id") or secrets.token_hex(10)
+        existing = cloud.find(rtype, params.get("type", "upload"), public_id)
+        base = self.base_url(request)
+        if existing is not None and not _bool(params.get("overwrite", True)):
+            return json_response({**self.resource_json(cloud, existing, base), "existing": True})
+        body: dict[str, Any] = {"public_id": public_id, "resource_type": rtype}
+        if "tags" in params:
+            tags = params["tags"]
+            body["tags"] = [t.strip() for t in (tags if isinstance(tags, list)
+                                                else str(tags).split(",")) if t.strip()]  # fmt: skip
+        if "context" in params:
+            body["context"] = parse_pipe(params["context"])
+        if "metadata" in params:
+            merged = dict(existing.metadata) if existing is not None else {}
+            merged.update(parse_pipe(params["metadata"]))
+            body["metadata"] = merged
+        for key in ("width", "height", "format"):
+            if key in params:
+                body[key] = int(params[key]) if key != "format" else str(params[key])
+        asset, created = upsert_asset(self.state, cloud, body)
+        out = self.resource_json(cloud, asset, base)
+        out.pop("status", None)
+        if not created:
+            out["overwritten"] = True
+        notifications.emit(
+            self.state,
+            cloud,
+            notifications.upload_payload(out, overwritten=not created),
+            url=params.get("notification_url") or None,
+        )
+        return json_response(out)
+
+    def _destroy(self, cloud: Cloud, rtype: str, params: dict) -> Response:
+        asset = cloud.find(rtype, params.get("type", "upload"), params.get("public_id") or "")
+        if asset is None:
+            return json_response({"result": "not found"})
+        cloud.remove_asset(asset.asset_id)
+        notifications.emit(
+            self.state,
+            cloud,
+            notifications.delete_payload([asset]),
+            url=params.get("notification_url") or None,
+        )
+        return json_response({"result": "ok"})
+
+    def delete_resources(self, request: Request, cloud: Cloud, rtype: str, dtype: str):
+        """Admin API ``delete_resources``: ``public_ids[]`` (up to 100); notifies ``delete``."""
+        p = self._params(request)
+        public_ids = p.get("public_ids") or []
+        public_ids = [public_ids] if isinstance(public_ids, str) else list(public_ids)
+        if not public_ids or len(public_ids) > 100:
+            raise EmulatorError(400, "Give 1 to 100 public_ids")
+        deleted: dict[str, str] = {}
+        gone = []
+        for pid in public_ids:
+            asset = cloud.find(rtype, dtype, pid)
+            if asset is None:
+                deleted[pid] = "not_found"
+                continue
+            cloud.remove_asset(asset.asset_id)
+            gone.append(asset)
+            deleted[pid] = "deleted"
+        if gone:
+            notifications.emit(
+                self.state,
+                cloud,
+                notifications.delete_payload(gone),
+                url=p.get("notification_url") or None,
+            )
+        return json_response({"deleted": deleted, "deleted_counts": {}, "partial": False})
+
+    def triggers(self, request: Request, cloud: Cloud, rest: list[str]) -> Response:
+        """Admin API triggers: ``GET``, ``POST {uri, event_type}``, ``DELETE triggers/{id}``."""
+        if not rest and request.method == "GET":
+            return json_response({"triggers": list(cloud.triggers)})
+        if not rest and request.method == "POST":
+            p = self._params(request)
+            uri, event = str(p.get("uri") or ""), str(p.get("event_type") or "")
+            if not uri.startswith(("http://", "https://")):
+                raise EmulatorError(400, "uri must be an http(s) URL")
+            if event not in ("all", *notifications.EVENT_TYPES):
+                raise EmulatorError(400, f"Invalid event_type {event}")
+            trigger = {"id": secrets.token_hex(12), "uri": uri, "event_type": event,
+                       "created_at": iso(self.state.now())}  # fmt: skip
+            cloud.triggers.append(trigger)
+            return json_response(trigger)
+        if len(rest) == 1 and request.method == "DELETE":
+            before = len(cloud.triggers)
+            cloud.triggers = [t for t in cloud.triggers if t["id"] != rest[0]]
+            if len(cloud.triggers) == before:
+                raise EmulatorError(404, f"Trigger {rest[0]} not found")
+            return json_response({"message": "ok"})
+        raise EmulatorError(404, "Unsupported endpoint triggers")
 
     def _apply_metadata(self, cloud: Cloud, asset: Asset, encoded, params: dict) -> None:
         clear_invalid = _bool(params.get("clear_invalid", False))

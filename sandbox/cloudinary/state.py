@@ -109,6 +109,11 @@ class Cloud:
         self.generation = 0  # bumped on every change; keys the search cache
         self.log: collections.deque = collections.deque(maxlen=2000)
         self.seed_info: dict | None = None
+        # Webhook notifications (sandbox/cloudinary/notifications.py): the global URL, Admin API
+        # triggers ({uri, event_type}) and the retry schedule of a failed delivery.
+        self.notification_url: str | None = None
+        self.triggers: list[dict] = []
+        self.notification_retry_delays: tuple[float, ...] = (180.0, 360.0, 540.0)
 
     # -- assets -----------------------------------------------------------------------------
     def add_asset(self, asset: Asset) -> Asset:

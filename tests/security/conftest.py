@@ -15,6 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from linking.models import LinkRecord, Plan, PlanStore, StoreCatalog
+from linking.sync.models import SyncRule
 from reports.models import ReportRow, Run
 from stores import services
 from stores.models import ApiKey, Member, Role, Store, Workspace
@@ -91,6 +92,8 @@ def _store_objects(workspace, domain: str, owner) -> StoreObjects:
     )
     plan.stores.set([store])
     _result(plan, store)
+    # its sync rule (paused: a resume by an intruder would show in the snapshot)
+    SyncRule.objects.create(workspace=workspace, plan=plan, name=f"{domain} rule", paused=True)
     run = Run.objects.create(store=store, plan=plan, status=Run.Status.RUNNING, link_mode="append")
     ReportRow.objects.create(
         run=run, product_id=f"gid://shopify/Product/{store.pk}", product_title=f"{domain} title",

@@ -10,6 +10,7 @@ from django.forms.models import model_to_dict
 from django.test import Client
 
 from linking.models import LinkRecord, Plan, StoreCatalog
+from linking.sync.models import SyncRule
 from reports.models import ReportRow, Run
 from stores import services
 from stores.admin_site import admin_site
@@ -37,6 +38,7 @@ def _b_objects(world) -> dict:
         UploadRecord: UploadRecord.objects.get(store=b1.store),
         Run: b1.run,
         ReportRow: b1.run.rows.get(),
+        SyncRule: SyncRule.objects.get(plan=b1.plan),
     }
 
 

@@ -4,7 +4,9 @@
 Beside the worker, a sweeper thread looks for runs whose worker died (stale heartbeat, store
 lock free) every `--sweep-seconds` and queues them again, so a run left behind by a killed worker
 resumes by itself once any worker is up. Sweeps of several workers are serialised by a Redis lock.
-The same thread deletes webhook deliveries older than WEBHOOK_RETENTION_DAYS once an hour.
+The same thread deletes webhook deliveries older than WEBHOOK_RETENTION_DAYS once an hour, and
+runs the apps' periodic checks (reports.registry), such as queueing the nightly reconciliation
+of sync rules that are due.
 """
 
 import contextlib
@@ -46,6 +48,17 @@ def prune_old_deliveries() -> int:
     return webhook_deliveries_prune()
 
 
+def run_periodic_checks() -> None:
+    """The apps' periodic checks (reports.registry), e.g. sync rules due for reconciliation."""
+    from reports.registry import periodic_checks
+
+    for check in periodic_checks():
+        try:
+            check()
+        except Exception:  # the next sweep tries again
+            logger.exception("Periodic check %s failed", getattr(check, "__name__", check))
+
+
 def _sweep_forever(stop: threading.Event, every: float) -> None:
     pruned_at: float | None = None
     while not stop.wait(every):
@@ -56,6 +69,7 @@ def _sweep_forever(stop: threading.Event, every: float) -> None:
                 logger.warning("Resumed runs left behind by a dead worker: %s", resumed)
         except Exception:  # keep sweeping; a failed sweep is retried next time
             logger.exception("Sweep for dead runs failed")
+        run_periodic_checks()
         if pruned_at is None or time.monotonic() - pruned_at >= PRUNE_EVERY_SECONDS:
             pruned_at = time.monotonic()
             try:
