@@ -132,7 +132,9 @@ def record_changes(*, workspace: Workspace, changes: list[Change]) -> int:
         SyncRule.objects.filter(pk__in=[r.pk for r in rules]).update(last_change_at=now)
         for rule in rules:
             # One debounce job per burst: only the request that flips the flag queues it.
-            if SyncRule.objects.filter(pk=rule.pk, flush_queued=False).update(flush_queued=True):
+            if SyncRule.objects.filter(pk=rule.pk, flush_queued=False).update(
+                flush_queued=True, flush_queued_at=now
+            ):
                 transaction.on_commit(
                     lambda pk=rule.pk: _enqueue("linking.tasks.flush_sync_rule", pk)
                 )
@@ -168,6 +170,9 @@ def flush(rule_id: int, *, clock=time.monotonic, sleep=time.sleep) -> SyncRun | 
         SyncRule.objects.filter(pk=rule_id).update(flush_queued=False)
         sync_run = SyncRun.objects.create(rule=rule, trigger=SyncRun.Trigger.NOTIFICATION)
         claimed = SyncChange.objects.filter(rule=rule, sync_run=None).update(sync_run=sync_run)
+        if not claimed:  # another debounce job (a re-queued one) took them
+            sync_run.delete()
+            return None
     sync_run.notifications = claimed
     sync_run.save(update_fields=["notifications"])
     try:
@@ -428,8 +433,20 @@ def _index_of(plan: Plan) -> dict[str, list[str]]:
 
 def reconcile_due(now: dt.datetime | None = None) -> list[int]:
     """Queue the nightly reconciliation of every active rule whose time has come (called by
-    the workers' sweeper; the conditional update makes one worker take each)."""
+    the workers' sweeper; the conditional update makes one worker take each). Also queues the
+    debounce job again for changes left waiting past the longest debounce (its worker died)."""
     now = now or timezone.now()
+    late = now - dt.timedelta(seconds=float(getattr(settings, "SYNC_MAX_WAIT_SECONDS", 20.0)) + 60)
+    waiting = SyncChange.objects.filter(sync_run=None, received_at__lt=late, rule__paused=False)
+    for rule_id in waiting.values_list("rule_id", flat=True).distinct():
+        if (
+            SyncRule.objects.filter(pk=rule_id)
+            .filter(Q(flush_queued_at__isnull=True) | Q(flush_queued_at__lt=late))
+            .update(flush_queued=True, flush_queued_at=now)
+        ):
+            logger.warning("Sync rule %s: changes waited too long; its debounce job is queued "
+                           "again", rule_id)  # fmt: skip
+            _enqueue("linking.tasks.flush_sync_rule", rule_id)
     queued = []
     for rule in SyncRule.objects.filter(paused=False, next_reconcile_at__lte=now):
         nxt = next_reconcile_at(rule.reconcile_hour, now)
