@@ -63,10 +63,16 @@ def next_reconcile_at(hour: int, now: dt.datetime | None = None) -> dt.datetime:
 # --- managing rules ---------------------------------------------------------------------------
 
 
+def _require_admin(user, workspace) -> None:
+    """Admins manage rules; ``user=None`` is the command line, whose operator holds the server."""
+    if user is not None:
+        permissions.require_setup_change(user, workspace, action="manage sync rules")
+
+
 def rule_create(*, user, plan: Plan, name: str = "", reconcile_hour: int = 3) -> SyncRule:
     """Turn a saved plan into a rule (admins). The rule starts with a reconciliation: the whole
     plan is run once, and the groups of its selection are indexed for later deltas."""
-    permissions.require_setup_change(user, plan.workspace, action="manage sync rules")
+    _require_admin(user, plan.workspace)
     if not 0 <= int(reconcile_hour) <= 23:
         raise SyncRuleError("The reconciliation hour is 0 to 23 (UTC).")
     if SyncRule.objects.filter(plan=plan).exists():
@@ -86,7 +92,7 @@ def rule_create(*, user, plan: Plan, name: str = "", reconcile_hour: int = 3) ->
 
 def rule_set_paused(*, user, rule: SyncRule, paused: bool) -> SyncRule:
     """Pause (notifications are ignored) or resume (a reconciliation catches up at once)."""
-    permissions.require_setup_change(user, rule.workspace, action="manage sync rules")
+    _require_admin(user, rule.workspace)
     with transaction.atomic():
         changed = SyncRule.objects.filter(pk=rule.pk, paused=not paused).update(paused=paused)
         if paused:
@@ -98,12 +104,12 @@ def rule_set_paused(*, user, rule: SyncRule, paused: bool) -> SyncRule:
 
 
 def rule_delete(*, user, rule: SyncRule) -> None:
-    permissions.require_setup_change(user, rule.workspace, action="manage sync rules")
+    _require_admin(user, rule.workspace)
     rule.delete()
 
 
 def rule_reconcile_now(*, user, rule: SyncRule) -> SyncRule:
-    permissions.require_setup_change(user, rule.workspace, action="manage sync rules")
+    _require_admin(user, rule.workspace)
     if rule.paused:
         raise SyncRuleError("The rule is paused; resume it to reconcile.")
     transaction.on_commit(lambda: _enqueue("linking.tasks.reconcile_sync_rule", rule.pk))

@@ -206,3 +206,27 @@ def test_changes_left_waiting_by_a_dead_debounce_job_are_queued_again_once(plan,
 
     assert [j.func_name for j in queue.get_jobs()] == ["linking.tasks.flush_sync_rule"]
     queue.empty()
+
+
+def test_the_command_line_manages_rules(plan):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    def run(*args) -> str:
+        out = io.StringIO()
+        call_command("sync_rules", *args, stdout=out)
+        return out.getvalue()
+
+    created = run("create", "--plan", str(plan.pk), "--name", "From CI", "--reconcile-hour", "1")
+    rule = SyncRule.objects.get(plan=plan)
+    assert created.startswith(f"{rule.pk}\tFrom CI\tplan {plan.pk}\tactive")
+    assert "/cloudinary/notifications/" in created
+    assert "\tpaused\t" in run("pause", str(rule.pk))
+    assert run("list", "--workspace", str(plan.workspace.pk)).count("\n") == 1
+    assert "\tactive\t" in run("resume", str(rule.pk))
+    assert run("history", str(rule.pk)) == ""
+    with pytest.raises(CommandError, match="already has a sync rule"):
+        run("create", "--plan", str(plan.pk))
+    with pytest.raises(CommandError, match="No sync rule 999"):
+        run("pause", "999")
