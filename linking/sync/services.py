@@ -242,9 +242,10 @@ def group_keys(plan: Plan, assets) -> dict[str, list[str]]:
     return keys
 
 
-def _copy_plan(plan: Plan, *, asset_ids: list[str], retired: list[str]) -> Plan:
+def _copy_plan(rule: SyncRule, *, asset_ids: list[str], retired: list[str]) -> Plan:
+    plan = rule.plan
     fields = {name: getattr(plan, name) for name in services.CONFIG_FIELDS if name != "stores"}
-    fields.update(asset_ids=asset_ids, expression="", retired_asset_ids=retired)
+    fields.update(asset_ids=asset_ids, expression="", retired_asset_ids=retired, delta_of=rule)
     delta = Plan.objects.create(workspace=plan.workspace, **fields)
     delta.stores.set(plan.stores.all())
     return delta
@@ -285,7 +286,7 @@ def apply_delta(sync_run: SyncRun) -> None:
     if not members and not retired:
         _finish(sync_run, SyncRun.Status.NOTHING, "The changes touched no group of the rule.")
         return
-    delta = _copy_plan(plan, asset_ids=sorted(members), retired=sorted(retired))
+    delta = _copy_plan(rule, asset_ids=sorted(members), retired=sorted(retired))
     sync_run.plan = delta
     sync_run.save(update_fields=["plan"])
     if members:
@@ -305,8 +306,7 @@ def _summary(started: list[Run]) -> str:
 
 def _rule_plans(rule: SyncRule) -> Q:
     """Link records placed by the rule: its plan and its deltas."""
-    deltas = SyncRun.objects.filter(rule=rule, plan__isnull=False).values("plan")
-    return Q(plan=rule.plan) | Q(plan__in=deltas)
+    return Q(plan=rule.plan) | Q(plan__delta_of=rule)
 
 
 def _unlink_works(rule, store, retired: list[str], planned: set[str]) -> list[ProductWork]:
