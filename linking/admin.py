@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import io
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from linking import selectors
+from assetlink_project.errors import ApplicationError
+from linking import manage, selectors
 from linking.models import LinkRecord, Plan, PlanStore, StoreCatalog
 from stores.admin import WorkspaceScopedAdmin
 from stores.admin_site import admin_site
+from stores.selectors import stores_for
 
 
 class ReadOnlyScopedAdmin(WorkspaceScopedAdmin):
@@ -67,9 +69,40 @@ class PlanAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(LinkRecord, site=admin_site)
 class LinkRecordAdmin(ReadOnlyScopedAdmin):
+    """Manage links: what AssetLink linked; unlink or re-link the selected links (a link run
+    per store, like the API's — members run, as on the page)."""
+
     workspace_path = "store__workspace"
-    list_display = ["media_id", "store", "product_id", "asset_id", "version", "transformation"]
+    list_display = ["media_id", "store", "product_id", "asset_id", "version", "transformation",
+                    "alt", "run_id"]  # fmt: skip
     search_fields = ["media_id", "product_id", "asset_id"]
+    actions = ["unlink_links", "relink_links"]
+
+    @admin.action(description="Unlink the selected links (files stay in Files)")
+    def unlink_links(self, request, queryset):
+        self._act(request, queryset, manage.unlink_start)
+
+    @admin.action(description="Re-link the selected links to their asset's newest version")
+    def relink_links(self, request, queryset):
+        self._act(request, queryset, manage.relink_start)
+
+    def _act(self, request, queryset, start):
+        by_workspace: dict = {}
+        for record in queryset.select_related("store__workspace"):
+            by_workspace.setdefault(record.store.workspace, []).append(record.pk)
+        for workspace, ids in by_workspace.items():
+            try:
+                started = start(
+                    workspace=workspace,
+                    stores=stores_for(request.user),
+                    selection=manage.LinkSelection(record_ids=ids),
+                    user=request.user,
+                )
+            except ApplicationError as exc:
+                messages.error(request, f"{workspace}: {exc.message}")
+                continue
+            runs = ", ".join(f"run {r.pk} on {r.store.shop_domain}" for r in started.runs)
+            messages.success(request, f"{workspace}: started {runs}. {' '.join(started.notes)}")
 
 
 @admin.register(StoreCatalog, site=admin_site)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from linking import api
+from linking import api, manage_api
 
 urlpatterns = [
     path("workspaces/<int:workspace_id>/plans/", api.PlanListView.as_view(), name="plan-list"),
@@ -18,4 +18,16 @@ urlpatterns = [
     ),
     path("plans/<int:plan_id>/result/", api.PlanResultView.as_view(), name="plan-result"),
     path("plans/<int:plan_id>/report.csv", api.PlanReportView.as_view(), name="plan-report"),
+    # Manage links
+    path("workspaces/<int:workspace_id>/links/", manage_api.LinkListView.as_view(), name="links"),
+    path(
+        "workspaces/<int:workspace_id>/links/unlink/",
+        manage_api.LinkUnlinkView.as_view(),
+        name="links-unlink",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/links/relink/",
+        manage_api.LinkRelinkView.as_view(),
+        name="links-relink",
+    ),
 ]

@@ -106,6 +106,12 @@ class ProductWork:
     """The operations the plan counted for this product (the run's fixed progress total)."""
     created_media: list[str] = field(default_factory=list)
     """Undo: media the undone run created here; their files are deleted once unreferenced."""
+    in_place: bool = False
+    """Managing links: the assets replace their media where they are (``plan_product``)."""
+    replaces: dict[str, str] = field(default_factory=dict)
+    """Managing links: media id → the asset (of ``assets``) whose newest version replaces it."""
+    unlink: list[str] = field(default_factory=list)
+    """Managing links: media to unlink from the product."""
 
 
 @dataclass
@@ -610,6 +616,9 @@ class Executor:
             variant_ids=work.variant_ids,
             swatches=work.swatches,
             store_files=self.store_files,
+            in_place=work.in_place,
+            replaces=work.replaces or None,
+            unlink=work.unlink,
         )
         report_plan = plan
         if work.original_before is not None and not _same_gallery(work.original_before, state):
@@ -620,6 +629,9 @@ class Executor:
                 variant_ids=work.variant_ids,
                 swatches=work.swatches,
                 store_files=self.store_files,
+                in_place=work.in_place,
+                replaces=work.replaces or None,
+                unlink=work.unlink,
             )
         for created in plan.operations.swatch_files:
             self.store_files[(created.asset_id, created.version, created.transformation)] = (

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from linking.core import AssetToLink, LinkRecord, LinkSettings, ProductState, SwatchAsset
 from linking.core.modes import LinkMode
+from linking.core.transformations import normalise_transformation
 from linking.executor import (
     FILE_DELETED_STATUS,
     Executor,
@@ -34,6 +35,7 @@ from linking.executor import (
     state_to_json,
 )
 from linking.models import LinkRecord as LinkRecordRow
+from reports import timings
 from reports.engine import (  # noqa: F401 - the shell's names, also used through this module
     Heartbeat,
     Progress,
@@ -87,6 +89,9 @@ def work_to_json(work: ProductWork, urls: dict[str, str] | None = None) -> dict:
         "deleted_media": list(work.deleted_media),
         "planned_ops": work.planned_ops,
         "created_media": list(work.created_media),
+        "in_place": work.in_place,
+        "replaces": dict(work.replaces),
+        "unlink": list(work.unlink),
     }
 
 
@@ -106,6 +111,9 @@ def work_from_json(data: dict) -> ProductWork:
         deleted_media=list(data.get("deleted_media") or ()),
         planned_ops=data.get("planned_ops"),
         created_media=list(data.get("created_media") or ()),
+        in_place=bool(data.get("in_place")),
+        replaces=dict(data.get("replaces") or {}),
+        unlink=list(data.get("unlink") or ()),
     )
 
 
@@ -120,7 +128,8 @@ def planned_ops(work: ProductWork, operations: dict | None = None) -> int:
         ) + (1 if operations.get("moves") else 0)  # fmt: skip
     if work.restore is not None:  # undo: at most an unlink or re-link per media, and an order
         return len(work.restore.gallery) + 1
-    return len(work.assets) + len(work.swatches) + 1
+    per_asset = 2 if work.in_place else 1  # managing links: a re-link creates and unlinks
+    return len(work.assets) * per_asset + len(work.swatches) + len(work.unlink) + 1
 
 
 # --- starting, aborting, resuming, undoing ----------------------------------------------------
@@ -137,12 +146,14 @@ def run_start(
     kind: str = Run.Kind.LINK,
     undo_of: Run | None = None,
     enqueue: bool = True,
+    link_mode: str | None = None,
 ) -> Run:
     """Create a run of ``works`` on ``store`` and queue it (after the transaction commits).
 
     ``urls`` maps :func:`identity_key` of every asset (and swatch) to the URL Shopify fetches;
     ``rows`` are report rows of no product (excluded, unmatched, unresolved), as dicts."""
-    link_mode = str(works[0].settings.mode) if works and kind == Run.Kind.LINK else ""
+    if link_mode is None:
+        link_mode = str(works[0].settings.mode) if works and kind == Run.Kind.LINK else ""
     for work in works:
         if work.planned_ops is None:
             work.planned_ops = planned_ops(work)
@@ -262,6 +273,8 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
             ProductWork(
                 product.product_id,
                 settings=link_settings,
+                # Read with the gallery, so a variant image the run changed is given back.
+                variant_ids=list(restore.variant_images),
                 handle=meta.get("handle", ""),
                 title=meta.get("title", ""),
                 restore=restore,
@@ -451,6 +464,7 @@ def execute_run(
 
 
 def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
+    began = time.monotonic()
     run.refresh_from_db()
     if run.is_terminal:
         return run.status
@@ -508,6 +522,8 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     if run.abort_requested_at is not None:
         heartbeat.abort.set()
     heartbeat.start()
+    timer = timings.RunTimer(progress, client.ledger)
+    timer.start(since=began)
     status = None
     error = ""
     try:
@@ -526,6 +542,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     finally:
         heartbeat.stop.set()
         heartbeat.join(timeout=5)
+        timings.finish(run, timer)
     if heartbeat.lost_lock.is_set():
         return interrupted(run, RuntimeError("the store's lock was lost"))
     if status is None:
@@ -583,6 +600,7 @@ def works_from_plan_store(plan_store, *, cloudinary=None) -> tuple[list[ProductW
         r.media_id: r for r in LinkRecordRow.objects.filter(store=plan_store.store, product_id="")
     }
     urls: dict[str, str] = {}
+    generated_swatches = normalise_transformation(config.swatch_from_image or "") or None
 
     def url_for(asset_id, public_id, version, transformation, media_type, fmt=""):
         asset = CloudinaryAsset(
@@ -635,7 +653,7 @@ def works_from_plan_store(plan_store, *, cloudinary=None) -> tuple[list[ProductW
                 continue
             swatch = SwatchAsset(
                 row["asset_id"], int(version), transformation, row.get("public_id") or "",
-                row.get("group") or "",
+                row.get("group") or "", transformation == generated_swatches,
             )  # fmt: skip
             swatches.append(swatch)
             url_for(

@@ -360,6 +360,7 @@ def link_config(plan: Plan, setup: WorkspaceSettings, captions=None) -> LinkConf
         ),
         image_transformation=plan.image_transformation or setup.default_image_transformation,
         file_transformation=plan.file_transformation or setup.default_transformation,
+        swatch_from_image=setup.swatch_from_image_transformation,
     )
     config.validate()
     return config
@@ -621,15 +622,24 @@ def _product_json(plan: ProductPlan, product, thumbnails, by_id, cloud, config) 
     failed = [i.media_id for i in plan.before.gallery if i.status == "FAILED"]
     if failed:
         warnings.append(f"{len(failed)} media failed processing in Shopify: {', '.join(failed)}.")
+    operations = {name: [asdict(op) for op in getattr(ops, name)]
+                  for name in ("unlinks", "creates", "moves", "alt_updates", "variant_images",
+                               "swatch_files", "swatch_metafields")}  # fmt: skip
+    for spec in operations["swatch_files"]:  # what the swatch will look like, and its source
+        asset = by_id.get(spec["asset_id"])
+        spec["url"] = (
+            cloud.delivery_url(asset, transformation=spec["transformation"], format="png")
+            if asset is not None
+            else ""
+        )
+        spec["source_public_id"] = getattr(asset, "public_id", "")
     return {
         "product_id": plan.product_id,
         "handle": getattr(product, "handle", ""),
         "title": getattr(product, "title", ""),
         "before": [_item_json(i, thumbnails, by_id, cloud, config) for i in plan.before.gallery],
         "after": [_item_json(i, thumbnails, by_id, cloud, config) for i in plan.after.gallery],
-        "operations": {name: [asdict(op) for op in getattr(ops, name)]
-                       for name in ("unlinks", "creates", "moves", "alt_updates",
-                                    "variant_images", "swatch_files", "swatch_metafields")},
+        "operations": operations,
         "operation_count": len(ops),
         "warnings": warnings,
         "skipped": plan.skipped_reason is not None,

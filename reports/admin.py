@@ -7,7 +7,8 @@ from django.contrib import admin, messages
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from reports import csv as report_csv
 from reports import engine
@@ -50,8 +51,8 @@ class RunAdmin(ReadOnly, WorkspaceScopedAdmin):
     readonly_fields = ["store", "plan", "kind", "undo_of", "created_by", "link_mode",
                        "created_at", "started_at", "finished_at", "heartbeat_at", "attempts",
                        "worker", "abort_requested_at", "error", "summary", *PROGRESS_FIELDS,
-                       "report"]  # fmt: skip
-    exclude = ["work", "settings"]
+                       "time_spent", "report"]  # fmt: skip
+    exclude = ["work", "settings", "timings"]
     inlines = [RunProductInline]
     actions = ["abort_runs"]
 
@@ -68,6 +69,26 @@ class RunAdmin(ReadOnly, WorkspaceScopedAdmin):
         total = live.get("products_total", obj.products_total)
         phase = live.get("phase", obj.phase)
         return f"{done}/{total} products — {phase}"
+
+    @admin.display(description="Where the time went")
+    def time_spent(self, obj):
+        t = obj.timings
+        if not t:
+            return "— (not run by a worker yet)"
+        lines = [*(t.get("phases") or {}).items()]
+        lines += [
+            ("Shopify HTTP (all phases)", t.get("shopify_http_seconds", 0)),
+            ("Shopify rate-limit waits (all phases)", t.get("shopify_throttle_wait_seconds", 0)),
+            (f"database, {t.get('database_queries', 0)} queries", t.get("database_seconds", 0)),
+        ]
+        return format_html(
+            "{} s in {} attempt(s)<br>{}",
+            f"{t.get('seconds', 0):.2f}",
+            t.get("attempts", 1),
+            format_html_join(
+                mark_safe("<br>"), "{}: {} s", ((name, f"{s:.2f}") for name, s in lines)
+            ),
+        )
 
     @admin.display(description="Report")
     def report(self, obj):

@@ -33,38 +33,60 @@ def actions_param(request) -> list[str]:
     return [a for a in (request.query_params.get("action") or "").split(",") if a]
 
 
-RunSerializer = inline_serializer(
-    "RunProgress",
+def timings_field() -> serializers.DictField:
+    """Run.timings in the API schema (reports.timings)."""
+    return serializers.DictField(
+        allow_null=True,
+        help_text="Where the run's time went (null until a worker ran it): `seconds`, `phases` "
+        "(seconds per phase shown), `shopify_http_seconds`, `shopify_throttle_wait_seconds`, "
+        "`database_seconds`, `database_queries`, `attempts`; summed over a resumed run's "
+        "attempts.",
+    )
+
+
+_RUN_FIELDS = {
+    "id": serializers.IntegerField(),
+    "store": serializers.CharField(),
+    "kind": serializers.CharField(),
+    "status": serializers.CharField(),
+    "phase": serializers.CharField(),
+    "ops_done": serializers.IntegerField(),
+    "ops_total": serializers.IntegerField(),
+    "products_done": serializers.IntegerField(),
+    "products_total": serializers.IntegerField(),
+    "failures": serializers.IntegerField(),
+    "calls": serializers.IntegerField(),
+    "points_requested": serializers.IntegerField(),
+    "points_actual": serializers.IntegerField(),
+    "throttled": serializers.IntegerField(),
+    "eta_seconds": serializers.FloatField(allow_null=True),
+    "abort_requested": serializers.BooleanField(),
+    "started_at": serializers.DateTimeField(allow_null=True),
+    "finished_at": serializers.DateTimeField(allow_null=True),
+    "summary": serializers.DictField(),
+    "error": serializers.CharField(),
+    "undo_of": serializers.IntegerField(allow_null=True),
+    "created_by": serializers.CharField(allow_null=True),
+    "created_at": serializers.DateTimeField(),
+    "link_mode": serializers.CharField(),
+    "plan": serializers.IntegerField(allow_null=True),
+    "duration_seconds": serializers.FloatField(allow_null=True),
+    "can_retry": serializers.BooleanField(),
+}
+RunSerializer = inline_serializer("RunProgress", _RUN_FIELDS)
+RunDetailSerializer = inline_serializer(
+    "RunDetail",
     {
-        "id": serializers.IntegerField(),
-        "store": serializers.CharField(),
-        "kind": serializers.CharField(),
-        "status": serializers.CharField(),
-        "phase": serializers.CharField(),
-        "ops_done": serializers.IntegerField(),
-        "ops_total": serializers.IntegerField(),
-        "products_done": serializers.IntegerField(),
-        "products_total": serializers.IntegerField(),
-        "failures": serializers.IntegerField(),
-        "calls": serializers.IntegerField(),
-        "points_requested": serializers.IntegerField(),
-        "points_actual": serializers.IntegerField(),
-        "throttled": serializers.IntegerField(),
-        "eta_seconds": serializers.FloatField(allow_null=True),
-        "abort_requested": serializers.BooleanField(),
-        "started_at": serializers.DateTimeField(allow_null=True),
-        "finished_at": serializers.DateTimeField(allow_null=True),
-        "summary": serializers.DictField(),
-        "error": serializers.CharField(),
-        "undo_of": serializers.IntegerField(allow_null=True),
-        "created_by": serializers.CharField(allow_null=True),
-        "created_at": serializers.DateTimeField(),
-        "link_mode": serializers.CharField(),
-        "plan": serializers.IntegerField(allow_null=True),
-        "duration_seconds": serializers.FloatField(allow_null=True),
-        "can_retry": serializers.BooleanField(),
+        **_RUN_FIELDS,
+        "timings": timings_field(),
     },
 )
+
+
+def run_detail_json(run: Run) -> dict:
+    """A run's progress and where its time went (the detail; lists leave timings out)."""
+    return {**run_json(run), "timings": run.timings}
+
 
 RunRowsSerializer = inline_serializer(
     "RunRows",
@@ -149,11 +171,11 @@ class RunListView(APIView):
 class RunDetailView(APIView):
     @extend_schema(
         operation_id="runs_retrieve",
-        summary="A run's progress (live while it runs)",
-        responses=RunSerializer,
+        summary="A run's progress (live while it runs) and where its time went",
+        responses=RunDetailSerializer,
     )
     def get(self, request, run_id: int):
-        return Response(run_json(_run(request, run_id)))
+        return Response(run_detail_json(_run(request, run_id)))
 
 
 class RunAbortView(APIView):

@@ -16,6 +16,7 @@ never the other way round.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -95,7 +96,14 @@ def resume_dead_runs(*, exclude: int | None = None) -> list[int]:
 
 
 def runs_redis():
-    return redis.Redis.from_url(settings.REDIS_URL)
+    return _redis_client(settings.REDIS_URL)
+
+
+@functools.cache
+def _redis_client(url: str) -> redis.Redis:
+    # One client (and connection pool) per process: progress reads of a list of running runs
+    # reuse connections instead of opening one per run; redis-py resets the pool after a fork.
+    return redis.Redis.from_url(url)
 
 
 def _key(run_id: int, what: str) -> str:

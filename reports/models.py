@@ -73,6 +73,12 @@ class Run(models.Model):
     throttled = models.PositiveIntegerField(default=0)
     eta_seconds = models.FloatField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True, help_text="Report rows per action.")
+    timings = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Where the run's time went: seconds per phase, Shopify HTTP, rate-limit waits "
+        "and database (reports.timings).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

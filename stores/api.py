@@ -55,7 +55,9 @@ def _workspace(request, workspace_id: int) -> Workspace:
 
 
 def _store(request, store_id: int) -> Store:
-    return get_object_or_404(selectors.stores_for_request(request), pk=store_id)
+    return get_object_or_404(
+        selectors.stores_for_request(request).select_related("workspace"), pk=store_id
+    )
 
 
 class WorkspaceListView(APIView):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -220,6 +222,26 @@ class WorkspaceSettings(models.Model):
         help_text="Delete files AssetLink created once nothing references them.",
     )
     assign_variant_images = models.BooleanField(default=True)
+    swatches_from_product_images = models.BooleanField(
+        default=False,
+        help_text="A group with no swatch asset gets a swatch cropped from its first product "
+        "image (uploaded to Files and set in the swatch metafield).",
+    )
+    swatch_crop_transformation = models.CharField(
+        max_length=500,
+        default="c_auto,g_auto",
+        validators=[
+            RegexValidator(
+                TRANSFORMATION_RE, "Use Cloudinary syntax, e.g. c_auto,g_auto (no w_/h_)."
+            )
+        ],
+        help_text="How a swatch is cropped from the product image (the size is added).",
+    )
+    swatch_crop_size = models.PositiveIntegerField(
+        default=128,
+        validators=[MinValueValidator(16), MaxValueValidator(1024)],
+        help_text="Width and height of a swatch made from a product image, in pixels.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -250,8 +272,20 @@ class WorkspaceSettings(models.Model):
             errors["swatch_metadata_value"] = (
                 "Give both the metadata field and the value that mark a swatch, or neither."
             )
+        if re.search(r"(^|[,/])[wh]_", self.swatch_crop_transformation or ""):
+            errors["swatch_crop_transformation"] = (
+                "Leave out w_ and h_: the swatch size setting gives them."
+            )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def swatch_from_image_transformation(self) -> str | None:
+        """The transformation that makes a swatch from a product image (None: feature off)."""
+        if not self.swatches_from_product_images:
+            return None
+        size = self.swatch_crop_size
+        return f"{self.swatch_crop_transformation},w_{size},h_{size}".lstrip(",")
 
 
 class ApiKey(models.Model):

@@ -35,27 +35,32 @@ def require_view(user, workspace: Workspace) -> None:
         raise NotFoundError("Workspace not found.")
 
 
-def require_setup_change(user, workspace: Workspace, action: str = "change Setup") -> None:
-    require_view(user, workspace)
-    if not can_change_setup(user, workspace):
+def require_setup_change(user, workspace: Workspace, action: str = "change Setup") -> Member | None:
+    """View and change rights in one membership read (every admin-only endpoint asks this)."""
+    if getattr(user, "is_superuser", False):
+        return None
+    if isinstance(user, ApiKeyPrincipal):
+        require_view(user, workspace)
+        current = "an API key (acts as User)"
+    else:
         member = membership(user, workspace)
-        if isinstance(user, ApiKeyPrincipal):
-            current = "an API key (acts as User)"
-        else:
-            current = member.get_role_display() if member else "no role"
-        raise PermissionDeniedError(
-            f"To {action} you need one of the roles {ADMIN_ROLE_NAMES}; your role in "
-            f"{workspace.name} is {current}. Ask a Master Admin to change your role.",
-            extra={"required_roles": sorted(ADMIN_ROLES)},
-        )
+        if member is None:
+            raise NotFoundError("Workspace not found.")
+        if member.is_admin:
+            return member
+        current = member.get_role_display()
+    raise PermissionDeniedError(
+        f"To {action} you need one of the roles {ADMIN_ROLE_NAMES}; your role in "
+        f"{workspace.name} is {current}. Ask a Master Admin to change your role.",
+        extra={"required_roles": sorted(ADMIN_ROLES)},
+    )
 
 
 def require_master_admin(user, workspace: Workspace, action: str) -> None:
     """Members are invited and removed by a Master Admin (or a superuser)."""
-    require_setup_change(user, workspace, action=action)
+    actor = require_setup_change(user, workspace, action=action)
     if getattr(user, "is_superuser", False):
         return
-    actor = membership(user, workspace)
     if actor is None or actor.role != Role.MASTER_ADMIN:
         raise PermissionDeniedError(
             f"To {action} you need the role {Role.MASTER_ADMIN.label}; your role in "

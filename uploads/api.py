@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from assetlink_project.api_input import validated_body
 from linking.models import AltSource
 from reports import engine
-from reports.api import ACTION_FILTER, StoresInputSerializer, actions_param
+from reports.api import ACTION_FILTER, StoresInputSerializer, actions_param, timings_field
 from stores import selectors as store_selectors
 from uploads import runs, selectors, services
 
@@ -55,6 +55,9 @@ _RUN_FIELDS = {
 }
 RunSerializer = inline_serializer("UploadRunProgress", _RUN_FIELDS)
 RunListSerializer = inline_serializer("UploadRunProgressList", _RUN_FIELDS, many=True)
+RunDetailSerializer = inline_serializer(
+    "UploadRunDetail", {**_RUN_FIELDS, "timings": timings_field()}
+)
 
 _BATCH_FIELDS = {
     "id": serializers.IntegerField(),
@@ -77,7 +80,16 @@ _BATCH_FIELDS = {
     "error": serializers.CharField(),
 }
 BatchSerializer = inline_serializer("UploadBatch", _BATCH_FIELDS)
-BatchListSerializer = inline_serializer("UploadBatchList", _BATCH_FIELDS, many=True)
+BatchListSerializer = inline_serializer(
+    "UploadBatchList",
+    {
+        **_BATCH_FIELDS,
+        "dry_run": serializers.DictField(
+            help_text="Per store: counts per action; the rows are in the batch's detail."
+        ),
+    },
+    many=True,
+)
 
 
 def _store_ids(request):
@@ -115,7 +127,9 @@ class UploadBatchListView(APIView):
         )
         batches = selectors.batches_for_request(request).filter(workspace=workspace)[:50]
         store_ids = list(_store_ids(request))
-        return Response([selectors.batch_summary(b, store_ids=store_ids) for b in batches])
+        return Response(
+            [selectors.batch_summary(b, store_ids=store_ids, rows=False) for b in batches]
+        )
 
     @extend_schema(
         summary="Create an upload batch (selection, stores, alt source, transformation)",
@@ -176,9 +190,13 @@ class UploadBatchStartView(APIView):
 
 
 class UploadRunDetailView(APIView):
-    @extend_schema(summary="An upload run's progress (live while it runs)", responses=RunSerializer)
+    @extend_schema(
+        summary="An upload run's progress (live while it runs) and where its time went",
+        responses=RunDetailSerializer,
+    )
     def get(self, request, run_id: int):
-        return Response(engine.run_progress(_run(request, run_id)))
+        run = _run(request, run_id)
+        return Response({**engine.run_progress(run), "timings": run.timings})
 
 
 class UploadRunAbortView(APIView):

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from reports import engine
+from reports import engine, timings
 from reports.models import ReportRow, Run
 from reports.progress import Progress
 from uploads.executor import FileRecord, UploadExecutor, UploadHooks, UploadOutcome, UploadWork
@@ -323,6 +323,7 @@ def _works(run: Run) -> tuple[list[UploadWork], int]:
 
 
 def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
+    began = time.monotonic()
     run.refresh_from_db()
     if run.is_terminal:
         return run.status
@@ -348,6 +349,8 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         crash_after=crash_after,
     )
     heartbeat.start()
+    timer = timings.RunTimer(progress, client.ledger)
+    timer.start(since=began)
     status, error = None, ""
     try:
         if not executor.run(works):
@@ -364,6 +367,7 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
     finally:
         heartbeat.stop.set()
         heartbeat.join(timeout=5)
+        timings.finish(run, timer)
     if heartbeat.lost_lock.is_set():
         return engine.interrupted(run, RuntimeError("the store's lock was lost"))
     if status == Run.Status.ABORTED:

@@ -65,6 +65,8 @@ class SwatchAsset:
     transformation: str = ""
     public_id: str = ""
     group: str = ""
+    generated: bool = False
+    """Made from a product image (the group had no swatch asset): ``asset_id`` is that image."""
 
     @property
     def identity(self) -> tuple[str, int, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from enum import StrEnum
 from typing import TypeVar
 
@@ -57,3 +57,30 @@ def arrange(
         return [*s, *others]
     cut = (position or 1) - 1
     return [*others[:cut], *s, *others[cut:]]
+
+
+def arrange_in_place(
+    existing: Sequence[T],
+    target_of: Callable[[T], str | None],
+    media_of: Callable[[T], str],
+    s: Sequence[U],
+    asset_id_of: Callable[[U], str],
+    unlink: Collection[str] = (),
+) -> tuple[list[T | U], dict[str, T]]:
+    """Managing links: the asset of S that ``target_of`` names for an item takes that item's
+    place (an asset once: the item it names later leaves), media in ``unlink`` leave, everything
+    else stays where it is. An asset of S whose item is gone is not placed. Returns the gallery
+    after and, per asset placed, the item whose place it took."""
+    wanted = {asset_id_of(a): a for a in s}
+    placed: dict[str, T] = {}
+    out: list[T | U] = []
+    for item in existing:
+        if media_of(item) in unlink:
+            continue
+        asset_id = target_of(item)
+        if asset_id is None or asset_id not in wanted:
+            out.append(item)
+        elif asset_id not in placed:
+            placed[asset_id] = item
+            out.append(wanted[asset_id])
+    return out, placed

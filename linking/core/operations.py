@@ -65,6 +65,8 @@ class CreateSwatchFile:
     asset_id: str
     version: int
     transformation: str
+    generated: bool = False
+    """A swatch cropped from the product image ``asset_id`` (swatches from product images)."""
 
 
 @dataclass(frozen=True)

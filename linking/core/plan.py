@@ -49,6 +49,9 @@ class LinkConfig:
     swatch_rule: SwatchRule = field(default_factory=SwatchRule)
     image_transformation: str = ""
     file_transformation: str = ""
+    swatch_from_image: str | None = None
+    """The transformation that crops a swatch from a group's first image when the group has no
+    swatch asset (swatches from product images); None: off."""
 
     def validate(self) -> None:
         """Raise FieldError for a configuration that cannot run (before anything is read)."""
@@ -166,7 +169,7 @@ def plan_store(
             swatches += [
                 SwatchAsset(a.asset_id, a.version, config.file_transformation, a.public_id, value)
                 for a in group.swatches
-            ]
+            ] or _swatch_from_image(group, config)
             variant_ids += variant_ids_for(group_match, product_id)
         state = galleries.get(product_id)
         if state is None:
@@ -224,6 +227,21 @@ def plan_store(
             )
         )
     return StorePlan(match.statistics, products, rows)
+
+
+def _swatch_from_image(group: PreparedGroup, config: LinkConfig) -> list[SwatchAsset]:
+    """A group without a swatch asset: a swatch cropped from its first image, when Setup says."""
+    if config.swatch_from_image is None:
+        return []
+    image = next((a for a in group.gallery_assets if a.resource_type != "video"), None)
+    if image is None:
+        return []
+    return [
+        SwatchAsset(
+            image.asset_id, image.version, config.swatch_from_image, image.public_id,
+            group.group.value, generated=True,
+        )
+    ]  # fmt: skip
 
 
 def _rows(group: Group, assets: Sequence[Asset], action: ReportAction, message: str):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TypeVar
@@ -17,7 +17,7 @@ from .gallery import (
     ProductState,
     SwatchAsset,
 )
-from .modes import LinkMode, arrange, validate_mode
+from .modes import LinkMode, arrange, arrange_in_place, validate_mode
 from .operations import (
     AssignVariantImage,
     CreateMedia,
@@ -123,11 +123,17 @@ def plan_product(
     variant_ids: Sequence[str] = (),
     swatches: Sequence[SwatchAsset] = (),
     store_files: Mapping[tuple[str, int, str], str] | None = None,
+    in_place: bool = False,
+    replaces: Mapping[str, str] | None = None,
+    unlink: Collection[str] = (),
 ) -> ProductPlan:
     """Plan linking ``assets`` (S, in order, swatches removed) into ``state``'s gallery.
 
     ``variant_ids`` are the matched variants for a variant-field match (empty otherwise);
     ``store_files`` maps a swatch identity to a file already in the store's Files.
+    ``in_place`` (managing links; the mode is then ignored): an asset of S takes the place of the
+    media ``replaces`` maps to it (media id → asset id; without it, the asset's first media),
+    keeping its alt text and its variants; the media in ``unlink`` leave; nothing else moves.
     """
     mode = validate_mode(settings.mode, settings.position)
     product_id = state.product_id
@@ -149,7 +155,22 @@ def plan_product(
             reusable.setdefault(item.record.identity, item)
             previous_alt.setdefault(item.record.asset_id, item.alt)
 
-    arranged = arrange(mode, before, is_s_media, s, settings.position)
+    replacing: dict[str, GalleryItem] = {}
+    if in_place:
+        arranged, replacing = arrange_in_place(
+            before,
+            (lambda i: replaces.get(i.media_id))
+            if replaces is not None
+            else (lambda i: i.record.asset_id if i.record is not None else None),
+            lambda i: i.media_id,
+            s,
+            lambda a: a.asset_id,
+            frozenset(unlink),
+        )
+        s = [a for a in s if a.asset_id in replacing]  # an asset whose media is gone: nothing
+        s_ids = {a.asset_id for a in s}
+    else:
+        arranged = arrange(mode, before, is_s_media, s, settings.position)
     if len(arranged) > MAX_GALLERY_SIZE:
         reason = (
             f"The gallery would have {len(arranged)} media; Shopify allows at most "
@@ -182,6 +203,9 @@ def plan_product(
             after.append(item)
             continue
         media_id = _placeholder("new", slot.identity, taken)
+        old = replacing.get(slot.asset_id)
+        if old is not None and slot.alt is None and old.alt is not None:
+            slot = replace(slot, alt=old.alt)  # a new version keeps its media's alt
         asset_id, version, transformation = slot.identity
         alt = slot.alt if slot.alt is not None else previous_alt.get(asset_id)
         ops.creates.append(
@@ -192,6 +216,7 @@ def plan_product(
         created_ids[media_id] = slot.asset_id
 
     after_ids = {item.media_id for item in after}
+    media_of_asset = {a: m for m, a in {**reused_ids, **created_ids}.items()}
     ops.unlinks = [UnlinkMedia(i.media_id) for i in before if i.media_id not in after_ids]
     kept = [i.media_id for i in before if i.media_id in after_ids]
     ops.moves = reorder_moves(kept + [c.media_id for c in ops.creates], [i.media_id for i in after])
@@ -208,6 +233,14 @@ def plan_product(
         ),
         None,
     )
+    for asset_id, old in replacing.items():
+        new_id = media_of_asset.get(asset_id)
+        if new_id is None or new_id == old.media_id:
+            continue
+        for variant_id, media_id in state.variant_images.items():
+            if media_id == old.media_id:  # the variant follows its image to the new version
+                ops.variant_images.append(AssignVariantImage(variant_id, new_id, media_id))
+                variant_images[variant_id] = new_id
     if settings.assign_variant_images and first_image is not None:
         for variant_id in variant_ids:
             previous = variant_images.get(variant_id)
@@ -250,7 +283,7 @@ def _plan_swatches(
         file_id = store_files.get(swatch.identity)
         if file_id is None:
             file_id = store_files[swatch.identity] = _placeholder("file", swatch.identity, taken)
-            ops.swatch_files.append(CreateSwatchFile(file_id, *swatch.identity))
+            ops.swatch_files.append(CreateSwatchFile(file_id, *swatch.identity, swatch.generated))
             created.add(file_id)
         file_ids.append(file_id)
     refs = tuple(dict.fromkeys(file_ids))
@@ -270,9 +303,19 @@ def _plan_swatches(
             swatch.public_id,
             swatch.group,
             media_id=file_id,
+            message=generated_swatch_message(swatch),
         )
         for swatch, file_id in zip(swatches, file_ids, strict=True)
     ]
+
+
+def generated_swatch_message(swatch: SwatchAsset) -> str:
+    if not swatch.generated:
+        return ""
+    return (
+        f"Swatch generated from the product image {swatch.public_id or swatch.asset_id} "
+        f"({swatch.transformation})."
+    )
 
 
 def _gallery_rows(

@@ -6,8 +6,9 @@ asset's `color` metadata, the shape by product category, the SKU in big letters 
 different. Supported transformation parameters: `w_`, `h_` (pixels, or a fraction ≤ 1 of the
 current size), `c_` (scale, fit, limit, mfit, fill, lfill, fill_pad, crop, thumb, auto, pad,
 lpad, mpad), `f_` (jpg, png, webp, gif, auto: webp when the Accept header allows it),
-`q_` (1–100 or auto), `dpr_`; other known parameters are accepted and ignored. Segments are
-chained with `/`.
+`q_` (1–100 or auto), `dpr_`, `g_auto` (content-aware: the crop follows the picture's dominant
+region — its product shape; with `c_auto` the crop is that region, scaled to the size asked);
+other known parameters are accepted and ignored. Segments are chained with `/`.
 
 Videos are real H.264 (Baseline, I_PCM intra frame then skipped P frames) in an MP4 container,
 built by hand in `video_bytes` below: 320×180, 12 fps, 2 s, a still frame in the asset's color.
@@ -250,11 +251,87 @@ def render(asset: Asset, colors: tuple, steps: tuple, ext: str | None, accept: s
     return _render_cached(colors, steps, fmt, quality)
 
 
+def _gravity_auto(steps: tuple) -> str | None:
+    """The crop mode of the last resizing step when it has `g_auto` (content-aware), else None."""
+    for step in reversed(steps):
+        d = dict(step)
+        if "w" in d or "h" in d:
+            return d.get("c", "scale") if str(d.get("g", "")).startswith("auto") else None
+    return None
+
+
+def _dominant_region(img: Image.Image) -> tuple[tuple[int, int, int, int], tuple[float, float]]:
+    """What `g_auto` finds in the emulator's pictures: the product, i.e. the pixels of the most
+    common colour that is not the background (the corner's). (bbox, centroid) in `img` pixels;
+    the whole image when nothing stands out."""
+    small = img.copy()
+    small.thumbnail((120, 120))
+    sw, sh = small.size
+    px = small.load()
+    background = px[0, 0]
+
+    def far(a, b, limit):
+        return sum(abs(x - y) for x, y in zip(a, b, strict=False)) > limit
+
+    counts: dict[tuple, int] = {}
+    for y in range(sh):
+        for x in range(sw):
+            c = px[x, y]
+            if far(c, background, 30):
+                counts[c] = counts.get(c, 0) + 1
+    if not counts:
+        return (0, 0, img.width, img.height), (img.width / 2, img.height / 2)
+    dominant = max(counts, key=counts.get)
+    # Pixels of that colour (closer to it than half its distance to the background).
+    near = min(40, sum(abs(x - y) for x, y in zip(dominant, background, strict=False)) // 2)
+    xs, ys = [], []
+    for y in range(sh):
+        for x in range(sw):
+            if not far(px[x, y], dominant, near):
+                xs.append(x)
+                ys.append(y)
+    fx, fy = img.width / sw, img.height / sh
+    xs.sort()
+    ys.sort()
+    cut = len(xs) // 20  # 5 % each side: stray anti-aliased pixels of the label do not count
+    box = (
+        int(xs[cut] * fx),
+        int(ys[cut] * fy),
+        int((xs[-1 - cut] + 1) * fx),
+        int((ys[-1 - cut] + 1) * fy),
+    )
+    return box, (sum(xs) / len(xs) * fx, sum(ys) / len(ys) * fy)
+
+
+def _window(cw, ch, W, H, center) -> tuple[int, int, int, int]:
+    """A W×H window of a cw×ch image centred on `center`, kept inside the image."""
+    left = min(max(0, round(center[0] - W / 2)), cw - W)
+    top = min(max(0, round(center[1] - H / 2)), ch - H)
+    return left, top, left + W, top + H
+
+
 @functools.lru_cache(maxsize=128)
 def _render_cached(colors: tuple, steps: tuple, fmt: str, quality: int):
     _, version, width, height, _, rgb, kind, category, sku, seq, salt = colors
     W, H, how = geometry(width, height, steps)
-    if how == "fill":
+    gravity = _gravity_auto(steps)
+    if how == "fill" and gravity == "auto":
+        # c_auto,g_auto: the dominant region, as large as fits in it at W:H, scaled to W×H.
+        s = min(1.0, 1000 / max(width, height))  # drawn at most 1000 px wide: same picture
+        cw, ch = max(1, round(width * s)), max(1, round(height * s))
+        full = _compose(cw, ch, rgb, kind, category, sku, seq, version, salt)
+        (x0, y0, x1, y1), center = _dominant_region(full)
+        ww = max(1, min(x1 - x0, round((y1 - y0) * W / H)))
+        wh = max(1, round(ww * H / W))
+        window = _window(cw, ch, min(ww, cw), min(wh, ch), center)
+        img = full.crop(window).resize((W, H), Image.Resampling.LANCZOS)
+    elif how == "fill" and gravity is not None:
+        # fill, lfill, thumb, crop with g_auto: cover W×H, the window on the dominant region.
+        s = max(W / width, H / height)
+        cw, ch = max(W, round(width * s)), max(H, round(height * s))
+        img = _compose(cw, ch, rgb, kind, category, sku, seq, version, salt)
+        img = img.crop(_window(cw, ch, W, H, _dominant_region(img)[1]))
+    elif how == "fill":
         s = max(W / width, H / height)
         cw, ch = max(W, round(width * s)), max(H, round(height * s))
         img = _compose(cw, ch, rgb, kind, category, sku, seq, version, salt)

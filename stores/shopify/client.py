@@ -228,6 +228,8 @@ class ShopifyClient:
                     raise _Retry("connection", op.idempotent or _refused(exc)) from exc
                 except requests.Timeout as exc:
                     raise _Retry("read_timeout", op.idempotent) from exc
+                finally:
+                    self.ledger.record_http(time.monotonic() - started)
 
                 if response.status_code == 401:
                     if not unauthorized_retried:

@@ -287,6 +287,8 @@ class CostLedger:
     throttled_wait_seconds: float = 0.0
     pacing_waits: int = 0
     pacing_wait_seconds: float = 0.0
+    http_seconds: float = 0.0
+    """Time spent in HTTP requests to Shopify (sent until the answer was read)."""
     retries: Counter = field(default_factory=Counter)
     token_refreshes: int = 0
     errors: Counter = field(default_factory=Counter)
@@ -317,6 +319,10 @@ class CostLedger:
             with self._lock:
                 self.pacing_waits += 1
                 self.pacing_wait_seconds += wait
+
+    def record_http(self, seconds: float) -> None:
+        with self._lock:
+            self.http_seconds += seconds
 
     def record_retry(self, cause: str) -> None:
         with self._lock:
@@ -350,6 +356,7 @@ class CostLedger:
             throttled_wait_seconds=self.throttled_wait_seconds + other.throttled_wait_seconds,
             pacing_waits=self.pacing_waits + other.pacing_waits,
             pacing_wait_seconds=self.pacing_wait_seconds + other.pacing_wait_seconds,
+            http_seconds=self.http_seconds + other.http_seconds,
             retries=self.retries + other.retries,
             token_refreshes=self.token_refreshes + other.token_refreshes,
             errors=self.errors + other.errors,
@@ -369,6 +376,7 @@ class CostLedger:
             "throttled_wait_seconds": round(self.throttled_wait_seconds, 3),
             "pacing_waits": self.pacing_waits,
             "pacing_wait_seconds": round(self.pacing_wait_seconds, 3),
+            "http_seconds": round(self.http_seconds, 3),
             "retries": dict(self.retries),
             "token_refreshes": self.token_refreshes,
             "errors": dict(self.errors),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from linking.models import Plan
+from linking.models import LinkRecord, Plan
 from linking.sync.models import SyncRule
 from reports.models import Run
 from stores.models import ApiKey, Member, Role, WorkspaceSettings
@@ -54,6 +54,9 @@ def _workspace_requests(tenant, member_id):
              {"cloud_name": "intruder", "api_key": "k", "api_secret": "s"})],
         "workspace-store-connect": [
             ("post", f"/api/workspaces/{ws}/stores/connect/", {"shop": "intruder.myshopify.com"})],
+        "links": [("get", f"/api/workspaces/{ws}/links/?check_versions=1", None)],
+        "links-unlink": [("post", f"/api/workspaces/{ws}/links/unlink/", {"all": True})],
+        "links-relink": [("post", f"/api/workspaces/{ws}/links/relink/", {"all": True})],
         "sync-rule-list": [("get", f"/api/workspaces/{ws}/sync-rules/", None),
                            ("post", f"/api/workspaces/{ws}/sync-rules/", {"plan": plan})],
     }  # fmt: skip
@@ -93,6 +96,12 @@ def _store_requests(objects, own_workspace):
         "upload-run-resume": [("post", f"/api/upload-runs/{o.upload_run.pk}/resume/", None)],
         "upload-run-report": [("get", f"/api/upload-runs/{o.upload_run.pk}/report.csv", None)],
         "upload-run-rows": [("get", f"/api/upload-runs/{o.upload_run.pk}/rows/", None)],
+        # Manage links: the caller's own workspace, aimed at the other store's links.
+        "links": [("get", f"/api/workspaces/{ws}/links/?store={domain}", None)],
+        "links-unlink": [("post", f"/api/workspaces/{ws}/links/unlink/",
+                          {"stores": [domain], "all": True})],
+        "links-relink": [("post", f"/api/workspaces/{ws}/links/relink/",
+                          {"stores": [o.store.pk], "all": True})],
         "sync-rule-list": [("post", f"/api/workspaces/{ws}/sync-rules/", {"plan": o.plan.pk})],
         "sync-rule-detail": [("get", f"/api/sync-rules/{rule}/", None),
                              ("delete", f"/api/sync-rules/{rule}/", None)],
@@ -150,6 +159,7 @@ def _snapshot(tenant_or_objects):
         "keys": list(ApiKey.objects.order_by("pk").values_list("pk", "revoked_at", "store_id")),
         "roles": list(Member.objects.order_by("pk").values_list("pk", "role", "workspace_id")),
         "setup": list(WorkspaceSettings.objects.values_list("pk", "case_sensitive")),
+        "links": list(LinkRecord.objects.order_by("pk").values_list("pk", "media_id", "version")),
         "rules": list(SyncRule.objects.order_by("pk").values_list("pk", "paused", "plan_id")),
     }
 

@@ -74,6 +74,22 @@ def test_only_admins_override_the_transformation(sandbox, member, admin, uploads
     assert "c_fill,w_64,h_64" in dry["dry_run"][store.shop_domain]["rows"][0]["source_url"]
 
 
+def test_the_batch_list_gives_dry_run_counts_and_the_detail_its_rows(sandbox, member):  # noqa: F811
+    store = shop(sandbox)
+    api = client_for(member.user)
+    url = f"/api/workspaces/{sandbox.workspace.pk}/uploads/"
+    created = api.post(url, {"asset_ids": _ids(sandbox, 2), "stores": [store.shop_domain]},
+                       format="json").json()  # fmt: skip
+    detail = api.post(f"/api/uploads/{created['id']}/dry-run/").json()
+    assert len(detail["dry_run"][store.shop_domain]["rows"]) == 2
+    [listed] = api.get(url).json()
+    assert listed["dry_run"] == {
+        store.shop_domain: {"counts": detail["dry_run"][store.shop_domain]["counts"]}
+    }
+    again = api.get(f"/api/uploads/{created['id']}/").json()
+    assert again["dry_run"] == detail["dry_run"]
+
+
 def test_bad_batches_name_the_field(sandbox, member):  # noqa: F811
     store = shop(sandbox)
     url = f"/api/workspaces/{sandbox.workspace.pk}/uploads/"

@@ -427,6 +427,18 @@ export async function renderLink(panel) {
       : h("span.mini.placeholder", { title: item.media_id }, item.media_type?.slice(0, 3) || "?");
   }
 
+  // New swatch files (to Files and the swatch metafield); a generated one says its source image.
+  function swatchRow(p) {
+    const files = p.operations?.swatch_files || [];
+    if (!files.length) return null;
+    return h("div.gallery-row.swatch-files", {}, h("span.lbl", {}, "Swatch"), files.map((f) => {
+      const what = f.generated ? `Swatch generated from ${f.source_public_id || f.asset_id} (${f.transformation})` : `Swatch ${f.source_public_id || f.asset_id}`;
+      return h("span.swatch-file", { dataset: { generated: f.generated ? "true" : "false" } },
+        f.url ? h("img.mini.new", { src: f.url, alt: what, title: what, loading: "lazy" }) : null,
+        h("span.muted.small", {}, f.generated ? ` generated from ${f.source_public_id || f.asset_id}` : ""));
+    }));
+  }
+
   function renderPreview() {
     const sum = L.summary;
     linkBtn.textContent = sum.button;
@@ -454,7 +466,8 @@ export async function renderLink(panel) {
             p.warnings.map((w) => h("div.small", { style: "color:var(--warning)" }, w))),
           h("div", {},
             h("div.gallery-row", {}, h("span.lbl", {}, "Before"), p.before.length ? p.before.map(mini) : h("span.muted.small", {}, "empty")),
-            h("div.gallery-row", {}, h("span.lbl", {}, "After"), p.after.length ? p.after.map(mini) : h("span.muted.small", {}, "empty"))))),
+            h("div.gallery-row", {}, h("span.lbl", {}, "After"), p.after.length ? p.after.map(mini) : h("span.muted.small", {}, "empty")),
+            swatchRow(p)))),
         pages > 1 ? h("nav.pager", {},
           h("button.btn", { type: "button", disabled: L.productPage === 0, onclick: () => { L.productPage--; renderPreview(); } }, "‹ Previous"),
           h("span.muted", {}, `Products ${L.productPage * PRODUCTS_PAGE + 1}–${Math.min(products.length, (L.productPage + 1) * PRODUCTS_PAGE)} of ${products.length}`),

@@ -4,6 +4,7 @@
 import { api, download } from "./api.js";
 import { state } from "./app.js";
 import { h, clear, card, banner, toast, duration, plural } from "./ui.js";
+import { renderManageLinks } from "./links.js";
 
 const ACTIVE = new Set(["queued", "running"]);
 export const OUTCOMES = {
@@ -146,7 +147,7 @@ export async function renderRuns(panel) {
     filter("Store", "store", ws.stores.map((s) => [s.domain, s.domain])));
   const reload = h("button.btn", { type: "button", onclick: () => load() }, "Refresh");
   const syncRules = h("div", { id: "sync-rules" });
-  clear(panel, card("Runs", [filters, list], { actions: reload }), syncRules);
+  clear(panel, card("Runs", [filters, list], { actions: reload }), renderManageLinks(), syncRules);
   import("./sync.js").then((m) => m.renderSyncRules(syncRules));
   let timer = null;
   async function load() {

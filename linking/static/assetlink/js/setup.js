@@ -36,6 +36,9 @@ const SECTIONS = [
     ["swatch_tag", "…or when it has this tag", "text"],
     ["swatch_metafield_namespace", "Swatch metafield namespace", "text"],
     ["swatch_metafield_key", "Swatch metafield key", "text"],
+    ["swatches_from_product_images", "Swatches from product images: a group with no swatch asset gets one cropped from its first image", "bool"],
+    ["swatch_crop_transformation", "Swatch crop transformation", "text", "Cloudinary syntax without w_/h_, e.g. c_auto,g_auto (the product's dominant region)."],
+    ["swatch_crop_size", "Swatch size (pixels)", "number", "Width and height, 16–1024."],
   ]],
   ["Transformations and limits", [
     ["default_image_transformation", "Default image transformation (product media)", "text", "e.g. c_limit,w_2048,h_2048,q_auto"],
