@@ -189,6 +189,7 @@ class PlanListView(APIView):
             store_selectors.workspaces_for_request(request), pk=workspace_id
         )
         plans = selectors.plans_for_request(request).filter(workspace=workspace)
+        plans = plans.filter(delta_of__isnull=True)  # a sync rule's own plans are in its history
         return Response(_serialize(request, plans.prefetch_related("stores")[:100], many=True))
 
     @extend_schema(request=PlanInputSerializer, responses={201: PlanSerializer})

@@ -65,6 +65,14 @@ class Plan(models.Model):
         max_length=500, blank=True, help_text="Admin override; empty uses Setup's default."
     )
 
+    delta_of = models.ForeignKey(
+        "linking.SyncRule",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="delta_plans",
+        help_text="Set on the plans a sync rule makes for its deltas (not listed with plans).",
+    )
     retired_asset_ids = models.JSONField(
         default=list,
         blank=True,

@@ -34,6 +34,7 @@ class SyncRule(models.Model):
     flush_queued = models.BooleanField(
         default=False, help_text="A debounce job is waiting to apply the pending changes."
     )
+    flush_queued_at = models.DateTimeField(null=True, blank=True)
     last_change_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

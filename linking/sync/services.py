@@ -63,10 +63,16 @@ def next_reconcile_at(hour: int, now: dt.datetime | None = None) -> dt.datetime:
 # --- managing rules ---------------------------------------------------------------------------
 
 
+def _require_admin(user, workspace) -> None:
+    """Admins manage rules; ``user=None`` is the command line, whose operator holds the server."""
+    if user is not None:
+        permissions.require_setup_change(user, workspace, action="manage sync rules")
+
+
 def rule_create(*, user, plan: Plan, name: str = "", reconcile_hour: int = 3) -> SyncRule:
     """Turn a saved plan into a rule (admins). The rule starts with a reconciliation: the whole
     plan is run once, and the groups of its selection are indexed for later deltas."""
-    permissions.require_setup_change(user, plan.workspace, action="manage sync rules")
+    _require_admin(user, plan.workspace)
     if not 0 <= int(reconcile_hour) <= 23:
         raise SyncRuleError("The reconciliation hour is 0 to 23 (UTC).")
     if SyncRule.objects.filter(plan=plan).exists():
@@ -86,7 +92,7 @@ def rule_create(*, user, plan: Plan, name: str = "", reconcile_hour: int = 3) ->
 
 def rule_set_paused(*, user, rule: SyncRule, paused: bool) -> SyncRule:
     """Pause (notifications are ignored) or resume (a reconciliation catches up at once)."""
-    permissions.require_setup_change(user, rule.workspace, action="manage sync rules")
+    _require_admin(user, rule.workspace)
     with transaction.atomic():
         changed = SyncRule.objects.filter(pk=rule.pk, paused=not paused).update(paused=paused)
         if paused:
@@ -98,12 +104,12 @@ def rule_set_paused(*, user, rule: SyncRule, paused: bool) -> SyncRule:
 
 
 def rule_delete(*, user, rule: SyncRule) -> None:
-    permissions.require_setup_change(user, rule.workspace, action="manage sync rules")
+    _require_admin(user, rule.workspace)
     rule.delete()
 
 
 def rule_reconcile_now(*, user, rule: SyncRule) -> SyncRule:
-    permissions.require_setup_change(user, rule.workspace, action="manage sync rules")
+    _require_admin(user, rule.workspace)
     if rule.paused:
         raise SyncRuleError("The rule is paused; resume it to reconcile.")
     transaction.on_commit(lambda: _enqueue("linking.tasks.reconcile_sync_rule", rule.pk))
@@ -132,7 +138,9 @@ def record_changes(*, workspace: Workspace, changes: list[Change]) -> int:
         SyncRule.objects.filter(pk__in=[r.pk for r in rules]).update(last_change_at=now)
         for rule in rules:
             # One debounce job per burst: only the request that flips the flag queues it.
-            if SyncRule.objects.filter(pk=rule.pk, flush_queued=False).update(flush_queued=True):
+            if SyncRule.objects.filter(pk=rule.pk, flush_queued=False).update(
+                flush_queued=True, flush_queued_at=now
+            ):
                 transaction.on_commit(
                     lambda pk=rule.pk: _enqueue("linking.tasks.flush_sync_rule", pk)
                 )
@@ -168,6 +176,9 @@ def flush(rule_id: int, *, clock=time.monotonic, sleep=time.sleep) -> SyncRun | 
         SyncRule.objects.filter(pk=rule_id).update(flush_queued=False)
         sync_run = SyncRun.objects.create(rule=rule, trigger=SyncRun.Trigger.NOTIFICATION)
         claimed = SyncChange.objects.filter(rule=rule, sync_run=None).update(sync_run=sync_run)
+        if not claimed:  # another debounce job (a re-queued one) took them
+            sync_run.delete()
+            return None
     sync_run.notifications = claimed
     sync_run.save(update_fields=["notifications"])
     try:
@@ -231,9 +242,10 @@ def group_keys(plan: Plan, assets) -> dict[str, list[str]]:
     return keys
 
 
-def _copy_plan(plan: Plan, *, asset_ids: list[str], retired: list[str]) -> Plan:
+def _copy_plan(rule: SyncRule, *, asset_ids: list[str], retired: list[str]) -> Plan:
+    plan = rule.plan
     fields = {name: getattr(plan, name) for name in services.CONFIG_FIELDS if name != "stores"}
-    fields.update(asset_ids=asset_ids, expression="", retired_asset_ids=retired)
+    fields.update(asset_ids=asset_ids, expression="", retired_asset_ids=retired, delta_of=rule)
     delta = Plan.objects.create(workspace=plan.workspace, **fields)
     delta.stores.set(plan.stores.all())
     return delta
@@ -274,7 +286,7 @@ def apply_delta(sync_run: SyncRun) -> None:
     if not members and not retired:
         _finish(sync_run, SyncRun.Status.NOTHING, "The changes touched no group of the rule.")
         return
-    delta = _copy_plan(plan, asset_ids=sorted(members), retired=sorted(retired))
+    delta = _copy_plan(rule, asset_ids=sorted(members), retired=sorted(retired))
     sync_run.plan = delta
     sync_run.save(update_fields=["plan"])
     if members:
@@ -294,8 +306,7 @@ def _summary(started: list[Run]) -> str:
 
 def _rule_plans(rule: SyncRule) -> Q:
     """Link records placed by the rule: its plan and its deltas."""
-    deltas = SyncRun.objects.filter(rule=rule, plan__isnull=False).values("plan")
-    return Q(plan=rule.plan) | Q(plan__in=deltas)
+    return Q(plan=rule.plan) | Q(plan__delta_of=rule)
 
 
 def _unlink_works(rule, store, retired: list[str], planned: set[str]) -> list[ProductWork]:
@@ -428,8 +439,20 @@ def _index_of(plan: Plan) -> dict[str, list[str]]:
 
 def reconcile_due(now: dt.datetime | None = None) -> list[int]:
     """Queue the nightly reconciliation of every active rule whose time has come (called by
-    the workers' sweeper; the conditional update makes one worker take each)."""
+    the workers' sweeper; the conditional update makes one worker take each). Also queues the
+    debounce job again for changes left waiting past the longest debounce (its worker died)."""
     now = now or timezone.now()
+    late = now - dt.timedelta(seconds=float(getattr(settings, "SYNC_MAX_WAIT_SECONDS", 20.0)) + 60)
+    waiting = SyncChange.objects.filter(sync_run=None, received_at__lt=late, rule__paused=False)
+    for rule_id in waiting.values_list("rule_id", flat=True).distinct():
+        if (
+            SyncRule.objects.filter(pk=rule_id)
+            .filter(Q(flush_queued_at__isnull=True) | Q(flush_queued_at__lt=late))
+            .update(flush_queued=True, flush_queued_at=now)
+        ):
+            logger.warning("Sync rule %s: changes waited too long; its debounce job is queued "
+                           "again", rule_id)  # fmt: skip
+            _enqueue("linking.tasks.flush_sync_rule", rule_id)
     queued = []
     for rule in SyncRule.objects.filter(paused=False, next_reconcile_at__lte=now):
         nxt = next_reconcile_at(rule.reconcile_hour, now)

@@ -178,3 +178,55 @@ def test_the_django_admin_pauses_for_admins_only(plan, client):
     admin.post(url, action)
     rule.refresh_from_db()
     assert rule.paused is True
+
+
+@pytest.mark.django_db(transaction=True)  # django-rq queues a job when the transaction commits
+def test_changes_left_waiting_by_a_dead_debounce_job_are_queued_again_once(plan, settings):
+    import django_rq
+
+    from linking.sync.services import reconcile_due
+    from tests.linking.runs.conftest import _other_redis_db
+
+    url = _other_redis_db(settings.REDIS_URL, 13)
+    settings.RQ_QUEUES = {**settings.RQ_QUEUES, "sync-test": {"URL": url, "DEFAULT_TIMEOUT": 60}}
+    settings.SYNC_QUEUE = "sync-test"
+    queue = django_rq.get_queue("sync-test")
+    queue.empty()
+    assert queue.count == 0
+    long_ago = timezone.now() - timezone.timedelta(minutes=10)
+    rule = SyncRule.objects.create(
+        workspace=plan.workspace, plan=plan, name="r", flush_queued=True, flush_queued_at=long_ago,
+        next_reconcile_at=timezone.now() + timezone.timedelta(hours=5),
+    )  # fmt: skip
+    change = SyncChange.objects.create(rule=rule, asset_id="a" * 32, notification_type="upload")
+    SyncChange.objects.filter(pk=change.pk).update(received_at=long_ago)
+
+    reconcile_due()
+    reconcile_due()  # the next sweep: already queued again
+
+    assert [j.func_name for j in queue.get_jobs()] == ["linking.tasks.flush_sync_rule"]
+    queue.empty()
+
+
+def test_the_command_line_manages_rules(plan):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    def run(*args) -> str:
+        out = io.StringIO()
+        call_command("sync_rules", *args, stdout=out)
+        return out.getvalue()
+
+    created = run("create", "--plan", str(plan.pk), "--name", "From CI", "--reconcile-hour", "1")
+    rule = SyncRule.objects.get(plan=plan)
+    assert created.startswith(f"{rule.pk}\tFrom CI\tplan {plan.pk}\tactive")
+    assert "/cloudinary/notifications/" in created
+    assert "\tpaused\t" in run("pause", str(rule.pk))
+    assert run("list", "--workspace", str(plan.workspace.pk)).count("\n") == 1
+    assert "\tactive\t" in run("resume", str(rule.pk))
+    assert run("history", str(rule.pk)) == ""
+    with pytest.raises(CommandError, match="already has a sync rule"):
+        run("create", "--plan", str(plan.pk))
+    with pytest.raises(CommandError, match="No sync rule 999"):
+        run("pause", "999")

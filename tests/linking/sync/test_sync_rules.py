@@ -77,6 +77,11 @@ def test_a_metadata_change_moves_the_asset_in_every_store_and_nothing_else(sync)
     assert len(history[0]["runs"]) == 2
     assert all(r["status"] == "succeeded" for r in history[0]["runs"])
     assert history[-1]["trigger"] == "reconcile"
+    # the delta is a plan of its own (its runs link to it), not listed with the user's plans
+    delta = sync.client.get(f"/api/plans/{history[0]['plan']}/").json()
+    assert delta["expression"] == "" and sorted(delta["asset_ids"])
+    listed = sync.client.get(f"/api/workspaces/{sync.box.workspace.pk}/plans/").json()
+    assert history[0]["plan"] not in [p["id"] for p in listed]
 
 
 def _product_ids(sync: Sync, store) -> dict[str, str]:
