@@ -235,6 +235,19 @@ class Sandbox:
     def bucket(self, domain: str) -> dict:
         return self.get(f"shops/{domain}/bucket")
 
+    def handling(self, domain: str, since: float) -> str:
+        """How long the Shopify emulator took to answer the calls made since `since` (a
+        time.time()), per operation, from its own call log: the rest of "Shopify HTTP" is
+        waiting for its threads and the network."""
+        calls = [c for c in self.get(f"shops/{domain}/calls")["calls"] if c["at"] >= since]
+        by_name: dict[str, list[float]] = {}
+        for call in calls:
+            by_name.setdefault(call["name"] or "?", []).append(call["duration"])
+        return ", ".join(
+            f"{name} {len(d)} x {1000 * sum(d) / len(d):.0f} ms"
+            for name, d in sorted(by_name.items(), key=lambda item: -sum(item[1]))
+        )
+
     def processing(self, domain: str, since: float) -> str:
         """How long the emulator took from creating a file (since `since`, a time.time()) to
         READY/FAILED: it processes media with the CPU it has, so it can be the bound."""

@@ -232,6 +232,7 @@ def main() -> None:
         target=1.25,
     )
     print(f"  Shopify processing   {sandbox.processing(domain, since)}")
+    print(f"  emulator answering   {sandbox.handling(domain, since)}")
     print(f"  checks               {checks}")
 
     if args.skip_naive:

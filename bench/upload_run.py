@@ -174,6 +174,7 @@ def main() -> None:
         target=1.5,
     )
     print(f"  Shopify processing   {sandbox.processing(domain, since)}")
+    print(f"  emulator answering   {sandbox.handling(domain, since)}")
     print(f"  checks               {check(sandbox, domain, batch, run)}")
 
     if args.skip_naive:
