@@ -37,21 +37,24 @@ PLANS = ("standard", "advanced", "plus")
 
 
 def prepare_environment(name: str) -> str:
-    """A database of the benchmark's own (a temporary SQLite file), set before Django starts."""
+    """A database of the benchmark's own, set before Django starts: a temporary SQLite file, or
+    DATABASE_URL when that is PostgreSQL (a database for benchmarks: they add their rows)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        return url
     path = os.path.join(tempfile.mkdtemp(prefix=f"assetlink-{name}-"), "bench.sqlite3")
     os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     return path
 
 
 def isolate_redis(db: int = 14) -> str:
-    """Jobs and locks in a Redis database of their own (a demo worker must not take them)."""
+    """Jobs and locks in a Redis database of their own (a demo worker must not take them): db
+    `db` of the embedded Redis, or REDIS_URL's database as it is."""
     from django.conf import settings
 
     base = settings.REDIS_URL
-    if base.startswith("unix://"):
-        url = base.split("?")[0] + f"?db={db}"
-    else:
-        url = base.rsplit("/", 1)[0] + f"/{db}"
+    # a shared Redis: REDIS_URL's own database (the caller chose it for this)
+    url = base.split("?")[0] + f"?db={db}" if base.startswith("unix://") else base
     settings.REDIS_URL = url
     settings.RQ_QUEUES = {n: {**cfg, "URL": url} for n, cfg in settings.RQ_QUEUES.items()}
     import django_rq
@@ -117,6 +120,15 @@ class _Served:
         if not self.url.startswith("http"):
             self.shutdown()
             raise RuntimeError(f"the {kind} emulator did not start")
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the emulator's process has used (Linux /proc), None when unknown."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
 
     def shutdown(self) -> None:
         if self.process.poll() is None:
@@ -234,6 +246,32 @@ class Sandbox:
 
     def bucket(self, domain: str) -> dict:
         return self.get(f"shops/{domain}/bucket")
+
+    def emulator_cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each emulator's process (empty with threads)."""
+        if self.emulators != "process":
+            return {}
+        out = {}
+        for name, served in (("Shopify", self.shopify), ("Cloudinary", self.cloudinary)):
+            seconds = served.cpu_seconds()
+            if seconds is not None:
+                out[name] = seconds
+        return out
+
+    def emulator_cpu_text(self, before: dict[str, float], wall: float) -> str:
+        """What the emulators' processes used since `before`: when near the CPU a core gives
+        in `wall`, or the machine is shared, they (not the run) set the pace."""
+        after = self.emulator_cpu()
+        if not after:
+            return "n/a (emulators in this process)"
+        return (
+            ", ".join(
+                f"{name} {after[name] - before.get(name, 0.0):.1f}s CPU"
+                f" ({(after[name] - before.get(name, 0.0)) / wall:.0%} of a core)"
+                for name in after
+            )
+            + f"; machine load {os.getloadavg()[0]:.1f}"
+        )
 
     def handling(self, domain: str, since: float) -> str:
         """How long the Shopify emulator took to answer the calls made since `since` (a

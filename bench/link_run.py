@@ -208,7 +208,7 @@ def main() -> None:
 
     before = sandbox.galleries(domain)
     run = runs.run_start_from_plan(plan=plan, store=store)
-    since = time.time()
+    since, emulator_cpu = time.time(), sandbox.emulator_cpu()
     with timings.measure() as spent:
         work_queue("links")
     run = Run.objects.get(pk=run.pk)
@@ -233,6 +233,7 @@ def main() -> None:
     )
     print(f"  Shopify processing   {sandbox.processing(domain, since)}")
     print(f"  emulator answering   {sandbox.handling(domain, since)}")
+    print(f"  emulators            {sandbox.emulator_cpu_text(emulator_cpu, wall)}")
     print(f"  checks               {checks}")
 
     if args.skip_naive:

@@ -148,6 +148,7 @@ def main() -> None:
     t0, since = time.monotonic(), time.time()
     batch, run = upload(workspace, store)
     print(f"batch + dry run: {time.monotonic() - t0:.1f}s, {len(batch.assets)} assets")
+    emulator_cpu = sandbox.emulator_cpu()
     with timings.measure() as spent:
         work_queue("uploads")
     run = Run.objects.get(pk=run.pk)
@@ -175,6 +176,7 @@ def main() -> None:
     )
     print(f"  Shopify processing   {sandbox.processing(domain, since)}")
     print(f"  emulator answering   {sandbox.handling(domain, since)}")
+    print(f"  emulators            {sandbox.emulator_cpu_text(emulator_cpu, wall)}")
     print(f"  checks               {check(sandbox, domain, batch, run)}")
 
     if args.skip_naive:
