@@ -43,6 +43,7 @@ from linking.executor import (
 )
 from linking.models import LinkRecord as LinkRecordRow
 from reports import timings
+from reports.bulk import update_rows
 from reports.engine import (  # noqa: F401 - the shell's names, also used through this module
     Heartbeat,
     Progress,
@@ -340,10 +341,24 @@ class _Hooks(RunHooks):
                 if product.before is None:
                     product.before = state_to_json(before[product.product_id])
                 product.status = RunProduct.Status.STARTED
-            RunProduct.objects.bulk_update(products, ["before", "status"], batch_size=500)
+            update_rows(products, ["before", "status"])
 
     def journal(self, product_id: str, entry: dict | None) -> None:
         RunProduct.objects.filter(run=self.run, product_id=product_id).update(journal=entry)
+
+    def journal_many(self, entries: dict[str, dict | None]) -> None:
+        """A wave's journals in one transaction (before its calls go out)."""
+        if not entries:
+            return
+        with transaction.atomic():
+            products = list(
+                RunProduct.objects.filter(run=self.run, product_id__in=list(entries)).only(
+                    "pk", "product_id"
+                )
+            )
+            for product in products:
+                product.journal = entries[product.product_id]
+            update_rows(products, ["journal"])
 
     def record_saved(self, product_id: str, media_id: str, record: LinkRecord) -> None:
         LinkRecordRow.objects.update_or_create(
@@ -361,6 +376,9 @@ class _Hooks(RunHooks):
         )
 
     def records_saved(self, product_id: str, records: Sequence[tuple[str, LinkRecord]]) -> None:
+        self.records_saved_many([(product_id, media_id, r) for media_id, r in records])
+
+    def records_saved_many(self, saved: Sequence[tuple[str, str, LinkRecord]]) -> None:
         LinkRecordRow.objects.bulk_create(
             [
                 LinkRecordRow(
@@ -368,8 +386,9 @@ class _Hooks(RunHooks):
                     asset_id=r.asset_id, version=r.version, transformation=r.transformation,
                     alt=r.alt, plan=self.run.plan, run_id=self.run.pk,
                 )
-                for media_id, r in records
+                for product_id, media_id, r in saved
             ],
+            batch_size=500,
             update_conflicts=True,
             unique_fields=["store", "media_id"],
             update_fields=["product_id", "asset_id", "version", "transformation", "alt", "plan",
@@ -405,9 +424,7 @@ class _Hooks(RunHooks):
                 product.replanned = outcome.replanned
                 product.error = outcome.error[:2000]
                 product.journal = None
-            RunProduct.objects.bulk_update(
-                products, ["status", "after", "replanned", "error", "journal"], batch_size=500
-            )
+            update_rows(products, ["status", "after", "replanned", "error", "journal"])
             ReportRow.objects.filter(run=self.run, product_id__in=list(by_id)).delete()
             self._seq = _write_rows(
                 self.run, [r for o in outcomes for r in o.rows], seq_start=self._seq
@@ -528,6 +545,7 @@ def _execute_locked(run: Run, lock, client_for) -> str:
         and settings_for(run.store.workspace).delete_unreferenced_created_files,
         # A wave is about this many seconds of the store's restore rate: the abort latency.
         wave_seconds=getattr(settings, "LINK_RUN_WAVE_SECONDS", 2.5),
+        concurrency=settings.SHOPIFY_RUN_CONCURRENCY,
     )
     if run.abort_requested_at is not None:
         heartbeat.abort.set()

@@ -20,6 +20,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from reports import engine, timings
+from reports.bulk import update_rows
 from reports.models import ReportRow, Run
 from reports.progress import Progress
 from uploads.executor import FileRecord, UploadExecutor, UploadHooks, UploadOutcome, UploadWork
@@ -210,7 +211,7 @@ class _Hooks(UploadHooks):
             for item in items:
                 item.file_id, item.action = by_id[item.pk]
                 item.status, item.sent_at = UploadItem.Status.PENDING, None
-            UploadItem.objects.bulk_update(items, ["file_id", "action", "status", "sent_at"])
+            update_rows(items, ["file_id", "action", "status", "sent_at"])
         for work, _, _, action in saved:
             work.sent_at = None
             if action in ("created", "replaced"):
@@ -263,7 +264,7 @@ class _Hooks(UploadHooks):
             item.sent_at = None
         fields = ["status", "action", "file_id", "url", "file_status", "error_code", "message"]
         with transaction.atomic():
-            UploadItem.objects.bulk_update(list(items.values()), [*fields, "sent_at"])
+            update_rows(list(items.values()), [*fields, "sent_at"])
             _write_rows(self.run, list(items.values()))
         self.heartbeat.save()
         if Run.objects.filter(pk=self.run.pk, abort_requested_at__isnull=False).exists():

@@ -5,20 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('linking', '0004_sync_rules'),
+        ("linking", "0004_sync_rules"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='plan',
-            name='delta_of',
-            field=models.ForeignKey(blank=True, help_text='Set on the plans a sync rule makes for its deltas (not listed with plans).', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='delta_plans', to='linking.syncrule'),
+            model_name="plan",
+            name="delta_of",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Set on the plans a sync rule makes for its deltas (not listed with plans).",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="delta_plans",
+                to="linking.syncrule",
+            ),
         ),
         migrations.AddField(
-            model_name='syncrule',
-            name='flush_queued_at',
+            model_name="syncrule",
+            name="flush_queued_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
