@@ -9,6 +9,11 @@ urlpatterns = [
     ),
     path("plans/<int:plan_id>/", api.PlanDetailView.as_view(), name="plan-detail"),
     path("plans/<int:plan_id>/dry-run/", api.PlanDryRunView.as_view(), name="plan-dry-run"),
+    path(
+        "plans/<int:plan_id>/dry-run/cancel/",
+        api.PlanDryRunCancelView.as_view(),
+        name="plan-dry-run-cancel",
+    ),
     path("plans/<int:plan_id>/run/", api.PlanRunView.as_view(), name="plan-run"),
     path("runs/<int:run_id>/retry/", api.RunRetryView.as_view(), name="run-retry"),
     path(

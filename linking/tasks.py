@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from assetlink_project.logging_context import log_context
 from linking import runs
 from reports.job_context import run_job_context
 
@@ -14,3 +15,10 @@ def execute_run(run_id: int) -> str:
 
 def resume_dead_runs() -> list[int]:
     return runs.resume_dead_runs()
+
+
+def execute_dry_run(dry_run_id: int) -> str:
+    from linking import dry_runs
+
+    with log_context(dry_run_id=dry_run_id):
+        return dry_runs.execute(dry_run_id)

@@ -397,18 +397,28 @@ export async function renderLink(panel) {
     };
   }
 
+  // The dry run is a background job: start it, follow its progress (cancellable), then read
+  // the statistics and one page of products per store.
+  let dryRunPoll = null;
   async function dryRun() {
     if (!state.selection.assetIds.length && !state.selection.expression) { toast("Select assets first (step 1)."); return false; }
     dryBtn.disabled = true; linkBtn.disabled = true;
-    clear(preview, h("p.muted", {}, "Dry run: reading the selection and every store's matching products…"));
+    clear(preview, h("p.muted", {}, "Starting the dry run…"));
     for (const el of config.querySelectorAll(".field")) setFieldError(config, el.dataset.field, "");
     try {
       const data = planData();
       L.plan = L.plan ? await api.patch(`/api/plans/${L.plan.id}/`, data) : await api.post(`/api/workspaces/${ws.id}/plans/`, data);
-      L.summary = await api.post(`/api/plans/${L.plan.id}/dry-run/`);
-      L.results = await api.get(`/api/plans/${L.plan.id}/result/`);
+      const ended = await followDryRun(await api.post(`/api/plans/${L.plan.id}/dry-run/`));
+      if (ended.status !== "succeeded") {
+        clear(preview, ended.status === "cancelled"
+          ? banner("Dry run cancelled. Nothing was written to Shopify.", "info")
+          : banner(`The dry run failed: ${ended.error || "no reason given"}`, "critical"));
+        if (L.match) showMatch();
+        return false;
+      }
+      L.summary = await api.get(`/api/plans/${L.plan.id}/statistics/`);
       L.dirty = false; L.productPage = 0;
-      renderPreview();
+      await loadResultPage();
       return true;
     } catch (err) {
       const errors = err instanceof ApiError ? err.fieldErrors : {};
@@ -419,6 +429,41 @@ export async function renderLink(panel) {
     } finally {
       dryBtn.disabled = false;
     }
+  }
+
+  function followDryRun(first) {
+    return new Promise((resolve, reject) => {
+      const cancel = h("button.btn", { type: "button", id: "cancel-dry-run", onclick: async () => {
+        cancel.disabled = true;
+        try { showDryRun(await api.post(`/api/plans/${L.plan.id}/dry-run/cancel/`)); } catch (err) { toast(err.message, "error"); }
+      } }, "Cancel dry run");
+      const box = h("div.dry-run-progress", { id: "dry-run-progress" });
+      clear(preview, box, h("div.toolbar", {}, h("span.spacer"), cancel));
+      function showDryRun(d) {
+        const total = Math.max(1, d.stores_total);
+        const pct = d.status === "succeeded" ? 100 : Math.round((100 * d.stores_done) / total);
+        clear(box,
+          h("p", { "aria-live": "polite" }, h("b", {}, d.cancel_requested && d.status === "running" ? "Cancelling…" : d.phase || "Queued"),
+            h("span.muted.small", {}, ` · ${d.stores_done} of ${plural(d.stores_total, "store")} done`)),
+          h("div.progress", { role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": pct, "aria-label": "Dry run progress" },
+            h("span", { style: `width:${pct}%` })),
+          h("ul.store-phases", {}, Object.entries(d.stores || {}).map(([store, phase]) => h("li.small", {}, h("b", {}, store), ": ", phase))));
+      }
+      const step = async (d) => {
+        showDryRun(d);
+        if (!["queued", "running"].includes(d.status)) { resolve(d); return; }
+        dryRunPoll = setTimeout(async () => {
+          try { step(await api.get(`/api/plans/${L.plan.id}/dry-run/`)); } catch (err) { reject(err); }
+        }, 500);
+      };
+      clearTimeout(dryRunPoll);
+      step(first);
+    });
+  }
+
+  async function loadResultPage() {
+    L.results = await api.get(`/api/plans/${L.plan.id}/result/?page=${L.productPage + 1}&page_size=${PRODUCTS_PAGE}`);
+    renderPreview();
   }
 
   function mini(item) {
@@ -440,9 +485,9 @@ export async function renderLink(panel) {
     }
     const storesEl = sum.stores.map((st) => {
       const result = L.results.find((r) => r.store === st.store);
-      const products = result?.products || [];
-      const pages = Math.max(1, Math.ceil(products.length / PRODUCTS_PAGE));
-      const slice = products.slice(L.productPage * PRODUCTS_PAGE, (L.productPage + 1) * PRODUCTS_PAGE);
+      const slice = result?.products || [];
+      const count = st.product_count;
+      const pages = Math.max(1, Math.ceil(count / PRODUCTS_PAGE));
       const s = st.statistics || {};
       return h("div.store-result", { dataset: { store: st.store } },
         h("div.section-title", {}, h("h3", {}, st.store), h("span.muted.small", {}, `${plural(st.products_changed, "product")} change · ${plural(st.operations, "operation")}`)),
@@ -455,10 +500,10 @@ export async function renderLink(panel) {
           h("div", {},
             h("div.gallery-row", {}, h("span.lbl", {}, "Before"), p.before.length ? p.before.map(mini) : h("span.muted.small", {}, "empty")),
             h("div.gallery-row", {}, h("span.lbl", {}, "After"), p.after.length ? p.after.map(mini) : h("span.muted.small", {}, "empty"))))),
-        pages > 1 ? h("nav.pager", {},
-          h("button.btn", { type: "button", disabled: L.productPage === 0, onclick: () => { L.productPage--; renderPreview(); } }, "‹ Previous"),
-          h("span.muted", {}, `Products ${L.productPage * PRODUCTS_PAGE + 1}–${Math.min(products.length, (L.productPage + 1) * PRODUCTS_PAGE)} of ${products.length}`),
-          h("button.btn", { type: "button", disabled: L.productPage >= pages - 1, onclick: () => { L.productPage++; renderPreview(); } }, "Next ›")) : null);
+        pages > 1 ? h("nav.pager", { "aria-label": `Products of ${st.store}` },
+          h("button.btn", { type: "button", disabled: L.productPage === 0, onclick: () => { L.productPage--; loadResultPage(); } }, "‹ Previous"),
+          h("span.muted", {}, L.productPage * PRODUCTS_PAGE < count ? `Products ${L.productPage * PRODUCTS_PAGE + 1}–${Math.min(count, (L.productPage + 1) * PRODUCTS_PAGE)} of ${count}` : `${plural(count, "product")}`),
+          h("button.btn", { type: "button", disabled: L.productPage >= pages - 1, onclick: () => { L.productPage++; loadResultPage(); } }, "Next ›")) : null);
     });
     const tf = sum.image_transformation || {};
     clear(preview,
