@@ -1,6 +1,6 @@
 from django.urls import path
 
-from linking import api
+from linking import api, picker_api
 
 urlpatterns = [
     path("workspaces/<int:workspace_id>/plans/", api.PlanListView.as_view(), name="plan-list"),
@@ -23,4 +23,29 @@ urlpatterns = [
     ),
     path("plans/<int:plan_id>/result/", api.PlanResultView.as_view(), name="plan-result"),
     path("plans/<int:plan_id>/report.csv", api.PlanReportView.as_view(), name="plan-report"),
+    path(
+        "workspaces/<int:workspace_id>/assets/",
+        picker_api.AssetSearchView.as_view(),
+        name="picker-assets",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/assets/<str:asset_id>/caption/",
+        picker_api.CaptionView.as_view(),
+        name="picker-caption",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/selection/groups/",
+        picker_api.SelectionGroupsView.as_view(),
+        name="selection-groups",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/metadata-fields/",
+        picker_api.MetadataFieldsView.as_view(),
+        name="metadata-fields",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/test-connection/",
+        picker_api.TestConnectionView.as_view(),
+        name="test-connection",
+    ),
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from stores.models import LinkMode, Store, Workspace
+from stores.models import AltTextSource, LinkMode, Store, Workspace
 
 
 class AltSource(models.TextChoices):
@@ -16,6 +16,20 @@ class AltSource(models.TextChoices):
     CONTEXT = "context", "A context key"
     TEMPLATE = "template", "A template"
     AI_CAPTION = "ai_caption", "AI caption"
+
+
+# The one place these facts live; the page gets them from here (pages.views), the API, the CLI
+# and the services use them too.
+ALT_SOURCES_WITH_FIELD = (AltSource.METADATA, AltSource.CONTEXT, AltSource.TEMPLATE)
+"""Alt sources that need ``alt_field`` (a metadata id, a context key or the template)."""
+ALT_SOURCE_OF_SETUP = {
+    AltTextSource.KEEP: AltSource.KEEP_SHOPIFY,
+    AltTextSource.METADATA: AltSource.METADATA,
+    AltTextSource.CONTEXT: AltSource.CONTEXT,
+    AltTextSource.TEMPLATE: AltSource.TEMPLATE,
+    AltTextSource.AI_CAPTION: AltSource.AI_CAPTION,
+}
+"""Setup's alt text source → the plan's (Setup spells keep_shopify ``keep``)."""
 
 
 class Plan(models.Model):

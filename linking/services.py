@@ -46,10 +46,17 @@ from linking.core import (
 from linking.core.fields import normalise
 from linking.core.grouping import Group
 from linking.galleries import read_galleries
-from linking.models import AltSource, Plan, PlanProduct, PlanStore
+from linking.models import (
+    ALT_SOURCE_OF_SETUP,
+    ALT_SOURCES_WITH_FIELD,
+    AltSource,
+    Plan,
+    PlanProduct,
+    PlanStore,
+)
 from reports.progress import nap
 from stores import permissions
-from stores.models import AltTextSource, Store, Workspace, WorkspaceSettings
+from stores.models import Store, Workspace, WorkspaceSettings
 from stores.services import asset_caption, settings_for
 
 logger = logging.getLogger(__name__)
@@ -89,14 +96,12 @@ class PlanConfigError(ApplicationError):
 
 
 def alt_source_default(setup: WorkspaceSettings) -> tuple[str, str]:
-    source = setup.alt_text_source
-    if source == AltTextSource.KEEP:
-        return AltSource.KEEP_SHOPIFY, ""
-    if source == AltTextSource.TEMPLATE:
-        return AltSource.TEMPLATE, setup.alt_text_template
-    if source == AltTextSource.AI_CAPTION:
-        return AltSource.AI_CAPTION, ""
-    return source, setup.alt_text_field
+    source = ALT_SOURCE_OF_SETUP.get(setup.alt_text_source, setup.alt_text_source)
+    if source == AltSource.TEMPLATE:
+        return source, setup.alt_text_template
+    if source in ALT_SOURCES_WITH_FIELD:
+        return source, setup.alt_text_field
+    return source, ""
 
 
 def _defaults(setup: WorkspaceSettings) -> dict[str, Any]:

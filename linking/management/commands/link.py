@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from assetlink_project.errors import ApplicationError
 from linking import selectors, services
+from linking.models import ALT_SOURCE_OF_SETUP
 from stores.models import LinkMode, Workspace
 from stores.selectors import workspace_by_ref
 
@@ -23,7 +24,7 @@ def _split(text: str | None) -> list[str]:
 
 def _alt(text: str) -> tuple[str, str]:
     source, _, name = text.partition(":")
-    source = {"keep": "keep_shopify"}.get(source.strip(), source.strip())
+    source = ALT_SOURCE_OF_SETUP.get(source.strip(), source.strip())
     return source, name
 
 
