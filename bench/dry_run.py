@@ -146,36 +146,38 @@ def main() -> None:
     from tests.factories import MemberFactory
 
     workspace, stores, skus, emulators = _seed(args)
-    user = MemberFactory(workspace=workspace, role="user").user
-    expression = "folder:products/* OR folder:unsorted"
-    _, cold_status, cold, _ = _dry_run(workspace, stores, expression)
-    plan, status, wall, dry_run = _dry_run(workspace, stores, expression)
-    results = list(plan.results.select_related("store").order_by("store__shop_domain"))
-    print(f"Dry run as a background job: {plan.assets_resolved:,} assets ({len(skus):,} SKU "
-          f"groups), {len(stores)} stores of {len(skus):,} products each")  # fmt: skip
-    print(f"  cold                {cold:.2f} s ({cold_status}; builds each store's catalog index "
-          "by a bulk export first)")  # fmt: skip
-    print(f"  catalog index fresh {wall:.2f} s ({status}{' — ' + dry_run.error if dry_run.error else ''}"
-          "; as after the page's live match counts)   target < 15 s")  # fmt: skip
-    for r in results:
-        print(f"  {r.store.shop_domain:<22}{r.product_count:,} products planned, "
-              f"{r.operations:,} operations; catalog '{r.catalog_path}', galleries "
-              f"'{r.galleries_path}', {r.shopify_calls} calls, {r.shopify_points:.0f} points"
-              + (f"; error: {r.error}" if r.error else ""))  # fmt: skip
+    try:
+        user = MemberFactory(workspace=workspace, role="user").user
+        expression = "folder:products/* OR folder:unsorted"
+        _, cold_status, cold, _ = _dry_run(workspace, stores, expression)
+        plan, status, wall, dry_run = _dry_run(workspace, stores, expression)
+        results = list(plan.results.select_related("store").order_by("store__shop_domain"))
+        print(f"Dry run as a background job: {plan.assets_resolved:,} assets ({len(skus):,} SKU "
+              f"groups), {len(stores)} stores of {len(skus):,} products each")  # fmt: skip
+        print(f"  cold                {cold:.2f} s ({cold_status}; builds each store's catalog index "
+              "by a bulk export first)")  # fmt: skip
+        print(f"  catalog index fresh {wall:.2f} s ({status}{' — ' + dry_run.error if dry_run.error else ''}"
+              "; as after the page's live match counts)   target < 15 s")  # fmt: skip
+        for r in results:
+            print(f"  {r.store.shop_domain:<22}{r.product_count:,} products planned, "
+                  f"{r.operations:,} operations; catalog '{r.catalog_path}', galleries "
+                  f"'{r.galleries_path}', {r.shopify_calls} calls, {r.shopify_points:.0f} points"
+                  + (f"; error: {r.error}" if r.error else ""))  # fmt: skip
 
-    small, small_status, small_wall, _ = _dry_run(
-        workspace, stores[:1], " OR ".join(f"metadata.sku={s['sku']}" for s in skus[:30])
-    )
-    print(f"\nReading a result, median of {args.repeat} (through the API, DRF included)   "
-          f"target < 50 ms")  # fmt: skip
-    big = _reads(plan, user, args.repeat)
-    little = _reads(small, user, args.repeat)
-    print(f"  {'':16}{plan.assets_resolved:>8,} assets / {len(stores)} stores"
-          f"{small.assets_resolved:>10,} assets / 1 store")  # fmt: skip
-    for name in big:
-        print(f"  {name:<16}{big[name]:>12.1f} ms{little[name]:>22.1f} ms")
-    emulators.terminate()
-    emulators.wait(timeout=10)
+        small, small_status, small_wall, _ = _dry_run(
+            workspace, stores[:1], " OR ".join(f"metadata.sku={s['sku']}" for s in skus[:30])
+        )
+        print(f"\nReading a result, median of {args.repeat} (through the API, DRF included)   "
+              f"target < 50 ms")  # fmt: skip
+        big = _reads(plan, user, args.repeat)
+        little = _reads(small, user, args.repeat)
+        print(f"  {'':16}{plan.assets_resolved:>8,} assets / {len(stores)} stores"
+              f"{small.assets_resolved:>10,} assets / 1 store")  # fmt: skip
+        for name in big:
+            print(f"  {name:<16}{big[name]:>12.1f} ms{little[name]:>22.1f} ms")
+    finally:
+        emulators.terminate()
+        emulators.wait(timeout=10)
 
 
 if __name__ == "__main__":
