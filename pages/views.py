@@ -20,6 +20,7 @@ from stores.models import (
     AltTextSource,
     LinkMode,
 )
+from stores.shopify.endpoints import app_bridge_fallback_url
 from stores.views import app_page, home_context
 
 TABS = [
@@ -88,6 +89,7 @@ def _render(request, user, store=None):
     context.update(
         tabs=[{"slug": slug, "label": label, "first": slug == first} for slug, label in TABS],
         bootstrap=_bootstrap(context),
+        app_bridge_fallback=app_bridge_fallback_url() if store is not None else None,
         can_change_setup=any(row["is_admin"] for row in context["rows"]),
     )
     return render(request, "assetlink/app.html", context)
