@@ -263,6 +263,13 @@ class PlanDetailView(APIView):
         return Response(_serialize(request, plan))
 
 
+def _latest_dry_run(plan: Plan) -> DryRun:
+    dry_run = dry_runs.latest(plan)
+    if dry_run is None:
+        raise Http404("This plan has no dry run yet.")
+    return dry_run
+
+
 class PlanDryRunView(APIView):
     @extend_schema(
         request=None,
@@ -283,10 +290,7 @@ class PlanDryRunView(APIView):
         description="The plan's latest dry run and its progress (404 before the first).",
     )
     def get(self, request, plan_id: int):
-        dry_run = dry_runs.latest(_plan(request, plan_id))
-        if dry_run is None:
-            raise Http404("This plan has no dry run yet.")
-        return Response(dry_runs.dry_run_json(dry_run))
+        return Response(dry_runs.dry_run_json(_latest_dry_run(_plan(request, plan_id))))
 
 
 class PlanDryRunCancelView(APIView):
@@ -296,9 +300,7 @@ class PlanDryRunCancelView(APIView):
         description="Cancel the plan's queued or running dry run (the previous result stays).",
     )
     def post(self, request, plan_id: int):
-        dry_run = dry_runs.latest(_plan_to_change(request, plan_id))
-        if dry_run is None:
-            raise Http404("This plan has no dry run yet.")
+        dry_run = _latest_dry_run(_plan_to_change(request, plan_id))
         return Response(dry_runs.dry_run_json(dry_runs.dry_run_cancel(dry_run=dry_run)))
 
 

@@ -143,14 +143,13 @@ class _RowWatch(services.DryRunWatch):
         self.check()
 
     def store_phase(self, domain: str, text: str, *, done: bool = False) -> None:
-        with self.lock:
+        with self.lock:  # the stores' threads write in turn: a later phase is never undone
             self.stores[domain] = text
             if done:
                 self.done.add(domain)
-            stores, finished = dict(self.stores), len(self.done)
-        DryRun.objects.filter(pk=self.pk).update(
-            stores=stores, stores_done=finished, heartbeat_at=timezone.now()
-        )
+            DryRun.objects.filter(pk=self.pk).update(
+                stores=dict(self.stores), stores_done=len(self.done), heartbeat_at=timezone.now()
+            )
         self.check()
 
     def cancelled(self) -> bool:

@@ -88,10 +88,9 @@ def plan_summary(plan: Plan, scope: QuerySet[Store] | None = None) -> dict:
     """What the Link button says: X assets in Y groups to Z products (over every store in
     scope), and each store's statistics. Reads only the counts the dry run stored (never the
     products, groups or rows), so it costs the same whatever the plan's size."""
-    results = list(plan_results(plan, scope=scope).values(*SUMMARY_FIELDS))
-    stored = plan.results.count() if scope is not None else len(results)
-    if len(results) == stored:
-        totals = plan.totals or {}
+    results = list(plan_results(plan, scope=scope).values("store_id", *SUMMARY_FIELDS))
+    totals = plan.totals or {}
+    if sorted(r["store_id"] for r in results) == sorted(totals.get("stores", ())):
         assets, groups = totals.get("assets", 0), totals.get("groups", 0)
     elif len(results) == 1:
         assets, groups = (
@@ -153,23 +152,35 @@ def plan_result_page(
         fields.append("groups")
     if "rows" in include:
         fields.append("static_rows")
+    results = list(plan_results(plan, store, scope).values(*fields))
+    # A page is a range of `seq` (0, 1, … per store): one query for every store's page.
+    shown: dict[int, list[dict]] = {}
+    for product in (
+        PlanProduct.objects.filter(
+            result_id__in=[r["pk"] for r in results],
+            seq__gte=(page - 1) * page_size,
+            seq__lt=page * page_size,
+        )
+        .order_by("result_id", "seq")
+        .values("result_id", "data", "rows")
+    ):
+        shown.setdefault(product["result_id"], []).append(product)
     out = []
-    for result in plan_results(plan, store, scope).values(*fields):
-        products = PlanProduct.objects.filter(result_id=result["pk"]).order_by("seq")[
-            (page - 1) * page_size : page * page_size
-        ]
-        shown = list(products.values("data", "rows"))
+    for result in results:
+        page_products = shown.get(result["pk"], [])
         entry = {
             "store": result["store__shop_domain"],
             **{k: result[k] for k in SUMMARY_FIELDS[1:]},
             "page": page,
             "page_size": page_size,
-            "products": [p["data"] for p in shown],
+            "products": [p["data"] for p in page_products],
         }
         if "groups" in include:
             entry["groups"] = result["groups"]
         if "rows" in include:
-            entry["rows"] = [row for p in shown for row in p["rows"]] + result["static_rows"]
+            entry["rows"] = [row for p in page_products for row in p["rows"]] + result[
+                "static_rows"
+            ]
         out.append(entry)
     return out
 

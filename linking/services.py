@@ -506,6 +506,7 @@ def _save(plan: Plan, version, results: list[_StoreResult], resolution) -> None:
     plan.totals = {
         "assets": len(set().union(*(r.matched_assets for r in matched))),
         "groups": len(set().union(*(r.matched_groups for r in matched))),
+        "stores": [r.result.store_id for r in results],  # the stores these totals count
     }
     plan.assets_resolved = len(resolution.assets)
     plan.unresolved_asset_ids = list(resolution.missing_ids)

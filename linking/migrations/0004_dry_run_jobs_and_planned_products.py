@@ -47,6 +47,7 @@ def split_results(apps, schema_editor):
         plan.totals = {
             "assets": len({a for g in matched for a in g.get("assets") or ()}),
             "groups": len({g["value"] for g in matched}),
+            "stores": list(PlanStore.objects.filter(plan=plan).values_list("store_id", flat=True)),
         }
         plan.save(update_fields=["totals"])
 

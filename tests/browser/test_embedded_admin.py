@@ -49,6 +49,11 @@ def test_the_admin_frame_embeds_the_app_and_its_api_calls_carry_session_tokens(d
         assert claims["dest"] == f"https://{SHOP}" and claims["sub"] == "7001"
     # Only the store the admin opened the app from.
     assert frame.locator("#panel-setup .store-item").count() == 1
+    screenshot(page, "embedded-setup")
+    for tab, ready in (("upload", "#panel-upload .card"), ("runs", "#panel-runs .card")):
+        frame.locator(f"#tab-{tab}").click()
+        frame.locator(ready).first.wait_for()
+        screenshot(page, f"embedded-{tab}")
     assert not page.js_errors
 
 
