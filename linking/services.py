@@ -726,7 +726,7 @@ def _plan_one_store(
     for row in store_plan.rows:
         product = index.product(row.product_id or "")
         rows_by_product.setdefault(row.product_id, []).append(
-            {**asdict(row), "handle": getattr(product, "handle", ""),
+            {**vars(row), "handle": getattr(product, "handle", ""),
              "title": getattr(product, "title", ""), "transformation": ""}
         )  # fmt: skip
     for seq, product_plan in enumerate(store_plan.products):
@@ -808,7 +808,8 @@ def _product_json(plan: ProductPlan, product, thumbnails, thumbnail_of) -> dict:
         "title": getattr(product, "title", ""),
         "before": [_item_json(i, thumbnails, thumbnail_of) for i in plan.before.gallery],
         "after": [_item_json(i, thumbnails, thumbnail_of) for i in plan.after.gallery],
-        "operations": {name: [asdict(op) for op in getattr(ops, name)]
+        # vars(): the operations are flat dataclasses; asdict's deep copy costs far more.
+        "operations": {name: [dict(vars(op)) for op in getattr(ops, name)]
                        for name in ("unlinks", "creates", "moves", "alt_updates",
                                     "variant_images", "swatch_files", "swatch_metafields")},
         "operation_count": len(ops),
