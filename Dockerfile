@@ -25,6 +25,7 @@ COPY stores ./stores
 COPY linking ./linking
 COPY uploads ./uploads
 COPY reports ./reports
+COPY pages ./pages
 COPY sandbox ./sandbox
 COPY manage.py gunicorn.conf.py ./
 

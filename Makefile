@@ -37,18 +37,19 @@ lint: install
 key: install
 	@$(PY) -c "from cryptography.fernet import Fernet; import secrets; print('ENCRYPTION_KEYS=' + Fernet.generate_key().decode()); print('SECRET_KEY=' + secrets.token_urlsafe(50))"
 
-# JavaScript: no build step for the app; Biome (pinned in package.json) lints it.
+# JavaScript: no build step for the app; Biome (pinned in package.json) lints it and checks its
+# formatting and import order (`$(BIOME) check --write` fixes what it can).
 BIOME := node_modules/.bin/biome
 $(BIOME): package.json
 	npm install --no-audit --no-fund --silent
 	touch $(BIOME)
 
 jslint: $(BIOME)
-	$(BIOME) lint --error-on-warnings
+	$(BIOME) check --error-on-warnings
 
 ## make polaris: refresh the vendored Polaris stylesheet from the @shopify/polaris npm package
 POLARIS_VERSION ?= 13.9.5
-VENDOR := linking/static/assetlink/vendor
+VENDOR := pages/static/assetlink/vendor
 polaris:
 	rm -rf var/polaris && mkdir -p var/polaris
 	cd var/polaris && npm pack --silent @shopify/polaris@$(POLARIS_VERSION) >/dev/null \

@@ -65,6 +65,8 @@ def main() -> None:
 
         django.setup()
         embedded_redis.start_if_embedded()
+        from django.conf import settings
+
         from assetlink_project import demo_seed
 
         credentials = demo_seed.seed(
@@ -83,6 +85,8 @@ def main() -> None:
             f"  user login:  {credentials['user'][0]} / {credentials['user'][1]} (User)\n"
             f"  stores:      {', '.join(credentials['stores'])} (installed through OAuth)\n"
             f"  connect {credentials['connectable']}: Setup → Stores → Connect a store\n"
+            f"  embedded:    http://{HOST}:{SHOPIFY_PORT}/{credentials['stores'][0]}/admin/apps/"
+            f"{settings.SHOPIFY_API_KEY} (the shop's admin with the app inside)\n"
             f"  Django admin: {env['APP_URL']}/admin/\n"
             f"  API docs:    {env['APP_URL']}/api/docs/\n"
             f"  Shopify emulator:    http://{HOST}:{SHOPIFY_PORT}/_control/shops\n"

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "linking",
     "uploads",
     "reports",
+    "pages",  # the page as a whole (shell, template, static files of every tab)
 ]
 
 MIDDLEWARE = [

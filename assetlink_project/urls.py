@@ -31,6 +31,6 @@ urlpatterns = [
     path("api/", include("reports.api_urls")),
     path("api/", include("uploads.api_urls")),
     path("api/", include("linking.sync.api_urls")),
-    path("", include("linking.page_urls")),
+    path("", include("pages.urls")),
     path("", include("stores.urls")),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 
 from assetlink_project.api_input import validated_body
 from assetlink_project.errors import PermissionDeniedError
-from linking import runs, selectors, services
+from linking import dry_runs, runs, selectors, services
 from linking.core import LinkMode
-from linking.models import AltSource, Plan
+from linking.models import AltSource, DryRun, Plan
 from reports.api import RunSerializer, StoresInputSerializer, _run, _service, _user, run_json
 from reports.engine import run_progress
 from stores import selectors as store_selectors
@@ -133,21 +133,56 @@ PlanSummarySerializer = inline_serializer(
 
 
 class PlanStoreResultSerializer(serializers.Serializer):
-    store = serializers.CharField(source="store.shop_domain")
+    store = serializers.CharField()
     catalog_path = serializers.CharField()
     catalog_reason = serializers.CharField()
     galleries_path = serializers.CharField()
     statistics = serializers.DictField()
-    groups = serializers.ListField(child=serializers.DictField(), help_text="Per group its match.")
+    product_count = serializers.IntegerField(help_text="Products planned in this store.")
+    products_changed = serializers.IntegerField()
+    operations = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
     products = serializers.ListField(
         child=serializers.DictField(),
-        help_text="Per product: before/after gallery (media ids, asset ids, thumbnail URLs), "
-        "operations, warnings.",
+        help_text="This page's products: before/after gallery (media ids, asset ids, thumbnail "
+        "URLs), operations, warnings.",
     )
-    rows = serializers.ListField(child=serializers.DictField(), help_text="Per asset its fate.")
+    groups = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="With include=groups: per group its match.",
+    )
+    rows = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="With include=rows: the report rows of this page's products, then those of "
+        "no planned product (unmatched, excluded, unresolved).",
+    )
     shopify_points = serializers.FloatField()
     shopify_calls = serializers.IntegerField()
     error = serializers.CharField()
+
+
+DryRunSerializer = inline_serializer(
+    "DryRun",
+    {
+        "id": serializers.IntegerField(),
+        "plan": serializers.IntegerField(),
+        "status": serializers.ChoiceField([s.value for s in DryRun.Status]),
+        "phase": serializers.CharField(),
+        "stores": serializers.DictField(
+            child=serializers.CharField(), help_text="Shop domain → what is happening there."
+        ),
+        "stores_done": serializers.IntegerField(),
+        "stores_total": serializers.IntegerField(),
+        "cancel_requested": serializers.BooleanField(),
+        "created_at": serializers.DateTimeField(),
+        "started_at": serializers.DateTimeField(allow_null=True),
+        "finished_at": serializers.DateTimeField(allow_null=True),
+        "error": serializers.CharField(),
+    },
+)
 
 
 def _input(request) -> dict:
@@ -229,18 +264,45 @@ class PlanDetailView(APIView):
         return Response(_serialize(request, plan))
 
 
+def _latest_dry_run(plan: Plan) -> DryRun:
+    dry_run = dry_runs.latest(plan)
+    if dry_run is None:
+        raise Http404("This plan has no dry run yet.")
+    return dry_run
+
+
 class PlanDryRunView(APIView):
     @extend_schema(
         request=None,
-        responses=PlanSummarySerializer,
-        description="Read the selection from Cloudinary and every selected store's matching "
-        "products and galleries from Shopify, and compute the complete plan. Writes nothing "
-        "to Shopify.",
+        responses={202: DryRunSerializer},
+        description="Start a dry run in the background (or answer the one already queued or "
+        "running): it reads the selection from Cloudinary and every selected store's matching "
+        "products and galleries from Shopify (stores in parallel), and computes the complete "
+        "plan. Writes nothing to Shopify. Follow it with GET; when it has `succeeded`, read "
+        "`statistics/`, `result/` and `report.csv`.",
     )
     def post(self, request, plan_id: int):
         plan = _plan_to_change(request, plan_id)
-        plan = _field_errors(lambda: services.plan_dry_run(plan=plan))
-        return Response(selectors.plan_summary(plan, store_selectors.stores_for_request(request)))
+        dry_run = dry_runs.dry_run_start(plan=plan, user=_user(request))
+        return Response(dry_runs.dry_run_json(dry_run), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        responses=DryRunSerializer,
+        description="The plan's latest dry run and its progress (404 before the first).",
+    )
+    def get(self, request, plan_id: int):
+        return Response(dry_runs.dry_run_json(_latest_dry_run(_plan(request, plan_id))))
+
+
+class PlanDryRunCancelView(APIView):
+    @extend_schema(
+        request=None,
+        responses=DryRunSerializer,
+        description="Cancel the plan's queued or running dry run (the previous result stays).",
+    )
+    def post(self, request, plan_id: int):
+        dry_run = _latest_dry_run(_plan_to_change(request, plan_id))
+        return Response(dry_runs.dry_run_json(dry_runs.dry_run_cancel(dry_run=dry_run)))
 
 
 class PlanStatisticsView(APIView):
@@ -254,17 +316,49 @@ class PlanStatisticsView(APIView):
         return Response(selectors.plan_summary(plan, store_selectors.stores_for_request(request)))
 
 
+def _positive(request, name: str, default: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise serializers.ValidationError({name: ["Give a whole number from 1."]})
+    return int(text)
+
+
 class PlanResultView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("store", str, description="Only this shop domain.")],
+        parameters=[
+            OpenApiParameter("store", str, description="Only this shop domain."),
+            OpenApiParameter("page", int, description="Page of products (from 1)."),
+            OpenApiParameter(
+                "page_size",
+                int,
+                description=f"Products per page (default {selectors.RESULT_PAGE_SIZE}, at most "
+                f"{selectors.RESULT_MAX_PAGE_SIZE}).",
+            ),
+            OpenApiParameter(
+                "include", str, description="Comma-separated: groups, rows (each store's)."
+            ),
+        ],
         responses=PlanStoreResultSerializer(many=True),
     )
     def get(self, request, plan_id: int):
         plan = _plan(request, plan_id)
-        results = selectors.plan_results(
-            plan, request.query_params.get("store"), store_selectors.stores_for_request(request)
+        include = frozenset(
+            part for part in (request.query_params.get("include") or "").split(",") if part
         )
-        return Response(PlanStoreResultSerializer(results, many=True).data)
+        unknown = include - {"groups", "rows"}
+        if unknown:
+            raise serializers.ValidationError({"include": ["Use groups, rows or both."]})
+        results = selectors.plan_result_page(
+            plan,
+            store=request.query_params.get("store"),
+            scope=store_selectors.stores_for_request(request),
+            page=_positive(request, "page", 1),
+            page_size=_positive(request, "page_size", selectors.RESULT_PAGE_SIZE),
+            include=include,
+        )
+        return Response(results)
 
 
 class PlanReportView(APIView):

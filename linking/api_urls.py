@@ -1,6 +1,6 @@
 from django.urls import path
 
-from linking import api, manage_api
+from linking import api, manage_api, picker_api
 
 urlpatterns = [
     path("workspaces/<int:workspace_id>/plans/", api.PlanListView.as_view(), name="plan-list"),
@@ -9,6 +9,11 @@ urlpatterns = [
     ),
     path("plans/<int:plan_id>/", api.PlanDetailView.as_view(), name="plan-detail"),
     path("plans/<int:plan_id>/dry-run/", api.PlanDryRunView.as_view(), name="plan-dry-run"),
+    path(
+        "plans/<int:plan_id>/dry-run/cancel/",
+        api.PlanDryRunCancelView.as_view(),
+        name="plan-dry-run-cancel",
+    ),
     path("plans/<int:plan_id>/run/", api.PlanRunView.as_view(), name="plan-run"),
     path("runs/<int:run_id>/retry/", api.RunRetryView.as_view(), name="run-retry"),
     path(
@@ -29,5 +34,30 @@ urlpatterns = [
         "workspaces/<int:workspace_id>/links/relink/",
         manage_api.LinkRelinkView.as_view(),
         name="links-relink",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/assets/",
+        picker_api.AssetSearchView.as_view(),
+        name="picker-assets",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/assets/<str:asset_id>/caption/",
+        picker_api.CaptionView.as_view(),
+        name="picker-caption",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/selection/groups/",
+        picker_api.SelectionGroupsView.as_view(),
+        name="selection-groups",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/metadata-fields/",
+        picker_api.MetadataFieldsView.as_view(),
+        name="metadata-fields",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/test-connection/",
+        picker_api.TestConnectionView.as_view(),
+        name="test-connection",
     ),
 ]

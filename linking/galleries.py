@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from linking.catalog import run_bulk_query
+from linking.catalog import run_bulk_queries
 from linking.core import GalleryItem, LinkRecord, ProductState
 from linking.core.transformations import normalise_transformation
 from linking.models import LinkRecord as LinkRecordRow
@@ -188,15 +188,18 @@ def _read_variants(client, variant_ids, swatch_metafield, raw) -> None:
 
 
 def _read_bulk(client, product_ids, swatch_metafield, raw, **bulk_kwargs) -> None:
+    """One export per BULK_IDS_PER_EXPORT products, run overlapped (run_bulk_queries)."""
     ids = list(product_ids)
+    queries = []
     for start in range(0, len(ids), BULK_IDS_PER_EXPORT):
         chunk = ids[start : start + BULK_IDS_PER_EXPORT]
         search = " OR ".join(f"id:{pid.rsplit('/', 1)[-1]}" for pid in chunk)
-        query = ops.bulk_products_query(
-            ops.GALLERY_EXPORT, search, swatch_metafield=swatch_metafield
+        queries.append(
+            ops.bulk_products_query(ops.GALLERY_EXPORT, search, swatch_metafield=swatch_metafield)
         )
+    for lines in run_bulk_queries(client, queries, **bulk_kwargs):
         variants: dict[str, str] = {}  # variant id → product id
-        for line in run_bulk_query(client, query, **bulk_kwargs):
+        for line in lines:
             gid = line.get("id") or ""
             parent = line.get("__parentId")
             if parent is None:

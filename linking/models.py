@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from stores.models import LinkMode, Store, Workspace
+from stores.models import AltTextSource, LinkMode, Store, Workspace
 
 
 class AltSource(models.TextChoices):
@@ -16,6 +16,20 @@ class AltSource(models.TextChoices):
     CONTEXT = "context", "A context key"
     TEMPLATE = "template", "A template"
     AI_CAPTION = "ai_caption", "AI caption"
+
+
+# The one place these facts live; the page gets them from here (pages.views), the API, the CLI
+# and the services use them too.
+ALT_SOURCES_WITH_FIELD = (AltSource.METADATA, AltSource.CONTEXT, AltSource.TEMPLATE)
+"""Alt sources that need ``alt_field`` (a metadata id, a context key or the template)."""
+ALT_SOURCE_OF_SETUP = {
+    AltTextSource.KEEP: AltSource.KEEP_SHOPIFY,
+    AltTextSource.METADATA: AltSource.METADATA,
+    AltTextSource.CONTEXT: AltSource.CONTEXT,
+    AltTextSource.TEMPLATE: AltSource.TEMPLATE,
+    AltTextSource.AI_CAPTION: AltSource.AI_CAPTION,
+}
+"""Setup's alt text source → the plan's (Setup spells keep_shopify ``keep``)."""
 
 
 class Plan(models.Model):
@@ -83,6 +97,9 @@ class Plan(models.Model):
     dry_run_at = models.DateTimeField(null=True, blank=True)
     assets_resolved = models.PositiveIntegerField(default=0)
     unresolved_asset_ids = models.JSONField(default=list, blank=True)
+    totals = models.JSONField(
+        default=dict, blank=True, help_text="Assets and groups matched over every store."
+    )
     error = models.TextField(blank=True)
 
     class Meta:
@@ -93,8 +110,10 @@ class Plan(models.Model):
 
 
 class PlanStore(models.Model):
-    """One store's dry-run result of a plan: how it was matched, the statistics, every product's
-    gallery before/after and operations, every group's match and every asset's fate."""
+    """One store's dry-run result of a plan: how it was matched, the statistics and counts the
+    summary shows, every group's match and the report rows of no planned product. Each planned
+    product (gallery before/after, operations, its report rows) is a :class:`PlanProduct`, so
+    statistics, a page of the result and the CSV read only what they show."""
 
     class CatalogPath(models.TextChoices):
         SEARCH = "search", "Batched search queries"
@@ -107,11 +126,16 @@ class PlanStore(models.Model):
     catalog_reason = models.CharField(max_length=300, blank=True)
     galleries_path = models.CharField(max_length=10, blank=True)
     statistics = models.JSONField(default=dict)
-    groups = models.JSONField(default=list, help_text="Per group: value, assets, matched products.")
-    products = models.JSONField(
-        default=list, help_text="Per product: before/after gallery, operations, warnings."
+    product_count = models.PositiveIntegerField(default=0)
+    products_changed = models.PositiveIntegerField(default=0)
+    operations = models.PositiveIntegerField(default=0)
+    assets_matched = models.PositiveIntegerField(
+        default=0, help_text="Assets of the groups that matched a product here."
     )
-    rows = models.JSONField(default=list, help_text="Report rows: every asset's fate.")
+    groups = models.JSONField(default=list, help_text="Per group: value, assets, matched products.")
+    static_rows = models.JSONField(
+        default=list, help_text="Report rows of no planned product (unmatched, excluded, …)."
+    )
     shopify_points = models.FloatField(default=0)
     shopify_calls = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
@@ -124,6 +148,79 @@ class PlanStore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan} in {self.store}"
+
+    @property
+    def products(self) -> list[dict]:
+        """Every planned product as the API shows it (reads them all: for runs and tests)."""
+        return [p.data for p in self.planned_products.order_by("seq").only("data")]
+
+    @property
+    def rows(self) -> list[dict]:
+        """Every report row: the planned products' in product order, then the others."""
+        rows = self.planned_products.order_by("seq").values_list("rows", flat=True)
+        return [row for product_rows in rows for row in product_rows] + list(self.static_rows)
+
+
+class PlanProduct(models.Model):
+    """One planned product of a store's dry run: its gallery before and after, operations and
+    warnings (``data``, as the API shows it) and its report rows."""
+
+    result = models.ForeignKey(PlanStore, on_delete=models.CASCADE, related_name="planned_products")
+    seq = models.PositiveIntegerField()
+    product_id = models.CharField(max_length=100)
+    operation_count = models.PositiveIntegerField(default=0)
+    data = models.JSONField(default=dict)
+    rows = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["result", "seq"], name="one_planned_product_per_seq")
+        ]
+        ordering = ["result", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} in {self.result_id}"
+
+
+class DryRun(models.Model):
+    """A dry run of a plan as a background job (RQ): queued, running with progress, then done,
+    failed or cancelled. The result it computes is the plan's (``Plan.results``)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="dry_runs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(max_length=200, blank=True)
+    stores = models.JSONField(default=dict, help_text="Shop domain → its phase.")
+    stores_total = models.PositiveIntegerField(default=0)
+    stores_done = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["plan", "status"])]
+
+    def __str__(self) -> str:
+        return f"Dry run {self.pk} of plan {self.plan_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
 
 
 class LinkRecord(models.Model):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from typing import IO
 
-from django.core.cache import cache
 from django.db.models import QuerySet
 
-from linking.models import Plan, PlanStore
+from linking.models import Plan, PlanProduct, PlanStore
 from reports.csv import stream_csv
 from stores.models import Store
 from stores.selectors import is_narrowed, stores_for_request, workspaces_for, workspaces_for_request
@@ -79,78 +77,125 @@ def link_button(assets: int, groups: int, products: int) -> str:
     )
 
 
-def plan_summary(plan: Plan, scope: QuerySet[Store] | None = None) -> dict:
-    """What the Link button says: X assets in Y groups to Z products (over every store).
+SUMMARY_FIELDS = (
+    "store__shop_domain", "catalog_path", "catalog_reason", "galleries_path", "statistics",
+    "product_count", "products_changed", "operations", "assets_matched", "shopify_points",
+    "shopify_calls", "error",
+)  # fmt: skip
 
-    Counting reads every store's groups and products (the largest part of a dry run), so the
-    counts are cached per version of the results in scope: a dry run writes new rows (new ids)."""
-    results = plan_results(plan, scope=scope)
-    versions = list(results.order_by("pk").values_list("pk", "planned_at"))
-    key = "assetlink:plan-summary:" + hashlib.sha256(repr((plan.pk, versions)).encode()).hexdigest()
-    summary = cache.get(key)
-    if summary is None:
-        # The report rows (the largest column) are not needed for the summary.
-        summary = _plan_summary(results.defer("rows"))
-        cache.set(key, summary, timeout=3600)
+
+def plan_summary(plan: Plan, scope: QuerySet[Store] | None = None) -> dict:
+    """What the Link button says: X assets in Y groups to Z products (over every store in
+    scope), and each store's statistics. Reads only the counts the dry run stored (never the
+    products, groups or rows), so it costs the same whatever the plan's size."""
+    results = list(plan_results(plan, scope=scope).values("store_id", *SUMMARY_FIELDS))
+    totals = plan.totals or {}
+    if sorted(r["store_id"] for r in results) == sorted(totals.get("stores", ())):
+        assets, groups = totals.get("assets", 0), totals.get("groups", 0)
+    elif len(results) == 1:
+        assets, groups = (
+            results[0]["assets_matched"],
+            results[0]["statistics"].get("groups_matched", 0),
+        )
+    else:  # some of several stores (a narrowed caller): count their groups' union
+        assets, groups = _matched_union(plan_results(plan, scope=scope))
+    products = sum(r["product_count"] for r in results)
     return {
-        **summary,
+        "assets": assets,
+        "groups": groups,
+        "products": products,
+        "operations": sum(r["operations"] for r in results),
+        "button": link_button(assets, groups, products),
+        "stores": [
+            {
+                "store": r["store__shop_domain"],
+                **{k: r[k] for k in SUMMARY_FIELDS[1:] if k != "assets_matched"},
+            }
+            for r in results
+        ],
         "unresolved_asset_ids": list(plan.unresolved_asset_ids or ()),
         "image_transformation": effective_transformation(plan),
     }
 
 
-def _plan_summary(results: QuerySet[PlanStore]) -> dict:
+def _matched_union(results: QuerySet[PlanStore]) -> tuple[int, int]:
     assets: set[str] = set()
     groups: set[str] = set()
-    products = operations = 0
-    stores = []
-    for result in results:
-        for group in result.groups:
+    for value_groups in results.filter(error="").values_list("groups", flat=True):
+        for group in value_groups:
             if group["matched"]:
                 groups.add(group["value"])
                 assets.update(group["assets"])
-        products += len(result.products)
-        operations += sum(p["operation_count"] for p in result.products)
-        stores.append(
-            {
-                "store": result.store.shop_domain,
-                "catalog_path": result.catalog_path,
-                "catalog_reason": result.catalog_reason,
-                "galleries_path": result.galleries_path,
-                "statistics": result.statistics,
-                "products_changed": sum(1 for p in result.products if p["operation_count"]),
-                "operations": sum(p["operation_count"] for p in result.products),
-                "shopify_points": result.shopify_points,
-                "shopify_calls": result.shopify_calls,
-                "error": result.error,
-            }
+    return len(assets), len(groups)
+
+
+RESULT_PAGE_SIZE = 10
+RESULT_MAX_PAGE_SIZE = 250
+
+
+def plan_result_page(
+    plan: Plan,
+    *,
+    store: str | None = None,
+    scope: QuerySet[Store] | None = None,
+    page: int = 1,
+    page_size: int = RESULT_PAGE_SIZE,
+    include: frozenset[str] = frozenset(),
+) -> list[dict]:
+    """One page of each store's planned products (before/after, operations, warnings, and
+    their report rows); ``include`` adds the store's ``groups`` and its other ``rows`` (every
+    asset's fate: unmatched, excluded, unresolved)."""
+    page_size = max(1, min(page_size, RESULT_MAX_PAGE_SIZE))
+    page = max(1, page)
+    fields = [*SUMMARY_FIELDS, "pk"]
+    if "groups" in include:
+        fields.append("groups")
+    if "rows" in include:
+        fields.append("static_rows")
+    results = list(plan_results(plan, store, scope).values(*fields))
+    # A page is a range of `seq` (0, 1, … per store): one query for every store's page.
+    shown: dict[int, list[dict]] = {}
+    for product in (
+        PlanProduct.objects.filter(
+            result_id__in=[r["pk"] for r in results],
+            seq__gte=(page - 1) * page_size,
+            seq__lt=page * page_size,
         )
-    return {
-        "assets": len(assets),
-        "groups": len(groups),
-        "products": products,
-        "operations": operations,
-        "button": link_button(len(assets), len(groups), products),
-        "stores": stores,
-    }
+        .order_by("result_id", "seq")
+        .values("result_id", "data", "rows")
+    ):
+        shown.setdefault(product["result_id"], []).append(product)
+    out = []
+    for result in results:
+        page_products = shown.get(result["pk"], [])
+        entry = {
+            "store": result["store__shop_domain"],
+            **{k: result[k] for k in SUMMARY_FIELDS[1:]},
+            "page": page,
+            "page_size": page_size,
+            "products": [p["data"] for p in page_products],
+        }
+        if "groups" in include:
+            entry["groups"] = result["groups"]
+        if "rows" in include:
+            entry["rows"] = [row for p in page_products for row in p["rows"]] + result[
+                "static_rows"
+            ]
+        out.append(entry)
+    return out
 
 
 def report_rows(plan: Plan, scope: QuerySet[Store] | None = None) -> Iterable[dict]:
-    """The dry run's rows; ``transformation`` is that of the media the asset has after it."""
-    for result in plan_results(plan, scope=scope):
-        transformations = {
-            (p["product_id"], item["asset_id"]): item.get("transformation") or ""
-            for p in result.products
-            for item in p.get("after") or ()
-            if item.get("asset_id")
-        }
-        for row in result.rows:
-            key = (row.get("product_id"), row.get("asset_id"))
-            yield {
-                "store": result.store.shop_domain,
-                "transformation": transformations.get(key, ""),
-                **row,
-            }
+    """The dry run's rows (``transformation``: that of the media the asset has after it),
+    read product by product: the CSV streams, never holding the whole plan."""
+    for result in plan_results(plan, scope=scope).only("pk", "store__shop_domain", "static_rows"):
+        domain = result.store.shop_domain
+        products = PlanProduct.objects.filter(result_id=result.pk).order_by("seq")
+        for rows in products.values_list("rows", flat=True).iterator(chunk_size=500):
+            for row in rows:
+                yield {"store": domain, **row}
+        for row in result.static_rows:
+            yield {"store": domain, **row}
 
 
 def write_report_csv(plan: Plan, out: IO[str], scope: QuerySet[Store] | None = None) -> int:

@@ -4,12 +4,14 @@ run it against every selected store. Nothing here writes to Shopify."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError, NotFoundError
@@ -44,9 +46,17 @@ from linking.core import (
 from linking.core.fields import normalise
 from linking.core.grouping import Group
 from linking.galleries import read_galleries
-from linking.models import AltSource, Plan, PlanStore
+from linking.models import (
+    ALT_SOURCE_OF_SETUP,
+    ALT_SOURCES_WITH_FIELD,
+    AltSource,
+    Plan,
+    PlanProduct,
+    PlanStore,
+)
+from reports.progress import nap
 from stores import permissions
-from stores.models import AltTextSource, Store, Workspace, WorkspaceSettings
+from stores.models import Store, Workspace, WorkspaceSettings
 from stores.services import asset_caption, settings_for
 
 logger = logging.getLogger(__name__)
@@ -86,14 +96,12 @@ class PlanConfigError(ApplicationError):
 
 
 def alt_source_default(setup: WorkspaceSettings) -> tuple[str, str]:
-    source = setup.alt_text_source
-    if source == AltTextSource.KEEP:
-        return AltSource.KEEP_SHOPIFY, ""
-    if source == AltTextSource.TEMPLATE:
-        return AltSource.TEMPLATE, setup.alt_text_template
-    if source == AltTextSource.AI_CAPTION:
-        return AltSource.AI_CAPTION, ""
-    return source, setup.alt_text_field
+    source = ALT_SOURCE_OF_SETUP.get(setup.alt_text_source, setup.alt_text_source)
+    if source == AltSource.TEMPLATE:
+        return source, setup.alt_text_template
+    if source in ALT_SOURCES_WITH_FIELD:
+        return source, setup.alt_text_field
+    return source, ""
 
 
 def _defaults(setup: WorkspaceSettings) -> dict[str, Any]:
@@ -306,6 +314,9 @@ def plan_update(
     if stores is not None:
         plan.stores.set(stores)
     plan.results.all().delete()
+    from linking.dry_runs import cancel_active
+
+    cancel_active(plan)
     return plan
 
 
@@ -378,19 +389,53 @@ def _default_shopify(store):
     return ShopifyClient.for_store(store)
 
 
+class DryRunCancelled(ApplicationError):
+    """The dry run was cancelled (or its plan edited) while it ran: nothing is saved."""
+
+
+class DryRunWatch:
+    """What a dry run tells the person waiting (phase per store) and asks them (cancel?).
+    The synchronous default (the CLI, tests, benchmarks) tells nobody and is never cancelled;
+    ``linking.dry_runs`` passes one that writes to the DryRun row."""
+
+    def phase(self, text: str) -> None:
+        pass
+
+    def store_phase(self, domain: str, text: str, *, done: bool = False) -> None:
+        pass
+
+    def check(self) -> None:
+        """Raise DryRunCancelled when the person cancelled."""
+
+    def sleep(self, seconds: float) -> None:
+        nap(seconds, should_abort=self.cancelled)
+        self.check()
+
+    def cancelled(self) -> bool:
+        return False
+
+
+STORE_THREADS = 4  # stores planned at once: each mostly waits for its own Shopify
+
+
 def plan_dry_run(
     *,
     plan: Plan,
     cloudinary=None,
     shopify_client_for: Callable[[Store], Any] | None = None,
+    watch: DryRunWatch | None = None,
 ) -> Plan:
-    """Read the selection from Cloudinary and, per store, the matching products and their
-    galleries from Shopify; store the complete plan. Writes nothing to Shopify."""
+    """Read the selection from Cloudinary and, per store (stores in parallel), the matching
+    products and their galleries from Shopify; store the complete plan, one row per planned
+    product. Writes nothing to Shopify."""
     setup = settings_for(plan.workspace)
     cloud = cloudinary or _default_cloudinary(plan.workspace)
     shopify_client_for = shopify_client_for or _default_shopify
+    watch = watch or DryRunWatch()
+    version = plan.updated_at
     started = time.monotonic()
     try:
+        watch.phase("Reading the selection from Cloudinary")
         schema = cloud.metadata_schema()
         metadata_types = {key: f.type for key, f in schema.fields.items()}
         _validate(plan.workspace, _config_of(plan), metadata_types=metadata_types)
@@ -398,38 +443,85 @@ def plan_dry_run(
             resolution = cloud.resolve(asset_ids=plan.asset_ids, limit=setup.batch_size_limit)
         else:
             resolution = cloud.resolve(expression=plan.expression, limit=setup.batch_size_limit)
+        watch.check()
+    except DryRunCancelled:
+        raise
     except ApplicationError as exc:
         _fail(plan, exc.message)
         raise
     by_id = {a.asset_id: a for a in resolution.assets}
     captions = {}
     if plan.alt_source == AltSource.AI_CAPTION:
+        watch.phase("Reading AI captions from Cloudinary")
         captions = _captions(cloud, resolution.assets)
     config = link_config(plan, setup, captions)
     prepared = prepare_groups([core_asset(a) for a in resolution.assets], config)
     values = [g.value for g in prepared.kept_groups]
-    results = []
-    for store in plan.stores.order_by("shop_domain"):
-        results.append(
-            _plan_one_store(
-                plan, store, shopify_client_for(store), config, prepared, values, by_id, cloud,
-                resolution.missing_ids,
-            )
+    stores = list(plan.stores.order_by("shop_domain"))
+    thumbnails = _Thumbnails(cloud, by_id)
+    watch.phase(f"Planning {len(stores)} store{'s' if len(stores) != 1 else ''}")
+
+    def one(store) -> _StoreResult:
+        return _plan_one_store(
+            plan, store, shopify_client_for(store), config, prepared, values, thumbnails,
+            resolution.missing_ids, watch,
         )  # fmt: skip
-    with transaction.atomic():
-        plan.results.all().delete()
-        PlanStore.objects.bulk_create(results)
-        plan.assets_resolved = len(resolution.assets)
-        plan.unresolved_asset_ids = list(resolution.missing_ids)
-        plan.dry_run_at = timezone.now()
-        failed = [r for r in results if r.error]
-        plan.status = (
-            Plan.Status.FAILED if failed and len(failed) == len(results) else (Plan.Status.PLANNED)
-        )
-        plan.error = "; ".join(f"{r.store.shop_domain}: {r.error}" for r in failed)
-        plan.save()
+
+    if len(stores) == 1:
+        results = [one(stores[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=min(STORE_THREADS, len(stores))) as pool:
+            results = list(pool.map(_own_connection(one), stores))
+    watch.check()
+    watch.phase("Saving the result")
+    _save(plan, version, results, resolution)
     logger.info("Dry run of plan %s in %.2fs", plan.pk, time.monotonic() - started)
     return plan
+
+
+def _own_connection(fn):
+    """A pool thread's database connection is its own: close it when the thread's work ends."""
+
+    def run(*args):
+        try:
+            return fn(*args)
+        finally:
+            connections.close_all()
+
+    return run
+
+
+@transaction.atomic
+def _save(plan: Plan, version, results: list[_StoreResult], resolution) -> None:
+    current = Plan.objects.select_for_update().filter(pk=plan.pk).values("updated_at").first()
+    if current is None or current["updated_at"] != version:
+        raise DryRunCancelled("The plan was edited during its dry run; run it again.")
+    plan.results.all().delete()
+    PlanStore.objects.bulk_create([r.result for r in results])
+    for r in results:
+        for product in r.products:
+            product.result = r.result
+    PlanProduct.objects.bulk_create(
+        [p for r in results for p in r.products], batch_size=PRODUCTS_PER_INSERT
+    )
+    matched = [r for r in results if not r.result.error]
+    plan.totals = {
+        "assets": len(set().union(*(r.matched_assets for r in matched))),
+        "groups": len(set().union(*(r.matched_groups for r in matched))),
+        "stores": [r.result.store_id for r in results],  # the stores these totals count
+    }
+    plan.assets_resolved = len(resolution.assets)
+    plan.unresolved_asset_ids = list(resolution.missing_ids)
+    plan.dry_run_at = timezone.now()
+    failed = [r.result for r in results if r.result.error]
+    plan.status = (
+        Plan.Status.FAILED if failed and len(failed) == len(results) else Plan.Status.PLANNED
+    )
+    plan.error = "; ".join(f"{r.store.shop_domain}: {r.error}" for r in failed)
+    plan.save()
+
+
+PRODUCTS_PER_INSERT = 500
 
 
 MATCH_VALUES_LIMIT = 20_000
@@ -508,12 +600,63 @@ def _captions(cloud, assets) -> dict[str, str]:
     return out
 
 
+class _Phases:
+    """Seconds per phase, for the log line of each store's dry run."""
+
+    def __init__(self):
+        self.last, self.laps = time.monotonic(), []
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.laps.append((name, now - self.last))
+        self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.laps)
+
+
+@dataclass
+class _StoreResult:
+    result: PlanStore
+    products: list[PlanProduct] = field(default_factory=list)
+    matched_groups: set[str] = field(default_factory=set)
+    matched_assets: set[str] = field(default_factory=set)
+
+
+class _Thumbnails:
+    """Thumbnail URLs of the selection's assets, built without the SDK's per-URL cost."""
+
+    def __init__(self, cloud, by_id):
+        self.cloud, self.by_id, self.builders = cloud, by_id, {}
+        self.lock = threading.Lock()
+
+    def __call__(self, asset_id: str) -> str:
+        asset = self.by_id.get(asset_id)
+        if asset is None:
+            return ""
+        key = (asset.resource_type, asset.type)
+        with self.lock:
+            build = self.builders.get(key)
+            if build is None:
+                build = self.builders[key] = self.cloud.delivery_urls(
+                    resource_type=asset.resource_type, type=asset.type,
+                    transformation=THUMBNAIL_TRANSFORMATION, format="jpg",
+                )  # fmt: skip
+        return build(asset.public_id, int(asset.version))
+
+
 def _plan_one_store(
-    plan, store, client, config, prepared, values, by_id, cloud, missing_asset_ids
-) -> PlanStore:
-    result = PlanStore(plan=plan, store=store)
+    plan, store, client, config, prepared, values, thumbnails, missing_asset_ids, watch
+) -> _StoreResult:
+    domain = store.shop_domain
+    out = _StoreResult(PlanStore(plan=plan, store=store))
+    result = out.result
+    clock = _Phases()
     try:
+        watch.store_phase(domain, "finding the matching products")
         catalog = catalog_for(store, client, config.shopify_field, values)
+        clock.lap("catalog")
+        watch.check()
         result.catalog_path = catalog.choice.path
         result.catalog_reason = catalog.choice.reason[:300]
         match = match_groups(
@@ -524,16 +667,23 @@ def _plan_one_store(
         )
         product_ids = list(match.groups_by_product)
         variant_ids = [v for m in match.group_matches for hit in m.hits for v in hit.variant_ids]
+        watch.store_phase(domain, f"reading the galleries of {len(product_ids):,} products")
         galleries = read_galleries(
             client,
             store,
             product_ids,
             variant_ids=variant_ids,
             swatch_metafield=(config.settings.swatch_namespace, config.settings.swatch_key),
+            sleep=watch.sleep,
+            on_done=lambda done, total: watch.store_phase(
+                domain, f"reading galleries: {done} of {total} exports done"
+            ),
         )
+        clock.lap("galleries")
         result.galleries_path = galleries.path
         if catalog.choice.path == "index" and galleries.missing:
             forget_products(store, galleries.missing)
+        watch.store_phase(domain, f"planning {len(galleries.states):,} products")
         store_plan = plan_store(
             prepared,
             match,
@@ -542,10 +692,14 @@ def _plan_one_store(
             config,
             store_files=selectors.store_files(store),
         )
+        clock.lap("planning")
     except ApplicationError as exc:
+        if isinstance(exc, DryRunCancelled):
+            raise
         result.error = exc.message
         _ledger(result, client)
-        return result
+        watch.store_phase(domain, "failed", done=True)
+        return out
     result.statistics = asdict(store_plan.statistics)
     index = catalog.index
     result.groups = [
@@ -565,26 +719,56 @@ def _plan_one_store(
         }
         for m in match.group_matches
     ]
-    result.products = [
-        _product_json(p, index.product(p.product_id), galleries.thumbnails, by_id, cloud, config)
-        for p in store_plan.products
-    ]
-    missing = set(galleries.missing)
-    result.rows = [
-        {**asdict(row), "handle": getattr(index.product(row.product_id or ""), "handle", ""),
-         "title": getattr(index.product(row.product_id or ""), "title", "")}
-        for row in store_plan.rows
-    ] + [
+    for m in match.group_matches:
+        if m.matched:
+            out.matched_groups.add(m.group.value)
+            out.matched_assets.update(a.asset_id for a in m.group.assets)
+    result.assets_matched = len(out.matched_assets)
+    rows_by_product: dict[str | None, list[dict]] = {}
+    for row in store_plan.rows:
+        product = index.product(row.product_id or "")
+        rows_by_product.setdefault(row.product_id, []).append(
+            {**vars(row), "handle": getattr(product, "handle", ""),
+             "title": getattr(product, "title", ""), "transformation": ""}
+        )  # fmt: skip
+    for seq, product_plan in enumerate(store_plan.products):
+        data = _product_json(
+            product_plan, index.product(product_plan.product_id), galleries.thumbnails, thumbnails
+        )
+        rows = rows_by_product.pop(product_plan.product_id, [])
+        transformations = {
+            item["asset_id"]: item["transformation"] or ""
+            for item in data["after"]
+            if item["asset_id"]
+        }
+        for row in rows:
+            row["transformation"] = transformations.get(row["asset_id"], "")
+        out.products.append(
+            PlanProduct(
+                seq=seq,
+                product_id=product_plan.product_id,
+                operation_count=data["operation_count"],
+                data=data,
+                rows=rows,
+            )
+        )
+    result.static_rows = [row for rows in rows_by_product.values() for row in rows] + [
         {"product_id": None, "action": "skipped", "asset_id": asset_id, "public_id": "",
          "group": "", "media_id": None, "previous_media_id": None, "position_before": None,
-         "position_after": None, "handle": "", "title": "",
+         "position_after": None, "handle": "", "title": "", "transformation": "",
          "message": "Cloudinary has no asset with this id (unknown, deleted or inaccessible)."}
         for asset_id in missing_asset_ids
     ]  # fmt: skip
-    if missing:
-        result.statistics["products_not_readable"] = len(missing)
+    result.product_count = len(out.products)
+    result.products_changed = sum(1 for p in out.products if p.operation_count)
+    result.operations = sum(p.operation_count for p in out.products)
+    if galleries.missing:
+        result.statistics["products_not_readable"] = len(galleries.missing)
     _ledger(result, client)
-    return result
+    clock.lap("result")
+    logger.info("Dry run of plan %s on %s: %s", plan.pk, domain, clock)
+    watch.store_phase(domain, f"{len(out.products):,} products planned", done=True)
+    return out
 
 
 def _ledger(result: PlanStore, client) -> None:
@@ -594,13 +778,11 @@ def _ledger(result: PlanStore, client) -> None:
         result.shopify_calls = ledger.calls
 
 
-def _item_json(item, thumbnails, by_id, cloud, config) -> dict:
+def _item_json(item, thumbnails, thumbnail_of) -> dict:
     record = item.record
     thumbnail = thumbnails.get(item.media_id, "")
-    if not thumbnail and record is not None and record.asset_id in by_id:
-        thumbnail = cloud.delivery_url(
-            by_id[record.asset_id], transformation=THUMBNAIL_TRANSFORMATION, format="jpg"
-        )
+    if not thumbnail and record is not None:
+        thumbnail = thumbnail_of(record.asset_id)
     return {
         "media_id": item.media_id,
         "asset_id": record.asset_id if record else None,
@@ -614,7 +796,7 @@ def _item_json(item, thumbnails, by_id, cloud, config) -> dict:
     }
 
 
-def _product_json(plan: ProductPlan, product, thumbnails, by_id, cloud, config) -> dict:
+def _product_json(plan: ProductPlan, product, thumbnails, thumbnail_of) -> dict:
     ops = plan.operations
     warnings = []
     if plan.skipped_reason:
@@ -622,13 +804,16 @@ def _product_json(plan: ProductPlan, product, thumbnails, by_id, cloud, config) 
     failed = [i.media_id for i in plan.before.gallery if i.status == "FAILED"]
     if failed:
         warnings.append(f"{len(failed)} media failed processing in Shopify: {', '.join(failed)}.")
-    operations = {name: [asdict(op) for op in getattr(ops, name)]
+    # vars(): the operations are flat dataclasses; asdict's deep copy costs far more.
+    operations = {name: [dict(vars(op)) for op in getattr(ops, name)]
                   for name in ("unlinks", "creates", "moves", "alt_updates", "variant_images",
                                "swatch_files", "swatch_metafields")}  # fmt: skip
     for spec in operations["swatch_files"]:  # what the swatch will look like, and its source
-        asset = by_id.get(spec["asset_id"])
+        asset = thumbnail_of.by_id.get(spec["asset_id"])
         spec["url"] = (
-            cloud.delivery_url(asset, transformation=spec["transformation"], format="png")
+            thumbnail_of.cloud.delivery_url(
+                asset, transformation=spec["transformation"], format="png"
+            )
             if asset is not None
             else ""
         )
@@ -637,8 +822,8 @@ def _product_json(plan: ProductPlan, product, thumbnails, by_id, cloud, config) 
         "product_id": plan.product_id,
         "handle": getattr(product, "handle", ""),
         "title": getattr(product, "title", ""),
-        "before": [_item_json(i, thumbnails, by_id, cloud, config) for i in plan.before.gallery],
-        "after": [_item_json(i, thumbnails, by_id, cloud, config) for i in plan.after.gallery],
+        "before": [_item_json(i, thumbnails, thumbnail_of) for i in plan.before.gallery],
+        "after": [_item_json(i, thumbnails, thumbnail_of) for i in plan.after.gallery],
         "operations": operations,
         "operation_count": len(ops),
         "warnings": warnings,

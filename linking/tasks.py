@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from assetlink_project.logging_context import log_context
 from linking import runs
 from reports.job_context import run_job_context
 
@@ -29,3 +30,10 @@ def reconcile_sync_rule(rule_id: int) -> int | None:
 
     sync_run = sync.reconcile(rule_id)
     return sync_run.pk if sync_run else None
+
+
+def execute_dry_run(dry_run_id: int) -> str:
+    from linking import dry_runs
+
+    with log_context(dry_run_id=dry_run_id):
+        return dry_runs.execute(dry_run_id)

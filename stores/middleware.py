@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stores.authentication import presented_api_key
+from stores.shopify.endpoints import sandbox_admin_origin
 
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
 
@@ -20,7 +21,8 @@ def embedded_shop(request) -> str | None:
 class EmbeddedAppMiddleware:
     """Every HTML response gets `Content-Security-Policy: frame-ancestors …`.
 
-    Embedded (shop validated): the shop and admin.shopify.com may frame it, and Django's
+    Embedded (shop validated): the shop and admin.shopify.com (and, with the sandbox, the
+    Shopify emulator's admin frame) may frame it, and Django's
     X-Frame-Options is lifted (it would block the Shopify admin). Otherwise `'none'` — and
     X-Frame-Options stays. Must come after XFrameOptionsMiddleware in MIDDLEWARE, so it sees
     the response first.
@@ -34,7 +36,11 @@ class EmbeddedAppMiddleware:
         if response.get("Content-Type", "").startswith("text/html"):
             shop = embedded_shop(request)
             if shop:
-                ancestors = f"frame-ancestors https://{shop} https://admin.shopify.com;"
+                sandbox = sandbox_admin_origin()  # the emulator's admin frame (demo, tests)
+                ancestors = (
+                    f"frame-ancestors https://{shop} https://admin.shopify.com"
+                    f"{' ' + sandbox if sandbox else ''};"
+                )
                 response.xframe_options_exempt = True
             else:
                 ancestors = "frame-ancestors 'none';"

@@ -112,6 +112,12 @@ class LinkMode(models.TextChoices):
     POSITION = "position", "Specific position"
 
 
+DESTRUCTIVE_LINK_MODES = (LinkMode.OVERWRITE, LinkMode.RESET)
+"""Modes that unlink media already in a gallery (Setup can require a dry run before them)."""
+LINK_MODES_WITH_POSITION = (LinkMode.POSITION,)
+"""Modes that need a position."""
+
+
 class AltTextSource(models.TextChoices):
     KEEP = "keep", "Keep Shopify's alt text"
     METADATA = "metadata", "A metadata field"

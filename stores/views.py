@@ -25,6 +25,7 @@ from stores import oauth, permissions, selectors, services, session_tokens, webh
 from stores.models import OAuthState
 from stores.principals import StoreScope
 from stores.shopify import endpoints
+from stores.shopify.endpoints import app_bridge_fallback_url
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +185,11 @@ def _bounce(request, shop: str) -> HttpResponse:
 @require_GET
 def bounce(request):
     request.embedded_shop = oauth.normalize_shop(request.GET.get("shop"))
-    return render(request, "stores/bounce.html", {"api_key": settings.SHOPIFY_API_KEY})
+    return render(
+        request,
+        "stores/bounce.html",
+        {"api_key": settings.SHOPIFY_API_KEY, "app_bridge_fallback": app_bridge_fallback_url()},
+    )
 
 
 def _is_embedded_request(request) -> bool:

@@ -50,6 +50,9 @@ SHOPIFY_FIELD_CHOICES = (
     (ShopifyFieldKind.PRODUCT_ID, "Product id"),
 )
 
+SHOPIFY_FIELD_FORMS = ("product.metafield:<ns>.<key>", "variant.metafield:<ns>.<key>")
+"""The Shopify fields with a name of the merchant's (besides the choices above)."""
+
 _VARIANT_KINDS = {
     ShopifyFieldKind.VARIANT_SKU,
     ShopifyFieldKind.VARIANT_BARCODE,

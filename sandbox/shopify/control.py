@@ -27,6 +27,7 @@ CONFIG_KEYS = {
     "scopes": str,
     "media_locks": bool,
     "app_name": str,
+    "app_url": str,
 }
 
 FAULT_KEYS = {

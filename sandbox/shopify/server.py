@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import control, oauth, uploads
+from . import admin, control, oauth, uploads
 from .graphql_api import handle_graphql
 from .state import State
 
@@ -39,6 +39,8 @@ URLS = Map(
         Rule("/staged-uploads/<token>", endpoint="staged", methods=["POST"]),
         Rule("/cdn/<shop:shop>/files/<int:file_id>/<path:filename>", endpoint="cdn"),
         Rule("/bulk/<shop:shop>/<int:op_id>.jsonl", endpoint="bulk_result"),
+        Rule("/<shop:shop>/admin/apps/<api_key>", endpoint="admin_app"),
+        Rule("/app-bridge.js", endpoint="app_bridge"),
         Rule("/_control/<path:path>", endpoint="control", methods=["GET", "POST", "DELETE"]),
         Rule("/_control/", endpoint="control", defaults={"path": ""}, methods=["GET"]),
         Rule("/", endpoint="index"),
@@ -86,6 +88,10 @@ class ShopifyEmulator:
             return uploads.cdn(state, request, shop, values["file_id"])
         if endpoint == "bulk_result":
             return uploads.bulk_result(state, shop, values["op_id"])
+        if endpoint == "admin_app":
+            return admin.admin_frame(state, request, shop, values["api_key"])
+        if endpoint == "app_bridge":
+            return admin.app_bridge_js()
         if endpoint == "control":
             return control.handle(state, request, values["path"], self.base_url(request))
         return _json(
@@ -103,7 +109,7 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 def make_app(*, state: State | None = None, **config: Any) -> ShopifyEmulator:
-    """Build the emulator. Config keys: api_key, api_secret, media_delay, token_lifetime,
+    """Build the emulator. Config keys: api_key, api_secret, app_url, media_delay, token_lifetime,
     bucket_size, job_delay, bulk_delay, download_timeout, refresh_token_lifetime,
     auto_create_shops, scopes."""
     if state is None:

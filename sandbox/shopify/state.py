@@ -283,6 +283,8 @@ def _default_config() -> dict:
         "scopes": "read_products,write_products,read_files,write_files",
         "media_locks": True,  # FILE_LOCKED / MEDIA_CANNOT_BE_MODIFIED while a product is busy
         "app_name": os.environ.get("SANDBOX_SHOPIFY_APP_NAME") or "AssetLink",
+        # The app the admin frame embeds (GET /{shop}/admin/apps/{api_key}).
+        "app_url": os.environ.get("SANDBOX_APP_URL") or os.environ.get("APP_URL") or "",
         "api_versions": None,  # None: any YYYY-MM or "unstable"
     }
 

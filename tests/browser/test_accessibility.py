@@ -7,7 +7,7 @@ from tests.browser.conftest import login, serious_violations
 from tests.browser.test_link_journey import pick_folder
 
 
-def test_the_login_page_and_every_tab_for_an_admin(demo, page):
+def test_the_login_page_and_every_tab_for_an_admin(demo, page, worker):
     page.goto(demo["url"] + "/")
     page.wait_for_selector("#id_username")
     assert_accessible(page, "login")

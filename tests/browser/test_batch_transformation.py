@@ -10,7 +10,7 @@ from tests.browser.test_link_journey import pick_folder
 FIELD = "input[name=image_transformation]"
 
 
-def test_admin_sets_a_batch_transformation_and_the_dry_run_shows_it(demo, page):
+def test_admin_sets_a_batch_transformation_and_the_dry_run_shows_it(demo, page, worker):
     login(page, demo, demo["username"], demo["password"])
     page.click("#tab-link")
     pick_folder(page, "products/bags")
@@ -44,7 +44,7 @@ def test_admin_sets_a_batch_transformation_and_the_dry_run_shows_it(demo, page):
     assert not page.js_errors
 
 
-def test_users_see_the_transformation_read_only(demo, page):
+def test_users_see_the_transformation_read_only(demo, page, worker):
     login(page, demo, "merchandiser", "assetlink-user")
     pick_folder(page, "products/bags")
     assert not page.is_editable(FIELD)

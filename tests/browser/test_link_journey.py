@@ -60,7 +60,7 @@ def test_users_start_on_link_to_products_and_pick_assets_into_groups(demo, page)
     assert not page.js_errors
 
 
-def test_exclude_reorder_and_dry_run_show_before_and_after(demo, page):
+def test_exclude_reorder_and_dry_run_show_before_and_after(demo, page, worker):
     login(page, demo, "merchandiser", "assetlink-user")
     pick_folder(page, "products/bags")
     groups = page.eval_on_selector_all(
@@ -345,4 +345,19 @@ def test_selection_ticks_apply_at_once_ranges_and_ctrl_a(demo, page):
     tiles.nth(3).click()
     page.locator(".selection-summary").scroll_into_view_if_needed()
     screenshot(page, "link-selection")
+    assert not page.js_errors
+
+
+def test_a_dry_run_waits_in_the_queue_with_its_progress_and_can_be_cancelled(demo, page):
+    # No worker: the dry run stays queued, so the page shows its progress and cancels it.
+    login(page, demo, "merchandiser", "assetlink-user")
+    pick_folder(page, "products/bags")
+    page.click("#dry-run")
+    page.wait_for_selector("#dry-run-progress [role=progressbar]")
+    assert "Queued" in page.inner_text("#dry-run-progress")
+    assert "0 of 2 stores done" in page.inner_text("#dry-run-progress")
+    page.click("#cancel-dry-run")
+    page.wait_for_selector("#dry-run-result .banner-info")
+    assert "Dry run cancelled" in page.inner_text("#dry-run-result")
+    assert page.is_enabled("#dry-run")
     assert not page.js_errors

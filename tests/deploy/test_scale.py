@@ -138,8 +138,13 @@ def test_three_workers_link_three_stores_in_parallel_and_survive_a_killed_worker
     )  # fmt: skip
     assert plan.status_code == 201, plan.text[:1000]
     plan_id = plan.json()["id"]
-    dry = api.post(f"{base}/api/plans/{plan_id}/dry-run/", timeout=120)
-    assert dry.status_code == 200, dry.text[:1000]
+    dry = api.post(f"{base}/api/plans/{plan_id}/dry-run/", timeout=30)
+    assert dry.status_code == 202, dry.text[:1000]
+    deadline = time.monotonic() + 120  # a worker does the dry run; the page polls it so
+    while dry.json()["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        dry = api.get(f"{base}/api/plans/{plan_id}/dry-run/", timeout=10)
+    assert dry.json()["status"] == "succeeded", dry.text[:1000]
     planned = _report(api, f"{base}/api/plans/{plan_id}/report.csv")
     started = api.post(f"{base}/api/plans/{plan_id}/run/", json={}, timeout=30)
     assert started.status_code == 202, started.text[:1000]

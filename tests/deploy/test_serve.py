@@ -79,7 +79,7 @@ def test_make_serve_runs_the_production_profile_and_stops_on_sigterm(tmp_path):
         )
         assert static.status_code == 200 and static.headers["Content-Encoding"] == "gzip"
         assert "immutable" in static.headers["Cache-Control"]
-        assert static.text == (ROOT / "linking/static/assetlink/app.css").read_text()
+        assert static.text == (ROOT / "pages/static/assetlink/app.css").read_text()
 
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the workers register with Redis as they start

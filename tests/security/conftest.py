@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from linking.models import LinkRecord, Plan, PlanStore, StoreCatalog
+from linking.models import LinkRecord, Plan, PlanProduct, PlanStore, StoreCatalog
 from linking.sync.models import SyncRule
 from reports.models import ReportRow, Run
 from stores import services
@@ -120,16 +120,22 @@ def _store_objects(workspace, domain: str, owner) -> StoreObjects:
 
 
 def _result(plan, store) -> PlanStore:
-    return PlanStore.objects.create(
+    result = PlanStore.objects.create(
         plan=plan,
         store=store,
         statistics={"products_matched": 1},
+        product_count=1,
+        assets_matched=1,
         groups=[{"value": f"{store.shop_domain}-SKU", "matched": True, "assets": ["a1"]}],
-        products=[{"product_id": f"gid://shopify/Product/{store.pk}",
-                   "title": f"{store.shop_domain} title", "operation_count": 1}],
+    )
+    PlanProduct.objects.create(
+        result=result, seq=0, product_id=f"gid://shopify/Product/{store.pk}", operation_count=1,
+        data={"product_id": f"gid://shopify/Product/{store.pk}",
+              "title": f"{store.shop_domain} title", "operation_count": 1},
         rows=[{"product_id": f"gid://shopify/Product/{store.pk}",
                "title": f"{store.shop_domain} title", "action": "created"}],
     )  # fmt: skip
+    return result
 
 
 def _tenant(name: str, domains: list[str]) -> Tenant:

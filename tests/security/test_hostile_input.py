@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from linking.models import PlanStore
+from linking.models import PlanProduct, PlanStore
 from reports.models import ReportRow, Run
 from stores.models import Role
 from tests.security.conftest import World
@@ -56,10 +56,10 @@ def test_every_report_csv_neutralises_formulas(world):
     for i, formula in enumerate(FORMULAS):
         ReportRow.objects.create(run=a1.upload_run, seq=i, asset_id=f"x{i}", public_id=formula,
                                  filename=formula, action="created", message=formula)  # fmt: skip
-    PlanStore.objects.filter(plan=a1.plan).update(
-        rows=[{"title": f, "group": f, "public_id": f, "action": "created", "position_before": 1}
-              for f in FORMULAS]
-    )  # fmt: skip
+    formulas = [{"title": f, "group": f, "public_id": f, "action": "created", "position_before": 1}
+                for f in FORMULAS]  # fmt: skip
+    PlanProduct.objects.filter(result__plan=a1.plan).update(rows=formulas)
+    PlanStore.objects.filter(plan=a1.plan).update(static_rows=formulas)
     client = _login(world)
     for url in (
         f"/api/runs/{run.pk}/report.csv",

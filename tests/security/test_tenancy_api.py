@@ -74,7 +74,9 @@ def _store_requests(objects, own_workspace):
         "plan-list": [("post", f"/api/workspaces/{ws}/plans/", {**PLAN_BODY, "stores": [domain]})],
         "plan-detail": [("get", f"/api/plans/{o.plan.pk}/", None),
                         ("patch", f"/api/plans/{o.plan.pk}/", {"expression": 'folder="y"'})],
-        "plan-dry-run": [("post", f"/api/plans/{o.plan.pk}/dry-run/", None)],
+        "plan-dry-run": [("post", f"/api/plans/{o.plan.pk}/dry-run/", None),
+                         ("get", f"/api/plans/{o.plan.pk}/dry-run/", None)],
+        "plan-dry-run-cancel": [("post", f"/api/plans/{o.plan.pk}/dry-run/cancel/", None)],
         "plan-statistics": [("get", f"/api/plans/{o.plan.pk}/statistics/", None)],
         "plan-result": [("get", f"/api/plans/{o.plan.pk}/result/", None)],
         "plan-report": [("get", f"/api/plans/{o.plan.pk}/report.csv", None)],
@@ -224,6 +226,7 @@ def test_a_shared_plan_shows_only_the_callers_store(world, principal):
         client.patch(f"/api/plans/{plan}/", {"expression": "x"}, format="json").status_code == 403
     )
     assert client.post(f"/api/plans/{plan}/dry-run/").status_code == 403
+    assert client.post(f"/api/plans/{plan}/dry-run/cancel/").status_code == 403
     # Running it starts nothing on a2.
     client.post(f"/api/plans/{plan}/run/", {"stores": ["shop-a2.myshopify.com"]}, format="json")
     assert not Run.objects.filter(plan_id=plan).exists()

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from assetlink_project.errors import ApplicationError
 from linking import selectors, services
+from linking.models import ALT_SOURCE_OF_SETUP
 from stores.models import LinkMode, Workspace
 from stores.selectors import workspace_by_ref
 
@@ -23,7 +24,7 @@ def _split(text: str | None) -> list[str]:
 
 def _alt(text: str) -> tuple[str, str]:
     source, _, name = text.partition(":")
-    source = {"keep": "keep_shopify"}.get(source.strip(), source.strip())
+    source = ALT_SOURCE_OF_SETUP.get(source.strip(), source.strip())
     return source, name
 
 
@@ -144,7 +145,10 @@ class Command(BaseCommand):
         transformation = summary["image_transformation"]
         w(f"Image transformation: {transformation['value'] or '(none)'} "
           f"({'this batch' if transformation['source'] == 'batch' else 'Setup default'})")  # fmt: skip
-        results = {r.store.shop_domain: r for r in selectors.plan_results(plan)}
+        first = {
+            r["store"]: r["products"]
+            for r in selectors.plan_result_page(plan, page_size=PRODUCT_LINES)
+        }
         for store in summary["stores"]:
             stats = store["statistics"]
             w(f"\n{store['store']}")
@@ -160,14 +164,15 @@ class Command(BaseCommand):
             w(f"  products to change: {store['products_changed']}, "
               f"operations: {store['operations']}")  # fmt: skip
             w(f"  Shopify: {store['shopify_calls']} calls, {store['shopify_points']:.0f} points")
-            products = results[store["store"]].products
-            for product in products[:PRODUCT_LINES]:
+            for product in first[store["store"]]:
                 ops = product["operations"]
                 w(f"    {product['handle'] or product['product_id']}: "
                   f"{len(product['before'])} → {len(product['after'])} media "
                   f"(+{len(ops['creates'])} new, -{len(ops['unlinks'])} unlinked, "
                   f"{len(ops['moves'])} moves)"
                   + (f" — {'; '.join(product['warnings'])}" if product["warnings"] else ""))  # fmt: skip
-            if len(products) > PRODUCT_LINES:
-                w(f"    … and {len(products) - PRODUCT_LINES} more products (see --report)")
+            if store["product_count"] > PRODUCT_LINES:
+                w(
+                    f"    … and {store['product_count'] - PRODUCT_LINES} more products (see --report)"
+                )
         w(f"\n{summary['button']} ({summary['operations']} operations; dry run, nothing written)")

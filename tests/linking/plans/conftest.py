@@ -4,10 +4,18 @@ and Shopify shop, seeded so that the cloud's SKU groups match the shop's variant
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
+import threading
+from urllib.parse import urlsplit, urlunsplit
 
+import django_rq
 import pytest
 import requests
+from rq import SimpleWorker
+from rq.timeouts import TimerDeathPenalty
 
+from linking import runs
 from sandbox.cloudinary.server import make_app as make_cloudinary
 from sandbox.common import serve_in_thread
 from sandbox.shopify.server import make_app as make_shopify
@@ -110,3 +118,88 @@ def member(sandbox):
 @pytest.fixture
 def admin(sandbox):
     return MemberFactory(workspace=sandbox.workspace, role="master_admin")
+
+
+def _file_test_database() -> None:
+    """Run tests need a worker thread and the test thread on the database at once. SQLite's
+    in-memory test database (shared cache) answers "table is locked" at once instead of
+    waiting; a file database with a busy timeout waits like any deployment does."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db.setdefault("TEST", {})
+        if not db["TEST"].get("NAME"):
+            db["TEST"]["NAME"] = os.path.join(
+                tempfile.gettempdir(), f"assetlink-test-{os.getuid()}-{os.getpid()}.sqlite3"
+            )
+        # (busy timeout, WAL and IMMEDIATE transactions come from the shipped settings)
+
+
+_file_test_database()
+
+
+def _other_redis_db(url: str, db: int) -> str:
+    if url.startswith("unix://"):
+        return url.split("?")[0] + f"?db={db}"
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+@pytest.fixture
+def queue(settings):
+    # A Redis database, queue and key prefix of this session's own: a demo worker, or another
+    # test session running at the same time, must not take our jobs or share our locks.
+    url = _other_redis_db(settings.REDIS_URL, 13)
+    name = f"links-test-{os.getpid()}"
+    settings.REDIS_URL = url
+    settings.RQ_QUEUES = {
+        **{n: {**cfg, "URL": url} for n, cfg in settings.RQ_QUEUES.items()},
+        name: {**settings.RQ_QUEUES[runs.QUEUE], "URL": url},
+    }
+    settings.LINK_RUN_QUEUE = name
+    settings.LINK_RUN_REDIS_PREFIX = f"assetlink-test-{os.getpid()}:link-run"
+    q = django_rq.get_queue(name)
+    assert q.connection.connection_pool.connection_kwargs.get("db") == 13
+    q.empty()
+    yield q
+    q.empty()
+
+
+class ThreadWorker(SimpleWorker):
+    """A SimpleWorker that can run off the main thread (signals are the main thread's)."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self):
+        pass
+
+
+def work(queue, *, threads: int = 1, off_main: bool = False) -> None:
+    """Run the queued jobs to the end with real RQ workers (in-process, burst mode)."""
+
+    def one():
+        worker_class = SimpleWorker if threads == 1 and not off_main else ThreadWorker
+        worker_class([queue], connection=queue.connection).work(burst=True, with_scheduler=False)
+
+    if threads == 1:
+        one()
+        return
+    workers = [threading.Thread(target=one) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(timeout=120)
+
+
+def api_dry_run(client, plan_id: int, queue):
+    """Start a plan's dry run through the API, let a real RQ worker do it, and answer the
+    statistics (the dry run must have succeeded). Needs ``django_db(transaction=True)``: the
+    job is queued when the request's transaction commits."""
+    started = client.post(f"/api/plans/{plan_id}/dry-run/")
+    assert started.status_code == 202, started.json()
+    assert started.json()["status"] == "queued"
+    work(queue)
+    state = client.get(f"/api/plans/{plan_id}/dry-run/").json()
+    assert state["status"] == "succeeded", state
+    return client.get(f"/api/plans/{plan_id}/statistics/")

@@ -9,6 +9,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import MemberFactory, StoreFactory, WorkspaceFactory
+from tests.linking.plans.conftest import api_dry_run
+
+# Dry runs are RQ jobs, queued when the request's transaction commits.
+pytestmark = pytest.mark.django_db(transaction=True)
+FULL = "?include=groups,rows&page_size=250"
 
 
 def client_for(user) -> APIClient:
@@ -32,7 +37,7 @@ def store(sandbox):
     return sandbox.shop(products=len(sandbox.skus()) - 2, media_per_product=2)
 
 
-def _dry_run(member, sandbox, store, **config):
+def _dry_run(member, sandbox, store, queue, **config):
     client = client_for(member.user)
     response = create(
         client,
@@ -45,9 +50,9 @@ def _dry_run(member, sandbox, store, **config):
     )
     assert response.status_code == 201, response.json()
     plan_id = response.json()["id"]
-    summary = client.post(f"/api/plans/{plan_id}/dry-run/")
+    summary = api_dry_run(client, plan_id, queue)
     assert summary.status_code == 200, summary.json()
-    result = client.get(f"/api/plans/{plan_id}/result/").json()
+    result = client.get(f"/api/plans/{plan_id}/result/{FULL}").json()
     return plan_id, summary.json(), result[0]
 
 
@@ -61,9 +66,11 @@ def _product(result, sku: str):
     "mode, position",
     [("append", None), ("prepend", None), ("reset", None), ("overwrite", None), ("position", 2)],
 )
-def test_dry_run_shows_the_gallery_after_for_each_mode(sandbox, member, store, mode, position):
+def test_dry_run_shows_the_gallery_after_for_each_mode(
+    sandbox, member, store, queue, mode, position
+):
     config = {"link_mode": mode} | ({"position": position} if position else {})
-    _, summary, result = _dry_run(member, sandbox, store, **config)
+    _, summary, result = _dry_run(member, sandbox, store, queue, **config)
 
     sku = "SKU-00002"  # 4 images and a swatch
     product = _product(result, sku)
@@ -90,8 +97,8 @@ def test_dry_run_shows_the_gallery_after_for_each_mode(sandbox, member, store, m
     assert summary["stores"][0]["galleries_path"] == "nodes"
 
 
-def test_statistics_and_report_rows_cover_every_asset(sandbox, member, store):
-    plan_id, summary, result = _dry_run(member, sandbox, store, link_mode="append")
+def test_statistics_and_report_rows_cover_every_asset(sandbox, member, store, queue):
+    plan_id, summary, result = _dry_run(member, sandbox, store, queue, link_mode="append")
     skus = sandbox.skus()
     stats = summary["stores"][0]["statistics"]
     assert stats["groups_matched"] == len(skus) - 2
@@ -116,7 +123,7 @@ def test_statistics_and_report_rows_cover_every_asset(sandbox, member, store):
     assert all(len(p["media"]) == 2 for p in nothing_written["products"])
 
 
-def test_unresolved_asset_ids_are_report_rows(sandbox, member, store):
+def test_unresolved_asset_ids_are_report_rows(sandbox, member, store, queue):
     asset = sandbox.assets("metadata.sku=SKU-00003")[0]
     client = client_for(member.user)
     plan = create(
@@ -128,15 +135,15 @@ def test_unresolved_asset_ids_are_report_rows(sandbox, member, store):
         shopify_field="variant.sku",
         link_mode="append",
     ).json()
-    summary = client.post(f"/api/plans/{plan['id']}/dry-run/").json()
+    summary = api_dry_run(client, plan["id"], queue).json()
     assert summary["unresolved_asset_ids"] == ["0" * 32]
-    rows = client.get(f"/api/plans/{plan['id']}/result/").json()[0]["rows"]
+    rows = client.get(f"/api/plans/{plan['id']}/result/{FULL}").json()[0]["rows"]
     assert any(r["asset_id"] == "0" * 32 and r["action"] == "skipped" for r in rows)
     assert summary["assets"] == 1 and summary["products"] == 1
 
 
-def test_editing_a_plan_discards_its_dry_run(sandbox, member, store):
-    plan_id, _, _ = _dry_run(member, sandbox, store, link_mode="append")
+def test_editing_a_plan_discards_its_dry_run(sandbox, member, store, queue):
+    plan_id, _, _ = _dry_run(member, sandbox, store, queue, link_mode="append")
     client = client_for(member.user)
     response = client.patch(
         f"/api/plans/{plan_id}/", {"link_mode": "position", "position": 3}, format="json"
@@ -210,8 +217,8 @@ def test_a_store_of_another_workspace_is_not_found(sandbox, member):
     assert response.status_code == 404
 
 
-def test_plans_of_other_workspaces_are_not_found(sandbox, member, store):
-    plan_id, _, _ = _dry_run(member, sandbox, store, link_mode="append")
+def test_plans_of_other_workspaces_are_not_found(sandbox, member, store, queue):
+    plan_id, _, _ = _dry_run(member, sandbox, store, queue, link_mode="append")
     outsider = MemberFactory(role="master_admin").user
     client = client_for(outsider)
     for url in ("", "result/", "statistics/", "report.csv"):
@@ -220,16 +227,16 @@ def test_plans_of_other_workspaces_are_not_found(sandbox, member, store):
     assert create(client, sandbox.workspace, **BASE, stores=[store.pk]).status_code == 404
 
 
-def test_only_admins_override_the_transformation(sandbox, member, admin, store):
+def test_only_admins_override_the_transformation(sandbox, member, admin, store, queue):
     body = {**BASE, "stores": [store.shop_domain], "image_transformation": "c_fill,w_800"}
     refused = create(client_for(member.user), sandbox.workspace, **body)
     assert refused.status_code == 403
     assert "Master Admin" in refused.json()["detail"] and "User" in refused.json()["detail"]
     allowed = create(client_for(admin.user), sandbox.workspace, **body)
     assert allowed.status_code == 201
-    summary = client_for(admin.user).post(f"/api/plans/{allowed.json()['id']}/dry-run/").json()
+    summary = api_dry_run(client_for(admin.user), allowed.json()["id"], queue).json()
     assert summary["stores"][0]["error"] == ""
-    result = client_for(admin.user).get(f"/api/plans/{allowed.json()['id']}/result/").json()
+    result = client_for(admin.user).get(f"/api/plans/{allowed.json()['id']}/result/{FULL}").json()
     creates = [c for p in result[0]["products"] for c in p["operations"]["creates"]]
     images = [c for c in creates if c["media_type"] == "IMAGE"]
     assert images and all(c["transformation"] == "c_fill,w_800" for c in images)
@@ -243,8 +250,8 @@ def test_the_openapi_schema_documents_the_plan_endpoints(member):
         assert path in text
 
 
-def test_the_admin_lists_plans_and_downloads_their_report(sandbox, member, store, client):
-    plan_id, _, _ = _dry_run(member, sandbox, store, link_mode="append")
+def test_the_admin_lists_plans_and_downloads_their_report(sandbox, member, store, queue, client):
+    plan_id, _, _ = _dry_run(member, sandbox, store, queue, link_mode="append")
     client.force_login(member.user)
     assert client.get("/admin/linking/plan/").status_code == 200
     assert client.get(f"/admin/linking/plan/{plan_id}/change/").status_code == 200
@@ -252,7 +259,7 @@ def test_the_admin_lists_plans_and_downloads_their_report(sandbox, member, store
     assert response.status_code == 200 and b"unmatched" in response.content
 
 
-def test_an_api_key_plans_for_its_own_store_only(sandbox, admin, store):
+def test_an_api_key_plans_for_its_own_store_only(sandbox, admin, store, queue):
     from stores import services as store_services
 
     other = sandbox.shop(products=1)
@@ -261,18 +268,17 @@ def test_an_api_key_plans_for_its_own_store_only(sandbox, admin, store):
     client.credentials(HTTP_X_ASSETLINK_KEY=token)
     mine = create(client, sandbox.workspace, **BASE, stores=[store.shop_domain])
     assert mine.status_code == 201, mine.json()
-    assert client.post(f"/api/plans/{mine.json()['id']}/dry-run/").status_code == 200
+    assert api_dry_run(client, mine.json()["id"], queue).status_code == 200
     theirs = create(client, sandbox.workspace, **BASE, stores=[other.shop_domain])
     assert theirs.status_code == 404
 
 
-def test_statistics_follow_a_new_dry_run(sandbox, member, store):
-    """The summary is cached per version of the results; a new dry run is a new version."""
-    plan_id, summary, _ = _dry_run(member, sandbox, store, link_mode="append")
+def test_statistics_follow_a_new_dry_run(sandbox, member, store, queue):
+    plan_id, summary, _ = _dry_run(member, sandbox, store, queue, link_mode="append")
     client = client_for(member.user)
     assert client.get(f"/api/plans/{plan_id}/statistics/").json() == summary
     sku = sandbox.skus()[0]["sku"]
     sandbox.add_asset({"public_id": "products/extra-1", "metadata": {"sku": sku}})
-    again = client.post(f"/api/plans/{plan_id}/dry-run/").json()
+    again = api_dry_run(client, plan_id, queue).json()
     assert again["assets"] == summary["assets"] + 1
     assert client.get(f"/api/plans/{plan_id}/statistics/").json() == again

@@ -8,6 +8,7 @@ import requests
 from rest_framework.test import APIClient
 
 from tests.factories import MemberFactory
+from tests.linking.plans.conftest import api_dry_run
 
 
 @pytest.fixture
@@ -21,7 +22,10 @@ def _calls(sandbox, store) -> list[dict]:
     return requests.get(url, timeout=10).json()["calls"]
 
 
-def test_match_counts_equal_the_dry_runs_statistics_without_reading_galleries(sandbox, store):
+@pytest.mark.django_db(transaction=True)
+def test_match_counts_equal_the_dry_runs_statistics_without_reading_galleries(
+    sandbox, store, queue
+):
     member = MemberFactory(workspace=sandbox.workspace, role="user")
     client = APIClient()
     client.force_authenticate(member.user)
@@ -32,8 +36,8 @@ def test_match_counts_equal_the_dry_runs_statistics_without_reading_galleries(sa
         format="json",
     )  # fmt: skip
     plan_id = created.json()["id"]
-    summary = client.post(f"/api/plans/{plan_id}/dry-run/").json()
-    result = client.get(f"/api/plans/{plan_id}/result/").json()[0]
+    summary = api_dry_run(client, plan_id, queue).json()
+    result = client.get(f"/api/plans/{plan_id}/result/?include=groups").json()[0]
     groups = {g["value"]: g["assets"] for g in result["groups"]}
     groups["NO-SUCH-SKU"] = ["x1"]
     before = len(_calls(sandbox, store))

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sandbox.shopify.search import compile_query
 
@@ -244,3 +246,23 @@ def test_search_parser_units():
     assert run("unknown_field:x sku:A-1") == ["A-1"]  # unknown filters are ignored, like Shopify
     with pytest.raises(ValueError):
         compile_query("(sku:A-1", fields)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    skus=st.lists(st.sampled_from(["A-1", "a-1", "B 2", "C3", "", "D,4"]), min_size=1, max_size=4),
+    wanted=st.lists(
+        st.sampled_from(["A-1", "b 2", "C3", "C*", "D", "X", "A-1,C3"]), min_size=1, max_size=6
+    ),
+    negate_one=st.booleans(),
+)
+def test_a_list_of_exact_values_finds_what_each_term_finds(skus, wanted, negate_one):
+    """`sku:A OR sku:B …` (bulk exports send 250 ids so) answers as the terms one by one."""
+    fields = {"sku": lambda o: o["sku"]}
+    terms = [f'sku:"{w}"' for w in wanted]
+    if negate_one:
+        terms[0] = "-" + terms[0]
+    objs = [{"sku": [s]} for s in skus] + [{"sku": skus}]
+    pred = compile_query(" OR ".join(terms), fields)
+    one_by_one = [compile_query(t, fields) for t in terms]
+    assert [pred(o) for o in objs] == [any(p(o) for p in one_by_one) for o in objs]

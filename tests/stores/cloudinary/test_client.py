@@ -6,8 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from stores.cloudinary import (
+    Asset,
     CloudinaryClient,
     CloudinaryRateLimited,
     Credentials,
@@ -142,6 +146,30 @@ def test_delivery_urls_point_at_res_cloudinary_in_production(cloud, settings):
     assert prod.delivery_url(asset, transformation="q_auto", format="jpg").startswith(
         f"https://res.cloudinary.com/{cloud.name}/"
     )
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    public_id=st.text(min_size=1, max_size=40).filter(lambda t: not t.startswith("http")),
+    version=st.integers(min_value=1, max_value=2**40),
+    resource_type=st.sampled_from(["image", "video"]),
+    transformation=st.sampled_from(["", "c_fill,w_160,h_160", "w_100/e_grayscale"]),
+    prefix=st.sampled_from(["", "http://127.0.0.1:8702"]),
+)
+def test_urls_built_for_many_assets_equal_the_sdks(
+    public_id, version, resource_type, transformation, prefix
+):
+    """The dry run's thumbnails: one SDK call per kind, then per asset only its id and version
+    — the same URL the SDK gives, whatever the public id (spaces, %, unicode, slashes)."""
+    client = CloudinaryClient(Credentials("demo-cloud", "k", "s"))
+    client.prefix = prefix
+    asset = Asset("a" * 32, public_id, resource_type, "upload", "png", version, None, None, None,
+                  (), {}, {}, {}, "", "", "", "", None)  # fmt: skip
+    build = client.delivery_urls(
+        resource_type=resource_type, transformation=transformation, format="jpg"
+    )
+    expected = client.delivery_url(asset, transformation=transformation, format="jpg")
+    assert build(public_id, version) == expected
 
 
 @pytest.mark.django_db

@@ -1,8 +1,9 @@
 """The app's page: one shell with the tabs Link to Products, Upload to Store Files, Setup and
 Runs, embedded in the Shopify admin (App Bridge, session tokens) or standalone after login.
 
-Authentication of the document load is `stores.views.app_page`'s; this module only renders. Everything the tabs show comes from the HTTP API, so the page and
-automation see the same rules.
+Authentication of the document load is `stores.views.app_page`'s; this module only renders.
+Everything the tabs show comes from the HTTP API, so the page and automation see the same rules;
+the choices of the page's selects come from the Python enums through the bootstrap JSON.
 """
 
 from __future__ import annotations
@@ -11,9 +12,15 @@ from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from linking.core.catalog import SHOPIFY_FIELD_CHOICES
-from linking.models import AltSource
-from stores.models import AltTextSource, LinkMode
+from linking.core.catalog import SHOPIFY_FIELD_CHOICES, SHOPIFY_FIELD_FORMS
+from linking.models import ALT_SOURCE_OF_SETUP, ALT_SOURCES_WITH_FIELD, AltSource
+from stores.models import (
+    DESTRUCTIVE_LINK_MODES,
+    LINK_MODES_WITH_POSITION,
+    AltTextSource,
+    LinkMode,
+)
+from stores.shopify.endpoints import app_bridge_fallback_url
 from stores.views import app_page, home_context
 
 TABS = [
@@ -24,8 +31,12 @@ TABS = [
 ]
 
 
-def _choices(pairs) -> list[dict]:
-    return [{"value": str(v), "label": str(label)} for v, label in pairs]
+def _choices(pairs, **flags) -> list[dict]:
+    """``[{value, label, <flag>: bool…}]``: a flag is true for the values in its collection."""
+    return [
+        {"value": str(v), "label": str(label), **{k: v in within for k, within in flags.items()}}
+        for v, label in pairs
+    ]
 
 
 def _bootstrap(context: dict) -> dict:
@@ -37,11 +48,19 @@ def _bootstrap(context: dict) -> dict:
         "apiKey": settings.SHOPIFY_API_KEY,
         "user": context["user"].get_username(),
         "firstTab": "setup" if context["first_tab"] == "Setup" else "link",
-        "linkModes": _choices(LinkMode.choices),
-        # Enum choices come from here only (the page has no copies).
-        "altSources": _choices(AltSource.choices),
+        # Enum choices and what the page must know of them come from here only (the page's
+        # JavaScript has no copies).
+        "linkModes": _choices(
+            LinkMode.choices,
+            destructive=DESTRUCTIVE_LINK_MODES,
+            needsPosition=LINK_MODES_WITH_POSITION,
+        ),
+        "altSources": _choices(AltSource.choices, needsField=ALT_SOURCES_WITH_FIELD),
         "setupAltSources": _choices(AltTextSource.choices),
+        "altSourceOfSetup": {str(k): str(v) for k, v in ALT_SOURCE_OF_SETUP.items()},
+        "setupTemplateAltSource": str(AltTextSource.TEMPLATE),
         "shopifyFields": _choices(SHOPIFY_FIELD_CHOICES),
+        "shopifyFieldForms": list(SHOPIFY_FIELD_FORMS),
         "workspaces": [
             {
                 "id": row["workspace"].pk,
@@ -70,6 +89,7 @@ def _render(request, user, store=None):
     context.update(
         tabs=[{"slug": slug, "label": label, "first": slug == first} for slug, label in TABS],
         bootstrap=_bootstrap(context),
+        app_bridge_fallback=app_bridge_fallback_url() if store is not None else None,
         can_change_setup=any(row["is_admin"] for row in context["rows"]),
     )
     return render(request, "assetlink/app.html", context)

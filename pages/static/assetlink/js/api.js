@@ -63,7 +63,11 @@ export async function request(method, path, body, { raw = false } = {}) {
   if (raw && response.ok) return response;
   const text = await response.text();
   let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text.slice(0, 300) }; }
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { detail: text.slice(0, 300) };
+  }
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
 }

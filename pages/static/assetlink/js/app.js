@@ -1,9 +1,9 @@
 // The page shell: tabs (keyboard accessible), shared state, lazy tab rendering.
-import { boot, api } from "./api.js";
-import { toast } from "./ui.js";
-import { renderSetup } from "./setup.js";
+import { api, boot } from "./api.js";
 import { renderLink } from "./link.js";
 import { renderRuns } from "./runs.js";
+import { renderSetup } from "./setup.js";
+import { toast } from "./ui.js";
 import { renderUpload } from "./upload.js";
 
 export const state = {
@@ -41,7 +41,8 @@ export function selectTab(slug, { focus = false, push = true } = {}) {
     const on = tab.dataset.tab === slug;
     tab.setAttribute("aria-selected", on ? "true" : "false");
     tab.tabIndex = on ? 0 : -1;
-    if (on) tab.setAttribute("aria-current", "page"); else tab.removeAttribute("aria-current");
+    if (on) tab.setAttribute("aria-current", "page");
+    else tab.removeAttribute("aria-current");
     document.getElementById(`panel-${tab.dataset.tab}`).hidden = !on;
     if (on && focus) tab.focus();
   }
@@ -59,7 +60,10 @@ export function selectTab(slug, { focus = false, push = true } = {}) {
 }
 
 for (const tab of tabs) {
-  tab.addEventListener("click", (e) => { e.preventDefault(); selectTab(tab.dataset.tab); });
+  tab.addEventListener("click", (e) => {
+    e.preventDefault();
+    selectTab(tab.dataset.tab);
+  });
   tab.addEventListener("keydown", (e) => {
     const i = tabs.indexOf(tab);
     const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];

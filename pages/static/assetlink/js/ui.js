@@ -36,10 +36,13 @@ export function toast(message, kind = "") {
 }
 
 export function card(title, body, { step, actions, footer, id } = {}) {
-  return h("div.card", { id },
+  return h(
+    "div.card",
+    { id },
     h("div.card-header", {}, h("h2", {}, step ? h("span.step", {}, step) : null, title), actions || null),
     h("div.card-body", {}, body),
-    footer ? h("div.card-footer", {}, footer) : null);
+    footer ? h("div.card-footer", {}, footer) : null,
+  );
 }
 
 export function banner(text, kind = "info") {
@@ -51,10 +54,14 @@ export function field(label, control, { help, error, name } = {}) {
   const id = control.id || `f${++uid}`;
   control.id = id;
   if (name) control.name = name;
-  const wrap = h(`div.field${error ? ".has-error" : ""}`, { dataset: { field: name || "" } },
-    h("label", { for: id }, label), control,
+  const wrap = h(
+    `div.field${error ? ".has-error" : ""}`,
+    { dataset: { field: name || "" } },
+    h("label", { for: id }, label),
+    control,
     help ? h("div.help", {}, help) : null,
-    h("div.error", { role: "alert", hidden: !error }, error || ""));
+    h("div.error", { role: "alert", hidden: !error }, error || ""),
+  );
   return wrap;
 }
 
@@ -69,17 +76,22 @@ export function setFieldError(container, name, message) {
 }
 
 export function select(options, value, attrs = {}) {
-  return h("select", attrs, options.map((o) => {
-    const [v, label] = Array.isArray(o) ? o : [o.value, o.label];
-    return h("option", { value: v, selected: String(v) === String(value ?? "") }, label);
-  }));
+  return h(
+    "select",
+    attrs,
+    options.map((o) => {
+      const [v, label] = Array.isArray(o) ? o : [o.value, o.label];
+      return h("option", { value: v, selected: String(v) === String(value ?? "") }, label);
+    }),
+  );
 }
 
 export function duration(seconds) {
   if (seconds == null || !Number.isFinite(seconds)) return "";
   seconds = Math.max(0, Math.round(seconds));
   if (seconds < 60) return `${seconds} s`;
-  const m = Math.floor(seconds / 60), s = seconds % 60;
+  const m = Math.floor(seconds / 60),
+    s = seconds % 60;
   if (m < 60) return `${m} min ${s ? `${s} s` : ""}`.trim();
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
@@ -91,12 +103,15 @@ export function plural(n, word, many) {
 // The batch transformation: admins edit it (empty = Setup's default), others see it read-only.
 export function transformationField(ws, { name, label, setupDefault }) {
   const input = h("input", {
-    type: "text", name, value: "", maxlength: 500, spellcheck: "false", autocomplete: "off",
+    type: "text",
+    name,
+    value: "",
+    maxlength: 500,
+    spellcheck: "false",
+    autocomplete: "off",
     placeholder: setupDefault ? `${setupDefault} (Setup default)` : "none (Setup default)",
     readonly: ws.isAdmin ? null : true,
   });
-  const help = ws.isAdmin
-    ? "Cloudinary syntax, e.g. c_limit,w_2048,q_auto. Empty: Setup's default."
-    : "Only a Media Library Admin, Master Admin or Technical Admin changes it for a batch.";
+  const help = ws.isAdmin ? "Cloudinary syntax, e.g. c_limit,w_2048,q_auto. Empty: Setup's default." : "Only a Media Library Admin, Master Admin or Technical Admin changes it for a batch.";
   return { input, el: field(label, input, { name, help }) };
 }
