@@ -245,6 +245,11 @@ SYNC_DEBOUNCE_SECONDS = float(os.environ.get("SYNC_DEBOUNCE_SECONDS", "2"))
 SYNC_MAX_WAIT_SECONDS = float(os.environ.get("SYNC_MAX_WAIT_SECONDS", "20"))
 UPLOAD_CHUNK_SIZE = min(250, int(os.environ.get("UPLOAD_CHUNK_SIZE", "250")))
 UPLOAD_READY_TIMEOUT = float(os.environ.get("UPLOAD_READY_TIMEOUT", "600"))
+# Admin API calls a run sends at once (independent per-product calls; the store's bucket paces
+# them, so this only has to cover the calls' latency).
+SHOPIFY_RUN_CONCURRENCY = config.parse_int_at_least(
+    "SHOPIFY_RUN_CONCURRENCY", os.environ.get("SHOPIFY_RUN_CONCURRENCY"), default=8, minimum=1
+)
 
 # Housekeeping: processed webhook deliveries are kept this many days (idempotency of Shopify's
 # retries needs 48 hours), then deleted by the worker's sweeper and `prune_webhook_deliveries`.

@@ -1,5 +1,11 @@
-"""What the run benchmarks share: their own database and Redis, both emulators in-process with a
-bench library and shops, a workspace, an RQ worker, and where a run's time went.
+"""What the run benchmarks share: their own database and Redis, both emulators with a bench
+library and shops, a workspace, an RQ worker, and where a run's time went.
+
+The emulators run in processes of their own by default (`--emulators process`), as Shopify and
+Cloudinary run on machines of their own: in this process their work (GraphQL validation and
+execution, rendering and downloading every image, a thread per media) holds the interpreter
+lock the run needs, and the figures then measure that contention, not the run.
+`--emulators thread` serves them from threads of this process (the earlier set-up).
 
 `Timings` measures, while installed, the time spent
 - waiting for Shopify's bucket: the client's pacing waits plus its waits after THROTTLED answers
@@ -16,8 +22,11 @@ emulators' included: they share the interpreter) tell the two apart.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -28,21 +37,24 @@ PLANS = ("standard", "advanced", "plus")
 
 
 def prepare_environment(name: str) -> str:
-    """A database of the benchmark's own (a temporary SQLite file), set before Django starts."""
+    """A database of the benchmark's own, set before Django starts: a temporary SQLite file, or
+    DATABASE_URL when that is PostgreSQL (a database for benchmarks: they add their rows)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        return url
     path = os.path.join(tempfile.mkdtemp(prefix=f"assetlink-{name}-"), "bench.sqlite3")
     os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     return path
 
 
 def isolate_redis(db: int = 14) -> str:
-    """Jobs and locks in a Redis database of their own (a demo worker must not take them)."""
+    """Jobs and locks in a Redis database of their own (a demo worker must not take them): db
+    `db` of the embedded Redis, or REDIS_URL's database as it is."""
     from django.conf import settings
 
     base = settings.REDIS_URL
-    if base.startswith("unix://"):
-        url = base.split("?")[0] + f"?db={db}"
-    else:
-        url = base.rsplit("/", 1)[0] + f"/{db}"
+    # a shared Redis: REDIS_URL's own database (the caller chose it for this)
+    url = base.split("?")[0] + f"?db={db}" if base.startswith("unix://") else base
     settings.REDIS_URL = url
     settings.RQ_QUEUES = {n: {**cfg, "URL": url} for n, cfg in settings.RQ_QUEUES.items()}
     import django_rq
@@ -78,21 +90,101 @@ def work_queue(name: str) -> None:
     )
 
 
-class Sandbox:
-    """Both emulators in this process, a cloud of `groups` × `per_group` assets and shops."""
+EMULATORS = ("process", "thread")
+# Pixels a side of the bench's images. Only the emulators touch the bytes (Cloudinary renders
+# and encodes each image, Shopify downloads and verifies it); at 600 px that took ~3 ms of CPU
+# per image in the Cloudinary emulator, on the same two cores as the run being measured.
+IMAGE_SIZE = 200
 
-    def __init__(self, *, media_delay: float, groups: int, per_group: int, existing: int):
+
+def add_emulator_argument(parser) -> None:
+    parser.add_argument(
+        "--emulators",
+        choices=EMULATORS,
+        default="process",
+        help="serve the emulators from processes of their own (default) or threads of this one",
+    )
+
+
+class _Served:
+    """An emulator served by a child process (`python -m bench.harness --serve KIND`)."""
+
+    def __init__(self, kind: str):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.harness", "--serve", kind],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        atexit.register(self.shutdown)
+        self.url = (self.process.stdout.readline() if self.process.stdout else "").strip()
+        if not self.url.startswith("http"):
+            self.shutdown()
+            raise RuntimeError(f"the {kind} emulator did not start")
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the emulator's process has used (Linux /proc), None when unknown."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def shutdown(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def _serve(kind: str) -> None:
+    """The child process of `_Served`: one emulator on a free port until terminated."""
+    import signal
+
+    from sandbox.common import serve_in_thread
+
+    if kind == "shopify":
+        from sandbox.shopify.server import make_app
+    else:
+        from sandbox.cloudinary.server import make_app
+    running = serve_in_thread(make_app(**({} if kind == "shopify" else {"n_assets": 10})))
+    print(running.url, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    running.shutdown()
+
+
+class Sandbox:
+    """Both emulators, a cloud of `groups` × `per_group` assets and shops."""
+
+    def __init__(
+        self,
+        *,
+        media_delay: float,
+        groups: int,
+        per_group: int,
+        existing: int,
+        emulators: str = "process",
+    ):
         import requests
         from django.conf import settings
 
-        from sandbox.cloudinary.server import make_app as make_cloudinary
-        from sandbox.common import serve_in_thread
-        from sandbox.shopify.server import make_app as make_shopify
-
         self.requests = requests
         self.groups, self.per_group, self.existing = groups, per_group, existing
-        self.cloudinary = serve_in_thread(make_cloudinary(n_assets=10))
-        self.shopify = serve_in_thread(make_shopify(media_delay=media_delay, job_delay=0.2))
+        self.emulators = emulators
+        if emulators == "process":
+            self.cloudinary, self.shopify = _Served("cloudinary"), _Served("shopify")
+            config = {"media_delay": media_delay, "job_delay": 0.2}
+            requests.post(
+                f"{self.shopify.url}/_control/config", json=config, timeout=30
+            ).raise_for_status()
+        else:
+            from sandbox.cloudinary.server import make_app as make_cloudinary
+            from sandbox.common import serve_in_thread
+            from sandbox.shopify.server import make_app as make_shopify
+
+            self.cloudinary = serve_in_thread(make_cloudinary(n_assets=10))
+            self.shopify = serve_in_thread(make_shopify(media_delay=media_delay, job_delay=0.2))
         settings.SHOPIFY_ADMIN_BASE_URL = self.shopify.url + "/{shop}"
         settings.CLOUDINARY_API_BASE_URL = self.cloudinary.url
         self.cloud = "bench"
@@ -110,7 +202,7 @@ class Sandbox:
                 f"clouds/{self.cloud}/assets",
                 {"public_id": f"bench/bench-{group + 1:05d}_{index + 1}",
                  "metadata": {"sku": self.sku(group + 1), "sequence_number": index + 1},
-                 "tags": ["bench"], "width": 600, "height": 600},
+                 "tags": ["bench"], "width": IMAGE_SIZE, "height": IMAGE_SIZE},
             )  # fmt: skip
 
         with ThreadPoolExecutor(8) as pool:
@@ -155,16 +247,53 @@ class Sandbox:
     def bucket(self, domain: str) -> dict:
         return self.get(f"shops/{domain}/bucket")
 
+    def emulator_cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each emulator's process (empty with threads)."""
+        if self.emulators != "process":
+            return {}
+        out = {}
+        for name, served in (("Shopify", self.shopify), ("Cloudinary", self.cloudinary)):
+            seconds = served.cpu_seconds()
+            if seconds is not None:
+                out[name] = seconds
+        return out
+
+    def emulator_cpu_text(self, before: dict[str, float], wall: float) -> str:
+        """What the emulators' processes used since `before`: when near the CPU a core gives
+        in `wall`, or the machine is shared, they (not the run) set the pace."""
+        after = self.emulator_cpu()
+        if not after:
+            return "n/a (emulators in this process)"
+        return (
+            ", ".join(
+                f"{name} {after[name] - before.get(name, 0.0):.1f}s CPU"
+                f" ({(after[name] - before.get(name, 0.0)) / wall:.0%} of a core)"
+                for name in after
+            )
+            + f"; machine load {os.getloadavg()[0]:.1f}"
+        )
+
+    def handling(self, domain: str, since: float) -> str:
+        """How long the Shopify emulator took to answer the calls made since `since` (a
+        time.time()), per operation, from its own call log: the rest of "Shopify HTTP" is
+        waiting for its threads and the network."""
+        calls = [c for c in self.get(f"shops/{domain}/calls")["calls"] if c["at"] >= since]
+        by_name: dict[str, list[float]] = {}
+        for call in calls:
+            by_name.setdefault(call["name"] or "?", []).append(call["duration"])
+        return ", ".join(
+            f"{name} {len(d)} x {1000 * sum(d) / len(d):.0f} ms"
+            for name, d in sorted(by_name.items(), key=lambda item: -sum(item[1]))
+        )
+
     def processing(self, domain: str, since: float) -> str:
         """How long the emulator took from creating a file (since `since`, a time.time()) to
-        READY/FAILED: it processes media in this process, so it can be the bound."""
-        state = self.shopify.server.app.state
-        with state.lock:
-            spans = [
-                f.updated - f.created
-                for f in state.shops[domain].files.values()
-                if f.created >= since and f.status in ("READY", "FAILED")
-            ]
+        READY/FAILED: it processes media with the CPU it has, so it can be the bound."""
+        spans = [
+            f["updated"] - f["created"]
+            for f in self.get(f"shops/{domain}")["files"]
+            if f["created"] >= since and f["status"] in ("READY", "FAILED")
+        ]
         if not spans:
             return "no new files"
         return (
@@ -363,3 +492,8 @@ def print_time_spent(wall: float, spent: Counter) -> None:
     print(f"    other                  {rest:7.2f}s  (our code; waiting for media / jobs)")
     print(f"    (CPU: {spent['thread_cpu']:.2f}s in the measuring thread, "
           f"{spent['process_cpu']:.2f}s in the whole process, emulators included)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        _serve(sys.argv[2])

@@ -14,6 +14,7 @@ our points ≤ 0.4 of the baseline's).
 
     .venv/bin/python -m bench.link_run [--groups 200] [--per-group 5] [--media-delay 1.0]
                                        [--plan standard|advanced|plus] [--skip-naive]
+                                       [--emulators process|thread]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bench.harness import (
     PLANS,
     Sandbox,
     Timings,
+    add_emulator_argument,
     cost_floor,
     make_workspace,
     print_figures,
@@ -170,6 +172,7 @@ def main() -> None:
     parser.add_argument("--media-delay", type=float, default=1.0)
     parser.add_argument("--plan", choices=PLANS, default="standard")
     parser.add_argument("--skip-naive", action="store_true")
+    add_emulator_argument(parser)
     args = parser.parse_args()
 
     start_django("link-run")
@@ -183,6 +186,7 @@ def main() -> None:
         groups=args.groups,
         per_group=args.per_group,
         existing=args.existing,
+        emulators=args.emulators,
     )
     domain = "bench-ours.myshopify.com"
     token = sandbox.shop(domain, args.plan)
@@ -204,7 +208,7 @@ def main() -> None:
 
     before = sandbox.galleries(domain)
     run = runs.run_start_from_plan(plan=plan, store=store)
-    since = time.time()
+    since, emulator_cpu = time.time(), sandbox.emulator_cpu()
     with timings.measure() as spent:
         work_queue("links")
     run = Run.objects.get(pk=run.pk)
@@ -228,6 +232,8 @@ def main() -> None:
         target=1.25,
     )
     print(f"  Shopify processing   {sandbox.processing(domain, since)}")
+    print(f"  emulator answering   {sandbox.handling(domain, since)}")
+    print(f"  emulators            {sandbox.emulator_cpu_text(emulator_cpu, wall)}")
     print(f"  checks               {checks}")
 
     if args.skip_naive:

@@ -13,6 +13,7 @@ same figures, and the ratios.
 
     .venv/bin/python -m bench.upload_run [--assets 1000] [--media-delay 1.0]
                                          [--plan standard|advanced|plus] [--skip-naive]
+                                         [--emulators process|thread]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bench.harness import (
     PLANS,
     Sandbox,
     Timings,
+    add_emulator_argument,
     cost_floor,
     make_workspace,
     print_figures,
@@ -119,6 +121,7 @@ def main() -> None:
     parser.add_argument("--media-delay", type=float, default=1.0)
     parser.add_argument("--plan", choices=PLANS, default="standard")
     parser.add_argument("--skip-naive", action="store_true")
+    add_emulator_argument(parser)
     args = parser.parse_args()
 
     start_django("upload-run")
@@ -127,7 +130,13 @@ def main() -> None:
     timings = Timings().install()
     t0 = time.monotonic()
     groups = -(-args.assets // PER_GROUP)
-    sandbox = Sandbox(media_delay=args.media_delay, groups=groups, per_group=PER_GROUP, existing=0)
+    sandbox = Sandbox(
+        media_delay=args.media_delay,
+        groups=groups,
+        per_group=PER_GROUP,
+        existing=0,
+        emulators=args.emulators,
+    )
     domain = "bench-ours.myshopify.com"
     token = sandbox.shop(domain, args.plan, products=0)
     workspace, store = make_workspace(sandbox, domain, token)
@@ -139,6 +148,7 @@ def main() -> None:
     t0, since = time.monotonic(), time.time()
     batch, run = upload(workspace, store)
     print(f"batch + dry run: {time.monotonic() - t0:.1f}s, {len(batch.assets)} assets")
+    emulator_cpu = sandbox.emulator_cpu()
     with timings.measure() as spent:
         work_queue("uploads")
     run = Run.objects.get(pk=run.pk)
@@ -165,6 +175,8 @@ def main() -> None:
         target=1.5,
     )
     print(f"  Shopify processing   {sandbox.processing(domain, since)}")
+    print(f"  emulator answering   {sandbox.handling(domain, since)}")
+    print(f"  emulators            {sandbox.emulator_cpu_text(emulator_cpu, wall)}")
     print(f"  checks               {check(sandbox, domain, batch, run)}")
 
     if args.skip_naive:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
@@ -50,11 +51,13 @@ from linking.core import (
     SetSwatchMetafield,
     SwatchAsset,
     plan_product,
+    plan_restore,
     reorder_moves,
 )
 from linking.core.gallery import MAX_GALLERY_SIZE
 from reports.progress import Progress, nap
 from stores.shopify import operations as ops
+from stores.shopify.batching import NOT_SENT, ConcurrentSender
 from stores.shopify.errors import (
     ShopifyAuthError,
     ShopifyError,
@@ -112,6 +115,9 @@ class ProductWork:
     """Managing links: media id → the asset (of ``assets``) whose newest version replaces it."""
     unlink: list[str] = field(default_factory=list)
     """Managing links: media to unlink from the product."""
+    added_media: list[str] | None = None
+    """Undo: media the undone run added here, the only ones the undo unlinks (None: every
+    media ``restore`` lacks goes, as in a rollback)."""
 
 
 @dataclass
@@ -165,6 +171,11 @@ class RunHooks:
     def journal(self, product_id: str, entry: dict | None) -> None:
         """Persist (or clear, with None) the creates in flight for a product."""
 
+    def journal_many(self, entries: dict[str, dict | None]) -> None:
+        """Several products' journals at once (one write), keyed by product id."""
+        for product_id, entry in entries.items():
+            self.journal(product_id, entry)
+
     def record_saved(self, product_id: str, media_id: str, record: LinkRecord) -> None:
         """A media item AssetLink placed is confirmed (product_id "" for a store file)."""
 
@@ -172,6 +183,14 @@ class RunHooks:
         """Several confirmed at once (one write)."""
         for media_id, record in records:
             self.record_saved(product_id, media_id, record)
+
+    def records_saved_many(self, saved: Sequence[tuple[str, str, LinkRecord]]) -> None:
+        """Confirmed media of several products ``(product_id, media_id, record)`` (one write)."""
+        by_product: dict[str, list[tuple[str, LinkRecord]]] = {}
+        for product_id, media_id, record in saved:
+            by_product.setdefault(product_id, []).append((media_id, record))
+        for product_id, records in by_product.items():
+            self.records_saved(product_id, records)
 
     def records_removed(self, product_id: str, media_ids: Sequence[str]) -> None:
         """Media unlinked from a product."""
@@ -187,10 +206,6 @@ class RunHooks:
     def still_recorded(self, media_ids: Sequence[str]) -> set[str]:
         """Of ``media_ids``, those a link record of the store still points to."""
         return set()
-
-
-class _Crash(BaseException):
-    """Test hook: stop like a killed worker (no clean-up, nothing marked)."""
 
 
 # --- the plan of one product, made executable ------------------------------------------------
@@ -337,10 +352,11 @@ class Executor:
         poll_min: float = 0.05,
         poll_max: float = 2.0,
         sleep=time.sleep,
-        crash_after: str | None = None,
         create_attempts: int = 4,
         doubt_wait: float = 5.0,
         delete_created_files: bool = False,
+        concurrency: int = 8,
+        max_waves_in_flight: int = 8,
     ):
         self.client = client
         self.read_states = read_states
@@ -357,12 +373,17 @@ class Executor:
         self.poll_max = poll_max
         self._sleep = sleep
         self._ready_estimate = 0.3
-        self._crash_after = crash_after
         self.create_attempts = create_attempts
         self.doubt_wait = doubt_wait
         self.delete_created_files = delete_created_files
         self._created_at: dict[str, float] = {}
         self._files: dict[str, str] = {}  # swatch file placeholder → Shopify id, across waves
+        # Independent per-product calls of a phase go out at once; the bucket paces them.
+        self.sender = ConcurrentSender(client, workers=concurrency)
+        self.max_waves_in_flight = max(1, max_waves_in_flight)
+        self._unsaved: list[tuple[str, str, LinkRecord]] = []
+        """Media adopted in the creates phase, written in one go (before any journal changes)."""
+        self._abort_seen: float | None = None
 
     def _nap(self, seconds: float) -> None:
         nap(seconds, should_abort=self.should_abort, sleep=self._sleep)
@@ -375,12 +396,20 @@ class Executor:
     # -- public --
 
     def run(self, works: Sequence[ProductWork]) -> Iterator[ProductOutcome]:
-        """Pipelined: a wave's media are created while the previous wave's are processed by
-        Shopify; the previous wave is then finished (statuses, order, alt, variants, swatches).
-        Abort is checked before a wave starts; started waves always finish."""
+        """Pipelined: waves' media are created while earlier waves' are processed by Shopify;
+        a wave is finished (statuses, order, alt, variants, swatches) once its media have had
+        the time Shopify takes to process them (or when ``max_waves_in_flight`` are started and
+        not finished). Abort is checked before a wave starts and between the products of a
+        wave; started products always finish (complete, or roll back)."""
+        try:
+            yield from self._run(works)
+        finally:
+            self.sender.close()
+
+    def _run(self, works: Sequence[ProductWork]) -> Iterator[ProductOutcome]:
         pending = list(works)
         states: dict[str, ProductState | None] = {}
-        previous: list[_Step] = []
+        in_flight: deque[list[_Step]] = deque()
         while pending and not self.should_abort():
             wave = pending[: self._wave_size(pending)]
             pending = pending[len(wave) :]
@@ -399,11 +428,29 @@ class Executor:
             yield from self._start_wave(
                 wave, {w.product_id: states.pop(w.product_id) for w in wave}, current
             )
-            yield from self._finish_wave(previous)
-            previous = current
-        yield from self._finish_wave(previous)
+            in_flight.append(current)
+            yield from self._finish_waves(in_flight, everything=not pending)
+        yield from self._finish_waves(in_flight, everything=True)
         for work in pending:
             yield self._not_done(work)
+
+    def _finish_waves(self, in_flight: deque, *, everything: bool) -> Iterator[ProductOutcome]:
+        """Finish, as one group, the oldest waves whose media Shopify has probably processed
+        by now, and as many more as keep at most ``max_waves_in_flight`` open (all of them at
+        the end or after an abort)."""
+        everything = everything or self.should_abort()
+        group: list[_Step] = []
+        while in_flight and (
+            everything or len(in_flight) > self.max_waves_in_flight or self._processed(in_flight[0])
+        ):
+            group += in_flight.popleft()
+        yield from self._finish_wave(group)
+
+    def _processed(self, steps: list[_Step]) -> bool:
+        """The wave's newest media are as old as Shopify has lately taken to process media."""
+        created = [self._created_at.get(m) for s in steps for m in s.ids.values()]
+        created = [t for t in created if t is not None]
+        return not created or time.monotonic() - max(created) >= self._ready_estimate
 
     def _read(self, product_ids: list[str], variant_ids: list[str], attempts: int = 6):
         """Galleries now; a read Shopify did not answer is tried again (it changes nothing)."""
@@ -663,48 +710,30 @@ class Executor:
         return step
 
     def _restore_step(self, work, state, report_before) -> _Step:
-        target = work.restore
-        assert target is not None
-        gone = set(work.deleted_media)
-        current = {i.media_id: i for i in state.gallery}
-        wanted = {i.media_id: i for i in target.gallery if i.media_id not in gone}
+        assert work.restore is not None
+        plan = plan_restore(
+            state,
+            work.restore,
+            gone=set(work.deleted_media),
+            removable=None if work.added_media is None else set(work.added_media),
+            swatch_namespace=work.settings.swatch_namespace,
+            swatch_key=work.settings.swatch_key,
+        )
         step = _Step(
             work,
             state,
             report_before,
-            [i.media_id for i in target.gallery if i.media_id not in gone],
-            unlinks=[m for m in current if m not in wanted],
-            relinks=[m for m in wanted if m not in current],
+            list(plan.target),
+            unlinks=list(plan.unlinks),
+            relinks=list(plan.relinks),
+            alts=dict(plan.alts),
+            variant_images=list(plan.variant_images),
+            variant_detaches=list(plan.variant_detaches),
+            swatch_metafields=list(plan.swatch_metafields),
             gallery=[i.media_id for i in state.gallery],
             records={i.media_id: i.record for i in state.gallery if i.record},
         )
         step.status = {i.media_id: i.status for i in state.gallery}
-        for media_id, item in wanted.items():
-            have = current.get(media_id)
-            # Re-linked files kept their alt; only media still on the product may differ.
-            if have is not None and item.alt is not None and (have.alt or "") != item.alt:
-                step.alts[media_id] = item.alt
-        for variant_id, media_id in target.variant_images.items():
-            now = state.variant_images.get(variant_id)
-            if now == media_id:
-                continue
-            if media_id is None:
-                if now is not None and now in wanted:
-                    step.variant_detaches.append((variant_id, now))
-                continue
-            step.variant_images.append(
-                AssignVariantImage(variant_id, media_id, now if now in wanted else None)
-            )
-        for owner, refs in target.swatch_refs.items():
-            if tuple(state.swatch_refs.get(owner, ())) != tuple(refs) and refs:
-                step.swatch_metafields.append(
-                    SetSwatchMetafield(
-                        owner,
-                        work.settings.swatch_namespace,
-                        work.settings.swatch_key,
-                        tuple(refs),
-                    )
-                )
         return step
 
     # -- phase 1: unlinks and re-links --
@@ -806,20 +835,21 @@ class Executor:
     # -- phase 2: creates --
 
     def _phase_creates(self, steps: list[_Step]) -> Iterator[ProductOutcome]:
-        """Create each product's new media; an abort between products stops the wave there
-        (the products not yet changed are reported not done)."""
+        """Create each product's new media: the wave's journal in one write, then one
+        ``productUpdate`` per product, sent at once (the bucket paces them); the answers are
+        read here, one after another, and the media adopted written in one go. An abort stops
+        the products whose call has not gone out yet (reported not done)."""
         if not any(s.creates for s in steps):
             return
         self._set_phase("creating media")
-        for n, step in enumerate(list(steps)):
+        prepared = []
+        for step in list(steps):
             if not step.creates:
                 continue
             if not step.unlink_first and self.should_abort():
-                stopped = [s for s in steps[n:] if not s.unlink_first]
-                for s in stopped:
-                    steps.remove(s)
-                    yield self._not_done(s.work)
-                return
+                steps.remove(step)
+                yield self._not_done(step.work)
+                continue
             media, sent = [], []
             for create in step.creates:
                 source = self.source_url(
@@ -842,10 +872,51 @@ class Executor:
             if not sent:
                 continue
             entry = {"before_ids": list(step.gallery), "creates": [asdict(c) for c in sent]}
-            self.hooks.journal(step.product_id, entry)
-            self._create(step, entry, sent, media)
+            prepared.append((step, entry, sent, media))
+        if not prepared:
+            return
+        self.hooks.journal_many({step.product_id: entry for step, entry, _, _ in prepared})
+        answers = [
+            self.sender.submit(
+                ops.RUN_ADD_MEDIA,
+                {"product": {"id": step.product_id}, "media": media, "last": len(media)},
+                # a product past the 250-media limit was unlinked already: it goes on
+                skip=None if step.unlink_first else self.should_abort,
+            )
+            for step, _, _, media in prepared
+        ]
+        done: list[str] = []
+        try:
+            for (step, entry, sent, media), answer in zip(prepared, answers, strict=True):
+                if answer.result() is NOT_SENT:  # aborted before its call went out
+                    steps.remove(step)
+                    yield self._not_done(step.work)
+                    continue
+                self._create(step, entry, sent, media, first=answer)
+                done.append(step.product_id)
+        except Exception:
+            self._flush_records()  # what Shopify confirmed is known even when the run fails
+            raise
+        self._flush_records()
+        self.hooks.journal_many(dict.fromkeys(done))
 
-    def _create(self, step: _Step, entry: dict, sent: list[CreateMedia], media: list[dict]):
+    def _flush_records(self) -> None:
+        saved, self._unsaved = self._unsaved, []
+        if saved:
+            self.hooks.records_saved_many(saved)
+
+    def _answer(self, first, operation, variables: dict):
+        """The answer ``first`` (a future of `ConcurrentSender`) holds, else a new call."""
+        if first is None:
+            return self.client.execute(operation, variables)
+        result = first.result()
+        if isinstance(result, ShopifyError):
+            raise result
+        return result
+
+    def _create(
+        self, step: _Step, entry: dict, sent: list[CreateMedia], media: list[dict], first=None
+    ):
         """One productUpdate with the product's new media. Shopify may add the valid ones and
         refuse the rest (userErrors with their index): what it added is adopted, what it asks
         to retry is sent again with backoff, the rest fails (and the product rolls back). When
@@ -861,10 +932,12 @@ class Executor:
                     "before_ids": list(step.gallery),
                     "creates": [asdict(sent[i]) for i in todo],
                 }
+                self._flush_records()  # media adopted so far are not "before" without a record
                 self.hooks.journal(step.product_id, entry)
             batch = [media[i] for i in todo]
             try:
-                result = self.client.execute(
+                result = self._answer(
+                    None if attempt else first,
                     ops.RUN_ADD_MEDIA,
                     {"product": {"id": step.product_id}, "media": batch, "last": len(batch)},
                 )
@@ -887,8 +960,6 @@ class Executor:
                     step.fail(sent[i].media_id, _code(exc), str(exc))
                 todo = []
                 break
-            if self._crash_after == "create":
-                raise _Crash("simulated worker death after productUpdate")
             nodes = (
                 ((result.payload("productUpdate").get("product") or {}).get("media")) or {}
             ).get("nodes") or []
@@ -920,7 +991,6 @@ class Executor:
             todo = retry
             if not todo:
                 break
-        self.hooks.journal(step.product_id, None)
 
     def _staged_upload(self, url: str, create: CreateMedia) -> str:
         """Copy a video to Shopify's staged upload target; its resourceUrl is the source."""
@@ -964,10 +1034,9 @@ class Executor:
             step.gallery.append(media_id)
             record = LinkRecord(create.asset_id, create.version, create.transformation, create.alt)
             step.records[media_id] = record
-            saved.append((media_id, record))
+            saved.append((step.product_id, media_id, record))
             self._created_at[media_id] = now
-        if saved:
-            self.hooks.records_saved(step.product_id, saved)
+        self._unsaved += saved  # written by the creates phase, before it clears the journal
         for create in sent[len(created) :]:
             step.fail(create.media_id, "MISSING", "Shopify did not return this new media.")
         self._tick(step, min(len(created), len(sent)))
@@ -1039,10 +1108,11 @@ class Executor:
         started = time.monotonic()
         delay = self.poll_min
         first = True
-        abort_seen: float | None = None
         while waiting:
-            if abort_seen is None and self.should_abort():
-                abort_seen = time.monotonic()
+            # one grace per run (not per wave): several waves may be waiting when it comes
+            if self._abort_seen is None and self.should_abort():
+                self._abort_seen = time.monotonic()
+            abort_seen = self._abort_seen
             if abort_seen is not None and time.monotonic() - abort_seen >= ABORT_GRACE:
                 # Aborted while Shopify still processes: those products roll back now.
                 for step in {id(s): s for s in waiting.values()}.values():
@@ -1213,9 +1283,9 @@ class Executor:
     def _retrying_many(self, calls: list[tuple], attempts: int = 5) -> dict:
         """Independent mutations ``(key, operation, variables)``, each retried with backoff
         while Shopify asks to retry (retryable userErrors; no answer, when the operation is
-        safe to send twice) — in rounds, one wait per round for all of them. Per key
-        ``(result, "", "")`` on success, ``(None, code, message)`` when Shopify refused it
-        (its first userError) or never answered."""
+        safe to send twice) — in rounds, one wait per round for all of them; a round's calls go
+        out at once. Per key ``(result, "", "")`` on success, ``(None, code, message)`` when
+        Shopify refused it (its first userError) or never answered."""
         answers: dict = {}
         todo = list(calls)
         for attempt in range(attempts):
@@ -1223,12 +1293,13 @@ class Executor:
                 self._sleep(min(self.poll_max * 2, self.poll_min * 2 ** (attempt + 2)))
             last = attempt + 1 == attempts
             again = []
-            for key, operation, variables in todo:
-                try:
-                    result = self.client.execute(operation, variables)
-                except ShopifyAuthError:
-                    raise
-                except ShopifyError as exc:
+            sent = self.sender.send_all([(n, op, v) for n, (_, op, v) in enumerate(todo)])
+            for n, (key, operation, variables) in enumerate(todo):
+                result = sent[n]
+                if isinstance(result, ShopifyAuthError):
+                    raise result
+                if isinstance(result, ShopifyError):
+                    exc = result
                     doubtful = getattr(exc, "maybe_applied", False) and not operation.idempotent
                     if isinstance(exc, ShopifyUnavailable) and not last and not doubtful:
                         again.append((key, operation, variables))

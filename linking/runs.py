@@ -21,7 +21,14 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from linking.core import AssetToLink, LinkRecord, LinkSettings, ProductState, SwatchAsset
+from linking.core import (
+    AssetToLink,
+    LinkRecord,
+    LinkSettings,
+    ProductState,
+    SwatchAsset,
+    undo_target,
+)
 from linking.core.modes import LinkMode
 from linking.core.transformations import normalise_transformation
 from linking.executor import (
@@ -36,6 +43,7 @@ from linking.executor import (
 )
 from linking.models import LinkRecord as LinkRecordRow
 from reports import timings
+from reports.bulk import update_rows
 from reports.engine import (  # noqa: F401 - the shell's names, also used through this module
     Heartbeat,
     Progress,
@@ -92,6 +100,7 @@ def work_to_json(work: ProductWork, urls: dict[str, str] | None = None) -> dict:
         "in_place": work.in_place,
         "replaces": dict(work.replaces),
         "unlink": list(work.unlink),
+        "added_media": work.added_media,
     }
 
 
@@ -114,6 +123,7 @@ def work_from_json(data: dict) -> ProductWork:
         in_place=bool(data.get("in_place")),
         replaces=dict(data.get("replaces") or {}),
         unlink=list(data.get("unlink") or ()),
+        added_media=data.get("added_media"),
     )
 
 
@@ -259,27 +269,31 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
         action__in=["created", "replaced"], media_id__gt=""
     ).values_list("product_id", "media_id"):
         created.setdefault(product_id, set()).add(media_id)
+    meta = {w["product_id"]: w for w in run.work.get("products") or ()}
     works = []
     for product in run.products.filter(
         status__in=[RunProduct.Status.DONE, RunProduct.Status.FAILED], before__isnull=False
     ).order_by("id"):
-        meta = next(
-            (w for w in run.work.get("products") or () if w["product_id"] == product.product_id),
-            {},
+        product_meta = meta.get(product.product_id, {})
+        made = created.get(product.product_id, set())
+        target = undo_target(
+            state_from_json(product.before),
+            state_from_json(product.after) if product.after else None,
+            created=made,
+            deleted=deleted.get(product.product_id, set()),
         )
-        restore = state_from_json(product.before)
-        gone = deleted.get(product.product_id, set())
         works.append(
             ProductWork(
                 product.product_id,
                 settings=link_settings,
                 # Read with the gallery, so a variant image the run changed is given back.
-                variant_ids=list(restore.variant_images),
-                handle=meta.get("handle", ""),
-                title=meta.get("title", ""),
-                restore=restore,
-                deleted_media=[i.media_id for i in restore.gallery if i.media_id in gone],
-                created_media=sorted(created.get(product.product_id, ())),
+                variant_ids=list(target.restore.variant_images),
+                handle=product_meta.get("handle", ""),
+                title=product_meta.get("title", ""),
+                restore=target.restore,
+                deleted_media=list(target.gone),
+                created_media=sorted(made),
+                added_media=sorted(target.added),
             )
         )
     if not works:
@@ -327,10 +341,24 @@ class _Hooks(RunHooks):
                 if product.before is None:
                     product.before = state_to_json(before[product.product_id])
                 product.status = RunProduct.Status.STARTED
-            RunProduct.objects.bulk_update(products, ["before", "status"], batch_size=500)
+            update_rows(products, ["before", "status"])
 
     def journal(self, product_id: str, entry: dict | None) -> None:
         RunProduct.objects.filter(run=self.run, product_id=product_id).update(journal=entry)
+
+    def journal_many(self, entries: dict[str, dict | None]) -> None:
+        """A wave's journals in one transaction (before its calls go out)."""
+        if not entries:
+            return
+        with transaction.atomic():
+            products = list(
+                RunProduct.objects.filter(run=self.run, product_id__in=list(entries)).only(
+                    "pk", "product_id"
+                )
+            )
+            for product in products:
+                product.journal = entries[product.product_id]
+            update_rows(products, ["journal"])
 
     def record_saved(self, product_id: str, media_id: str, record: LinkRecord) -> None:
         LinkRecordRow.objects.update_or_create(
@@ -348,6 +376,9 @@ class _Hooks(RunHooks):
         )
 
     def records_saved(self, product_id: str, records: Sequence[tuple[str, LinkRecord]]) -> None:
+        self.records_saved_many([(product_id, media_id, r) for media_id, r in records])
+
+    def records_saved_many(self, saved: Sequence[tuple[str, str, LinkRecord]]) -> None:
         LinkRecordRow.objects.bulk_create(
             [
                 LinkRecordRow(
@@ -355,8 +386,9 @@ class _Hooks(RunHooks):
                     asset_id=r.asset_id, version=r.version, transformation=r.transformation,
                     alt=r.alt, plan=self.run.plan, run_id=self.run.pk,
                 )
-                for media_id, r in records
+                for product_id, media_id, r in saved
             ],
+            batch_size=500,
             update_conflicts=True,
             unique_fields=["store", "media_id"],
             update_fields=["product_id", "asset_id", "version", "transformation", "alt", "plan",
@@ -392,9 +424,7 @@ class _Hooks(RunHooks):
                 product.replanned = outcome.replanned
                 product.error = outcome.error[:2000]
                 product.journal = None
-            RunProduct.objects.bulk_update(
-                products, ["status", "after", "replanned", "error", "journal"], batch_size=500
-            )
+            update_rows(products, ["status", "after", "replanned", "error", "journal"])
             ReportRow.objects.filter(run=self.run, product_id__in=list(by_id)).delete()
             self._seq = _write_rows(
                 self.run, [r for o in outcomes for r in o.rows], seq_start=self._seq
@@ -448,7 +478,6 @@ def execute_run(
     run_id: int,
     *,
     client_for: Callable | None = None,
-    crash_after: str | None = None,
     lock_wait: float | None = None,
 ) -> str:
     """Run (or go on with) a run. Safe to call twice: a finished run is left alone, and a run
@@ -458,12 +487,11 @@ def execute_run(
         _execute_locked,
         abort=run_abort,
         client_for=client_for,
-        crash_after=crash_after,
         lock_wait=lock_wait,
     )
 
 
-def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
+def _execute_locked(run: Run, lock, client_for) -> str:
     began = time.monotonic()
     run.refresh_from_db()
     if run.is_terminal:
@@ -513,11 +541,11 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         progress=progress,
         should_abort=heartbeat.abort.is_set,
         store_files=store_files,
-        crash_after=crash_after,
         delete_created_files=run.kind == Run.Kind.LINK
         and settings_for(run.store.workspace).delete_unreferenced_created_files,
         # A wave is about this many seconds of the store's restore rate: the abort latency.
         wave_seconds=getattr(settings, "LINK_RUN_WAVE_SECONDS", 2.5),
+        concurrency=settings.SHOPIFY_RUN_CONCURRENCY,
     )
     if run.abort_requested_at is not None:
         heartbeat.abort.set()

@@ -232,12 +232,11 @@ def run_under_store_lock(
     *,
     abort: Callable,
     client_for: Callable | None = None,
-    crash_after: str | None = None,
     lock_wait: float | None = None,
 ) -> str:
     """The job shell every run kind shares: resume dead runs, leave finished or live runs alone,
     wait in line for the store's lock (one run per store at a time; an abort while waiting
-    ends the run), then `execute_locked(run, lock, client_for, crash_after)`."""
+    ends the run), then `execute_locked(run, lock, client_for)`."""
     resume_dead_runs_except(run_id)
     run = Run.objects.select_related("store").get(pk=run_id)
     if run.is_terminal:
@@ -259,7 +258,7 @@ def run_under_store_lock(
         if lock_wait is not None and waited >= lock_wait:
             return run.status
     try:
-        return execute_locked(run, lock, client_for or default_client, crash_after)
+        return execute_locked(run, lock, client_for or default_client)
     finally:
         with contextlib.suppress(redis.RedisError):
             lock.release()

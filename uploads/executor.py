@@ -1,6 +1,9 @@
 """Carry out one store's upload: put assets in the store's Files library, idempotently.
 
 Assets go in chunks of at most 250 (Shopify's input limit; abort is checked between chunks).
+Chunks are pipelined: the next chunk's files are created while Shopify processes the earlier
+ones, and a chunk is finished (steps 5 and 6) once its files have had the time Shopify lately
+takes to process files (at most ``max_chunks_in_flight`` are started and not finished).
 Per chunk, every step is batched:
 
 1. the files of earlier uploads (records) — one ``nodes(ids:)`` read: still there? The same
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -105,10 +109,6 @@ class UploadHooks:
         """A chunk is done; one outcome per work."""
 
 
-class _Crash(BaseException):
-    """Test hook: stop like a killed worker (no clean-up, nothing marked)."""
-
-
 def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -164,6 +164,8 @@ class _Chunk:
     out: dict[int, UploadOutcome] = field(default_factory=dict)
     waiting: dict[str, tuple[UploadWork, str]] = field(default_factory=dict)
     """file id → (work, the action it gets once READY)."""
+    sent_at: float = field(default_factory=time.monotonic)
+    """When its creates and updates went out (monotonic)."""
 
     def fail(self, work: UploadWork, code: str, message: str, file_id: str = "") -> None:
         self.out[work.item_id] = UploadOutcome(
@@ -186,7 +188,7 @@ class UploadExecutor:
         fetch: Callable[[str], bytes] = _fetch,
         put: Callable[[str, bytes, dict], None] = _put,
         sleep: Callable[[float], None] = time.sleep,
-        crash_after: str | None = None,
+        max_chunks_in_flight: int = 4,
     ):
         self.client = client
         self.hooks = hooks or UploadHooks()
@@ -195,26 +197,40 @@ class UploadExecutor:
         self.chunk_size = max(1, min(chunk_size, MAX_INPUT))
         self.poll_min, self.poll_max, self.ready_timeout = poll_min, poll_max, ready_timeout
         self.fetch, self.put, self.sleep = fetch, put, sleep
-        self._crash_after = crash_after
         self.create_attempts = 3
         self.aborted_items: set[int] = set()
         """Items an abort stopped while Shopify processed them (their files removed)."""
         self._claimed: set[str] = set()
         """File ids that belong to an asset already (never adopted for another one)."""
+        self.max_chunks_in_flight = max(1, max_chunks_in_flight)
+        self._ready_estimate = 0.3  # seconds Shopify lately takes to make a file READY
+        self._abort_seen: float | None = None
 
     def run(self, works: Sequence[UploadWork]) -> bool:
         """Upload ``works``; False when an abort stopped it (the rest is left untouched)."""
+        in_flight: deque[tuple[Sequence[UploadWork], _Chunk]] = deque()
+        stopped = False
         for chunk in _chunks(list(works), self.chunk_size):
-            if self.should_abort():
-                return False
-            results = self._chunk(chunk)
-            failures = sum(1 for _, o in results if o.action == "failed")
-            done = sum(1 for w, _ in results if w.item_id not in self.aborted_items)
-            self.progress.add(products_done=done, ops_done=done, failures=failures)
-            self.hooks.finished(results)
-            if self.aborted_items:
-                return False
-        return True
+            if self.should_abort() or self.aborted_items:
+                stopped = True
+                break
+            in_flight.append((chunk, self._start(chunk)))
+            while in_flight and (
+                len(in_flight) > self.max_chunks_in_flight
+                or time.monotonic() - in_flight[0][1].sent_at >= self._ready_estimate
+            ):
+                self._finish(*in_flight.popleft())
+        while in_flight:  # started chunks always finish (an abort removes what is not READY)
+            self._finish(*in_flight.popleft())
+        return not stopped and not self.aborted_items
+
+    def _finish(self, works: Sequence[UploadWork], state: _Chunk) -> None:
+        self._wait(state)
+        results = [(w, state.out[w.item_id]) for w in works]
+        failures = sum(1 for _, o in results if o.action == "failed")
+        done = sum(1 for w, _ in results if w.item_id not in self.aborted_items)
+        self.progress.add(products_done=done, ops_done=done, failures=failures)
+        self.hooks.finished(results)
 
     def _nap(self, seconds: float) -> None:
         nap(seconds, should_abort=self.should_abort, sleep=self.sleep)
@@ -224,7 +240,8 @@ class UploadExecutor:
 
     # -- one chunk --
 
-    def _chunk(self, works: Sequence[UploadWork]) -> list[tuple[UploadWork, UploadOutcome]]:
+    def _start(self, works: Sequence[UploadWork]) -> _Chunk:
+        """Steps 1 to 4 of a chunk: its files are created, replaced or updated."""
         state = _Chunk()
         self._claimed.update(w.record.file_id for w in works if w.record is not None)
         self._phase("reading the store's files")
@@ -261,8 +278,8 @@ class UploadExecutor:
             if not work.keep_alt:
                 spec["alt"] = work.alt
         self._update(updates, state)
-        self._wait(state)
-        return [(w, state.out[w.item_id]) for w in works]
+        state.sent_at = time.monotonic()
+        return state
 
     # -- reads --
 
@@ -412,8 +429,6 @@ class UploadExecutor:
                     for work in batch:
                         state.fail(work, _code(exc), str(exc))
                     break
-                if self._crash_after == "create":
-                    raise _Crash("simulated worker death after fileCreate")
                 if result.ok:
                     files = result.payload("fileCreate").get("files") or []
                     saved = []
@@ -503,10 +518,12 @@ class UploadExecutor:
         delay = self.poll_min
         broken: list[tuple[UploadWork, str]] = []
         named: list[tuple[UploadWork, str, str, str]] = []
-        abort_seen = None
+        first = True
         while state.waiting and time.monotonic() < deadline:
-            if abort_seen is None and self.should_abort():
-                abort_seen = time.monotonic()
+            # one grace per run (not per chunk): several chunks may be waiting when it comes
+            if self._abort_seen is None and self.should_abort():
+                self._abort_seen = time.monotonic()
+            abort_seen = self._abort_seen
             if abort_seen is not None and time.monotonic() - abort_seen >= ABORT_GRACE:
                 # Aborted while Shopify still processes: the files this run created and that
                 # are not READY go (nothing half-done stays); the rest are reported as they are.
@@ -521,9 +538,12 @@ class UploadExecutor:
                         )  # fmt: skip
                         self.aborted_items.add(work.item_id)
                 break
-            self._nap(delay)
+            # the first poll when the files are likely READY (what Shopify lately took)
+            age = time.monotonic() - state.sent_at
+            self._nap(max(self._ready_estimate - age, 0.0) if first else delay)
             delay = min(self.poll_max, delay * 1.5)
             nodes = self._status(list(state.waiting))
+            waited = time.monotonic() - state.sent_at
             for file_id, (work, action) in list(state.waiting.items()):
                 node = nodes.get(file_id)
                 status = (node or {}).get("fileStatus")
@@ -548,6 +568,11 @@ class UploadExecutor:
                     if action == "created":
                         self.hooks.record_removed(work, file_id)
                         broken.append((work, file_id))
+            if state.waiting:
+                self._ready_estimate = min(30.0, max(self._ready_estimate, waited * 1.1))
+            elif first:
+                self._ready_estimate = max(0.05, self._ready_estimate * 0.9)
+            first = False
         for file_id, (work, action) in state.waiting.items():
             state.out[work.item_id] = UploadOutcome(
                 action,

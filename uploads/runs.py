@@ -20,6 +20,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from reports import engine, timings
+from reports.bulk import update_rows
 from reports.models import ReportRow, Run
 from reports.progress import Progress
 from uploads.executor import FileRecord, UploadExecutor, UploadHooks, UploadOutcome, UploadWork
@@ -210,7 +211,7 @@ class _Hooks(UploadHooks):
             for item in items:
                 item.file_id, item.action = by_id[item.pk]
                 item.status, item.sent_at = UploadItem.Status.PENDING, None
-            UploadItem.objects.bulk_update(items, ["file_id", "action", "status", "sent_at"])
+            update_rows(items, ["file_id", "action", "status", "sent_at"])
         for work, _, _, action in saved:
             work.sent_at = None
             if action in ("created", "replaced"):
@@ -263,7 +264,7 @@ class _Hooks(UploadHooks):
             item.sent_at = None
         fields = ["status", "action", "file_id", "url", "file_status", "error_code", "message"]
         with transaction.atomic():
-            UploadItem.objects.bulk_update(list(items.values()), [*fields, "sent_at"])
+            update_rows(list(items.values()), [*fields, "sent_at"])
             _write_rows(self.run, list(items.values()))
         self.heartbeat.save()
         if Run.objects.filter(pk=self.run.pk, abort_requested_at__isnull=False).exists():
@@ -274,7 +275,6 @@ def execute_upload_run(
     run_id: int,
     *,
     client_for: Callable | None = None,
-    crash_after: str | None = None,
     lock_wait: float | None = None,
 ) -> str:
     """Run (or go on with) an upload run. Safe to call twice: a finished run is left alone and
@@ -284,7 +284,6 @@ def execute_upload_run(
         _execute_locked,
         abort=run_abort,
         client_for=client_for,
-        crash_after=crash_after,
         lock_wait=lock_wait,
     )
 
@@ -322,7 +321,7 @@ def _works(run: Run) -> tuple[list[UploadWork], int]:
     return works, resolved
 
 
-def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
+def _execute_locked(run: Run, lock, client_for) -> str:
     began = time.monotonic()
     run.refresh_from_db()
     if run.is_terminal:
@@ -346,7 +345,6 @@ def _execute_locked(run: Run, lock, client_for, crash_after) -> str:
         chunk_size=getattr(settings, "UPLOAD_CHUNK_SIZE", 250),
         poll_max=getattr(settings, "UPLOAD_POLL_MAX", 2.0),
         ready_timeout=getattr(settings, "UPLOAD_READY_TIMEOUT", 600.0),
-        crash_after=crash_after,
     )
     heartbeat.start()
     timer = timings.RunTimer(progress, client.ledger)

@@ -69,6 +69,7 @@ from .transformations import (
     same_transformation,
     validate_transformation,
 )
+from .undo import RestorePlan, UndoTarget, apply_restore, plan_restore, undo_target
 
 __all__ = [
     "MAX_ALT_LENGTH",
@@ -107,6 +108,7 @@ __all__ = [
     "ProductState",
     "ReportAction",
     "ReportRow",
+    "RestorePlan",
     "SetSwatchMetafield",
     "ShopifyField",
     "ShopifyFieldKind",
@@ -114,12 +116,14 @@ __all__ = [
     "StorePlan",
     "SwatchAsset",
     "SwatchRule",
+    "UndoTarget",
     "UnlinkMedia",
     "UpdateAlt",
     "Variant",
     "alt_text_for",
     "apply_exclusions",
     "apply_operations",
+    "apply_restore",
     "apply_to_state",
     "arrange",
     "field_values",
@@ -133,10 +137,12 @@ __all__ = [
     "parse_field_ref",
     "parse_shopify_field",
     "plan_product",
+    "plan_restore",
     "plan_store",
     "prepare_groups",
     "reorder_moves",
     "same_transformation",
+    "undo_target",
     "TransformationError",
     "validate_transformation",
     "validate_alt_override",

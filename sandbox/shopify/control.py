@@ -208,6 +208,8 @@ def dump_file(f: FileObj) -> dict:
         "height": f.height,
         "mime_type": f.mime_type,
         "products": [f"gid://shopify/Product/{p}" for p in f.product_ids],
+        "created": f.created,
+        "updated": f.updated,
     }
 
 

@@ -208,6 +208,7 @@ class ShopifyClient:
             self.ledger.record_pacing(slept)
             started = time.monotonic()
             self.ledger.start_call(started)
+            self.ledger.http_started(started)
             status = None
             try:
                 try:
@@ -229,7 +230,7 @@ class ShopifyClient:
                 except requests.Timeout as exc:
                     raise _Retry("read_timeout", op.idempotent) from exc
                 finally:
-                    self.ledger.record_http(time.monotonic() - started)
+                    self.ledger.http_finished(started, time.monotonic())
 
                 if response.status_code == 401:
                     if not unauthorized_retried:

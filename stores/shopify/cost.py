@@ -288,13 +288,18 @@ class CostLedger:
     pacing_waits: int = 0
     pacing_wait_seconds: float = 0.0
     http_seconds: float = 0.0
-    """Time spent in HTTP requests to Shopify (sent until the answer was read)."""
+    """Wall time during which at least one HTTP request to Shopify was in flight (sent until
+    its answer was read): concurrent calls of a wave count once, so it never exceeds the run's."""
+    http_call_seconds: float = 0.0
+    """The sum of every call's own HTTP time (concurrent calls each count)."""
     retries: Counter = field(default_factory=Counter)
     token_refreshes: int = 0
     errors: Counter = field(default_factory=Counter)
     first_started: float | None = None
     last_finished: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _in_flight: int = field(default=0, repr=False, compare=False)
+    _busy_since: float = field(default=0.0, repr=False, compare=False)
 
     def start_call(self, at: float) -> None:
         with self._lock:
@@ -320,9 +325,18 @@ class CostLedger:
                 self.pacing_waits += 1
                 self.pacing_wait_seconds += wait
 
-    def record_http(self, seconds: float) -> None:
+    def http_started(self, at: float) -> None:
         with self._lock:
-            self.http_seconds += seconds
+            if self._in_flight == 0:
+                self._busy_since = at
+            self._in_flight += 1
+
+    def http_finished(self, started: float, at: float) -> None:
+        with self._lock:
+            self.http_call_seconds += at - started
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self.http_seconds += at - self._busy_since
 
     def record_retry(self, cause: str) -> None:
         with self._lock:
@@ -357,6 +371,7 @@ class CostLedger:
             pacing_waits=self.pacing_waits + other.pacing_waits,
             pacing_wait_seconds=self.pacing_wait_seconds + other.pacing_wait_seconds,
             http_seconds=self.http_seconds + other.http_seconds,
+            http_call_seconds=self.http_call_seconds + other.http_call_seconds,
             retries=self.retries + other.retries,
             token_refreshes=self.token_refreshes + other.token_refreshes,
             errors=self.errors + other.errors,
@@ -377,6 +392,7 @@ class CostLedger:
             "pacing_waits": self.pacing_waits,
             "pacing_wait_seconds": round(self.pacing_wait_seconds, 3),
             "http_seconds": round(self.http_seconds, 3),
+            "http_call_seconds": round(self.http_call_seconds, 3),
             "retries": dict(self.retries),
             "token_refreshes": self.token_refreshes,
             "errors": dict(self.errors),

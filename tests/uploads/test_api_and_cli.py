@@ -158,8 +158,8 @@ def test_batches_are_listed_and_a_dead_run_resumes_over_the_api(sandbox, member,
 
     from linking import runs as link_runs
     from reports.models import Run
+    from tests.doubles.killed import WorkerKilled, killed_after
     from uploads import runs
-    from uploads.executor import _Crash
 
     store = shop(sandbox)
     api = client_for(member.user)
@@ -169,8 +169,8 @@ def test_batches_are_listed_and_a_dead_run_resumes_over_the_api(sandbox, member,
     assert [b["id"] for b in api.get(url).json()] == [created["id"]]
     run_id = api.post(f"/api/uploads/{created['id']}/start/", {}, format="json").json()[0]["id"]
     uploads_queue.empty()
-    with pytest.raises(_Crash):
-        runs.execute_upload_run(run_id, crash_after="create")
+    with pytest.raises(WorkerKilled):
+        runs.execute_upload_run(run_id, client_for=killed_after("fileCreate"))
     alive = api.post(f"/api/upload-runs/{run_id}/resume/")
     assert alive.status_code == 400  # its worker looks alive: nothing to resume yet
     link_runs.runs_redis().delete(link_runs._key(run_id, "alive"))

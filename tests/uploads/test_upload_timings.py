@@ -11,10 +11,10 @@ from rest_framework.test import APIClient
 
 from linking import runs as link_runs
 from reports.models import Run
+from tests.doubles.killed import WorkerKilled, killed_after
 from tests.factories import MemberFactory
 from tests.uploads.conftest import shop, work
 from uploads import runs, services
-from uploads.executor import _Crash
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,8 +28,8 @@ def test_a_resumed_upload_run_sums_the_timings_of_its_attempts(sandbox, uploads_
     )  # fmt: skip
     (run,) = services.batch_start(batch=batch)
     uploads_queue.empty()  # this attempt runs here and dies right after its fileCreate
-    with pytest.raises(_Crash):
-        runs.execute_upload_run(run.pk, crash_after="create")
+    with pytest.raises(WorkerKilled):
+        runs.execute_upload_run(run.pk, client_for=killed_after("fileCreate"))
     run.refresh_from_db()
     first = run.timings
     assert first["attempts"] == 1 and "creating files" in first["phases"]

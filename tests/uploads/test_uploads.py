@@ -18,6 +18,7 @@ from reports import csv as reports_csv
 from reports.models import Run
 from reports.registry import abort_run
 from stores.models import WorkspaceSettings
+from tests.doubles.killed import WorkerKilled, killed_after
 from tests.uploads.conftest import (
     add_video,
     calls,
@@ -29,7 +30,6 @@ from tests.uploads.conftest import (
     work,
 )
 from uploads import runs, selectors, services
-from uploads.executor import _Crash
 from uploads.models import UploadItem, UploadRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -255,8 +255,8 @@ def test_resume_after_a_killed_worker_creates_no_duplicates(sandbox, uploads_que
     )  # fmt: skip
     (run,) = services.batch_start(batch=batch)
     uploads_queue.empty()  # this attempt runs here and dies right after its fileCreate
-    with pytest.raises(_Crash):
-        runs.execute_upload_run(run.pk, crash_after="create")
+    with pytest.raises(WorkerKilled):
+        runs.execute_upload_run(run.pk, client_for=killed_after("fileCreate"))
     run.refresh_from_db()
     assert run.status == Run.Status.RUNNING
     assert run.upload_items.filter(status="sent").count() == 3  # the answer was never recorded
@@ -371,8 +371,8 @@ def test_resume_never_gives_an_asset_another_assets_file(sandbox, uploads_queue)
     )  # fmt: skip
     (run,) = services.batch_start(batch=batch)
     uploads_queue.empty()
-    with pytest.raises(_Crash):
-        runs.execute_upload_run(run.pk, crash_after="create")
+    with pytest.raises(WorkerKilled):
+        runs.execute_upload_run(run.pk, client_for=killed_after("fileCreate"))
     created = {f["id"]: f for f in files(sandbox, store)}
     assert len(created) == 4
     link_runs.runs_redis().delete(link_runs._key(run.pk, "alive"))

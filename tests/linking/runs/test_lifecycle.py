@@ -15,12 +15,12 @@ import requests
 from django.utils import timezone
 
 from linking import runs
-from linking.executor import _Crash
 from linking.models import LinkRecord
 from reports.csv import COLUMNS, report_csv
 from reports.management.commands.worker import sweep_dead_runs
 from reports.models import Run, RunProduct
 from reports.registry import abort_run
+from tests.doubles.killed import WorkerKilled, killed_after
 from tests.linking.runs.conftest import dry_run, gallery, variant_images, work
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -135,11 +135,13 @@ def test_resume_after_a_killed_worker_creates_no_duplicates(sandbox, queue):
     plan = dry_run(sandbox, store, link_mode="prepend")
     run = runs.run_start_from_plan(plan=plan, store=store)
     queue.empty()  # this attempt runs here, and dies after its first productUpdate
-    with pytest.raises(_Crash):
-        runs.execute_run(run.pk, crash_after="create")
+    with pytest.raises(WorkerKilled):
+        runs.execute_run(run.pk, client_for=killed_after("productUpdate"))
     run.refresh_from_db()
     assert run.status == Run.Status.RUNNING
-    crashed = RunProduct.objects.get(run=run, journal__isnull=False)
+    # the wave's creates went out together, each journaled first; it died reading the answers
+    crashed = RunProduct.objects.filter(run=run, journal__isnull=False).first()
+    assert crashed is not None
     # time passes: the heartbeat expires
     runs.runs_redis().delete(runs._key(run.pk, "alive"))
     Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))

@@ -175,3 +175,20 @@ def test_ledger_counts_and_merges():
     assert m.throttled_seen == 1 and m.retries == {"http_502": 2, "read_timeout": 1}
     assert m.wall_seconds == pytest.approx(3.0)
     assert "calls=2" in str(m) and m.as_dict()["retries"]["http_502"] == 2
+
+
+def test_http_time_counts_concurrent_calls_once():
+    ledger = CostLedger()
+    ledger.http_started(0.0)
+    ledger.http_started(1.0)  # a second call of the same wave, overlapping the first
+    ledger.http_finished(1.0, 3.0)
+    ledger.http_finished(0.0, 4.0)
+    ledger.http_started(10.0)
+    ledger.http_finished(10.0, 10.5)
+    assert ledger.http_seconds == pytest.approx(4.5)  # busy 0-4 and 10-10.5
+    assert ledger.http_call_seconds == pytest.approx(6.5)  # 2 + 4 + 0.5
+    merged = ledger.merge(ledger)
+    assert (
+        merged.http_seconds == pytest.approx(9.0)
+        and merged.as_dict()["http_call_seconds"] == 6.5 * 2
+    )
