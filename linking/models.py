@@ -85,6 +85,7 @@ class Plan(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="delta_plans",
+        db_index=False,  # no index built on a live table; plans are read by workspace first
         help_text="Set on the plans a sync rule makes for its deltas (not listed with plans).",
     )
     retired_asset_ids = models.JSONField(

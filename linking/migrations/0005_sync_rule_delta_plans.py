@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
             name="delta_of",
             field=models.ForeignKey(
                 blank=True,
+                db_index=False,
                 help_text="Set on the plans a sync rule makes for its deltas (not listed with plans).",
                 null=True,
                 on_delete=django.db.models.deletion.CASCADE,
