@@ -140,6 +140,11 @@ class PlanStore(models.Model):
     shopify_points = models.FloatField(default=0)
     shopify_calls = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Expand, then contract: before migration 0006 the whole result sat in these two columns.
+    # They stay (unused, empty for new results) for one release, so the previous release's
+    # processes still read their columns while a deploy rolls; a later migration drops them.
+    legacy_products = models.JSONField(default=list, db_column="products", editable=False)
+    legacy_rows = models.JSONField(default=list, db_column="rows", editable=False)
 
     class Meta:
         constraints = [

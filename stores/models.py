@@ -228,14 +228,18 @@ class WorkspaceSettings(models.Model):
         help_text="Delete files AssetLink created once nothing references them.",
     )
     assign_variant_images = models.BooleanField(default=True)
+    # db_default: the column's default stays in the database, so the previous release's
+    # processes, which don't know these columns, still insert settings while a deploy rolls.
     swatches_from_product_images = models.BooleanField(
         default=False,
+        db_default=False,
         help_text="A group with no swatch asset gets a swatch cropped from its first product "
         "image (uploaded to Files and set in the swatch metafield).",
     )
     swatch_crop_transformation = models.CharField(
         max_length=500,
         default="c_auto,g_auto",
+        db_default="c_auto,g_auto",
         validators=[
             RegexValidator(
                 TRANSFORMATION_RE, "Use Cloudinary syntax, e.g. c_auto,g_auto (no w_/h_)."
@@ -245,6 +249,7 @@ class WorkspaceSettings(models.Model):
     )
     swatch_crop_size = models.PositiveIntegerField(
         default=128,
+        db_default=128,
         validators=[MinValueValidator(16), MaxValueValidator(1024)],
         help_text="Width and height of a swatch made from a product image, in pixels.",
     )

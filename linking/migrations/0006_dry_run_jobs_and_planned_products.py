@@ -188,12 +188,23 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(split_results, migrations.RunPython.noop),
-        migrations.RemoveField(
-            model_name="planstore",
-            name="products",
-        ),
-        migrations.RemoveField(
-            model_name="planstore",
-            name="rows",
+        # Expand, then contract: the old columns stay for one release (the previous release's
+        # processes read them while a deploy rolls); only the model's names change.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.RenameField("planstore", "products", "legacy_products"),
+                migrations.AlterField(
+                    model_name="planstore",
+                    name="legacy_products",
+                    field=models.JSONField(default=list, db_column="products", editable=False),
+                ),
+                migrations.RenameField("planstore", "rows", "legacy_rows"),
+                migrations.AlterField(
+                    model_name="planstore",
+                    name="legacy_rows",
+                    field=models.JSONField(default=list, db_column="rows", editable=False),
+                ),
+            ],
+            database_operations=[],
         ),
     ]
