@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from linking.sync.models import SyncChange, SyncRule, SyncRun
 from tests.factories import MemberFactory
-from tests.linking.plans.conftest import Sandbox, emulators, sandbox  # noqa: F401
+from tests.linking.plans.conftest import Sandbox, api_dry_run, emulators, sandbox  # noqa: F401
 from tests.linking.runs.conftest import gallery, queue, work  # noqa: F401
 
 PLAN = {
@@ -121,8 +121,7 @@ class Sync:
         data = {**PLAN, "stores": [s.shop_domain for s in self.stores]}
         data["expression"] = rule.plan.expression
         plan_id = self.client.post(f"/api/workspaces/{ws}/plans/", data, format="json").json()["id"]
-        r = self.client.post(f"/api/plans/{plan_id}/dry-run/")
-        assert r.status_code == 200, r.json()
+        r = api_dry_run(self.client, plan_id, self.queue)  # a background job, done by a worker
         for store in r.json()["stores"]:
             assert store["error"] == ""
             assert store["operations"] == 0, store
