@@ -52,7 +52,7 @@ def test_list_and_unlink_a_link_from_the_page(demo, page, worker):
     assert not page.js_errors
 
 
-def test_the_dry_run_previews_swatches_generated_from_product_images(demo, page):
+def test_the_dry_run_previews_swatches_generated_from_product_images(demo, page, worker):
     from assetlink_project.demo_seed import DEMO_WORKSPACE
     from stores.models import Workspace
     from stores.services import settings_for
