@@ -1,23 +1,31 @@
 """Media/file lifecycle: UPLOADED -> PROCESSING -> READY | FAILED, with a real HTTP download.
 
-A background thread per file downloads `originalSource`, validates the bytes (Pillow for images)
-and, once `media_delay` seconds have passed since creation, marks the file READY (with the real
-width/height and an emulator-served CDN URL) or FAILED with Shopify's media error codes.
+A `Processor` per state (one scheduler thread, a few download threads) downloads
+`originalSource`, validates the bytes (Pillow for images) and, once `media_delay` seconds have
+passed since creation, marks the file READY (with the real width/height and an emulator-served
+CDN URL) or FAILED with Shopify's media error codes.
 """
 
 from __future__ import annotations
 
+import heapq
 import io
+import itertools
+import logging
 import mimetypes
 import os
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote, urlparse
 
 import requests
 from PIL import Image, UnidentifiedImageError
 
 from .state import FileObj, Shop, State
+
+logger = logging.getLogger(__name__)
 
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".avif", ".bmp", ".tif", ".tiff"}
 VIDEO_EXT = {".mp4", ".mov", ".webm", ".m4v"}
@@ -99,14 +107,68 @@ def _validate(f: FileObj, content: bytes) -> str | None:
     return None
 
 
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """A session per download thread: its connections to the source are kept between files."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
+
+
 def _download(state: State, url: str) -> tuple[bytes | None, str | None]:
     try:
-        r = requests.get(url, timeout=state.config["download_timeout"])
+        r = _session().get(url, timeout=state.config["download_timeout"])
     except requests.RequestException:
         return None, None
     if r.status_code != 200:
         return None, None
     return r.content, r.headers.get("Content-Type", "").split(";")[0] or None
+
+
+class Processor:
+    """Shopify's media processing for one `State`: one scheduler thread keeps a heap of due
+    times (a file turns PROCESSING shortly after its create and READY/FAILED once `media_delay`
+    has passed since it), and a few download threads fetch and check the bytes in between.
+    A thread per file made a thousand sleeping threads fight for the interpreter at once and
+    pushed READY seconds past the configured delay."""
+
+    DOWNLOADERS = 8
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._wake = threading.Condition()
+        self.downloads = ThreadPoolExecutor(
+            max_workers=self.DOWNLOADERS, thread_name_prefix="shopify-media-download"
+        )
+        threading.Thread(target=self._loop, name="shopify-media", daemon=True).start()
+
+    def at(self, due: float, action: Callable[[], None]) -> None:
+        """Run `action` on the scheduler thread at monotonic time `due` (or as soon as it can)."""
+        with self._wake:
+            heapq.heappush(self._due, (due, next(self._seq), action))
+            self._wake.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._wake.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _, _, action = heapq.heappop(self._due)
+            try:
+                action()
+            except Exception:  # noqa: BLE001 - one file's problem must not stop the others
+                logger.exception("Shopify emulator: media processing step failed")
+
+
+def processor(state: State) -> Processor:
+    with state.lock:
+        if getattr(state, "media_processor", None) is None:
+            state.media_processor = Processor()
+        return state.media_processor
 
 
 def process(state: State, shop: Shop, f: FileObj, base_url: str) -> None:
@@ -120,13 +182,19 @@ def process(state: State, shop: Shop, f: FileObj, base_url: str) -> None:
         source = f.original_source
         state_gen = state.generation
     delay = float(state.config["media_delay"])
+    work = processor(state)
 
-    def run() -> None:
-        time.sleep(min(0.05, delay / 4))
+    def current() -> bool:
+        return f.generation == generation and state.generation == state_gen
+
+    def start() -> None:
         with state.lock:
-            if f.generation != generation or state.generation != state_gen:
+            if not current():
                 return
             f.status = "PROCESSING"
+        work.downloads.submit(fetch)
+
+    def fetch() -> None:
         content, mime = _download(state, source)
         if content is None:
             code = (
@@ -136,11 +204,11 @@ def process(state: State, shop: Shop, f: FileObj, base_url: str) -> None:
                 code = "UNKNOWN"
         else:
             code = _validate(f, content)
-        remaining = delay - (time.monotonic() - created)
-        if remaining > 0:
-            time.sleep(remaining)
+        work.at(created + delay, lambda: finish(content, mime, code))
+
+    def finish(content: bytes | None, mime: str | None, code: str | None) -> None:
         with state.lock:
-            if f.generation != generation or state.generation != state_gen:
+            if not current():
                 return
             if code is None:
                 try:
@@ -152,7 +220,7 @@ def process(state: State, shop: Shop, f: FileObj, base_url: str) -> None:
             f.errors = [{"code": code, "message": MESSAGES.get(code, code), "details": source}]
             f.updated = time.time()
 
-    threading.Thread(target=run, name=f"shopify-media-{f.id}", daemon=True).start()
+    work.at(created + min(0.05, delay / 4), start)
 
 
 def new_file(
