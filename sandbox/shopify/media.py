@@ -70,13 +70,23 @@ def cdn_url(base_url: str, shop: Shop, f: FileObj) -> str:
     return f"{base_url}/cdn/{shop.domain}/files/{f.id}/{name}?v={f.version}"
 
 
-def mark_ready(shop: Shop, f: FileObj, content: bytes, base_url: str, mime: str | None) -> None:
+def mark_ready(
+    shop: Shop,
+    f: FileObj,
+    content: bytes,
+    base_url: str,
+    mime: str | None,
+    image: tuple[int, int, str | None] | None = None,
+) -> None:
+    """`image`: (width, height, format) when the bytes were already read (`_validate`)."""
     f.content = content
     f.size = len(content)
     if f.kind == "IMAGE":
-        with Image.open(io.BytesIO(content)) as img:
-            f.width, f.height = img.size
-            f.mime_type = Image.MIME.get(img.format or "", mime or "image/jpeg")
+        if image is None:
+            with Image.open(io.BytesIO(content)) as img:
+                image = (*img.size, img.format)
+        f.width, f.height, fmt = image
+        f.mime_type = Image.MIME.get(fmt or "", mime or "image/jpeg")
     else:
         f.mime_type = mime or mimetypes.guess_type(f.filename)[0] or "application/octet-stream"
     f.status = "READY"
@@ -86,25 +96,27 @@ def mark_ready(shop: Shop, f: FileObj, content: bytes, base_url: str, mime: str 
     f.updated = time.time()
 
 
-def _validate(f: FileObj, content: bytes) -> str | None:
-    """Returns a media error code, or None when the bytes are acceptable for the file kind."""
+def _validate(f: FileObj, content: bytes) -> tuple[str | None, tuple | None]:
+    """(a media error code, or None when the bytes are acceptable for the file kind; an image's
+    (width, height, format), or None)."""
     if f.kind == "IMAGE":
         if not content:
-            return "INVALID_IMAGE_FILE_SIZE"
+            return "INVALID_IMAGE_FILE_SIZE", None
         try:
             with Image.open(io.BytesIO(content)) as img:
                 img.verify()
                 w, h = img.size
+                image = (w, h, img.format)
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            return "UNSUPPORTED_IMAGE_FILE_TYPE"
+            return "UNSUPPORTED_IMAGE_FILE_TYPE", None
         if w * h > 25_000_000:
-            return "INVALID_IMAGE_RESOLUTION"
-        return None
+            return "INVALID_IMAGE_RESOLUTION", None
+        return None, image
     if f.kind == "VIDEO":
         mp4 = len(content) >= 8 and content[4:8] in (b"ftyp", b"moov", b"mdat", b"wide")
         webm = content.startswith(b"\x1aE\xdf\xa3")
-        return None if mp4 or webm else "VIDEO_INVALID_FILETYPE_ERROR"
-    return None
+        return (None if mp4 or webm else "VIDEO_INVALID_FILETYPE_ERROR"), None
+    return None, None
 
 
 _local = threading.local()
@@ -131,11 +143,12 @@ def _download(state: State, url: str) -> tuple[bytes | None, str | None]:
 class Processor:
     """Shopify's media processing for one `State`: one scheduler thread keeps a heap of due
     times (a file turns PROCESSING shortly after its create and READY/FAILED once `media_delay`
-    has passed since it), and a few download threads fetch and check the bytes in between.
+    has passed since it), and a pool of download threads fetches and checks the bytes from the
+    create on.
     A thread per file made a thousand sleeping threads fight for the interpreter at once and
     pushed READY seconds past the configured delay."""
 
-    DOWNLOADERS = 8
+    DOWNLOADERS = 32  # Shopify fetches many files at once; fewer made READY wait on the queue
 
     def __init__(self) -> None:
         self._due: list[tuple[float, int, Callable[[], None]]] = []
@@ -189,13 +202,14 @@ def process(state: State, shop: Shop, f: FileObj, base_url: str) -> None:
 
     def start() -> None:
         with state.lock:
-            if not current():
-                return
-            f.status = "PROCESSING"
-        work.downloads.submit(fetch)
+            if current() and f.status == "UPLOADED":
+                f.status = "PROCESSING"
 
     def fetch() -> None:
+        if not current():
+            return
         content, mime = _download(state, source)
+        image = None
         if content is None:
             code = (
                 "IMAGE_DOWNLOAD_FAILURE" if f.kind == "IMAGE" else "GENERIC_FILE_DOWNLOAD_FAILURE"
@@ -203,16 +217,16 @@ def process(state: State, shop: Shop, f: FileObj, base_url: str) -> None:
             if f.kind == "VIDEO":
                 code = "UNKNOWN"
         else:
-            code = _validate(f, content)
-        work.at(created + delay, lambda: finish(content, mime, code))
+            code, image = _validate(f, content)
+        work.at(created + delay, lambda: finish(content, mime, code, image))
 
-    def finish(content: bytes | None, mime: str | None, code: str | None) -> None:
+    def finish(content: bytes | None, mime: str | None, code: str | None, image) -> None:
         with state.lock:
             if not current():
                 return
             if code is None:
                 try:
-                    mark_ready(shop, f, content, base_url, mime)
+                    mark_ready(shop, f, content, base_url, mime, image)
                     return
                 except Exception:  # noqa: BLE001 - any decoding problem fails the media
                     code = "UNSUPPORTED_IMAGE_FILE_TYPE"
@@ -221,6 +235,7 @@ def process(state: State, shop: Shop, f: FileObj, base_url: str) -> None:
             f.updated = time.time()
 
     work.at(created + min(0.05, delay / 4), start)
+    work.downloads.submit(fetch)
 
 
 def new_file(
