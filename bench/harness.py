@@ -273,11 +273,15 @@ class Sandbox:
             + f"; machine load {os.getloadavg()[0]:.1f}"
         )
 
+    def calls(self, domain: str, since: float) -> list[dict]:
+        """The Shopify emulator's log of the shop's calls made since `since` (a time.time())."""
+        return [c for c in self.get(f"shops/{domain}/calls")["calls"] if c["at"] >= since]
+
     def handling(self, domain: str, since: float) -> str:
         """How long the Shopify emulator took to answer the calls made since `since` (a
         time.time()), per operation, from its own call log: the rest of "Shopify HTTP" is
         waiting for its threads and the network."""
-        calls = [c for c in self.get(f"shops/{domain}/calls")["calls"] if c["at"] >= since]
+        calls = self.calls(domain, since)
         by_name: dict[str, list[float]] = {}
         for call in calls:
             by_name.setdefault(call["name"] or "?", []).append(call["duration"])
@@ -446,6 +450,27 @@ def cost_floor(points: float, bucket: float, rate: float) -> float:
     """Seconds Shopify needs at least to grant `points`: what the full bucket cannot hold,
     at the restore rate."""
     return max(0.0, points - bucket) / rate
+
+
+def shopify_floor(
+    calls: list[dict], points: float, bucket: float, rate: float, media_delay: float
+) -> tuple[float, str]:
+    """What Shopify makes any client wait for a run that spent `points` (actual) in `calls` (the
+    emulator's call log of the run, in the order the calls were granted their points): the
+    cost floor, and no less than the media delay after the last call that created files could
+    be granted its points — a file is READY no sooner than `media_delay` after its create, and
+    that create needed every point granted before it. Returns (seconds, how)."""
+    points_floor = cost_floor(points, bucket, rate)
+    creating = [i for i, call in enumerate(calls) if call.get("files_created")]
+    if not creating:
+        return points_floor, f"cost floor max(0, {points} - {bucket:.0f}) / {rate:.0f}"
+    before = sum(call["actual_cost"] or 0 for call in calls[: creating[-1] + 1])
+    processed = cost_floor(before, bucket, rate) + media_delay
+    return max(points_floor, processed), (
+        f"max(cost floor max(0, {points} - {bucket:.0f}) / {rate:.0f} = {points_floor:.1f}s, "
+        f"points up to the last create max(0, {before} - {bucket:.0f}) / {rate:.0f} "
+        f"+ media delay {media_delay}s = {processed:.1f}s)"
+    )
 
 
 def print_figures(

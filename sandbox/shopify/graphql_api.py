@@ -205,6 +205,7 @@ def handle_graphql(
         bucket.available -= requested
         ctx = resolvers.Ctx(state=state, shop=shop, base_url=base_url, inject=faults["inject"])
         tracker = ActualCost()
+        files_before = len(shop.files)
         result = execute(
             schema(),
             document,
@@ -224,7 +225,11 @@ def handle_graphql(
             out["data"] = result.data  # variable/coercion errors come back without data
         out["extensions"] = _cost(requested, actual, bucket)
         outcome = f"lost ({faults['lost']})" if faults["lost"] else None
-        _log(state, shop, operation, requested, actual, 200, started, outcome, bool(result.errors))
+        created = max(0, len(shop.files) - files_before)
+        _log(
+            state, shop, operation, requested, actual, 200, started, outcome, bool(result.errors),
+            files_created=created,
+        )  # fmt: skip
     response = _json(out, headers={"X-Shopify-API-Version": version})
     if faults["lost"]:
         return _lose(request, faults["lost"], state.faults, response)
@@ -255,7 +260,13 @@ def _cost(requested: int, actual: int | None, bucket) -> dict:
     }
 
 
-def _log(state, shop, operation, requested, actual, status, started, outcome, errors=False):
+def _log(
+    state, shop, operation, requested, actual, status, started, outcome, errors=False,
+    files_created=0,
+):  # fmt: skip
+    """One call in the shop's call log. Calls execute one at a time under the state lock, so
+    the log's order is the order in which they were granted their points; `files_created` is
+    how many files (and media) the call made."""
     fields = [s.name.value for s in operation.selection_set.selections if s.kind == "field"]
     shop.call_log.append(
         {
@@ -268,6 +279,7 @@ def _log(state, shop, operation, requested, actual, status, started, outcome, er
             "status": status,
             "outcome": outcome or ("errors" if errors else "ok"),
             "duration": round(time.monotonic() - started, 4),
+            "files_created": files_created,
         }
     )
     if len(shop.call_log) > 5000:

@@ -1,23 +1,31 @@
 """Media/file lifecycle: UPLOADED -> PROCESSING -> READY | FAILED, with a real HTTP download.
 
-A background thread per file downloads `originalSource`, validates the bytes (Pillow for images)
-and, once `media_delay` seconds have passed since creation, marks the file READY (with the real
-width/height and an emulator-served CDN URL) or FAILED with Shopify's media error codes.
+A `Processor` per state (one scheduler thread, a few download threads) downloads
+`originalSource`, validates the bytes (Pillow for images) and, once `media_delay` seconds have
+passed since creation, marks the file READY (with the real width/height and an emulator-served
+CDN URL) or FAILED with Shopify's media error codes.
 """
 
 from __future__ import annotations
 
+import heapq
 import io
+import itertools
+import logging
 import mimetypes
 import os
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote, urlparse
 
-import requests
+import urllib3
 from PIL import Image, UnidentifiedImageError
 
 from .state import FileObj, Shop, State
+
+logger = logging.getLogger(__name__)
 
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".avif", ".bmp", ".tif", ".tiff"}
 VIDEO_EXT = {".mp4", ".mov", ".webm", ".m4v"}
@@ -62,13 +70,23 @@ def cdn_url(base_url: str, shop: Shop, f: FileObj) -> str:
     return f"{base_url}/cdn/{shop.domain}/files/{f.id}/{name}?v={f.version}"
 
 
-def mark_ready(shop: Shop, f: FileObj, content: bytes, base_url: str, mime: str | None) -> None:
+def mark_ready(
+    shop: Shop,
+    f: FileObj,
+    content: bytes,
+    base_url: str,
+    mime: str | None,
+    image: tuple[int, int, str | None] | None = None,
+) -> None:
+    """`image`: (width, height, format) when the bytes were already read (`_validate`)."""
     f.content = content
     f.size = len(content)
     if f.kind == "IMAGE":
-        with Image.open(io.BytesIO(content)) as img:
-            f.width, f.height = img.size
-            f.mime_type = Image.MIME.get(img.format or "", mime or "image/jpeg")
+        if image is None:
+            with Image.open(io.BytesIO(content)) as img:
+                image = (*img.size, img.format)
+        f.width, f.height, fmt = image
+        f.mime_type = Image.MIME.get(fmt or "", mime or "image/jpeg")
     else:
         f.mime_type = mime or mimetypes.guess_type(f.filename)[0] or "application/octet-stream"
     f.status = "READY"
@@ -78,35 +96,88 @@ def mark_ready(shop: Shop, f: FileObj, content: bytes, base_url: str, mime: str 
     f.updated = time.time()
 
 
-def _validate(f: FileObj, content: bytes) -> str | None:
-    """Returns a media error code, or None when the bytes are acceptable for the file kind."""
+def _validate(f: FileObj, content: bytes) -> tuple[str | None, tuple | None]:
+    """(a media error code, or None when the bytes are acceptable for the file kind; an image's
+    (width, height, format), or None)."""
     if f.kind == "IMAGE":
         if not content:
-            return "INVALID_IMAGE_FILE_SIZE"
+            return "INVALID_IMAGE_FILE_SIZE", None
         try:
             with Image.open(io.BytesIO(content)) as img:
                 img.verify()
                 w, h = img.size
+                image = (w, h, img.format)
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            return "UNSUPPORTED_IMAGE_FILE_TYPE"
+            return "UNSUPPORTED_IMAGE_FILE_TYPE", None
         if w * h > 25_000_000:
-            return "INVALID_IMAGE_RESOLUTION"
-        return None
+            return "INVALID_IMAGE_RESOLUTION", None
+        return None, image
     if f.kind == "VIDEO":
         mp4 = len(content) >= 8 and content[4:8] in (b"ftyp", b"moov", b"mdat", b"wide")
         webm = content.startswith(b"\x1aE\xdf\xa3")
-        return None if mp4 or webm else "VIDEO_INVALID_FILETYPE_ERROR"
-    return None
+        return (None if mp4 or webm else "VIDEO_INVALID_FILETYPE_ERROR"), None
+    return None, None
+
+
+# urllib3 straight (requests' per-call session and environment work was half the emulator's
+# CPU per file); one pool of kept connections per source host, shared by the download threads.
+_http = urllib3.PoolManager(
+    maxsize=32, retries=urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5)
+)
 
 
 def _download(state: State, url: str) -> tuple[bytes | None, str | None]:
     try:
-        r = requests.get(url, timeout=state.config["download_timeout"])
-    except requests.RequestException:
+        r = _http.request("GET", url, timeout=float(state.config["download_timeout"]))
+    except (urllib3.exceptions.HTTPError, ValueError):
         return None, None
-    if r.status_code != 200:
+    if r.status != 200:
         return None, None
-    return r.content, r.headers.get("Content-Type", "").split(";")[0] or None
+    return r.data, (r.headers.get("Content-Type") or "").split(";")[0] or None
+
+
+class Processor:
+    """Shopify's media processing for one `State`: one scheduler thread keeps a heap of due
+    times (a file turns PROCESSING shortly after its create and READY/FAILED once `media_delay`
+    has passed since it), and a pool of download threads fetches and checks the bytes from the
+    create on.
+    A thread per file made a thousand sleeping threads fight for the interpreter at once and
+    pushed READY seconds past the configured delay."""
+
+    DOWNLOADERS = 32  # Shopify fetches many files at once; fewer made READY wait on the queue
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._wake = threading.Condition()
+        self.downloads = ThreadPoolExecutor(
+            max_workers=self.DOWNLOADERS, thread_name_prefix="shopify-media-download"
+        )
+        threading.Thread(target=self._loop, name="shopify-media", daemon=True).start()
+
+    def at(self, due: float, action: Callable[[], None]) -> None:
+        """Run `action` on the scheduler thread at monotonic time `due` (or as soon as it can)."""
+        with self._wake:
+            heapq.heappush(self._due, (due, next(self._seq), action))
+            self._wake.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._wake.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _, _, action = heapq.heappop(self._due)
+            try:
+                action()
+            except Exception:  # noqa: BLE001 - one file's problem must not stop the others
+                logger.exception("Shopify emulator: media processing step failed")
+
+
+def processor(state: State) -> Processor:
+    with state.lock:
+        if getattr(state, "media_processor", None) is None:
+            state.media_processor = Processor()
+        return state.media_processor
 
 
 def process(state: State, shop: Shop, f: FileObj, base_url: str) -> None:
@@ -120,14 +191,21 @@ def process(state: State, shop: Shop, f: FileObj, base_url: str) -> None:
         source = f.original_source
         state_gen = state.generation
     delay = float(state.config["media_delay"])
+    work = processor(state)
 
-    def run() -> None:
-        time.sleep(min(0.05, delay / 4))
+    def current() -> bool:
+        return f.generation == generation and state.generation == state_gen
+
+    def start() -> None:
         with state.lock:
-            if f.generation != generation or state.generation != state_gen:
-                return
-            f.status = "PROCESSING"
+            if current() and f.status == "UPLOADED":
+                f.status = "PROCESSING"
+
+    def fetch() -> None:
+        if not current():
+            return
         content, mime = _download(state, source)
+        image = None
         if content is None:
             code = (
                 "IMAGE_DOWNLOAD_FAILURE" if f.kind == "IMAGE" else "GENERIC_FILE_DOWNLOAD_FAILURE"
@@ -135,16 +213,16 @@ def process(state: State, shop: Shop, f: FileObj, base_url: str) -> None:
             if f.kind == "VIDEO":
                 code = "UNKNOWN"
         else:
-            code = _validate(f, content)
-        remaining = delay - (time.monotonic() - created)
-        if remaining > 0:
-            time.sleep(remaining)
+            code, image = _validate(f, content)
+        work.at(created + delay, lambda: finish(content, mime, code, image))
+
+    def finish(content: bytes | None, mime: str | None, code: str | None, image) -> None:
         with state.lock:
-            if f.generation != generation or state.generation != state_gen:
+            if not current():
                 return
             if code is None:
                 try:
-                    mark_ready(shop, f, content, base_url, mime)
+                    mark_ready(shop, f, content, base_url, mime, image)
                     return
                 except Exception:  # noqa: BLE001 - any decoding problem fails the media
                     code = "UNSUPPORTED_IMAGE_FILE_TYPE"
@@ -152,7 +230,8 @@ def process(state: State, shop: Shop, f: FileObj, base_url: str) -> None:
             f.errors = [{"code": code, "message": MESSAGES.get(code, code), "details": source}]
             f.updated = time.time()
 
-    threading.Thread(target=run, name=f"shopify-media-{f.id}", daemon=True).start()
+    work.at(created + min(0.05, delay / 4), start)
+    work.downloads.submit(fetch)
 
 
 def new_file(

@@ -292,6 +292,7 @@ def _default_config() -> dict:
 class State:
     def __init__(self, **config: Any) -> None:
         self.lock = threading.RLock()
+        self.media_processor = None  # media.Processor, started with the first file
         self.config = _default_config()
         unknown = set(config) - set(self.config)
         if unknown:
