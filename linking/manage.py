@@ -12,12 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from assetlink_project.errors import ApplicationError
 from linking.core import AssetToLink, LinkSettings
 from linking.executor import ProductWork
-from linking.models import CatalogProduct
+from linking.models import CatalogProduct, PlanStore
 from linking.models import LinkRecord as LinkRecordRow
 from reports.models import Run
 from stores.models import Store, Workspace
@@ -35,17 +35,24 @@ class LinkSelection:
     media_ids: Sequence[str] = ()
     product_ids: Sequence[str] = ()
     asset_ids: Sequence[str] = ()
+    groups: Sequence[str] = ()
+    """Group values (e.g. SKUs): the links of the assets each linking plan grouped under them."""
     all: bool = False
     record_ids: Sequence[int] = ()
     """Link records by id (the Django admin's selected rows)."""
 
     def check(self) -> None:
         if not (
-            self.media_ids or self.product_ids or self.asset_ids or self.record_ids or self.all
+            self.media_ids
+            or self.product_ids
+            or self.asset_ids
+            or self.groups
+            or self.record_ids
+            or self.all
         ):
             raise ApplicationError(
-                "Say which links: media_ids, product_ids or asset_ids, or all: true for every "
-                "link of the stores."
+                "Say which links: media_ids, product_ids, asset_ids or groups, or all: true for "
+                "every link of the stores."
             )
 
 
@@ -65,12 +72,15 @@ def links_of(
     product_ids: Iterable[str] = (),
     asset_ids: Iterable[str] = (),
     media_ids: Iterable[str] = (),
+    groups: Iterable[str] = (),
     record_ids: Iterable[int] = (),
     products_only: bool = False,
 ) -> QuerySet[LinkRecordRow]:
     """Link records of ``stores`` (the caller's reach), narrowed by the filters given. Records
     of no product are files AssetLink put in Files (swatches)."""
     qs = LinkRecordRow.objects.filter(store__in=stores).select_related("store")
+    if groups := list(groups):
+        qs = qs.filter(_of_groups(stores, groups))
     if product_ids := list(product_ids):
         qs = qs.filter(product_id__in=product_ids)
     if asset_ids := list(asset_ids):
@@ -82,6 +92,25 @@ def links_of(
     if products_only:
         qs = qs.exclude(product_id="")
     return qs.order_by("store__shop_domain", "product_id", "created_at", "pk")
+
+
+def _of_groups(stores: QuerySet[Store], values: list[str]) -> Q:
+    """The links whose asset the plan that linked it grouped under one of ``values`` in that
+    store (its dry-run result names each group's assets), values compared case-insensitively."""
+    wanted = {v.casefold() for v in values}
+    members: dict[tuple[int, int], set[str]] = defaultdict(set)
+    linking_plans = LinkRecordRow.objects.filter(store__in=stores).values("plan_id")
+    results = PlanStore.objects.filter(store__in=stores, plan_id__in=linking_plans).values_list(
+        "plan_id", "store_id", "groups"
+    )
+    for plan_id, store_id, groups in results:
+        for group in groups or ():
+            if str(group.get("value", "")).casefold() in wanted:
+                members[(plan_id, store_id)].update(group.get("assets") or ())
+    match = Q(pk__in=[])
+    for (plan_id, store_id), asset_ids in members.items():
+        match |= Q(plan_id=plan_id, store_id=store_id, asset_id__in=sorted(asset_ids))
+    return match
 
 
 @dataclass
@@ -199,6 +228,7 @@ def _selected(stores: QuerySet[Store], selection: LinkSelection) -> dict[Store, 
         product_ids=selection.product_ids,
         asset_ids=selection.asset_ids,
         media_ids=selection.media_ids,
+        groups=selection.groups,
         record_ids=selection.record_ids,
         products_only=True,
     )

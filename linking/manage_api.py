@@ -30,6 +30,10 @@ class LinkSelectionSerializer(serializers.Serializer):
     media_ids = serializers.ListField(child=serializers.CharField(max_length=100), **_IDS)
     product_ids = serializers.ListField(child=serializers.CharField(max_length=100), **_IDS)
     asset_ids = serializers.ListField(child=serializers.CharField(max_length=64), **_IDS)
+    groups = serializers.ListField(
+        child=serializers.CharField(max_length=255), **_IDS,
+        help_text="Group values (e.g. SKUs): the links of the assets grouped under them.",
+    )  # fmt: skip
     all = serializers.BooleanField(
         required=False, default=False,
         help_text="Every link of the stores (required when no other filter is given).",
@@ -113,6 +117,11 @@ class LinkListView(APIView):
             OpenApiParameter("asset_id", str, description="Cloudinary asset ids (comma-separated)."),
             OpenApiParameter("media_id", str, description="Shopify media ids (comma-separated)."),
             OpenApiParameter(
+                "group", str,
+                description="Group values, e.g. SKUs (comma-separated): the links of the assets "
+                "the linking plan grouped under them.",
+            ),
+            OpenApiParameter(
                 "check_versions", bool,
                 description="Read each asset's newest version from Cloudinary (status current, "
                 "outdated or asset_missing).",
@@ -127,6 +136,7 @@ class LinkListView(APIView):
             product_ids=_csv(request, "product_id"),
             asset_ids=_csv(request, "asset_id"),
             media_ids=_csv(request, "media_id"),
+            groups=_csv(request, "group"),
         )
         check = (request.query_params.get("check_versions") or "").lower() in ("1", "true", "yes")
         return Response(manage.links_listing(records, workspace=workspace, check_versions=check))
@@ -142,6 +152,7 @@ class _LinkActionView(APIView):
             media_ids=data.get("media_ids") or (),
             product_ids=data.get("product_ids") or (),
             asset_ids=data.get("asset_ids") or (),
+            groups=data.get("groups") or (),
             all=data.get("all", False),
         )
         start = manage.unlink_start if self.action_name == manage.UNLINK else manage.relink_start
@@ -164,7 +175,7 @@ class LinkUnlinkView(_LinkActionView):
         summary="Unlink links (one, several, a product's, an asset's or all): a run per store",
         description="Each store's selected media leave their products in a link run (report, "
         "undo). Files stay in Files unless Setup's delete_unreferenced_created_files is on. "
-        "Give media_ids, product_ids or asset_ids (combined), or all: true.",
+        "Give media_ids, product_ids, asset_ids or groups (combined), or all: true.",
         request=LinkSelectionSerializer,
         responses={202: StartedSerializer},
     )

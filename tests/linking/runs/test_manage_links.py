@@ -8,7 +8,7 @@ import pytest
 import requests
 from rest_framework.test import APIClient
 
-from linking.models import LinkRecord
+from linking.models import LinkRecord, PlanStore
 from reports.models import Run
 from tests.factories import MemberFactory
 from tests.linking.runs.conftest import dry_run, gallery, start_and_work, variant_images, work
@@ -238,3 +238,38 @@ def test_hostile_link_requests_get_a_4xx(workspace, store):
     for body in ([], "all", 3, {"all": "maybe"}, {"media_ids": ["a\x00"]}, {"nope": 1}):
         response = client.post(url + "unlink/", body, format="json")
         assert response.status_code == 400, (body, response.content)
+
+
+def test_unlink_a_group_takes_the_links_of_its_assets_only(sandbox, linked, member, queue):
+    store = linked[0]
+    result = PlanStore.objects.filter(store=store).latest("pk")
+    group = next(g for g in result.groups if g["matched"] and g["assets"])
+    members = set(group["assets"])
+    mine = LinkRecord.objects.filter(store=store, asset_id__in=members).exclude(product_id="")
+    media = set(mine.values_list("media_id", flat=True))
+    assert media
+    client = _client(member)
+
+    # Listed by group value (case-insensitive), in every store the group was linked in.
+    url = f"/api/workspaces/{sandbox.workspace.pk}/links/"
+    listed = client.get(url, {"group": group["value"].lower(), "store": store.shop_domain}).json()
+    assert {
+        link["media_id"] for link in listed["links"] if link["kind"] == "product_media"
+    } == media
+    assert {link["asset_id"] for link in listed["links"]} <= members
+
+    others = set(LinkRecord.objects.exclude(media_id__in=media).values_list("store_id", "media_id"))
+    [run] = _act(
+        client,
+        sandbox,
+        queue,
+        "unlink",
+        {"stores": [store.shop_domain], "groups": [group["value"]]},
+    )
+    assert set(run.rows.values_list("media_id", flat=True)) == media
+    in_galleries = {m["id"] for ms in gallery(sandbox, store).values() for m in ms}
+    assert not in_galleries & media
+    assert set(LinkRecord.objects.values_list("store_id", "media_id")) == others
+
+    # A group value nothing was linked under matches nothing: a 400, nothing unlinked.
+    _act(client, sandbox, queue, "unlink", {"groups": ["NO-SUCH-SKU"]}, expect=400)

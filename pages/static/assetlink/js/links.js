@@ -27,6 +27,7 @@ export function renderManageLinks() {
   );
   const [product, productField] = input("links-product", "Product id", "gid://shopify/Product/…");
   const [asset, assetField] = input("links-asset", "Cloudinary asset id", "where is this asset linked?");
+  const [group, groupField] = input("links-group", "Group value", "e.g. a SKU");
   const versions = h("input", { id: "links-versions", type: "checkbox", checked: true });
   const list = h("div", { id: "links-list" });
   const progress = h("div", { id: "links-progress" });
@@ -35,6 +36,7 @@ export function renderManageLinks() {
     if (store.value) f.stores = [store.value];
     if (product.value.trim()) f.product_ids = [product.value.trim()];
     if (asset.value.trim()) f.asset_ids = [asset.value.trim()];
+    if (group.value.trim()) f.groups = [group.value.trim()];
     return f;
   };
   let shown = [];
@@ -45,6 +47,7 @@ export function renderManageLinks() {
     if (f.stores) q.set("store", f.stores.join(","));
     if (f.product_ids) q.set("product_id", f.product_ids.join(","));
     if (f.asset_ids) q.set("asset_id", f.asset_ids.join(","));
+    if (f.groups) q.set("group", f.groups.join(","));
     if (versions.checked) q.set("check_versions", "1");
     clear(list, h("p.muted.small", {}, "Loading links…"));
     let data;
@@ -135,7 +138,7 @@ export function renderManageLinks() {
   };
   const onMatching = (action) => () => {
     const f = filters();
-    const all = !f.product_ids && !f.asset_ids;
+    const all = !f.product_ids && !f.asset_ids && !f.groups;
     act(action, { ...f, all }, all ? `every link of ${f.stores ? f.stores[0] : "every store"}` : "every link matching the filters");
   };
   const form = h(
@@ -150,6 +153,7 @@ export function renderManageLinks() {
     h("div.field", {}, h("label", { for: "links-store" }, "Store"), store),
     productField,
     assetField,
+    groupField,
     h("div.field", {}, h("label.check", {}, versions, h("span", {}, "Check Cloudinary for newer versions"))),
     h("div.field", {}, h("button.btn.btn-primary", { type: "submit", id: "links-search" }, "Show links")),
   );
