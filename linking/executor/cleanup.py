@@ -7,14 +7,13 @@ import logging
 from linking.core import ReportAction
 from stores.shopify import operations as ops
 from stores.shopify.errors import ShopifyAuthError, ShopifyError
+from stores.shopify.files import delete_files
 
 from .model import (
     FILE_DELETED,
     FILE_DELETED_STATUS,
-    MAX_INPUT,
     REFERENCE_IDS_PER_QUERY,
     RunRow,
-    _code,
     _Step,
 )
 
@@ -52,41 +51,16 @@ class _DeleteUnreferenced:
                 step.kept[media_id] = "a product still references it"
             else:
                 todo.append((step, media_id))
-        for start in range(0, len(todo), MAX_INPUT):
-            batch = todo[start : start + MAX_INPUT]
-            while batch:
-                try:
-                    result = self.client.execute(
-                        ops.FILE_DELETE, {"fileIds": [m for _, m in batch]}
-                    )
-                except ShopifyAuthError:
-                    raise
-                except ShopifyError as exc:
-                    for step, media_id in batch:
-                        step.delete_failed[media_id] = (_code(exc), str(exc))
-                    break
-                deleted = set(result.payload("fileDelete").get("deletedFileIds") or ())
-                if result.ok or deleted:
-                    for step, media_id in batch:
-                        if media_id in deleted:
-                            step.deleted.add(media_id)
-                        else:
-                            step.delete_failed[media_id] = ("NOT_DELETED", "Shopify kept it.")
-                    break
-                bad: dict[int, tuple[str, str]] = {}
-                for err in result.user_errors:
-                    parts = list(err.field or ())
-                    if len(parts) >= 2 and parts[0] == "fileIds" and parts[1].isdigit():
-                        bad.setdefault(int(parts[1]), (err.code or "INVALID", err.message))
-                if not bad:
-                    err = result.user_errors[0]
-                    for step, media_id in batch:
-                        step.delete_failed[media_id] = (err.code or "INVALID", err.message)
-                    break
-                for i, (step, media_id) in enumerate(batch):
-                    if i in bad:
-                        step.delete_failed[media_id] = bad[i]
-                batch = [item for i, item in enumerate(batch) if i not in bad]
+        outcome = delete_files(self.client, [m for _, m in todo], sleep=self._sleep)
+        deleted = set(outcome.items)
+        refused = {r.item: (r.code, r.message) for r in outcome.refused}
+        for step, media_id in todo:
+            if media_id in deleted:
+                step.deleted.add(media_id)
+            else:
+                step.delete_failed[media_id] = refused.get(
+                    media_id, ("NOT_DELETED", "Shopify kept it.")
+                )
 
     def _used_by_products(self, media_ids: list[str]) -> set[str] | None:
         """Of ``media_ids``, the files some product still references on Shopify (None: unknown).

@@ -8,16 +8,14 @@ from dataclasses import asdict
 
 from linking.core import CreateMedia, LinkRecord
 from stores.shopify import operations as ops
-from stores.shopify.batching import NOT_SENT
+from stores.shopify.batching import NOT_SENT, error_code, triage
 from stores.shopify.errors import (
     ShopifyAuthError,
     ShopifyError,
     ShopifyUnavailable,
-    UserError,
-    retryable,
 )
 
-from .model import ProductOutcome, _code, _index, _Step
+from .model import ProductOutcome, _Step
 
 
 class _Create:
@@ -134,12 +132,12 @@ class _Create:
                 if attempt + 1 < self.create_attempts:
                     continue
                 for i in todo:
-                    step.fail(sent[i].media_id, _code(exc), str(exc))
+                    step.fail(sent[i].media_id, error_code(exc), str(exc))
                 todo = []
                 break
             except ShopifyError as exc:
                 for i in todo:
-                    step.fail(sent[i].media_id, _code(exc), str(exc))
+                    step.fail(sent[i].media_id, error_code(exc), str(exc))
                 todo = []
                 break
             nodes = (
@@ -147,14 +145,8 @@ class _Create:
             ).get("nodes") or []
             known = set(step.gallery)
             new = [(n["id"], n.get("status") or "UPLOADED") for n in nodes if n["id"] not in known]
-            bad: dict[int, UserError] = {}
-            general: list[UserError] = []
-            for err in result.user_errors:
-                index = _index(err.field, "media")
-                if index is not None and 0 <= index < len(todo):
-                    bad.setdefault(index, err)
-                else:
-                    general.append(err)
+            errors = triage(result, "media", len(todo))
+            bad, general = errors.by_input, errors.general
             accepted = [todo[k] for k in range(len(todo)) if k not in bad]
             if general and len(new) != len(accepted):
                 accepted = accepted[: len(new)]  # refused as a whole: nothing was added
@@ -164,7 +156,7 @@ class _Create:
                 if i not in left:
                     continue
                 err = bad.get(k) or (general[0] if general else None)
-                if err is not None and retryable(err) and attempt + 1 < self.create_attempts:
+                if err is not None and err.retryable and attempt + 1 < self.create_attempts:
                     retry.append(i)
                 elif err is not None:
                     step.fail(sent[i].media_id, err.code or "INVALID", err.message)

@@ -194,20 +194,8 @@ class Executor(
             self.progress.phase = phase
 
     def _not_done(self, work: ProductWork) -> ProductOutcome:
-        outcome = ProductOutcome(work.product_id, "not_done")
-        outcome.rows = [
-            RunRow(
-                work.product_id,
-                str(ReportAction.SKIPPED),
-                a.asset_id,
-                a.public_id,
-                a.group,
-                message="The run was aborted before this product was started.",
-                handle=work.handle,
-                title=work.title,
-            )
-            for a in work.assets
-        ]
+        message = "The run was aborted before this product was started."
+        outcome = ProductOutcome(work.product_id, "not_done", _skipped_rows(work, message))
         self.hooks.finished(outcome)
         return outcome
 
@@ -289,20 +277,22 @@ class Executor(
     def _unreadable(self, work: ProductWork) -> ProductOutcome:
         message = "The product could not be read (deleted?); it was not changed."
         return ProductOutcome(
-            work.product_id,
-            "skipped",
-            [
-                RunRow(
-                    work.product_id,
-                    str(ReportAction.SKIPPED),
-                    a.asset_id,
-                    a.public_id,
-                    a.group,
-                    message=message,
-                    handle=work.handle,
-                    title=work.title,
-                )
-                for a in work.assets
-            ],
-            error=message,
+            work.product_id, "skipped", _skipped_rows(work, message), error=message
         )
+
+
+def _skipped_rows(work: ProductWork, message: str) -> list[RunRow]:
+    """One skipped row per asset of a product the run did not change."""
+    return [
+        RunRow(
+            work.product_id,
+            str(ReportAction.SKIPPED),
+            a.asset_id,
+            a.public_id,
+            a.group,
+            message=message,
+            handle=work.handle,
+            title=work.title,
+        )
+        for a in work.assets
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from linking.core import (
@@ -18,7 +18,6 @@ from linking.core import (
     SetSwatchMetafield,
     SwatchAsset,
 )
-from stores.shopify.errors import ShopifyError
 
 MAX_INPUT = 250  # Shopify's limit on items per input list
 ABORT_GRACE = 0.5  # seconds an abort lets media still processing finish before rolling back
@@ -239,23 +238,3 @@ def _operation_count(step: _Step) -> int:
         + len(step.swatch_metafields)
         + (1 if step.plan is None or step.plan.operations.moves else 0)
     )
-
-
-def _index(path: Iterable[str] | None, head: str = "files") -> int | None:
-    parts = list(path or ())
-    if len(parts) >= 2 and parts[0] == head:
-        try:
-            return int(parts[1])
-        except ValueError:
-            return None
-    return None
-
-
-def _code(exc: ShopifyError) -> str:
-    cause = getattr(exc, "cause", None)
-    if cause:
-        return str(cause).upper()
-    codes = getattr(exc, "codes", None)
-    if codes:
-        return codes[0]
-    return type(exc).__name__

@@ -79,11 +79,11 @@ class _Order:
             ]
         )
         for n, (step, _, target) in enumerate(single):
-            result, code, message = answers[n]
-            if result is None:
-                step.error = f"Reorder failed: {code} {message}"
+            answer = answers[n]
+            if not answer.ok:
+                step.error = f"Reorder failed: {answer.code} {answer.message}"
                 continue
-            job = (result.payload("productReorderMedia").get("job")) or {}
+            job = (answer.result.payload("productReorderMedia").get("job")) or {}
             if job.get("id") and not job.get("done"):
                 jobs.append((step, job["id"]))
             step.gallery = target

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linking.core import ProductState, plan_product, plan_restore
+from linking.core import ProductPlan, ProductState, plan_product, plan_restore
 from linking.core.gallery import MAX_GALLERY_SIZE
 
 from .model import ProductWork, _Step
@@ -25,21 +25,10 @@ class _Prepare:
         report_before = work.original_before or state
         if work.restore is not None:
             return self._restore_step(work, state, report_before)
-        plan = plan_product(
-            state,
-            work.assets,
-            work.settings,
-            variant_ids=work.variant_ids,
-            swatches=work.swatches,
-            store_files=self.store_files,
-            in_place=work.in_place,
-            replaces=work.replaces or None,
-            unlink=work.unlink,
-        )
-        report_plan = plan
-        if work.original_before is not None and not _same_gallery(work.original_before, state):
-            report_plan = plan_product(
-                work.original_before,
+
+        def plan_from(gallery: ProductState) -> ProductPlan:
+            return plan_product(
+                gallery,
                 work.assets,
                 work.settings,
                 variant_ids=work.variant_ids,
@@ -49,6 +38,11 @@ class _Prepare:
                 replaces=work.replaces or None,
                 unlink=work.unlink,
             )
+
+        plan = plan_from(state)
+        report_plan = plan
+        if work.original_before is not None and not _same_gallery(work.original_before, state):
+            report_plan = plan_from(work.original_before)
         for created in plan.operations.swatch_files:
             self.store_files[(created.asset_id, created.version, created.transformation)] = (
                 created.file_id

@@ -7,8 +7,9 @@ import time
 
 from stores.shopify import operations as ops
 from stores.shopify.errors import ShopifyAuthError, ShopifyError
+from stores.shopify.files import delete_files
 
-from .model import ABORT_GRACE, FAILED, MAX_INPUT, READY, STATUS_IDS_PER_CALL, _Step
+from .model import ABORT_GRACE, FAILED, READY, STATUS_IDS_PER_CALL, _Step
 
 logger = logging.getLogger(__name__)
 
@@ -99,26 +100,19 @@ class _WaitReady:
                     removals.append((step, real))
         if removals:
             self._set_phase("removing failed media")
-            for start in range(0, len(removals), MAX_INPUT):
-                chunk = removals[start : start + MAX_INPUT]
-                try:
-                    result = self.client.execute(
-                        ops.FILE_DELETE, {"fileIds": [m for _, m in chunk]}
+            outcome = delete_files(self.client, [m for _, m in removals], sleep=self._sleep)
+            deleted = set(outcome.items)
+            refused = {r.item: r for r in outcome.refused}
+            for step, media_id in removals:
+                if media_id not in deleted:
+                    why = refused.get(media_id)
+                    step.error = "A failed media could not be removed from the product" + (
+                        f": {why.code} {why.message}" if why else "."
                     )
-                except ShopifyAuthError:
-                    raise
-                except ShopifyError as exc:
-                    for step, _ in chunk:
-                        step.error = f"A failed media could not be removed: {exc}"
                     continue
-                deleted = set(result.payload("fileDelete").get("deletedFileIds") or ())
-                for step, media_id in chunk:
-                    if media_id not in deleted:
-                        step.error = "A failed media could not be removed from the product."
-                        continue
-                    step.gallery.remove(media_id)
-                    step.records.pop(media_id, None)
-                    self.hooks.records_removed(step.product_id, [media_id])
+                step.gallery.remove(media_id)
+                step.records.pop(media_id, None)
+                self.hooks.records_removed(step.product_id, [media_id])
 
     def _media_errors(self, failed: dict[str, _Step]) -> None:
         """Shopify's error code of each FAILED media (one call for all of them)."""

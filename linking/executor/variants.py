@@ -54,9 +54,11 @@ class _Variants:
                         "variantMedia": [{"variantId": v, "mediaIds": [m]} for v, m in chunk],
                     }
                     calls.append(((step_no, start), operation, variables))
-            for (step_no, _), (result, code, message) in self._retrying_many(calls).items():
-                if result is None:
-                    plans[step_no][0].error = f"Variant images failed: {code} {message}"
+            for (step_no, _), answer in self._retrying_many(calls).items():
+                if not answer.ok:
+                    plans[step_no][
+                        0
+                    ].error = f"Variant images failed: {answer.code} {answer.message}"
         for step, _, _ in plans:
             if not step.broken:
                 self._tick(step, len(step.variant_images))
@@ -87,12 +89,12 @@ class _Variants:
                         "filename": f"swatch-{c.asset_id}-v{c.version}.{ext}",
                     }
                 )
-            result, code, message = self._retrying(ops.FILE_CREATE, {"files": specs})
-            if result is None:
+            answer = self._retrying(ops.FILE_CREATE, {"files": specs})
+            if not answer.ok:
                 for step, c in chunk:
-                    step.fail(c.file_id, code, message)
+                    step.fail(c.file_id, answer.code, answer.message)
                 continue
-            created = result.payload("fileCreate").get("files") or []
+            created = answer.result.payload("fileCreate").get("files") or []
             for (step, c), node in zip(chunk, created, strict=False):
                 resolved[c.file_id] = node["id"]
                 key = (c.asset_id, c.version, c.transformation)
@@ -125,12 +127,10 @@ class _Variants:
                 )
         for start in range(0, len(metafields), MAX_METAFIELDS):
             chunk = metafields[start : start + MAX_METAFIELDS]
-            result, code, message = self._retrying(
-                ops.METAFIELDS_SET, {"metafields": [m for _, m in chunk]}
-            )
-            if result is None:
+            answer = self._retrying(ops.METAFIELDS_SET, {"metafields": [m for _, m in chunk]})
+            if not answer.ok:
                 for step, _ in chunk:
-                    step.error = f"Swatch metafield: {code} {message}"
+                    step.error = f"Swatch metafield: {answer.code} {answer.message}"
                 continue
             for step, _ in chunk:
                 self._tick(step)
