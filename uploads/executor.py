@@ -38,13 +38,14 @@ from datetime import datetime, timedelta
 
 from reports.progress import Progress, nap
 from stores.shopify import operations as ops
-from stores.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyUnavailable
+from stores.shopify.batching import Backoff, send_batches
+from stores.shopify.errors import ShopifyAuthError, ShopifyError
+from stores.shopify.files import delete_files
 
 logger = logging.getLogger(__name__)
 
 MAX_INPUT = 250  # Shopify's limit on items per input list (fileCreate, fileUpdate, nodes)
 READY, FAILED = "READY", "FAILED"
-RETRY_CODES = ("NON_READY_STATE", "FILE_LOCKED", "MEDIA_CANNOT_BE_MODIFIED")
 CLOCK_SKEW = timedelta(minutes=5)
 ABORT_GRACE = 0.5  # seconds an abort lets files still processing finish before removing them
 MAX_RECONCILE_PAGES = 20  # files created since a lost create: 20 × 250 looked through
@@ -112,21 +113,6 @@ class UploadHooks:
 def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _code(exc: ShopifyError) -> str:
-    codes = getattr(exc, "codes", None)
-    return codes[0] if codes else type(exc).__name__
-
-
-def _index(path) -> int | None:
-    parts = list(path or ())
-    if len(parts) >= 2 and parts[0] in ("files", "input"):
-        try:
-            return int(parts[1])
-        except ValueError:
-            return None
-    return None
 
 
 def marker(work: UploadWork) -> str:
@@ -387,126 +373,71 @@ class UploadExecutor:
     # -- writes --
 
     def _create(self, works: Sequence[UploadWork], sources: dict, state: _Chunk) -> None:
+        """One ``fileCreate`` per 250 files, journaled before every call; files Shopify refuses
+        fail alone and the rest is sent again (`send_batches`). A call that may have run is
+        settled by looking for the files by their marker before anything is created again."""
         if not works:
             return
         self._phase("creating files")
-        for batch in _chunks(list(works), MAX_INPUT):
-            batch = list(batch)
-            doubts = 0
-            while batch:
-                specs = [
-                    {
-                        "originalSource": sources[w.item_id],
-                        "filename": w.filename,
-                        "contentType": w.media_type,
-                        "alt": marker(w),
-                    }
-                    for w in batch
-                ]
-                self.hooks.journal(batch, True)
-                try:
-                    result = self.client.execute(ops.FILE_CREATE, {"files": specs})
-                except ShopifyAuthError:
-                    raise
-                except ShopifyUnavailable as exc:
-                    if exc.maybe_applied:  # it may have run: look before creating again
-                        rest = self._reconcile(batch, state)
-                        self.hooks.journal(rest, False)
-                        doubts += 1
-                        if rest and doubts < self.create_attempts:
-                            batch = rest
-                            self.sleep(min(self.poll_max, self.poll_min * 2**doubts))
-                            continue
-                        for work in rest:
-                            state.fail(work, "UNAVAILABLE", f"Shopify did not answer: {exc}")
-                    else:
-                        self.hooks.journal(batch, False)
-                        for work in batch:
-                            state.fail(work, _code(exc), str(exc))
-                    break
-                except ShopifyError as exc:
-                    self.hooks.journal(batch, False)
-                    for work in batch:
-                        state.fail(work, _code(exc), str(exc))
-                    break
-                if result.ok:
-                    files = result.payload("fileCreate").get("files") or []
-                    saved = []
-                    for work, node in zip(batch, files, strict=False):
-                        self._claimed.add(node["id"])
-                        saved.append((work, node["id"], _url(node), "created"))
-                        state.waiting[node["id"]] = (work, "created")
-                    self.hooks.records_saved(saved)
-                    for work in batch[len(files) :]:
-                        self.hooks.journal([work], False)
-                        state.fail(work, "MISSING", "Shopify did not return this file.")
-                    break
-                # userErrors: Shopify created nothing; set the bad ones aside, resend the rest.
-                self.hooks.journal(batch, False)
-                bad = {}
-                for err in result.user_errors:
-                    index = _index(err.field)
-                    if index is not None:
-                        bad.setdefault(index, (err.code or "INVALID", err.message))
-                if not bad:
-                    err = result.user_errors[0]
-                    for work in batch:
-                        state.fail(work, err.code or "INVALID", err.message)
-                    break
-                for i, work in enumerate(batch):
-                    if i in bad:
-                        state.fail(work, *bad[i])
-                batch = [w for i, w in enumerate(batch) if i not in bad]
+        outcome = send_batches(
+            self.client,
+            ops.FILE_CREATE,
+            list(works),
+            input_key="files",
+            spec=lambda w: {
+                "originalSource": sources[w.item_id],
+                "filename": w.filename,
+                "contentType": w.media_type,
+                "alt": marker(w),
+            },
+            attempts=self.create_attempts,
+            backoff=self._backoff(),
+            sleep=self.sleep,
+            before_send=lambda batch: self.hooks.journal(batch, True),
+            not_applied=lambda batch: self.hooks.journal(batch, False),
+            settle_doubt=lambda batch, exc: self._reconcile(batch, state),
+        )
+        saved, missing = [], []
+        for applied in outcome.applied:
+            work = applied.item
+            files = applied.result.payload("fileCreate").get("files") or []
+            if applied.index >= len(files):
+                missing.append(work)
+                continue
+            node = files[applied.index]
+            self._claimed.add(node["id"])
+            saved.append((work, node["id"], _url(node), "created"))
+            state.waiting[node["id"]] = (work, "created")
+        self.hooks.records_saved(saved)
+        for work in missing:
+            self.hooks.journal([work], False)
+            state.fail(work, "MISSING", "Shopify did not return this file.")
+        for refused in outcome.refused:
+            state.fail(refused.item, refused.code, refused.message)
 
     def _update(self, updates: list[tuple[UploadWork, dict, str]], state: _Chunk) -> None:
-        """fileUpdate in batches of 250; a call with userErrors changes nothing, so the failing
-        entries are set aside (not-READY ones retried after a pause) and the rest resent."""
+        """fileUpdate in batches of 250 (`send_batches`): the entries Shopify refuses are set
+        aside (not-READY or locked ones retried after a pause) and the rest resent."""
         if not updates:
             return
         self._phase("replacing files")
-        todo = list(updates)
-        attempts = 6
-        for attempt in range(attempts):
-            later = []
-            for batch in _chunks(todo, MAX_INPUT):
-                batch = list(batch)
-                while batch:
-                    try:
-                        result = self.client.execute(
-                            ops.FILE_UPDATE, {"files": [spec for _, spec, _ in batch]}
-                        )
-                    except ShopifyAuthError:
-                        raise
-                    except ShopifyError as exc:
-                        for work, _, _ in batch:
-                            state.fail(work, _code(exc), str(exc))
-                        break
-                    if result.ok:
-                        for work, spec, action in batch:
-                            state.waiting[spec["id"]] = (work, action)
-                        break
-                    bad = {}
-                    for err in result.user_errors:
-                        index = _index(err.field)
-                        if index is not None:
-                            bad.setdefault(index, (err.code or "INVALID", err.message))
-                    if not bad:
-                        err = result.user_errors[0]
-                        for work, _, _ in batch:
-                            state.fail(work, err.code or "INVALID", err.message)
-                        break
-                    for i, item in enumerate(batch):
-                        if i not in bad:
-                            continue
-                        if bad[i][0] in RETRY_CODES and attempt < attempts - 1:
-                            later.append(item)
-                        else:
-                            state.fail(item[0], *bad[i])
-                    batch = [item for i, item in enumerate(batch) if i not in bad]
-            if not later:
-                return
-            todo = later
-            self.sleep(min(self.poll_max, self.poll_min * 2 ** (attempt + 2)))
+        outcome = send_batches(
+            self.client,
+            ops.FILE_UPDATE,
+            updates,
+            input_key="files",
+            spec=lambda update: update[1],
+            backoff=self._backoff(),
+            sleep=self.sleep,
+        )
+        for applied in outcome.applied:
+            work, spec, action = applied.item
+            state.waiting[spec["id"]] = (work, action)
+        for refused in outcome.refused:
+            state.fail(refused.item[0], refused.code, refused.message)
+
+    def _backoff(self) -> Backoff:
+        return Backoff(first=self.poll_min, cap=self.poll_max)
 
     # -- wait for READY --
 
@@ -591,48 +522,20 @@ class UploadExecutor:
         if not named:
             return []
         self._phase("setting alt text")
-        outcome: dict[str, tuple[str, str] | None] = {}
-        todo = [(w, f) for w, f, _, _ in named]
-        for attempt in range(6):
-            if attempt:
-                self.sleep(min(self.poll_max * 2, self.poll_min * 2 ** (attempt + 2)))
-            later = []
-            for batch in _chunks(todo, MAX_INPUT):
-                specs = [{"id": f, "alt": "" if w.keep_alt else w.alt} for w, f in batch]
-                try:
-                    result = self.client.execute(ops.FILE_UPDATE, {"files": specs})
-                except ShopifyAuthError:
-                    raise
-                except ShopifyError as exc:  # setting an alt twice is harmless: try again
-                    for _, f in batch:
-                        outcome[f] = (_code(exc), str(exc))
-                    later += batch
-                    continue
-                bad = {}
-                for err in result.user_errors:
-                    index = _index(err.field)
-                    bad.setdefault(index, err)
-                if None in bad:  # refused as a whole
-                    for _, f in batch:
-                        outcome[f] = (bad[None].code or "INVALID", bad[None].message)
-                    if bad[None].retryable:
-                        later += batch
-                    continue
-                for i, (w, f) in enumerate(batch):
-                    if i in bad:
-                        outcome[f] = (bad[i].code or "INVALID", bad[i].message)
-                        if bad[i].retryable:
-                            later.append((w, f))
-                    elif not bad:
-                        outcome[f] = None
-                if bad:  # nothing was applied: the others go again at once
-                    later += [(w, f) for i, (w, f) in enumerate(batch) if i not in bad]
-            todo = later
-            if not todo:
-                break
+        outcome = send_batches(
+            self.client,
+            ops.FILE_UPDATE,
+            [(w, f) for w, f, _, _ in named],
+            input_key="files",
+            spec=lambda item: {"id": item[1], "alt": "" if item[0].keep_alt else item[0].alt},
+            backoff=Backoff(first=self.poll_min * 2, cap=self.poll_max * 2),
+            sleep=self.sleep,
+        )
+        outcome_of: dict[str, tuple[str, str] | None] = {f: None for _, f in outcome.items}
+        outcome_of.update({r.item[1]: (r.code, r.message) for r in outcome.refused})
         broken, saved = [], []
         for work, file_id, url, action in named:
-            error = outcome.get(file_id, ("ALT_NOT_SET", "The alt text could not be set."))
+            error = outcome_of.get(file_id, ("ALT_NOT_SET", "The alt text could not be set."))
             if error is None:
                 saved.append((work, file_id, url, action))
                 state.out[work.item_id] = UploadOutcome(action, file_id, url, READY)
@@ -646,10 +549,11 @@ class UploadExecutor:
     def _delete(self, broken: list[tuple[UploadWork, str]]) -> None:
         """Files this run created that Shopify failed: out of the Files library, so that the
         next upload of the asset starts clean."""
-        for batch in _chunks(broken, MAX_INPUT):
-            try:
-                self.client.execute(ops.FILE_DELETE, {"fileIds": [f for _, f in batch]})
-            except ShopifyAuthError:
-                raise
-            except ShopifyError as exc:
-                logger.warning("Could not delete %d failed files: %s", len(batch), exc)
+        if not broken:
+            return
+        outcome = delete_files(self.client, [f for _, f in broken], sleep=self.sleep)
+        for refused in outcome.refused:
+            logger.warning(
+                "Could not delete the failed file %s: %s %s",
+                refused.item, refused.code, refused.message,
+            )  # fmt: skip
