@@ -39,8 +39,7 @@ from datetime import datetime, timedelta
 from reports.progress import Progress, nap
 from stores.shopify import operations as ops
 from stores.shopify.batching import Backoff, send_batches
-from stores.shopify.errors import ShopifyAuthError, ShopifyError
-from stores.shopify.files import delete_files
+from stores.shopify.files import StagedUpload, delete_files, stage_uploads
 
 logger = logging.getLogger(__name__)
 
@@ -332,42 +331,21 @@ class UploadExecutor:
         if not videos:
             return sources
         self._phase("staging videos")
-        for batch in _chunks(videos, MAX_INPUT):
-            inputs = [
-                {
-                    "resource": "VIDEO",
-                    "filename": work.filename,
-                    "mimeType": "video/mp4",
-                    "fileSize": str(len(body)),
-                    "httpMethod": "PUT",
-                }
-                for work, body in batch
-            ]
+        staged = stage_uploads(
+            self.client,
+            videos,
+            lambda video: StagedUpload(video[0].filename, len(video[1])),
+            sleep=self.sleep,
+        )
+        for refused in staged.refused:
+            state.fail(refused.item[0], refused.code, refused.message)
+        for (work, body), target in staged.targets:
             try:
-                result = self.client.execute(ops.STAGED_UPLOADS_CREATE, {"input": inputs})
-            except ShopifyAuthError:
-                raise
-            except ShopifyError as exc:
-                for work, _ in batch:
-                    state.fail(work, "STAGED_UPLOAD_FAILED", str(exc))
+                self.put(target.url, body, target.headers)
+            except Exception as exc:  # noqa: BLE001
+                state.fail(work, "STAGED_UPLOAD_FAILED", f"Upload to Shopify failed: {exc}")
                 continue
-            if not result.ok:
-                err = result.user_errors[0]
-                for work, _ in batch:
-                    state.fail(work, err.code or "STAGED_UPLOAD_FAILED", err.message)
-                continue
-            targets = result.payload("stagedUploadsCreate").get("stagedTargets") or []
-            for (work, body), target in zip(batch, targets, strict=False):
-                headers = {p["name"]: p["value"] for p in target.get("parameters") or ()}
-                headers.setdefault("Content-Type", "video/mp4")
-                try:
-                    self.put(target["url"], body, headers)
-                except Exception as exc:  # noqa: BLE001
-                    state.fail(work, "STAGED_UPLOAD_FAILED", f"Upload to Shopify failed: {exc}")
-                    continue
-                sources[work.item_id] = target["resourceUrl"]
-            for work, _ in batch[len(targets) :]:
-                state.fail(work, "STAGED_UPLOAD_FAILED", "Shopify returned no staged target.")
+            sources[work.item_id] = target.resource_url
         return sources
 
     # -- writes --

@@ -14,6 +14,7 @@ from stores.shopify.errors import (
     ShopifyError,
     ShopifyUnavailable,
 )
+from stores.shopify.files import StagedUpload, put_staged, stage_uploads
 
 from .model import ProductOutcome, _Step
 
@@ -174,29 +175,15 @@ class _Create:
         response.raise_for_status()
         body = response.content
         filename = f"{create.asset_id}-v{create.version}.mp4"
-        result = self.client.execute(
-            ops.STAGED_UPLOADS_CREATE,
-            {
-                "input": [
-                    {
-                        "resource": "VIDEO",
-                        "filename": filename,
-                        "mimeType": "video/mp4",
-                        "fileSize": str(len(body)),
-                        "httpMethod": "PUT",
-                    }
-                ]
-            },
-            raise_user_errors=True,
+        staged = stage_uploads(
+            self.client, [body], lambda b: StagedUpload(filename, len(b)), sleep=self._sleep
         )
-        target = (result.payload("stagedUploadsCreate").get("stagedTargets") or [None])[0]
-        if not target:
-            raise ValueError("Shopify returned no staged upload target.")
-        headers = {p["name"]: p["value"] for p in target.get("parameters") or ()}
-        headers.setdefault("Content-Type", "video/mp4")
-        put = requests.put(target["url"], data=body, headers=headers, timeout=120)
-        put.raise_for_status()
-        return target["resourceUrl"]
+        if staged.refused:
+            refused = staged.refused[0]
+            raise ValueError(f"Shopify refused the staged upload: {refused.code} {refused.message}")
+        ((_, target),) = staged.targets
+        put_staged(target, body)
+        return target.resource_url
 
     def _adopt(self, step: _Step, sent: list[CreateMedia], created: list[tuple[str, str]]) -> None:
         """Record the media Shopify created for ``sent`` (in order)."""

@@ -15,7 +15,7 @@ from stores.shopify.batching import (
     send_retrying,
 )
 from stores.shopify.errors import ShopifyUnavailable
-from stores.shopify.files import delete_files
+from stores.shopify.files import StagedUpload, delete_files, put_staged, stage_uploads
 from tests.doubles.fake_shopify import FakeShopify, Fault
 
 from .test_client import fast_client
@@ -242,3 +242,17 @@ def test_a_file_locked_by_a_pending_reorder_is_updated_once_the_job_is_done(shop
     assert answers[-1] == []
     assert sorted(out.items) == sorted(media)
     assert [(r.item, r.code) for r in out.refused] == [(missing, "FILE_DOES_NOT_EXIST")]
+
+
+def test_staged_uploads_set_aside_the_file_shopify_refuses_and_stage_the_rest(shopify):
+    shop, token = shopify.new_shop()
+    client = fast_client(shop, token)
+    videos = ["a.mp4", "", "c.mp4"]  # Shopify refuses a blank filename
+    staged = stage_uploads(client, videos, lambda name: StagedUpload(name, 2048))
+    assert [(r.item, r.code) for r in staged.refused] == [("", "INVALID")]
+    assert "Filename" in staged.refused[0].message
+    assert [name for name, _ in staged.targets] == ["a.mp4", "c.mp4"]
+    for name, target in staged.targets:
+        assert target.resource_url.endswith("/" + name)
+        assert target.headers["Content-Type"] == "video/mp4"
+        put_staged(target, b"\x00" * 2048)  # the target takes the bytes
