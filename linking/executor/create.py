@@ -15,6 +15,7 @@ from stores.shopify.errors import (
     ShopifyUnavailable,
 )
 from stores.shopify.files import StagedUpload, put_staged, stage_uploads
+from stores.shopify.media import added_media
 
 from .model import ProductOutcome, _Step
 
@@ -141,11 +142,8 @@ class _Create:
                     step.fail(sent[i].media_id, error_code(exc), str(exc))
                 todo = []
                 break
-            nodes = (
-                ((result.payload("productUpdate").get("product") or {}).get("media")) or {}
-            ).get("nodes") or []
             known = set(step.gallery)
-            new = [(n["id"], n.get("status") or "UPLOADED") for n in nodes if n["id"] not in known]
+            new = [(m, status) for m, status in added_media(result) if m not in known]
             errors = triage(result, "media", len(todo))
             bad, general = errors.by_input, errors.general
             accepted = [todo[k] for k in range(len(todo)) if k not in bad]

@@ -6,8 +6,8 @@ import time
 from dataclasses import replace
 
 from linking.core import reorder_moves
+from stores.shopify import media
 from stores.shopify import operations as ops
-from stores.shopify.errors import ShopifyAuthError, ShopifyError
 
 from .model import MAX_INPUT, _Step
 
@@ -66,9 +66,9 @@ class _Order:
                 result = self._mutate(step, ops.PRODUCT_REORDER_MEDIA, variables, "Reorder")
                 if result is None:
                     break
-                job = (result.payload("productReorderMedia").get("job")) or {}
-                if job.get("id") and not job.get("done"):
-                    self._wait_jobs([(step, job["id"])])
+                job = media.pending_reorder_job(result)
+                if job:
+                    self._wait_jobs([(step, job)])
             else:
                 step.gallery = target
                 self._tick(step)
@@ -83,9 +83,9 @@ class _Order:
             if not answer.ok:
                 step.error = f"Reorder failed: {answer.code} {answer.message}"
                 continue
-            job = (answer.result.payload("productReorderMedia").get("job")) or {}
-            if job.get("id") and not job.get("done"):
-                jobs.append((step, job["id"]))
+            job = media.pending_reorder_job(answer.result)
+            if job:
+                jobs.append((step, job))
             step.gallery = target
             self._tick(step)
         self._wait_jobs(jobs)
@@ -97,14 +97,7 @@ class _Order:
             self._sleep(delay)
             left = []
             for step, job_id in jobs:
-                try:
-                    result = self.client.execute(ops.JOB_STATUS, {"id": job_id})
-                except ShopifyAuthError:
-                    raise
-                except ShopifyError:
-                    left.append((step, job_id))
-                    continue
-                if not ((result.data.get("job") or {}).get("done")):
+                if not media.job_done(self.client, job_id):
                     left.append((step, job_id))
             jobs = left
             delay = min(self.poll_max, delay * 1.6)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
-from stores.shopify import operations as ops
-from stores.shopify.errors import ShopifyAuthError, ShopifyError
+from stores.shopify import media
 from stores.shopify.files import delete_files
 
-from .model import ABORT_GRACE, FAILED, READY, STATUS_IDS_PER_CALL, _Step
-
-logger = logging.getLogger(__name__)
+from .model import ABORT_GRACE, FAILED, READY, _Step
 
 
 class _WaitReady:
@@ -51,28 +47,18 @@ class _WaitReady:
             ids = list(waiting)
             seen_ready = False
             failed_now: dict[str, _Step] = {}
-            for chunk_start in range(0, len(ids), STATUS_IDS_PER_CALL):
-                chunk = ids[chunk_start : chunk_start + STATUS_IDS_PER_CALL]
-                try:
-                    result = self.client.execute(ops.RUN_MEDIA_STATUS, {"ids": chunk})
-                except ShopifyAuthError:
-                    raise
-                except ShopifyError as exc:
-                    logger.warning("Status poll failed: %s", exc)
+            for media_id, status in media.statuses(self.client, ids).items():
+                if media_id not in waiting:
                     continue
-                for node in result.data.get("nodes") or ():
-                    if not node or node.get("id") not in waiting:
-                        continue
-                    media_id, status = node["id"], node.get("status")
-                    step = waiting[media_id]
-                    step.status[media_id] = status
-                    if status == READY:
-                        del waiting[media_id]
-                        seen_ready = True
-                    elif status == FAILED:
-                        failed_now[media_id] = step
-                        del waiting[media_id]
-                        seen_ready = True
+                step = waiting[media_id]
+                step.status[media_id] = status
+                if status == READY:
+                    del waiting[media_id]
+                    seen_ready = True
+                elif status == FAILED:
+                    failed_now[media_id] = step
+                    del waiting[media_id]
+                    seen_ready = True
             self._media_errors(failed_now)
             if waiting:
                 pending_age = time.monotonic() - min(
@@ -116,23 +102,11 @@ class _WaitReady:
 
     def _media_errors(self, failed: dict[str, _Step]) -> None:
         """Shopify's error code of each FAILED media (one call for all of them)."""
-        ids = list(failed)
-        for start in range(0, len(ids), STATUS_IDS_PER_CALL):
-            chunk = ids[start : start + STATUS_IDS_PER_CALL]
-            errors: dict[str, dict] = {}
-            try:
-                result = self.client.execute(ops.MEDIA_STATUS, {"ids": chunk})
-                for node in result.data.get("nodes") or ():
-                    if node and node.get("mediaErrors"):
-                        errors[node["id"]] = node["mediaErrors"][0]
-            except ShopifyAuthError:
-                raise
-            except ShopifyError as exc:
-                logger.warning("Could not read media errors: %s", exc)
-            for media_id in chunk:
-                error = errors.get(media_id) or {}
-                failed[media_id].fail(
-                    media_id,
-                    error.get("code") or "FAILED",
-                    error.get("message") or "Shopify could not process this media.",
-                )
+        errors = media.media_errors(self.client, list(failed))
+        for media_id, step in failed.items():
+            error = errors.get(media_id)
+            step.fail(
+                media_id,
+                (error.code if error else "") or "FAILED",
+                (error.message if error else "") or "Shopify could not process this media.",
+            )
