@@ -39,7 +39,14 @@ from datetime import datetime, timedelta
 from reports.progress import Progress, nap
 from stores.shopify import operations as ops
 from stores.shopify.batching import Backoff, send_batches
-from stores.shopify.files import StagedUpload, delete_files, stage_uploads
+from stores.shopify.files import (
+    StagedUpload,
+    created_files,
+    delete_files,
+    file_statuses,
+    search_files,
+    stage_uploads,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -118,15 +125,6 @@ def marker(work: UploadWork) -> str:
     """The alt text a created file carries until it is READY: unique to the upload item, so a
     create whose answer was lost is found again exactly (never another asset's file)."""
     return f"assetlink-upload-{work.item_id}"
-
-
-def _url(node: dict) -> str:
-    if (node.get("image") or {}).get("url"):
-        return node["image"]["url"]
-    sources = node.get("sources") or []
-    if sources:
-        return sources[0].get("url") or ""
-    return node.get("url") or ""
 
 
 def _fetch(url: str) -> bytes:
@@ -230,11 +228,13 @@ class UploadExecutor:
         state = _Chunk()
         self._claimed.update(w.record.file_id for w in works if w.record is not None)
         self._phase("reading the store's files")
-        nodes = self._status([w.record.file_id for w in works if w.record is not None])
+        nodes = file_statuses(
+            self.client, [w.record.file_id for w in works if w.record is not None]
+        )
         creates, replaces, alt_updates, journaled = [], [], [], []
         for work in works:
             node = nodes.get(work.record.file_id) if work.record else None
-            if work.record is not None and (node is None or node.get("fileStatus") == FAILED):
+            if work.record is not None and (node is None or node.status == FAILED):
                 # Deleted in Shopify since (or broken): the asset needs a file again.
                 self.hooks.record_removed(work, work.record.file_id)
                 work.record = None
@@ -242,12 +242,12 @@ class UploadExecutor:
                 (journaled if work.sent_at else creates).append(work)
             elif work.record.version == work.version:
                 action = work.prior_action or "reused"
-                if not work.keep_alt and (node.get("alt") or "") != work.alt:
+                if not work.keep_alt and node.alt != work.alt:
                     alt_updates.append(work)
-                elif node.get("fileStatus") == READY:
-                    state.out[work.item_id] = UploadOutcome(action, node["id"], _url(node), READY)
+                elif node.status == READY:
+                    state.out[work.item_id] = UploadOutcome(action, node.id, node.url, READY)
                 else:
-                    state.waiting[node["id"]] = (work, action)
+                    state.waiting[node.id] = (work, action)
             else:
                 replaces.append(work)
         creates += self._reconcile(journaled, state)
@@ -267,15 +267,6 @@ class UploadExecutor:
         return state
 
     # -- reads --
-
-    def _status(self, file_ids: Sequence[str]) -> dict[str, dict]:
-        found: dict[str, dict] = {}
-        for batch in _chunks(list(dict.fromkeys(file_ids)), MAX_INPUT):
-            result = self.client.execute(ops.UPLOAD_FILES_STATUS, {"ids": list(batch)})
-            for node in result.data.get("nodes") or ():
-                if node and node.get("id") and "fileStatus" in node:
-                    found[node["id"]] = node
-        return found
 
     def _reconcile(self, works: Sequence[UploadWork], state: _Chunk) -> list[UploadWork]:
         """Creates a previous attempt sent without seeing the answer: adopt the file if Shopify
@@ -302,17 +293,13 @@ class UploadExecutor:
         query = f"created_at:>='{since.isoformat()}'" if since else ""
         after = None
         for _ in range(MAX_RECONCILE_PAGES):
-            result = self.client.execute(
-                ops.FILES_SEARCH, {"query": query, "first": MAX_INPUT, "after": after}
-            )
-            files = result.data.get("files") or {}
-            for node in files.get("nodes") or ():
-                if node.get("alt") == marker(work) and node["id"] not in self._claimed:
-                    return node["id"]
-            page = files.get("pageInfo") or {}
-            if not page.get("hasNextPage"):
+            page = search_files(self.client, query, first=MAX_INPUT, after=after)
+            for file in page.files:
+                if file.alt == marker(work) and file.id not in self._claimed:
+                    return file.id
+            if page.next_cursor is None:
                 return None
-            after = page.get("endCursor")
+            after = page.next_cursor
         return None
 
     # -- sources (videos through staged uploads) --
@@ -378,14 +365,14 @@ class UploadExecutor:
         saved, missing = [], []
         for applied in outcome.applied:
             work = applied.item
-            files = applied.result.payload("fileCreate").get("files") or []
+            files = created_files(applied.result)
             if applied.index >= len(files):
                 missing.append(work)
                 continue
-            node = files[applied.index]
-            self._claimed.add(node["id"])
-            saved.append((work, node["id"], _url(node), "created"))
-            state.waiting[node["id"]] = (work, "created")
+            file = files[applied.index]
+            self._claimed.add(file.id)
+            saved.append((work, file.id, file.url, "created"))
+            state.waiting[file.id] = (work, "created")
         self.hooks.records_saved(saved)
         for work in missing:
             self.hooks.journal([work], False)
@@ -451,28 +438,26 @@ class UploadExecutor:
             age = time.monotonic() - state.sent_at
             self._nap(max(self._ready_estimate - age, 0.0) if first else delay)
             delay = min(self.poll_max, delay * 1.5)
-            nodes = self._status(list(state.waiting))
+            nodes = file_statuses(self.client, list(state.waiting))
             waited = time.monotonic() - state.sent_at
             for file_id, (work, action) in list(state.waiting.items()):
                 node = nodes.get(file_id)
-                status = (node or {}).get("fileStatus")
+                status = node.status if node else None
                 if node is None:
                     del state.waiting[file_id]
                     self.hooks.record_removed(work, file_id)
                     state.fail(work, "FILE_DOES_NOT_EXIST", "The file disappeared from Shopify.")
-                elif status == READY and node.get("alt") == marker(work):
+                elif status == READY and node.alt == marker(work):
                     del state.waiting[file_id]
-                    named.append((work, file_id, _url(node), action))
+                    named.append((work, file_id, node.url, action))
                 elif status == READY:
                     del state.waiting[file_id]
-                    url = _url(node)
-                    self.hooks.record_saved(work, file_id, url, action)
-                    state.out[work.item_id] = UploadOutcome(action, file_id, url, READY)
+                    self.hooks.record_saved(work, file_id, node.url, action)
+                    state.out[work.item_id] = UploadOutcome(action, file_id, node.url, READY)
                 elif status == FAILED:
                     del state.waiting[file_id]
-                    error = (node.get("fileErrors") or [{}])[0]
-                    code = error.get("code") or "PROCESSING_FAILED"
-                    message = error.get("message") or "Shopify could not process the file."
+                    code = node.error_code or "PROCESSING_FAILED"
+                    message = node.error_message or "Shopify could not process the file."
                     state.fail(work, code, message, file_id)
                     if action == "created":
                         self.hooks.record_removed(work, file_id)

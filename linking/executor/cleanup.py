@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 
 from linking.core import ReportAction
-from stores.shopify import operations as ops
 from stores.shopify.errors import ShopifyAuthError, ShopifyError
-from stores.shopify.files import delete_files
+from stores.shopify.files import delete_files, referenced_by_products
 
 from .model import (
     FILE_DELETED,
     FILE_DELETED_STATUS,
-    REFERENCE_IDS_PER_QUERY,
     RunRow,
     _Step,
 )
@@ -65,23 +63,13 @@ class _DeleteUnreferenced:
     def _used_by_products(self, media_ids: list[str]) -> set[str] | None:
         """Of ``media_ids``, the files some product still references on Shopify (None: unknown).
         A File exposes no references of its own; ``files(query: "used_in:product")`` does."""
-        used: set[str] = set()
-        for start in range(0, len(media_ids), REFERENCE_IDS_PER_QUERY):
-            chunk = media_ids[start : start + REFERENCE_IDS_PER_QUERY]
-            ids = " OR ".join(f"id:{m.rsplit('/', 1)[-1]}" for m in chunk)
-            try:
-                result = self.client.execute(
-                    ops.FILES_SEARCH,
-                    {"query": f"used_in:product AND ({ids})", "first": len(chunk)},
-                )
-            except ShopifyAuthError:
-                raise
-            except ShopifyError as exc:
-                logger.warning("Could not read the references of files: %s", exc)
-                return None
-            nodes = (result.data.get("files") or {}).get("nodes") or ()
-            used.update(n["id"] for n in nodes if n and n.get("id") in chunk)
-        return used
+        try:
+            return referenced_by_products(self.client, media_ids)
+        except ShopifyAuthError:
+            raise
+        except ShopifyError as exc:
+            logger.warning("Could not read the references of files: %s", exc)
+            return None
 
     def _deletion_rows(self, step: _Step, rows: list[RunRow]) -> list[RunRow]:
         """Say on the unlinked/replaced rows what became of the files (the action is kept); a

@@ -23,7 +23,6 @@ MAX_INPUT = 250  # Shopify's limit on items per input list
 ABORT_GRACE = 0.5  # seconds an abort lets media still processing finish before rolling back
 MAX_VARIANT_PAIRS = 100
 MAX_METAFIELDS = 25
-REFERENCE_IDS_PER_QUERY = 50  # ids per files(query:) search (keeps the query string short)
 READY, FAILED = "READY", "FAILED"
 FILE_DELETED = "The file AssetLink created was deleted: nothing references it any more."
 FILE_GONE_CODE = "FILE_DELETED"

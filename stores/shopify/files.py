@@ -127,3 +127,91 @@ def put_staged(target: StagedTarget, body: bytes, *, timeout: float = 120.0) -> 
 
     response = requests.put(target.url, data=body, headers=target.headers, timeout=timeout)
     response.raise_for_status()
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+IDS_PER_CALL = 250  # nodes(ids:) per read
+REFERENCE_IDS_PER_QUERY = 50  # ids per files(query:) search (keeps the query string short)
+
+
+@dataclass(frozen=True)
+class FileNode:
+    """A file of the store as Shopify reports it."""
+
+    id: str
+    status: str | None
+    """fileStatus: UPLOADED, PROCESSING, READY, FAILED."""
+    alt: str = ""
+    url: str = ""
+    error_code: str = ""
+    error_message: str = ""
+
+    @classmethod
+    def from_json(cls, node: dict) -> FileNode:
+        error = (node.get("fileErrors") or [{}])[0]
+        return cls(
+            node["id"],
+            node.get("fileStatus"),
+            node.get("alt") or "",
+            _url(node),
+            error.get("code") or "",
+            error.get("message") or "",
+        )
+
+
+def _url(node: dict) -> str:
+    if (node.get("image") or {}).get("url"):
+        return node["image"]["url"]
+    sources = node.get("sources") or []
+    if sources:
+        return sources[0].get("url") or ""
+    return node.get("url") or ""
+
+
+def created_files(result) -> list[FileNode]:
+    """The files a ``fileCreate`` answer lists, in the order of its inputs."""
+    return [FileNode.from_json(n) for n in result.payload("fileCreate").get("files") or ()]
+
+
+def file_statuses(client, file_ids: Sequence[str]) -> dict[str, FileNode]:
+    """The store's files among ``file_ids`` (those gone are left out), 250 per call."""
+    found: dict[str, FileNode] = {}
+    ids = list(dict.fromkeys(file_ids))
+    for start in range(0, len(ids), IDS_PER_CALL):
+        result = client.execute(ops.UPLOAD_FILES_STATUS, {"ids": ids[start : start + IDS_PER_CALL]})
+        for node in result.data.get("nodes") or ():
+            if node and node.get("id") and "fileStatus" in node:
+                found[node["id"]] = FileNode.from_json(node)
+    return found
+
+
+@dataclass(frozen=True)
+class FilePage:
+    files: list[FileNode]
+    next_cursor: str | None
+    """The cursor of the next page; None on the last page."""
+
+
+def search_files(client, query: str, *, first: int, after: str | None = None) -> FilePage:
+    """One page of ``files(query:)`` (Shopify's search syntax, e.g. ``created_at:>=…``)."""
+    result = client.execute(ops.FILES_SEARCH, {"query": query, "first": first, "after": after})
+    files = result.data.get("files") or {}
+    page = files.get("pageInfo") or {}
+    return FilePage(
+        [FileNode.from_json(n) for n in files.get("nodes") or () if n and n.get("id")],
+        page.get("endCursor") if page.get("hasNextPage") else None,
+    )
+
+
+def referenced_by_products(client, file_ids: Sequence[str]) -> set[str]:
+    """Of ``file_ids``, the files some product references on Shopify. A File exposes no
+    references of its own; ``files(query: "used_in:product")`` does. Raises ShopifyError."""
+    used: set[str] = set()
+    ids = list(file_ids)
+    for start in range(0, len(ids), REFERENCE_IDS_PER_QUERY):
+        chunk = ids[start : start + REFERENCE_IDS_PER_QUERY]
+        terms = " OR ".join(f"id:{m.rsplit('/', 1)[-1]}" for m in chunk)
+        page = search_files(client, f"used_in:product AND ({terms})", first=len(chunk))
+        used.update(f.id for f in page.files if f.id in chunk)
+    return used
