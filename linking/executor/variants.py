@@ -6,6 +6,7 @@ import json
 
 from linking.core import CreateSwatchFile, LinkRecord
 from stores.shopify import operations as ops
+from stores.shopify.files import created_files
 
 from .model import MAX_INPUT, MAX_METAFIELDS, MAX_VARIANT_PAIRS, _Step
 
@@ -94,15 +95,14 @@ class _Variants:
                 for step, c in chunk:
                     step.fail(c.file_id, answer.code, answer.message)
                 continue
-            created = answer.result.payload("fileCreate").get("files") or []
-            for (step, c), node in zip(chunk, created, strict=False):
-                resolved[c.file_id] = node["id"]
+            for (step, c), file in zip(chunk, created_files(answer.result), strict=False):
+                resolved[c.file_id] = file.id
                 key = (c.asset_id, c.version, c.transformation)
-                self.store_files[key] = node["id"]
+                self.store_files[key] = file.id
                 self.hooks.record_saved(
-                    "", node["id"], LinkRecord(c.asset_id, c.version, c.transformation)
+                    "", file.id, LinkRecord(c.asset_id, c.version, c.transformation)
                 )
-                step.ids[c.file_id] = node["id"]
+                step.ids[c.file_id] = file.id
                 self._tick(step)
         metafields = []
         for step in steps:
