@@ -29,42 +29,36 @@ def added_media(result) -> list[tuple[str, str]]:
     return [(n["id"], n.get("status") or "UPLOADED") for n in nodes]
 
 
-def statuses(client, media_ids: Sequence[str]) -> dict[str, str | None]:
-    """The processing status of media (``READY``, ``FAILED``, ...), 250 per call. Media of a
-    call Shopify did not answer are left out (the caller polls them again)."""
-    found: dict[str, str | None] = {}
+def _nodes(client, operation, media_ids: Sequence[str], what: str):
+    """The nodes of ``operation`` for ``media_ids``, 250 per call; a call Shopify did not
+    answer is logged and its media left out."""
     for start in range(0, len(media_ids), IDS_PER_CALL):
         chunk = list(media_ids[start : start + IDS_PER_CALL])
         try:
-            result = client.execute(ops.RUN_MEDIA_STATUS, {"ids": chunk})
+            result = client.execute(operation, {"ids": chunk})
         except ShopifyAuthError:
             raise
         except ShopifyError as exc:
-            logger.warning("Status poll failed: %s", exc)
+            logger.warning("%s failed: %s", what, exc)
             continue
-        for node in result.data.get("nodes") or ():
-            if node and node.get("id"):
-                found[node["id"]] = node.get("status")
-    return found
+        yield from (n for n in result.data.get("nodes") or () if n and n.get("id"))
+
+
+def statuses(client, media_ids: Sequence[str]) -> dict[str, str | None]:
+    """The processing status of media (``READY``, ``FAILED``, ...), 250 per call. Media of a
+    call Shopify did not answer are left out (the caller polls them again)."""
+    nodes = _nodes(client, ops.RUN_MEDIA_STATUS, media_ids, "Status poll")
+    return {node["id"]: node.get("status") for node in nodes}
 
 
 def media_errors(client, media_ids: Sequence[str]) -> dict[str, MediaError]:
     """Shopify's first processing error of each FAILED media that has one (media whose read
     failed are left out)."""
     errors: dict[str, MediaError] = {}
-    for start in range(0, len(media_ids), IDS_PER_CALL):
-        chunk = list(media_ids[start : start + IDS_PER_CALL])
-        try:
-            result = client.execute(ops.MEDIA_STATUS, {"ids": chunk})
-        except ShopifyAuthError:
-            raise
-        except ShopifyError as exc:
-            logger.warning("Could not read media errors: %s", exc)
-            continue
-        for node in result.data.get("nodes") or ():
-            if node and node.get("mediaErrors"):
-                first = node["mediaErrors"][0]
-                errors[node["id"]] = MediaError(first.get("code") or "", first.get("message") or "")
+    for node in _nodes(client, ops.MEDIA_STATUS, media_ids, "Reading media errors"):
+        if node.get("mediaErrors"):
+            first = node["mediaErrors"][0]
+            errors[node["id"]] = MediaError(first.get("code") or "", first.get("message") or "")
     return errors
 
 
