@@ -225,7 +225,7 @@ class PlanListView(APIView):
         )
         plans = selectors.plans_for_request(request).filter(workspace=workspace)
         plans = plans.filter(delta_of__isnull=True)  # a sync rule's own plans are in its history
-        return Response(_serialize(request, plans.prefetch_related("stores")[:100], many=True))
+        return Response(_serialize(request, selectors.plans_listed(plans)[:100], many=True))
 
     @extend_schema(request=PlanInputSerializer, responses={201: PlanSerializer})
     def post(self, request, workspace_id: int):

@@ -8,8 +8,10 @@ from django.db.models import Prefetch, QuerySet
 
 from reports import csv as reports_csv
 from reports import engine
+from reports import selectors as reports_selectors
 from reports.models import Run
 from stores import selectors as store_selectors
+from stores.models import Store
 from uploads.models import UploadBatch, UploadItem
 
 COLUMNS = reports_csv.COLUMNS
@@ -43,8 +45,10 @@ def batches_for_request(request) -> QuerySet[UploadBatch]:
     )
     if store_selectors.is_narrowed(request):
         batches = batches.filter(stores__in=store_selectors.stores_for_request(request)).distinct()
+    # Only the columns a batch's summary shows of its stores and runs.
     return batches.prefetch_related(
-        "stores", Prefetch("runs", Run.objects.select_related("store").defer("work"))
+        Prefetch("stores", Store.objects.only("pk", "shop_domain")),
+        Prefetch("runs", reports_selectors.runs_progress_only(Run.objects.all())),
     )
 
 
