@@ -102,7 +102,10 @@ class PlanSerializer(serializers.ModelSerializer):
         if "store_ids" not in self.context:
             scope = store_selectors.stores_for_request(self.context["request"])
             self.context["store_ids"] = set(scope.values_list("pk", flat=True))
-        return [s.shop_domain for s in plan.stores.all() if s.pk in self.context["store_ids"]]
+        stores = getattr(plan, "stores_read", None)  # selectors.plans_listed's
+        if stores is None:
+            stores = plan.stores.all()
+        return [s.shop_domain for s in stores if s.pk in self.context["store_ids"]]
 
 
 _STORE_SUMMARY_FIELDS = {

@@ -41,9 +41,10 @@ def plans_for_request(request) -> QuerySet[Plan]:
 
 def plans_listed(plans: QuerySet[Plan]) -> QuerySet[Plan]:
     """`plans` as the plan list shows them: without the columns it never shows (the dry run's
-    totals, a sync rule's retired assets) and with each plan's stores as shop domains."""
+    totals, a sync rule's retired assets) and with each plan's stores' domains as a plain list
+    (`stores_read`: no queryset made per plan)."""
     return plans.defer("totals", "retired_asset_ids").prefetch_related(
-        Prefetch("stores", Store.objects.only("pk", "shop_domain"))
+        Prefetch("stores", Store.objects.only("pk", "shop_domain"), to_attr="stores_read")
     )
 
 
