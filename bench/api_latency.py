@@ -4,13 +4,20 @@ list/detail endpoint), and the database queries each endpoint makes.
 Set-up (in this process): the emulators, a cloud of `--groups` × 5 assets, three stores of
 `--groups` products, a plan with a real dry run over the three stores, `--plans` more plans,
 `--runs` finished runs (one with a 10,000-row report), `--batches` upload batches, members and
-API keys. Then gunicorn (gunicorn.conf.py; WEB_CONCURRENCY / GUNICORN_THREADS from the
-environment) serves the app on the same database in the production profile
-(ASSETLINK_PROFILE=production: persistent database connections, JSON logs, HTTPS as a TLS proxy
-reports it with X-Forwarded-Proto), and `--clients` threads, each logged in as a member with a
-session of its own, GET one endpoint `--requests` times each, endpoint after endpoint. Prints per endpoint: p50 / p95 / p99 / max in ms, the response size, the queries.
+API keys. Then gunicorn (gunicorn.conf.py; GUNICORN_WORKER_CLASS / WEB_CONCURRENCY /
+GUNICORN_THREADS from the environment, or each model of `--models` in turn on the same data)
+serves the app on the same database in the production profile (ASSETLINK_PROFILE=production:
+persistent database connections, JSON logs, HTTPS as a TLS proxy reports it with
+X-Forwarded-Proto), and `--clients` threads, each logged in as a member with a session and a
+keep-alive connection of its own (plain http.client: a cheap client, so the load generator
+does not take the CPUs from the server it measures), GET one endpoint `--requests` times each,
+all at once, endpoint after endpoint. Prints per endpoint: p50 / p95 / p99 / max in ms, the
+CPU time per request of gunicorn's processes, of the PostgreSQL processes serving them (when
+PostgreSQL runs on this machine), of this client and of the whole machine, the response size,
+the queries.
 
     .venv/bin/python -m bench.api_latency [--clients 20] [--requests 10] [--groups 100]
+    .venv/bin/python -m bench.api_latency --heavy-requests 0 --models sync:4,gthread:5x4
 
 Database: a new PostgreSQL database next to DATABASE_URL's when that is PostgreSQL (created,
 then dropped), else a temporary SQLite file. Redis: REDIS_URL's or the embedded one, db 12.
