@@ -5,8 +5,9 @@ REDIS_URL. Migrates and collects static files first. Ctrl-C (or SIGTERM) stops a
     DATABASE_URL=postgres://… REDIS_URL=redis://… make serve
 
 Worker counts per queue: WORKERS_LINKS (default 2), WORKERS_UPLOADS (1), WORKERS_DEFAULT (1);
-gunicorn's from WEB_CONCURRENCY / GUNICORN_THREADS / PORT (gunicorn.conf.py). A worker that
-exits is started again (a supervisor's job in production: systemd, compose, Kubernetes).
+gunicorn's from WEB_CONCURRENCY / GUNICORN_THREADS / GUNICORN_WORKER_CLASS / PORT
+(gunicorn.conf.py). A worker that exits is started again (a supervisor's job in production:
+systemd, compose, Kubernetes).
 """
 
 from __future__ import annotations

@@ -4,13 +4,20 @@ list/detail endpoint), and the database queries each endpoint makes.
 Set-up (in this process): the emulators, a cloud of `--groups` × 5 assets, three stores of
 `--groups` products, a plan with a real dry run over the three stores, `--plans` more plans,
 `--runs` finished runs (one with a 10,000-row report), `--batches` upload batches, members and
-API keys. Then gunicorn (gunicorn.conf.py; WEB_CONCURRENCY / GUNICORN_THREADS from the
-environment) serves the app on the same database in the production profile
-(ASSETLINK_PROFILE=production: persistent database connections, JSON logs, HTTPS as a TLS proxy
-reports it with X-Forwarded-Proto), and `--clients` threads, each logged in as a member with a
-session of its own, GET one endpoint `--requests` times each, endpoint after endpoint. Prints per endpoint: p50 / p95 / p99 / max in ms, the response size, the queries.
+API keys. Then gunicorn (gunicorn.conf.py; GUNICORN_WORKER_CLASS / WEB_CONCURRENCY /
+GUNICORN_THREADS from the environment, or each model of `--models` in turn on the same data)
+serves the app on the same database in the production profile (ASSETLINK_PROFILE=production:
+persistent database connections, JSON logs, HTTPS as a TLS proxy reports it with
+X-Forwarded-Proto), and `--clients` threads, each logged in as a member with a session and a
+keep-alive connection of its own (plain http.client: a cheap client, so the load generator
+does not take the CPUs from the server it measures), GET one endpoint `--requests` times each,
+all at once, endpoint after endpoint. Prints per endpoint: p50 / p95 / p99 / max in ms, the
+CPU time per request of gunicorn's processes, of the PostgreSQL processes serving them (when
+PostgreSQL runs on this machine), of this client and of the whole machine, the response size,
+the queries.
 
     .venv/bin/python -m bench.api_latency [--clients 20] [--requests 10] [--groups 100]
+    .venv/bin/python -m bench.api_latency --heavy-requests 0 --models sync:4,gthread:5x4
 
 Database: a new PostgreSQL database next to DATABASE_URL's when that is PostgreSQL (created,
 then dropped), else a temporary SQLite file. Redis: REDIS_URL's or the embedded one, db 12.
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import os
 import statistics
 import subprocess
@@ -175,52 +183,63 @@ def query_counts(ids: dict) -> dict[str, int]:
     return counts
 
 
-def login(username: str):
-    """A client with a session of its own for `username`, as a TLS proxy would forward it."""
-    import requests
-    from django.conf import settings
-    from django.contrib.auth.models import User
-    from django.test import Client
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
+class Client:
+    """One logged-in client: a keep-alive HTTP/1.1 connection of its own (as a browser holds
+    one), its session cookie, and plain `http.client` — a cheap client, so the load generator
+    leaves the CPUs to the server it measures."""
 
-    # The session is made here (same database and SECRET_KEY as gunicorn): the production
-    # profile marks cookies Secure, which a client speaking plain HTTP would not send back.
-    django_client = Client()
-    django_client.force_login(User.objects.get(username=username))
-    session = requests.Session()
-    session.cookies.set(
-        settings.SESSION_COOKIE_NAME, django_client.cookies[settings.SESSION_COOKIE_NAME].value
-    )
-    session.headers["X-Forwarded-Proto"] = "https"
-    # gunicorn closes idle keep-alive connections after 5 s (between endpoints): reconnect.
-    session.mount("http://", HTTPAdapter(max_retries=Retry(total=2, connect=2, read=2)))
-    return session
+    def __init__(self, port: int, username: str):
+        from django.conf import settings
+        from django.contrib.auth.models import User
+        from django.test import Client as DjangoClient
+
+        # The session is made here (same database and SECRET_KEY as gunicorn): the production
+        # profile marks cookies Secure, which a client speaking plain HTTP would not send back.
+        django_client = DjangoClient()
+        django_client.force_login(User.objects.get(username=username))
+        cookie = django_client.cookies[settings.SESSION_COOKIE_NAME].value
+        self.headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}",
+                        "X-Forwarded-Proto": "https"}  # fmt: skip
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def get(self, url: str) -> tuple[int, int]:
+        """GET `url`: its status and the size of its body. A connection the server closed
+        (gunicorn's keep-alive timeout between endpoints; sync workers close every one) is
+        opened again once, within the request's time."""
+        for attempt in (1, 2):
+            try:
+                self.connection.request("GET", url, headers=self.headers)
+                response = self.connection.getresponse()
+                return response.status, len(response.read())
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.connection.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
 
-def load(base: str, sessions, url: str, requests_each: int) -> tuple[list[float], int, int]:
-    """Every session GETs `url` `requests_each` times, all at once; latencies in ms."""
+def load(clients: list[Client], url: str, requests_each: int) -> tuple[list[float], int, int]:
+    """Every client GETs `url` `requests_each` times, all at once; latencies in ms."""
     latencies: list[float] = []
     errors = []
     size = 0
     lock = threading.Lock()
-    barrier = threading.Barrier(len(sessions))
+    barrier = threading.Barrier(len(clients))
 
-    def client(session) -> None:
+    def run(client: Client) -> None:
         nonlocal size
         barrier.wait()
         for _ in range(requests_each):
             started = time.perf_counter()
-            response = session.get(base + url, timeout=120)
-            body = response.content
+            status, length = client.get(url)
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 latencies.append(elapsed)
-                size = len(body)
-                if response.status_code != 200:
-                    errors.append(response.status_code)
+                size = length
+                if status != 200:
+                    errors.append(status)
 
-    threads = [threading.Thread(target=client, args=(s,)) for s in sessions]
+    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
     for t in threads:
         t.start()
     for t in threads:
@@ -228,20 +247,165 @@ def load(base: str, sessions, url: str, requests_each: int) -> tuple[list[float]
     return latencies, size, len(errors)
 
 
-def cpu_seconds(master: int) -> float:
-    """CPU time (user + system) used so far by gunicorn's worker processes."""
+def process_cpu(pids) -> float:
+    """CPU seconds (user + system) the processes `pids` have used so far (0 for one gone)."""
     total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def gunicorn_pids(master: int) -> list[int]:
+    """gunicorn's master and its worker processes."""
     with contextlib.suppress(OSError):
         children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-        for pid in children:
-            with contextlib.suppress(OSError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        return [master, *map(int, children)]
+    return [master]
+
+
+def database_pids() -> list[int]:
+    """The PostgreSQL server processes serving the benchmark's database (gunicorn's
+    connections), when PostgreSQL runs on this machine; none on SQLite."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def machine_cpu() -> float:
+    """CPU seconds every process of the machine has used so far (/proc/stat, all CPUs)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    busy = sum(int(x) for i, x in enumerate(fields) if i not in (3, 4))  # not idle, iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def gunicorn_model(env: dict[str, str]) -> str:
+    """The worker model gunicorn.conf.py gives under the environment `env`."""
+    import runpy
+
+    saved = dict(os.environ)
+    try:
+        os.environ.update(env)
+        conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    finally:  # it sets PROMETHEUS_MULTIPROC_DIR when unset: not for this process
+        os.environ.clear()
+        os.environ.update(saved)
+    return f"{conf['worker_class']} {conf['workers']} processes × {conf['threads']} threads"
 
 
 def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+def parse_model(model: str) -> dict[str, str]:
+    """`gthread:2x10` / `sync:5` → the environment gunicorn.conf.py reads; "" → its defaults."""
+    if not model:
+        return {}
+    worker_class, _, size = model.partition(":")
+    processes, _, threads = size.partition("x")
+    # One thread unless given (gunicorn turns a sync worker with threads into gthread).
+    return {"GUNICORN_WORKER_CLASS": worker_class, "WEB_CONCURRENCY": processes,
+            "GUNICORN_THREADS": threads or "1"}  # fmt: skip
+
+
+def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
+    from assetlink_project.healthcheck import healthy
+
+    log = open(Path(tempfile.gettempdir()) / "assetlink-latency-gunicorn.log", "w")  # noqa: SIM115
+    web = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "assetlink_project.wsgi"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not healthy(port)[0]:
+        if time.monotonic() > deadline or web.poll() is not None:
+            raise SystemExit(f"gunicorn did not start; see {log.name}")
+        time.sleep(0.2)
+    return web
+
+
+def stop(web: subprocess.Popen) -> None:
+    web.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        web.wait(timeout=20)
+
+
+def measure(args, ids: dict, counts: dict, web: subprocess.Popen, env: dict) -> str:
+    """The endpoints under load on the gunicorn `web`; prints a line per endpoint, returns
+    the summary line."""
+    clients = [Client(args.port, f"bench-user-{n}") for n in range(args.clients)]
+    loadavg = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"\ngunicorn: {gunicorn_model(env)}; {args.clients} concurrent "
+        f"clients × {args.requests} GETs per endpoint; {os.cpu_count()} CPUs; load average "
+        f"{loadavg}"
+    )
+    print("1 client: the median of 10 GETs one after another (the service time)")
+    print(
+        "CPU ms per request under load: web = gunicorn's processes, db = the PostgreSQL "
+        "processes serving them, client = this load generator; all = every process of the "
+        "machine (the rest is other work)"
+    )
+    print(f"{'endpoint':50} {'1 client':>8} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6} "
+          f"{'web':>5} {'db':>5} {'client':>6} {'all':>5} {'bytes':>9} {'queries':>7}")  # fmt: skip
+    worst = 0.0
+    totals = {"web": 0.0, "db": 0.0, "client": 0.0, "all": 0.0, "wall": 0.0}
+    for endpoint in ENDPOINTS + HEAVY:
+        if args.only and args.only not in endpoint:
+            continue
+        if endpoint in HEAVY and not args.heavy_requests:
+            continue
+        url = endpoint.format(**ids)
+        load(clients[:2], url, 1)  # warm up
+        serial = statistics.median(load(clients[:1], url, 10)[0])
+        each = args.requests if endpoint in ENDPOINTS else args.heavy_requests
+        web_pids, db_pids = gunicorn_pids(web.pid), database_pids()
+        before = (process_cpu(web_pids), process_cpu(db_pids), time.process_time(),
+                  machine_cpu(), time.monotonic())  # fmt: skip
+        latencies, size, errors = load(clients, url, each)
+        after = (process_cpu(web_pids), process_cpu(db_pids), time.process_time(),
+                 machine_cpu(), time.monotonic())  # fmt: skip
+        cpu = {name: (b - a) * 1000 / len(latencies)
+               for name, a, b in zip(("web", "db", "client", "all"), before[:4], after[:4], strict=True)}  # fmt: skip
+        if endpoint in ENDPOINTS:
+            for name in cpu:
+                totals[name] += cpu[name] * len(latencies)
+            totals["wall"] += after[-1] - before[-1]
+        p95 = percentile(latencies, 95)
+        if endpoint in ENDPOINTS:
+            worst = max(worst, p95)
+        print(
+            f"{endpoint[:50]:50} {serial:8.0f} {percentile(latencies, 50):6.0f} {p95:6.0f} "
+            f"{percentile(latencies, 99):6.0f} {max(latencies):6.0f} {cpu['web']:5.1f} "
+            f"{cpu['db']:5.1f} {cpu['client']:6.1f} {cpu['all']:5.1f} {size:9d} "
+            f"{counts[endpoint]:7d}"
+            + (f"  {errors} errors" if errors else "")
+            + ("" if endpoint in ENDPOINTS else "  (no target)"),
+            flush=True,
+        )
+    if totals["wall"]:
+        print(
+            "list/detail endpoints under load, CPU used per second: "
+            + ", ".join(
+                f"{name} {totals[name] / 1000 / totals['wall']:.2f}"
+                for name in ("web", "db", "client", "all")
+            )  # fmt: skip
+            + f" (of {os.cpu_count()})"
+        )
+    line = (
+        f"{gunicorn_model(env)}: worst p95 of the list/detail endpoints {worst:.0f} ms "
+        f"(target < 200 ms); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    print(line)
+    return line
 
 
 def main() -> None:
@@ -254,6 +418,14 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--heavy-requests", type=int, default=2, help="per client, heavy GETs")
     parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument("--only", default="", help="only the endpoints whose path has this")
+    parser.add_argument(
+        "--models",
+        default="",
+        help="gunicorn models to measure one after another on the same data, e.g. "
+        "gthread:2x10,gthread:5x4,sync:5 (class:processes[xthreads]); default: "
+        "gunicorn.conf.py's, from the environment",
+    )
     args = parser.parse_args()
 
     database_url, drop = prepare_database()
@@ -290,64 +462,23 @@ def main() -> None:
                "SHOPIFY_API_SECRET": settings.SHOPIFY_API_SECRET,
                "GUNICORN_MAX_REQUESTS": "0",  # no recycling mid-measurement
                "SHOPIFY_ADMIN_BASE_URL": settings.SHOPIFY_ADMIN_BASE_URL,
-               "CLOUDINARY_API_BASE_URL": settings.CLOUDINARY_API_BASE_URL,
-               "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="assetlink-latency-prom-")}  # fmt: skip
-        log = open(Path(tempfile.gettempdir()) / "assetlink-latency-gunicorn.log", "w")  # noqa: SIM115
-        web = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "assetlink_project.wsgi"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        from assetlink_project.healthcheck import healthy
-
+               "CLOUDINARY_API_BASE_URL": settings.CLOUDINARY_API_BASE_URL}  # fmt: skip
         os.environ["APP_URL"] = base
-        deadline = time.monotonic() + 60
-        while not healthy(args.port)[0]:
-            if time.monotonic() > deadline or web.poll() is not None:
-                raise SystemExit(f"gunicorn did not start; see {log.name}")
-            time.sleep(0.2)
-        sessions = [login(f"bench-user-{n}") for n in range(args.clients)]
-        print(
-            f"gunicorn: WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', 'default')} "
-            f"GUNICORN_THREADS={os.environ.get('GUNICORN_THREADS', 'default')}; "
-            f"{args.clients} concurrent clients × {args.requests} GETs per endpoint; "
-            f"{os.cpu_count()} CPUs; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
-        )
-        print("1 client: the median of 10 GETs one after another (the service time)")
-        print(
-            "cpu ms: gunicorn's CPU time per request under load (less noisy than latency on a "
-            "shared machine)"
-        )
-        print(f"{'endpoint':58} {'1 client':>8} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7} "
-              f"{'cpu ms':>6} {'bytes':>9} {'queries':>7}")  # fmt: skip
-        worst = 0.0
-        for endpoint in ENDPOINTS + HEAVY:
-            url = endpoint.format(**ids)
-            load(base, sessions[:2], url, 1)  # warm up
-            serial = statistics.median(load(base, sessions[:1], url, 10)[0])
-            each = args.requests if endpoint in ENDPOINTS else args.heavy_requests
-            cpu_before = cpu_seconds(web.pid)
-            latencies, size, errors = load(base, sessions, url, each)
-            cpu = (cpu_seconds(web.pid) - cpu_before) * 1000 / len(latencies)
-            p95 = percentile(latencies, 95)
-            if endpoint in ENDPOINTS:
-                worst = max(worst, p95)
-            print(
-                f"{endpoint[:58]:58} {serial:8.0f} {percentile(latencies, 50):7.0f} {p95:7.0f} "
-                f"{percentile(latencies, 99):7.0f} {max(latencies):7.0f} {cpu:6.1f} {size:9d} "
-                f"{counts[endpoint]:7d}"
-                + (f"  {errors} errors" if errors else "")
-                + ("" if endpoint in ENDPOINTS else "  (no target)"),
-                flush=True,
-            )
-        print(
-            f"worst p95 of the list/detail endpoints: {worst:.0f} ms (target < 200 ms); "
-            f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
-        )
+        summary = []
+        for model in args.models.split(",") if args.models else [""]:
+            model_env = {**env, **parse_model(model),
+                         "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="assetlink-latency-prom-")}  # fmt: skip
+            web = start_gunicorn(model_env, args.port)
+            summary.append(measure(args, ids, counts, web, model_env))
+            stop(web)
+            web = None
+        if len(summary) > 1:
+            print("\nper gunicorn model:")
+            for line in summary:
+                print("  " + line)
     finally:
         if web is not None:
-            web.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                web.wait(timeout=20)
+            stop(web)
         from django.db import connections
 
         connections.close_all()

@@ -102,7 +102,10 @@ class PlanSerializer(serializers.ModelSerializer):
         if "store_ids" not in self.context:
             scope = store_selectors.stores_for_request(self.context["request"])
             self.context["store_ids"] = set(scope.values_list("pk", flat=True))
-        return [s.shop_domain for s in plan.stores.all() if s.pk in self.context["store_ids"]]
+        stores = getattr(plan, "stores_read", None)  # selectors.plans_listed's
+        if stores is None:
+            stores = plan.stores.all()
+        return [s.shop_domain for s in stores if s.pk in self.context["store_ids"]]
 
 
 _STORE_SUMMARY_FIELDS = {
@@ -225,7 +228,7 @@ class PlanListView(APIView):
         )
         plans = selectors.plans_for_request(request).filter(workspace=workspace)
         plans = plans.filter(delta_of__isnull=True)  # a sync rule's own plans are in its history
-        return Response(_serialize(request, plans.prefetch_related("stores")[:100], many=True))
+        return Response(_serialize(request, selectors.plans_listed(plans)[:100], many=True))
 
     @extend_schema(request=PlanInputSerializer, responses={201: PlanSerializer})
     def post(self, request, workspace_id: int):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import IO
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from linking.models import Plan, PlanProduct, PlanStore
 from reports.csv import stream_csv
@@ -37,6 +37,15 @@ def plans_for_request(request) -> QuerySet[Plan]:
     if is_narrowed(request):
         plans = plans.filter(stores__in=stores_for_request(request)).distinct()
     return plans
+
+
+def plans_listed(plans: QuerySet[Plan]) -> QuerySet[Plan]:
+    """`plans` as the plan list shows them: without the columns it never shows (the dry run's
+    totals, a sync rule's retired assets) and with each plan's stores' domains as a plain list
+    (`stores_read`: no queryset made per plan)."""
+    return plans.defer("totals", "retired_asset_ids").prefetch_related(
+        Prefetch("stores", Store.objects.only("pk", "shop_domain"), to_attr="stores_read")
+    )
 
 
 def plans_for(user) -> QuerySet[Plan]:

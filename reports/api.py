@@ -154,7 +154,7 @@ class RunListView(APIView):
         responses=RunSerializer,
     )
     def get(self, request):
-        qs = selectors.runs_for_request(request).select_related("created_by")
+        qs = selectors.runs_listed(selectors.runs_for_request(request))
         params = request.query_params
         for name, choices in (("status", Run.Status.values), ("kind", Run.Kind.values)):
             if params.get(name) and params[name] not in choices:

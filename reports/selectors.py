@@ -16,3 +16,25 @@ def runs_for_request(request) -> QuerySet[Run]:
         .select_related("store")
         .defer("work")
     )
+
+
+# The columns a run's progress (reports.engine.run_progress) reads, and those the Runs tab's
+# row (reports.api.run_json) adds: lists load only these — not the run's settings, timings or
+# worker bookkeeping, nor the store's tokens or the user's password hash.
+PROGRESS_FIELDS = (
+    "store__shop_domain", "kind", "status", "phase", "ops_done", "ops_total", "products_done",
+    "products_total", "failures", "calls", "points_requested", "points_actual", "throttled",
+    "eta_seconds", "abort_requested_at", "started_at", "finished_at", "summary", "error",
+    "undo_of",
+)  # fmt: skip
+RUN_ROW_FIELDS = (*PROGRESS_FIELDS, "created_by__username", "created_at", "link_mode", "plan")
+
+
+def runs_progress_only(runs: QuerySet[Run]) -> QuerySet[Run]:
+    """`runs` with the columns of their progress only (lists of runs)."""
+    return runs.select_related("store").only(*PROGRESS_FIELDS)
+
+
+def runs_listed(runs: QuerySet[Run]) -> QuerySet[Run]:
+    """`runs` as the Runs tab lists them: the columns of RUN_ROW_FIELDS only."""
+    return runs.select_related("store", "created_by").only(*RUN_ROW_FIELDS)

@@ -40,12 +40,21 @@ class WorkspaceSerializer(serializers.ModelSerializer):
         model = Workspace
         fields = ["id", "name", "cloudinary_cloud_name", "stores", "can_change_setup"]
 
+    # Read once for the whole list (not a query per workspace): the workspaces the caller
+    # administers (permissions.can_change_setup's rule) and the stores it reaches in each.
     def get_can_change_setup(self, obj) -> bool:
-        return permissions.can_change_setup(self.context["request"].user, obj)
+        if "administered" not in self.context:
+            administered = selectors.workspaces_administered_by(self.context["request"].user)
+            self.context["administered"] = set(administered.values_list("pk", flat=True))
+        return obj.pk in self.context["administered"]
 
     def get_stores(self, obj) -> list[str]:
-        reached = selectors.stores_for_request(self.context["request"]).filter(workspace=obj)
-        return list(reached.values_list("shop_domain", flat=True))
+        if "stores" not in self.context:
+            self.context["stores"] = {}
+            reached = selectors.stores_for_request(self.context["request"]).order_by("shop_domain")
+            for workspace_id, domain in reached.values_list("workspace_id", "shop_domain"):
+                self.context["stores"].setdefault(workspace_id, []).append(domain)
+        return self.context["stores"].get(obj.pk, [])
 
 
 def _workspace(request, workspace_id: int) -> Workspace:

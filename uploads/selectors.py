@@ -8,8 +8,10 @@ from django.db.models import Prefetch, QuerySet
 
 from reports import csv as reports_csv
 from reports import engine
+from reports import selectors as reports_selectors
 from reports.models import Run
 from stores import selectors as store_selectors
+from stores.models import Store
 from uploads.models import UploadBatch, UploadItem
 
 COLUMNS = reports_csv.COLUMNS
@@ -43,9 +45,20 @@ def batches_for_request(request) -> QuerySet[UploadBatch]:
     )
     if store_selectors.is_narrowed(request):
         batches = batches.filter(stores__in=store_selectors.stores_for_request(request)).distinct()
+    # Only the columns a batch's summary shows of its stores and runs, as plain lists (no
+    # queryset made per batch: a list of 50 batches costs two queries and little else).
     return batches.prefetch_related(
-        "stores", Prefetch("runs", Run.objects.select_related("store").defer("work"))
+        Prefetch("stores", Store.objects.only("pk", "shop_domain"), to_attr="stores_read"),
+        Prefetch(
+            "runs", reports_selectors.runs_progress_only(Run.objects.all()), to_attr="runs_read"
+        ),
     )
+
+
+def _read(batch: UploadBatch, relation: str) -> list:
+    """The batch's stores or runs as batches_for_request read them (else from the database)."""
+    read = getattr(batch, f"{relation}_read", None)
+    return read if read is not None else list(getattr(batch, relation).all())
 
 
 def upload_runs_for_request(request) -> QuerySet[Run]:
@@ -63,13 +76,13 @@ def batch_summary(batch: UploadBatch, *, store_ids=None, rows: bool = True) -> d
     a row per asset per store is megabytes over fifty batches) and the batch's runs with their
     progress."""
     # From the rows batches_for_request prefetched (a list of batches costs no query per batch).
-    stores = sorted(batch.stores.all(), key=lambda s: s.shop_domain)
+    stores = sorted(_read(batch, "stores"), key=lambda s: s.shop_domain)
     if store_ids is not None:
         allowed = set(store_ids)
         stores = [s for s in stores if s.pk in allowed]
     domains = [s.shop_domain for s in stores]
     dry_run = batch.dry_run or {}
-    runs = sorted((r for r in batch.runs.all() if r.store_id in {s.pk for s in stores}),
+    runs = sorted((r for r in _read(batch, "runs") if r.store_id in {s.pk for s in stores}),
                   key=lambda r: r.pk)  # fmt: skip
     return {
         "id": batch.pk,

@@ -37,6 +37,11 @@ BOUNDS = {
 
 def _dataset(workspace, admin, n: int) -> dict:
     stores = [StoreFactory(workspace=workspace) for _ in range(3)]
+    for role in ("user", "master_admin")[:n]:
+        # More workspaces the caller belongs to (the workspace list shows each, its stores and
+        # whether the caller may change its Setup), in both kinds of role.
+        other = StoreFactory().workspace
+        MemberFactory(workspace=other, user=admin.user, role=role)
     for _ in range(n):
         MemberFactory(workspace=workspace, role="user")
         store_services.api_key_create(user=admin.user, store=stores[0], label="PIM")
