@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from linking.models import LinkRecord, Plan, PlanProduct, PlanStore, StoreCatalog
+from linking.models import DryRun, LinkRecord, Plan, PlanProduct, PlanStore, StoreCatalog
 from linking.sync.models import SyncRule
 from reports.models import ReportRow, Run
 from stores import services
@@ -92,6 +92,10 @@ def _store_objects(workspace, domain: str, owner) -> StoreObjects:
     )
     plan.stores.set([store])
     _result(plan, store)
+    DryRun.objects.create(
+        plan=plan, created_by=owner, status=DryRun.Status.SUCCEEDED, phase="Done",
+        stores={domain: "1 products planned"}, stores_total=1, stores_done=1,
+    )  # fmt: skip
     # its sync rule (paused: a resume by an intruder would show in the snapshot)
     SyncRule.objects.create(workspace=workspace, plan=plan, name=f"{domain} rule", paused=True)
     run = Run.objects.create(store=store, plan=plan, status=Run.Status.RUNNING, link_mode="append")

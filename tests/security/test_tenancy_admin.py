@@ -9,7 +9,7 @@ import pytest
 from django.forms.models import model_to_dict
 from django.test import Client
 
-from linking.models import LinkRecord, Plan, StoreCatalog
+from linking.models import DryRun, LinkRecord, Plan, StoreCatalog
 from linking.sync.models import SyncRule
 from reports.models import ReportRow, Run
 from stores import services
@@ -32,6 +32,7 @@ def _b_objects(world) -> dict:
         WorkspaceSettings: WorkspaceSettings.objects.get(workspace=b.workspace),
         ApiKey: b1.key,
         Plan: b1.plan,
+        DryRun: DryRun.objects.get(plan=b1.plan),
         LinkRecord: LinkRecord.objects.get(store=b1.store),
         StoreCatalog: StoreCatalog.objects.get(store=b1.store),
         UploadBatch: b1.batch,
@@ -236,3 +237,19 @@ def test_api_keys_are_revoked_with_the_admin_action_by_admins_only(world, role, 
     client = _client(world.a.members[role])
     client.post(_url(ApiKey), {"action": "revoke_keys", "_selected_action": [key.pk]})
     assert (ApiKey.objects.get(pk=key.pk).revoked_at is not None) is revoked
+
+
+@pytest.mark.parametrize("role", [r.value for r in ROLES])
+def test_dry_runs_are_listed_for_their_workspace_read_only(world, role):
+    client = _client(world.a.members[role])
+    own = DryRun.objects.get(plan=world.a.stores["a1"].plan)
+    listing = client.get(_url(DryRun))
+    assert listing.status_code == 200
+    theirs = DryRun.objects.get(plan=world.b.stores["b1"].plan)
+    assert _url(DryRun, f"{own.pk}/change/").encode() in listing.content
+    assert _url(DryRun, f"{theirs.pk}/change/").encode() not in listing.content
+    assert client.get(_url(DryRun, f"{own.pk}/change/")).status_code == 200
+    client.post(_url(DryRun, f"{own.pk}/delete/"), {"post": "yes"})
+    client.post(_url(DryRun, f"{own.pk}/change/"), {"status": "failed", "error": "pwned"})
+    own.refresh_from_db()
+    assert own.status == DryRun.Status.SUCCEEDED and own.error == ""
