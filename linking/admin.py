@@ -68,22 +68,27 @@ class PlanAdmin(ReadOnlyScopedAdmin):
         return response
 
 
-@admin.register(DryRun, site=admin_site)
-class DryRunAdmin(ReadOnlyScopedAdmin):
-    """The dry runs of plans as jobs: status, phase per store, timing, error. Read-only: they
-    are started and cancelled through the API or the page (deleting one would orphan its job)."""
+class DryRunJobAdmin(ReadOnlyScopedAdmin):
+    """Dry runs as jobs: status, phase per store, timing, error. Read-only: they are started
+    and cancelled through the API or the page (deleting one would orphan its job)."""
 
-    workspace_path = "plan__workspace"
-    list_display = ["id", "plan", "status", "phase", "stores_done", "stores_total", "created_by",
+    list_display = ["id", "status", "phase", "stores_done", "stores_total", "created_by",
                     "created_at", "started_at", "finished_at"]  # fmt: skip
     list_filter = ["status"]
-    list_select_related = ["plan", "created_by"]
-    readonly_fields = ["plan", "created_by", "status", "phase", "stores", "stores_total",
-                       "stores_done", "created_at", "started_at", "finished_at", "heartbeat_at",
+    readonly_fields = ["created_by", "status", "phase", "stores", "stores_total", "stores_done",
+                       "created_at", "started_at", "finished_at", "heartbeat_at",
                        "cancel_requested_at", "error"]  # fmt: skip
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DryRun, site=admin_site)
+class DryRunAdmin(DryRunJobAdmin):
+    workspace_path = "plan__workspace"
+    list_display = [*DryRunJobAdmin.list_display[:1], "plan", *DryRunJobAdmin.list_display[1:]]
+    list_select_related = ["plan", "created_by"]
+    readonly_fields = ["plan", *DryRunJobAdmin.readonly_fields]
 
 
 @admin.register(LinkRecord, site=admin_site)

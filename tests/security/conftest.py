@@ -21,7 +21,7 @@ from stores import services
 from stores.models import ApiKey, Member, Role, Store, Workspace
 from tests.factories import MemberFactory, StoreFactory, WorkspaceFactory
 from tests.stores.helpers import session_token
-from uploads.models import UploadBatch, UploadItem, UploadRecord
+from uploads.models import UploadBatch, UploadDryRun, UploadItem, UploadRecord
 
 ROLES = [Role.MASTER_ADMIN, Role.TECHNICAL_ADMIN, Role.MEDIA_LIBRARY_ADMIN, Role.USER]
 STAFF_ID = "100"
@@ -105,6 +105,10 @@ def _store_objects(workspace, domain: str, owner) -> StoreObjects:
     )  # fmt: skip
     batch = UploadBatch.objects.create(workspace=workspace, expression='folder="x"')
     batch.stores.set([store])
+    UploadDryRun.objects.create(
+        batch=batch, created_by=owner, status=UploadDryRun.Status.SUCCEEDED, phase="Done",
+        stores={domain: "1 created"}, stores_total=1, stores_done=1,
+    )  # fmt: skip
     upload_run = Run.objects.create(store=store, kind=Run.Kind.UPLOAD, status=Run.Status.RUNNING)
     batch.runs.add(upload_run)
     UploadItem.objects.create(

@@ -15,7 +15,7 @@ from reports.models import ReportRow, Run
 from stores import services
 from stores.admin_site import admin_site
 from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
-from uploads.models import UploadBatch, UploadRecord
+from uploads.models import UploadBatch, UploadDryRun, UploadRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +36,7 @@ def _b_objects(world) -> dict:
         LinkRecord: LinkRecord.objects.get(store=b1.store),
         StoreCatalog: StoreCatalog.objects.get(store=b1.store),
         UploadBatch: b1.batch,
+        UploadDryRun: UploadDryRun.objects.get(batch=b1.batch),
         UploadRecord: UploadRecord.objects.get(store=b1.store),
         Run: b1.run,
         ReportRow: b1.run.rows.get(),
@@ -240,16 +241,18 @@ def test_api_keys_are_revoked_with_the_admin_action_by_admins_only(world, role, 
 
 
 @pytest.mark.parametrize("role", [r.value for r in ROLES])
-def test_dry_runs_are_listed_for_their_workspace_read_only(world, role):
+@pytest.mark.parametrize("model", [DryRun, UploadDryRun])
+def test_dry_runs_are_listed_for_their_workspace_read_only(world, role, model):
     client = _client(world.a.members[role])
-    own = DryRun.objects.get(plan=world.a.stores["a1"].plan)
-    listing = client.get(_url(DryRun))
+    subject = "plan" if model is DryRun else "batch"
+    own = model.objects.get(**{subject: getattr(world.a.stores["a1"], subject)})
+    theirs = model.objects.get(**{subject: getattr(world.b.stores["b1"], subject)})
+    listing = client.get(_url(model))
     assert listing.status_code == 200
-    theirs = DryRun.objects.get(plan=world.b.stores["b1"].plan)
-    assert _url(DryRun, f"{own.pk}/change/").encode() in listing.content
-    assert _url(DryRun, f"{theirs.pk}/change/").encode() not in listing.content
-    assert client.get(_url(DryRun, f"{own.pk}/change/")).status_code == 200
-    client.post(_url(DryRun, f"{own.pk}/delete/"), {"post": "yes"})
-    client.post(_url(DryRun, f"{own.pk}/change/"), {"status": "failed", "error": "pwned"})
+    assert _url(model, f"{own.pk}/change/").encode() in listing.content
+    assert _url(model, f"{theirs.pk}/change/").encode() not in listing.content
+    assert client.get(_url(model, f"{own.pk}/change/")).status_code == 200
+    client.post(_url(model, f"{own.pk}/delete/"), {"post": "yes"})
+    client.post(_url(model, f"{own.pk}/change/"), {"status": "failed", "error": "pwned"})
     own.refresh_from_db()
-    assert own.status == DryRun.Status.SUCCEEDED and own.error == ""
+    assert own.status == model.Status.SUCCEEDED and own.error == ""
