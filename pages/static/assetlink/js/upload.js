@@ -2,7 +2,7 @@
 import { ApiError, api } from "./api.js";
 import { loadSetup, state } from "./app.js";
 import { selectionSummary } from "./picker.js";
-import { watchRuns } from "./runs.js";
+import { followDryRun, watchRuns } from "./runs.js";
 import { banner, card, clear, h, plural, setFieldError, toast, transformationField } from "./ui.js";
 
 export async function renderUpload(panel) {
@@ -63,10 +63,16 @@ export async function renderUpload(panel) {
       onclick: async () => {
         if (!ready()) return;
         dry.disabled = true;
-        clear(result, h("p.muted", {}, "Dry run: reading the selection and each store's Files…"));
+        clear(result, h("p.muted", {}, "Starting the dry run…"));
         try {
           await ensureBatch();
-          batch = await api.post(`/api/uploads/${batch.id}/dry-run/`);
+          const url = `/api/uploads/${batch.id}/dry-run/`;
+          const ended = await followDryRun(result, await api.post(url), url, { idPrefix: "upload-" });
+          if (ended.status !== "succeeded") {
+            clear(result, ended.status === "cancelled" ? banner("Dry run cancelled. Nothing was uploaded.", "info") : banner(`The dry run failed: ${ended.error || "no reason given"}`, "critical"));
+            return;
+          }
+          batch = await api.get(`/api/uploads/${batch.id}/`);
           renderDryRun(result, batch, setup.default_transformation);
         } catch (err) {
           show(err);
