@@ -4,9 +4,10 @@ Connections inside a bulk query need no `first`; each node of a nested connectio
 own line with `__parentId`, emitted after its parent.
 
 Like Shopify's, an export reads the shop as it goes, not a snapshot: it holds the state lock
-while it reads, but lets other requests (calls, polls, other exports) take it every
-YIELD_EVERY fields, so one shop's exports do not stall every other request of the emulator
-for their whole length. Each field reads its object under the lock, as any call does.
+while it reads, but lets the other requests (calls, polls, downloads) take it every
+YIELD_EVERY fields, so exports do not stall every other request of the emulator for their
+whole length. Each field reads its object under the lock, as any call does. Exports still
+read one at a time (in the order they got to run), so each completes as early as before.
 """
 
 from __future__ import annotations
@@ -105,7 +106,9 @@ def start_bulk(ctx, query: str):
                 return
             op.status = "RUNNING"
         time.sleep(delay / 2)
-        with state.lock:
+        # Exports read one after the other (each finishes as soon as it can, as when they
+        # held the state lock throughout); the lock is lent to the other requests meanwhile.
+        with state.__dict__.setdefault("bulk_export_lock", threading.Lock()), state.lock:
             if state.generation != gen:
                 return
             result = execute(
