@@ -35,16 +35,22 @@ LOST = "The worker running this dry run stopped; start it again."
 
 def dry_run_start(*, plan: Plan, user=None) -> DryRun:
     """Queue a dry run of ``plan`` (the one already queued or running, if any)."""
-    active = latest(plan)
-    if active is not None and active.is_active:
-        return active
-    dry_run = DryRun.objects.create(
-        plan=plan,
+    return start_job(
+        plan.dry_runs,
+        enqueue,
         created_by=user if getattr(user, "pk", None) and hasattr(user, "username") else None,
         stores_total=plan.stores.count(),
-        phase="Queued",
     )
-    transaction.on_commit(lambda: enqueue(dry_run.pk))
+
+
+def start_job(dry_runs, enqueue_one: Callable[[int], None], **fields) -> DryRunJob:
+    """A new dry run in ``dry_runs`` (a plan's or a batch's), queued by ``enqueue_one`` once
+    the transaction commits — or the one already queued or running there."""
+    active = latest_of(dry_runs)
+    if active is not None and active.is_active:
+        return active
+    dry_run = dry_runs.create(phase="Queued", **fields)
+    transaction.on_commit(lambda: enqueue_one(dry_run.pk))
     return dry_run
 
 

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assetlink_project.api_input import validated_body
+from linking.api import DRY_RUN_JOB_FIELDS
 from linking.models import AltSource
 from reports import engine
 from reports.api import ACTION_FILTER, StoresInputSerializer, actions_param, timings_field
@@ -161,22 +162,7 @@ class UploadBatchDetailView(APIView):
 
 UploadDryRunSerializer = inline_serializer(
     "UploadDryRun",
-    {
-        "id": serializers.IntegerField(),
-        "batch": serializers.IntegerField(),
-        "status": serializers.ChoiceField([s.value for s in UploadDryRun.Status]),
-        "phase": serializers.CharField(),
-        "stores": serializers.DictField(
-            child=serializers.CharField(), help_text="Shop domain → what is happening there."
-        ),
-        "stores_done": serializers.IntegerField(),
-        "stores_total": serializers.IntegerField(),
-        "cancel_requested": serializers.BooleanField(),
-        "created_at": serializers.DateTimeField(),
-        "started_at": serializers.DateTimeField(allow_null=True),
-        "finished_at": serializers.DateTimeField(allow_null=True),
-        "error": serializers.CharField(),
-    },
+    {"id": serializers.IntegerField(), "batch": serializers.IntegerField(), **DRY_RUN_JOB_FIELDS},
 )
 
 

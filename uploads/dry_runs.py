@@ -7,8 +7,6 @@ completes."""
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from linking import dry_runs as jobs
 from uploads import runs, services
 from uploads.models import UploadBatch, UploadDryRun
@@ -16,21 +14,18 @@ from uploads.models import UploadBatch, UploadDryRun
 
 def dry_run_start(*, batch: UploadBatch, user=None) -> UploadDryRun:
     """Queue a dry run of ``batch`` (the one already queued or running, if any)."""
-    active = latest(batch)
-    if active is not None and active.is_active:
-        return active
-    dry_run = UploadDryRun.objects.create(
-        batch=batch,
+    return jobs.start_job(
+        batch.dry_runs,
+        enqueue,
         created_by=services._user_or_none(user),
         stores_total=batch.stores.count(),
-        phase="Queued",
     )
-    transaction.on_commit(
-        lambda: jobs.enqueue_job(
-            runs.QUEUE, "uploads.tasks.execute_dry_run", dry_run.pk, f"upload dry run {dry_run.pk}"
-        )
+
+
+def enqueue(dry_run_id: int) -> None:
+    jobs.enqueue_job(
+        runs.QUEUE, "uploads.tasks.execute_dry_run", dry_run_id, f"upload dry run {dry_run_id}"
     )
-    return dry_run
 
 
 def latest(batch: UploadBatch) -> UploadDryRun | None:

@@ -87,8 +87,10 @@ def test_only_admins_override_the_transformation(sandbox, member, admin, uploads
 
 
 def test_the_batch_list_gives_dry_run_counts_and_the_detail_its_rows(
-    sandbox, member, uploads_queue
-):  # noqa: F811
+    sandbox,
+    member,  # noqa: F811
+    uploads_queue,
+):
     store = shop(sandbox)
     api = client_for(member.user)
     url = f"/api/workspaces/{sandbox.workspace.pk}/uploads/"
