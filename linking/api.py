@@ -165,7 +165,7 @@ class PlanStoreResultSerializer(serializers.Serializer):
 
 
 DRY_RUN_JOB_FIELDS = {
-    "status": serializers.ChoiceField([s.value for s in DryRun.Status]),
+    "status": serializers.ChoiceField(DryRun.Status.choices),
     "phase": serializers.CharField(),
     "stores": serializers.DictField(
         child=serializers.CharField(), help_text="Shop domain → what is happening there."
