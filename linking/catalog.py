@@ -249,7 +249,6 @@ def run_bulk_queries(
             if op_id is None:
                 break  # Shopify's limit is reached (other exports of the app): start it later
             running[waiting.pop(0)] = op_id
-            delay = poll_interval  # a new export: poll it as soon as the first ones
         finished = []
         for index, op_id in running.items():
             status = client.execute(ops.BULK_OPERATION_STATUS, {"id": op_id}).data.get(
