@@ -206,6 +206,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Plans' and upload batches' dry runs share their status choices (linking.models.DryRunJob).
+    "ENUM_NAME_OVERRIDES": {"DryRunStatusEnum": "linking.models.DryRunJob.Status"},
 }
 
 LOGGING = {

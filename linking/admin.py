@@ -1,5 +1,6 @@
-"""Read-only admin views of plans (with their per-store dry-run results and report CSV), link
-records and store catalog indexes. Plans are made through the API, the page or the CLI."""
+"""Read-only admin views of plans (with their per-store dry-run results and report CSV), their
+dry runs (the background jobs), link records and store catalog indexes. Plans are made through
+the API, the page or the CLI."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.utils.html import format_html
 
 from assetlink_project.errors import ApplicationError
 from linking import manage, selectors
-from linking.models import LinkRecord, Plan, PlanStore, StoreCatalog
+from linking.models import DryRun, LinkRecord, Plan, PlanStore, StoreCatalog
 from stores.admin import WorkspaceScopedAdmin
 from stores.admin_site import admin_site
 from stores.selectors import stores_for
@@ -65,6 +66,29 @@ class PlanAdmin(ReadOnlyScopedAdmin):
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}-dry-run.csv"'
         return response
+
+
+class DryRunJobAdmin(ReadOnlyScopedAdmin):
+    """Dry runs as jobs: status, phase per store, timing, error. Read-only: they are started
+    and cancelled through the API or the page (deleting one would orphan its job)."""
+
+    list_display = ["id", "status", "phase", "stores_done", "stores_total", "created_by",
+                    "created_at", "started_at", "finished_at"]  # fmt: skip
+    list_filter = ["status"]
+    readonly_fields = ["created_by", "status", "phase", "stores", "stores_total", "stores_done",
+                       "created_at", "started_at", "finished_at", "heartbeat_at",
+                       "cancel_requested_at", "error"]  # fmt: skip
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DryRun, site=admin_site)
+class DryRunAdmin(DryRunJobAdmin):
+    workspace_path = "plan__workspace"
+    list_display = [*DryRunJobAdmin.list_display[:1], "plan", *DryRunJobAdmin.list_display[1:]]
+    list_select_related = ["plan", "created_by"]
+    readonly_fields = ["plan", *DryRunJobAdmin.readonly_fields]
 
 
 @admin.register(LinkRecord, site=admin_site)

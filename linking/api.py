@@ -167,24 +167,25 @@ class PlanStoreResultSerializer(serializers.Serializer):
     error = serializers.CharField()
 
 
+DRY_RUN_JOB_FIELDS = {
+    "status": serializers.ChoiceField(DryRun.Status.choices),
+    "phase": serializers.CharField(),
+    "stores": serializers.DictField(
+        child=serializers.CharField(), help_text="Shop domain → what is happening there."
+    ),
+    "stores_done": serializers.IntegerField(),
+    "stores_total": serializers.IntegerField(),
+    "cancel_requested": serializers.BooleanField(),
+    "created_at": serializers.DateTimeField(),
+    "started_at": serializers.DateTimeField(allow_null=True),
+    "finished_at": serializers.DateTimeField(allow_null=True),
+    "error": serializers.CharField(),
+}
+"""A dry run job's progress (linking.dry_runs.job_json): plans' and upload batches'."""
+
 DryRunSerializer = inline_serializer(
     "DryRun",
-    {
-        "id": serializers.IntegerField(),
-        "plan": serializers.IntegerField(),
-        "status": serializers.ChoiceField([s.value for s in DryRun.Status]),
-        "phase": serializers.CharField(),
-        "stores": serializers.DictField(
-            child=serializers.CharField(), help_text="Shop domain → what is happening there."
-        ),
-        "stores_done": serializers.IntegerField(),
-        "stores_total": serializers.IntegerField(),
-        "cancel_requested": serializers.BooleanField(),
-        "created_at": serializers.DateTimeField(),
-        "started_at": serializers.DateTimeField(allow_null=True),
-        "finished_at": serializers.DateTimeField(allow_null=True),
-        "error": serializers.CharField(),
-    },
+    {"id": serializers.IntegerField(), "plan": serializers.IntegerField(), **DRY_RUN_JOB_FIELDS},
 )
 
 

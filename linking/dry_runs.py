@@ -1,6 +1,8 @@
 """Dry runs as background jobs: start (queued on the link runs' RQ queue, ahead of the runs
 waiting there), execute (:func:`linking.services.plan_dry_run` with a watch that writes the
 phase of every store to the row and reads cancel), cancel, and the progress the page polls.
+The job machinery (:func:`enqueue_job`, :func:`run_job`, cancel, lost workers) serves any
+:class:`~linking.models.DryRunJob`: upload batches' dry runs (``uploads.dry_runs``) too.
 
 Lifecycle: ``queued`` → ``running`` → ``succeeded`` | ``failed`` | ``cancelled``. A dry run
 writes nothing to Shopify, and its result replaces the plan's only when it is complete (one
@@ -13,14 +15,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError
 from linking import services
-from linking.models import DryRun, Plan
+from linking.models import DryRun, DryRunJob, Plan
 
 logger = logging.getLogger(__name__)
 
@@ -31,42 +35,52 @@ LOST = "The worker running this dry run stopped; start it again."
 
 def dry_run_start(*, plan: Plan, user=None) -> DryRun:
     """Queue a dry run of ``plan`` (the one already queued or running, if any)."""
-    active = latest(plan)
-    if active is not None and active.is_active:
-        return active
-    dry_run = DryRun.objects.create(
-        plan=plan,
+    return start_job(
+        plan.dry_runs,
+        enqueue,
         created_by=user if getattr(user, "pk", None) and hasattr(user, "username") else None,
         stores_total=plan.stores.count(),
-        phase="Queued",
     )
-    transaction.on_commit(lambda: enqueue(dry_run.pk))
+
+
+def start_job(dry_runs, enqueue_one: Callable[[int], None], **fields) -> DryRunJob:
+    """A new dry run in ``dry_runs`` (a plan's or a batch's), queued by ``enqueue_one`` once
+    the transaction commits — or the one already queued or running there."""
+    active = latest_of(dry_runs)
+    if active is not None and active.is_active:
+        return active
+    dry_run = dry_runs.create(phase="Queued", **fields)
+    transaction.on_commit(lambda: enqueue_one(dry_run.pk))
     return dry_run
 
 
 def enqueue(dry_run_id: int) -> None:
-    import django_rq
-
     from linking.runs import _queue_name
 
-    django_rq.get_queue(_queue_name()).enqueue(
-        "linking.tasks.execute_dry_run",
+    enqueue_job(_queue_name(), "linking.tasks.execute_dry_run", dry_run_id, f"dry run {dry_run_id}")
+
+
+def enqueue_job(queue: str, task: str, dry_run_id: int, description: str) -> None:
+    """Queue a dry run's job ahead of the runs waiting on ``queue``."""
+    import django_rq
+
+    django_rq.get_queue(queue).enqueue(
+        task,
         dry_run_id,
         job_timeout=3600,
         at_front=True,  # a person is waiting for it; queued link runs are not
-        description=f"dry run {dry_run_id}",
+        description=description,
     )
 
 
-def dry_run_cancel(*, dry_run: DryRun) -> DryRun:
+def dry_run_cancel(*, dry_run: DryRunJob) -> DryRunJob:
     """Stop a dry run: a queued one at once, a running one within a second or two (the
-    plan keeps its previous result)."""
+    plan or batch keeps its previous result)."""
     now = timezone.now()
-    DryRun.objects.filter(pk=dry_run.pk, cancel_requested_at__isnull=True).update(
-        cancel_requested_at=now
-    )
-    DryRun.objects.filter(pk=dry_run.pk, status=DryRun.Status.QUEUED).update(
-        status=DryRun.Status.CANCELLED, finished_at=now, phase="Cancelled"
+    rows = type(dry_run).objects.filter(pk=dry_run.pk)
+    rows.filter(cancel_requested_at__isnull=True).update(cancel_requested_at=now)
+    rows.filter(status=DryRunJob.Status.QUEUED).update(
+        status=DryRunJob.Status.CANCELLED, finished_at=now, phase="Cancelled"
     )
     dry_run.refresh_from_db()
     return dry_run
@@ -80,27 +94,36 @@ def cancel_active(plan: Plan) -> None:
 
 
 def latest(plan: Plan) -> DryRun | None:
-    dry_run = plan.dry_runs.order_by("-created_at", "-id").first()
+    return latest_of(plan.dry_runs)
+
+
+def latest_of(dry_runs) -> DryRunJob | None:
+    """The newest of ``dry_runs`` (a plan's or a batch's), settled as failed if its worker
+    was lost."""
+    dry_run = dry_runs.order_by("-created_at", "-id").first()
     if dry_run is not None:
         _settle_if_lost(dry_run)
     return dry_run
 
 
-def _settle_if_lost(dry_run: DryRun) -> None:
-    if dry_run.status != DryRun.Status.RUNNING:
+def _settle_if_lost(dry_run: DryRunJob) -> None:
+    if dry_run.status != DryRunJob.Status.RUNNING:
         return
     beat = dry_run.heartbeat_at or dry_run.started_at or dry_run.created_at
     if beat < timezone.now() - STALE_AFTER:
-        DryRun.objects.filter(pk=dry_run.pk, status=DryRun.Status.RUNNING).update(
-            status=DryRun.Status.FAILED, finished_at=timezone.now(), error=LOST, phase="Failed"
+        type(dry_run).objects.filter(pk=dry_run.pk, status=DryRunJob.Status.RUNNING).update(
+            status=DryRunJob.Status.FAILED, finished_at=timezone.now(), error=LOST, phase="Failed"
         )
         dry_run.refresh_from_db()
 
 
 def dry_run_json(dry_run: DryRun) -> dict:
+    return {"id": dry_run.pk, "plan": dry_run.plan_id, **job_json(dry_run)}
+
+
+def job_json(dry_run: DryRunJob) -> dict:
+    """The progress the page polls (without the id of what is dry-run)."""
     return {
-        "id": dry_run.pk,
-        "plan": dry_run.plan_id,
         "status": dry_run.status,
         "phase": dry_run.phase,
         "stores": dry_run.stores,
@@ -118,8 +141,9 @@ class _RowWatch(services.DryRunWatch):
     """Phases go to the row (stores' phases too, from their threads); a heartbeat thread
     keeps ``heartbeat_at`` fresh and reads the cancel flag once a second."""
 
-    def __init__(self, dry_run: DryRun):
+    def __init__(self, dry_run: DryRunJob):
         self.pk = dry_run.pk
+        self.model = type(dry_run)
         self.stores: dict[str, str] = {}
         self.done: set[str] = set()
         self.lock = threading.Lock()
@@ -130,8 +154,10 @@ class _RowWatch(services.DryRunWatch):
     def _beat(self) -> None:
         try:
             while not self.stop.wait(HEARTBEAT_SECONDS):
-                DryRun.objects.filter(pk=self.pk).update(heartbeat_at=timezone.now())
-                if DryRun.objects.filter(pk=self.pk, cancel_requested_at__isnull=False).exists():
+                self.model.objects.filter(pk=self.pk).update(heartbeat_at=timezone.now())
+                if self.model.objects.filter(
+                    pk=self.pk, cancel_requested_at__isnull=False
+                ).exists():
                     self.cancel.set()
         except Exception:  # the heartbeat must not end the job; a stale one reads as lost
             logger.exception("Dry run %s: heartbeat failed", self.pk)
@@ -139,7 +165,7 @@ class _RowWatch(services.DryRunWatch):
             close_old_connections()
 
     def phase(self, text: str) -> None:
-        DryRun.objects.filter(pk=self.pk).update(phase=text[:200], heartbeat_at=timezone.now())
+        self.model.objects.filter(pk=self.pk).update(phase=text[:200], heartbeat_at=timezone.now())
         self.check()
 
     def store_phase(self, domain: str, text: str, *, done: bool = False) -> None:
@@ -147,7 +173,7 @@ class _RowWatch(services.DryRunWatch):
             self.stores[domain] = text
             if done:
                 self.done.add(domain)
-            DryRun.objects.filter(pk=self.pk).update(
+            self.model.objects.filter(pk=self.pk).update(
                 stores=dict(self.stores), stores_done=len(self.done), heartbeat_at=timezone.now()
             )
         self.check()
@@ -161,37 +187,50 @@ class _RowWatch(services.DryRunWatch):
 
 
 def execute(dry_run_id: int) -> str:
-    """The job: run the dry run unless it ended (cancelled while queued, or done by an
-    earlier attempt); safe to run twice."""
-    dry_run = DryRun.objects.select_related("plan").filter(pk=dry_run_id).first()
-    if dry_run is None or dry_run.status != DryRun.Status.QUEUED:
+    """The job of a plan's dry run (see :func:`run_job`)."""
+
+    def work(dry_run: DryRun, watch: services.DryRunWatch) -> str:
+        plan = services.plan_dry_run(plan=dry_run.plan, watch=watch)
+        return plan.error if plan.status == Plan.Status.FAILED else ""
+
+    return run_job(DryRun.objects.select_related("plan"), dry_run_id, work)
+
+
+def run_job(rows, dry_run_id: int, work: Callable[[Any, services.DryRunWatch], str]) -> str:
+    """Run the dry run ``dry_run_id`` of ``rows`` (a DryRunJob queryset) unless it ended
+    (cancelled while queued, or done by an earlier attempt); safe to run twice. ``work`` does
+    it, told the phases through the watch (which raises DryRunCancelled once cancelled), and
+    returns an error message when it failed."""
+    dry_run = rows.filter(pk=dry_run_id).first()
+    if dry_run is None or dry_run.status != DryRunJob.Status.QUEUED:
         return dry_run.status if dry_run else "missing"
+    model = type(dry_run)
     now = timezone.now()
-    DryRun.objects.filter(pk=dry_run.pk).update(
-        status=DryRun.Status.RUNNING, started_at=now, heartbeat_at=now, phase="Starting"
+    model.objects.filter(pk=dry_run.pk).update(
+        status=DryRunJob.Status.RUNNING, started_at=now, heartbeat_at=now, phase="Starting"
     )
     watch = _RowWatch(dry_run)
     watch.thread.start()
-    status, error, phase = DryRun.Status.SUCCEEDED, "", "Done"
+    status, error, phase = DryRunJob.Status.SUCCEEDED, "", "Done"
     try:
         if dry_run.cancel_requested_at is not None:
             raise services.DryRunCancelled("The dry run was cancelled.")
-        plan = services.plan_dry_run(plan=dry_run.plan, watch=watch)
-        if plan.status == Plan.Status.FAILED:
-            status, error, phase = DryRun.Status.FAILED, plan.error, "Failed"
+        error = work(dry_run, watch)
+        if error:
+            status, phase = DryRunJob.Status.FAILED, "Failed"
     except services.DryRunCancelled as exc:
-        status, error, phase = DryRun.Status.CANCELLED, exc.message, "Cancelled"
+        status, error, phase = DryRunJob.Status.CANCELLED, exc.message, "Cancelled"
     except ApplicationError as exc:
-        status, error, phase = DryRun.Status.FAILED, exc.message, "Failed"
+        status, error, phase = DryRunJob.Status.FAILED, exc.message, "Failed"
     except Exception as exc:
-        logger.exception("Dry run %s failed", dry_run.pk)
-        status, phase = DryRun.Status.FAILED, "Failed"
+        logger.exception("%s %s failed", model._meta.verbose_name, dry_run.pk)
+        status, phase = DryRunJob.Status.FAILED, "Failed"
         error = f"The dry run stopped on an unexpected error ({type(exc).__name__}); try again."
     finally:
         watch.stop.set()
         watch.thread.join(timeout=5)
-    DryRun.objects.filter(pk=dry_run.pk).update(
+    model.objects.filter(pk=dry_run.pk).update(
         status=status, error=error[:2000], phase=phase, finished_at=timezone.now()
     )
-    logger.info("Dry run %s of plan %s: %s", dry_run.pk, dry_run.plan_id, status)
+    logger.info("%s %s: %s", model._meta.verbose_name, dry_run.pk, status)
     return status

@@ -188,9 +188,9 @@ class PlanProduct(models.Model):
         return f"{self.product_id} in {self.result_id}"
 
 
-class DryRun(models.Model):
-    """A dry run of a plan as a background job (RQ): queued, running with progress, then done,
-    failed or cancelled. The result it computes is the plan's (``Plan.results``)."""
+class DryRunJob(models.Model):
+    """A dry run as a background job (RQ): queued, running with progress, then done, failed or
+    cancelled (:mod:`linking.dry_runs` runs it). Plans' dry runs and upload batches' share it."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -201,7 +201,6 @@ class DryRun(models.Model):
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="dry_runs")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -218,15 +217,24 @@ class DryRun(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
+        abstract = True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class DryRun(DryRunJob):
+    """A dry run of a plan. The result it computes is the plan's (``Plan.results``)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="dry_runs")
+
+    class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["plan", "status"])]
 
     def __str__(self) -> str:
         return f"Dry run {self.pk} of plan {self.plan_id} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
 
 
 class LinkRecord(models.Model):

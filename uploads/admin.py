@@ -1,4 +1,5 @@
-"""Read-only admin views of upload batches (with their runs' report CSV) and upload records.
+"""Read-only admin views of upload batches (with their runs' report CSV), their dry runs (the
+background jobs) and upload records.
 Batches are made through the API or the `upload_files` command."""
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from linking.admin import ReadOnlyScopedAdmin
+from linking.admin import DryRunJobAdmin, ReadOnlyScopedAdmin
 from reports.models import Run
 from stores.admin_site import admin_site
 from uploads import selectors
-from uploads.models import UploadBatch, UploadRecord
+from uploads.models import UploadBatch, UploadDryRun, UploadRecord
 
 
 @admin.register(UploadBatch, site=admin_site)
@@ -51,6 +52,14 @@ class UploadBatchAdmin(ReadOnlyScopedAdmin):
         response = StreamingHttpResponse(selectors.report_lines(run), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{selectors.report_filename(run)}"'
         return response
+
+
+@admin.register(UploadDryRun, site=admin_site)
+class UploadDryRunAdmin(DryRunJobAdmin):
+    workspace_path = "batch__workspace"
+    list_display = [*DryRunJobAdmin.list_display[:1], "batch", *DryRunJobAdmin.list_display[1:]]
+    list_select_related = ["batch", "created_by"]
+    readonly_fields = ["batch", *DryRunJobAdmin.readonly_fields]
 
 
 @admin.register(UploadRecord, site=admin_site)

@@ -1,10 +1,10 @@
-"""HTTP API of Upload to Store Files: create a batch, dry run it, start it (one run per store),
+"""HTTP API of Upload to Store Files: create a batch, dry run it (a background job), start it (one run per store),
 follow, abort or resume a run, download its report (thin: rules in services/runs, reads in
 selectors)."""
 
 from __future__ import annotations
 
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -13,11 +13,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assetlink_project.api_input import validated_body
+from linking.api import DRY_RUN_JOB_FIELDS
 from linking.models import AltSource
 from reports import engine
 from reports.api import ACTION_FILTER, StoresInputSerializer, actions_param, timings_field
 from stores import selectors as store_selectors
-from uploads import runs, selectors, services
+from uploads import dry_runs, runs, selectors, services
+from uploads.models import UploadDryRun
 
 
 class UploadBatchInputSerializer(serializers.Serializer):
@@ -158,18 +160,51 @@ class UploadBatchDetailView(APIView):
         return Response(_summary(request, _batch(request, batch_id)))
 
 
+UploadDryRunSerializer = inline_serializer(
+    "UploadDryRun",
+    {"id": serializers.IntegerField(), "batch": serializers.IntegerField(), **DRY_RUN_JOB_FIELDS},
+)
+
+
+def _latest_dry_run(batch) -> UploadDryRun:
+    dry_run = dry_runs.latest(batch)
+    if dry_run is None:
+        raise Http404("This batch has no dry run yet.")
+    return dry_run
+
+
 class UploadBatchDryRunView(APIView):
     @extend_schema(
-        summary="Dry run: per store what would be created, reused or replaced",
-        description="Reads the selection from Cloudinary and the upload records; writes "
-        "nothing to Shopify.",
+        summary="Dry run in the background: per store what would be created, reused or replaced",
+        description="Starts the dry run as a background job (or answers the one already queued "
+        "or running): it reads the selection from Cloudinary and the upload records, and writes "
+        "nothing to Shopify. Follow it with GET; when it has `succeeded`, the batch "
+        "(`GET /api/uploads/{id}/`) holds its result.",
         request=None,
-        responses=BatchSerializer,
+        responses={202: UploadDryRunSerializer},
     )
     def post(self, request, batch_id: int):
         batch = _batch(request, batch_id)
-        batch = _call(lambda: services.batch_dry_run(batch=batch))
-        return Response(_summary(request, batch))
+        dry_run = dry_runs.dry_run_start(batch=batch, user=request.user)
+        return Response(dry_runs.dry_run_json(dry_run), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="The batch's latest dry run and its progress (404 before the first)",
+        responses=UploadDryRunSerializer,
+    )
+    def get(self, request, batch_id: int):
+        return Response(dry_runs.dry_run_json(_latest_dry_run(_batch(request, batch_id))))
+
+
+class UploadBatchDryRunCancelView(APIView):
+    @extend_schema(
+        summary="Cancel the batch's queued or running dry run (the previous result stays)",
+        request=None,
+        responses=UploadDryRunSerializer,
+    )
+    def post(self, request, batch_id: int):
+        dry_run = _latest_dry_run(_batch(request, batch_id))
+        return Response(dry_runs.dry_run_json(dry_runs.dry_run_cancel(dry_run=dry_run)))
 
 
 class UploadBatchStartView(APIView):

@@ -15,6 +15,11 @@ urlpatterns = [
         name="upload-batch-dry-run",
     ),
     path(
+        "uploads/<int:batch_id>/dry-run/cancel/",
+        api.UploadBatchDryRunCancelView.as_view(),
+        name="upload-batch-dry-run-cancel",
+    ),
+    path(
         "uploads/<int:batch_id>/start/",
         api.UploadBatchStartView.as_view(),
         name="upload-batch-start",

@@ -1,13 +1,14 @@
 """Upload to Store Files: a batch (selection, stores, alt source, transformation), the files
 AssetLink put in each store's Files library (the identity that makes uploads idempotent) and
-the items of each store's run (its work, its resume state and its report rows)."""
+the items of each store's run (its work, its resume state and its report rows); a batch's dry
+runs as background jobs."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 
-from linking.models import AltSource
+from linking.models import AltSource, DryRunJob
 
 
 class UploadBatch(models.Model):
@@ -61,6 +62,20 @@ class UploadBatch(models.Model):
 
     def __str__(self) -> str:
         return f"Upload batch {self.pk}"
+
+
+class UploadDryRun(DryRunJob):
+    """A dry run of an upload batch as a background job; its result is the batch's
+    (``UploadBatch.dry_run``), written only when it completes."""
+
+    batch = models.ForeignKey(UploadBatch, on_delete=models.CASCADE, related_name="dry_runs")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["batch", "status"])]
+
+    def __str__(self) -> str:
+        return f"Dry run {self.pk} of upload batch {self.batch_id} ({self.status})"
 
 
 class UploadRecord(models.Model):

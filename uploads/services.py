@@ -17,6 +17,7 @@ from linking.core.fields import FieldError
 from linking.core.transformations import TransformationError, validate_transformation
 from linking.models import AltSource
 from linking.services import (
+    DryRunWatch,
     PlanConfigError,
     alt_rule_from,
     alt_source_default,
@@ -196,13 +197,16 @@ def _classify(store, assets: list[dict], unresolved: list[str]) -> dict:
     return {"counts": counts, "rows": rows}
 
 
-def batch_dry_run(*, batch: UploadBatch, cloudinary=None) -> UploadBatch:
+def batch_dry_run(*, batch: UploadBatch, cloudinary=None, watch=None) -> UploadBatch:
     """Read the selection from Cloudinary and say per store what would be created, reused or
-    replaced. Writes nothing to Shopify."""
+    replaced. Writes nothing to Shopify. ``watch`` (a DryRunWatch; the background job's)
+    is told the phase and stops it when cancelled: the batch keeps its previous result."""
     from stores.cloudinary.errors import CaptionUnavailable
 
+    watch = watch or DryRunWatch()
     cloud = cloudinary or _default_cloudinary(batch.workspace)
     setup = settings_for(batch.workspace)
+    watch.phase("Reading the selection from Cloudinary")
     try:
         if batch.asset_ids:
             resolution = cloud.resolve(asset_ids=batch.asset_ids, limit=setup.batch_size_limit)
@@ -213,21 +217,34 @@ def batch_dry_run(*, batch: UploadBatch, cloudinary=None) -> UploadBatch:
             status=UploadBatch.Status.FAILED, error=exc.message
         )
         raise
+    captions = batch.alt_source == AltSource.AI_CAPTION
     entries = []
-    for asset in resolution.assets:
+    for n, asset in enumerate(resolution.assets):
+        if n % 100 == 0:
+            watch.phase(
+                f"{'Reading AI captions' if captions else 'Preparing'}: {n:,} of "
+                f"{len(resolution.assets):,} assets"
+            )
         caption = None
-        if batch.alt_source == AltSource.AI_CAPTION and asset.resource_type == "image":
+        if captions and asset.resource_type == "image":
             try:
                 caption = asset_caption(cloudinary=cloud, asset=asset)
             except CaptionUnavailable:
                 caption = None  # no caption: the file keeps its alt
         entries.append(_asset_entry(batch, cloud, asset, caption))
+    unresolved = list(resolution.missing_ids)
+    dry_run = {}
+    for store in batch.stores.order_by("shop_domain"):
+        watch.store_phase(store.shop_domain, "comparing with the files uploaded before")
+        dry_run[store.shop_domain] = _classify(store, entries, unresolved)
+        counts = ", ".join(
+            f"{n} {action}" for action, n in sorted(dry_run[store.shop_domain]["counts"].items())
+        )
+        watch.store_phase(store.shop_domain, counts or "nothing to do", done=True)
+    watch.check()
     batch.assets = entries
-    batch.unresolved_asset_ids = list(resolution.missing_ids)
-    batch.dry_run = {
-        store.shop_domain: _classify(store, entries, batch.unresolved_asset_ids)
-        for store in batch.stores.order_by("shop_domain")
-    }
+    batch.unresolved_asset_ids = unresolved
+    batch.dry_run = dry_run
     batch.dry_run_at = timezone.now()
     if batch.status in (UploadBatch.Status.DRAFT, UploadBatch.Status.FAILED):
         batch.status = UploadBatch.Status.PLANNED

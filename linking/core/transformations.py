@@ -14,7 +14,10 @@ Not equal: the order of chained segments (``a/b`` ≠ ``b/a``), case (``c_Limit`
 
 from __future__ import annotations
 
+from functools import lru_cache
 
+
+@lru_cache(maxsize=4096)  # a plan has a few transformations, compared for every media item
 def normalise_transformation(text: str | None) -> str:
     if not text:
         return ""

@@ -2,6 +2,12 @@
 
 Connections inside a bulk query need no `first`; each node of a nested connection becomes its
 own line with `__parentId`, emitted after its parent.
+
+Like Shopify's, an export reads the shop as it goes, not a snapshot: it holds the state lock
+while it reads, but lets the other requests (calls, polls, downloads) take it every
+YIELD_EVERY fields, so exports do not stall every other request of the emulator for their
+whole length. Each field reads its object under the lock, as any call does. Exports still
+read one at a time (in the order they got to run), so each completes as early as before.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import time
 from graphql import GraphQLError, execute, parse, validate
 
 from .state import BulkOp
+
+YIELD_EVERY = 1000  # fields read between two chances for waiting requests to take the lock
 
 
 def _is_connection(value) -> bool:
@@ -38,6 +46,25 @@ def flatten(conn: dict, parent_id: str | None, out: list) -> None:
         out.append(line)
         for child in children:
             flatten(child, item.get("id"), out)
+
+
+def _yielding(state, resolve):
+    """``resolve``, which every YIELD_EVERY calls lets the threads waiting for the state lock
+    (held once by the caller) have it before it goes on."""
+    calls = 0
+
+    def resolver(source, info, **args):
+        nonlocal calls
+        calls += 1
+        if calls % YIELD_EVERY == 0:
+            state.lock.release()
+            try:
+                time.sleep(0)  # hands the interpreter to the waiting threads
+            finally:
+                state.lock.acquire()
+        return resolve(source, info, **args)
+
+    return resolver
 
 
 def start_bulk(ctx, query: str):
@@ -79,10 +106,19 @@ def start_bulk(ctx, query: str):
                 return
             op.status = "RUNNING"
         time.sleep(delay / 2)
-        with state.lock:
+        # Exports read one after the other (each finishes as soon as it can, as when they
+        # held the state lock throughout); the lock is lent to the other requests meanwhile.
+        with state.__dict__.setdefault("bulk_export_lock", threading.Lock()), state.lock:
             if state.generation != gen:
                 return
-            result = execute(schema(), doc, context_value=bulk_ctx, field_resolver=field_resolver)
+            result = execute(
+                schema(),
+                doc,
+                context_value=bulk_ctx,
+                field_resolver=_yielding(state, field_resolver),
+            )
+            if state.generation != gen:
+                return  # the emulator was reset while the export read
             if result.errors:
                 op.status, op.error_code = "FAILED", "INTERNAL_SERVER_ERROR"
                 op.completed = time.time()

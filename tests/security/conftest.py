@@ -14,14 +14,14 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from linking.models import LinkRecord, Plan, PlanProduct, PlanStore, StoreCatalog
+from linking.models import DryRun, LinkRecord, Plan, PlanProduct, PlanStore, StoreCatalog
 from linking.sync.models import SyncRule
 from reports.models import ReportRow, Run
 from stores import services
 from stores.models import ApiKey, Member, Role, Store, Workspace
 from tests.factories import MemberFactory, StoreFactory, WorkspaceFactory
 from tests.stores.helpers import session_token
-from uploads.models import UploadBatch, UploadItem, UploadRecord
+from uploads.models import UploadBatch, UploadDryRun, UploadItem, UploadRecord
 
 ROLES = [Role.MASTER_ADMIN, Role.TECHNICAL_ADMIN, Role.MEDIA_LIBRARY_ADMIN, Role.USER]
 STAFF_ID = "100"
@@ -92,6 +92,10 @@ def _store_objects(workspace, domain: str, owner) -> StoreObjects:
     )
     plan.stores.set([store])
     _result(plan, store)
+    DryRun.objects.create(
+        plan=plan, created_by=owner, status=DryRun.Status.SUCCEEDED, phase="Done",
+        stores={domain: "1 products planned"}, stores_total=1, stores_done=1,
+    )  # fmt: skip
     # its sync rule (paused: a resume by an intruder would show in the snapshot)
     SyncRule.objects.create(workspace=workspace, plan=plan, name=f"{domain} rule", paused=True)
     run = Run.objects.create(store=store, plan=plan, status=Run.Status.RUNNING, link_mode="append")
@@ -101,6 +105,10 @@ def _store_objects(workspace, domain: str, owner) -> StoreObjects:
     )  # fmt: skip
     batch = UploadBatch.objects.create(workspace=workspace, expression='folder="x"')
     batch.stores.set([store])
+    UploadDryRun.objects.create(
+        batch=batch, created_by=owner, status=UploadDryRun.Status.SUCCEEDED, phase="Done",
+        stores={domain: "1 created"}, stores_total=1, stores_done=1,
+    )  # fmt: skip
     upload_run = Run.objects.create(store=store, kind=Run.Kind.UPLOAD, status=Run.Status.RUNNING)
     batch.runs.add(upload_run)
     UploadItem.objects.create(

@@ -9,13 +9,13 @@ import pytest
 from django.forms.models import model_to_dict
 from django.test import Client
 
-from linking.models import LinkRecord, Plan, StoreCatalog
+from linking.models import DryRun, LinkRecord, Plan, StoreCatalog
 from linking.sync.models import SyncRule
 from reports.models import ReportRow, Run
 from stores import services
 from stores.admin_site import admin_site
 from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
-from uploads.models import UploadBatch, UploadRecord
+from uploads.models import UploadBatch, UploadDryRun, UploadRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +32,11 @@ def _b_objects(world) -> dict:
         WorkspaceSettings: WorkspaceSettings.objects.get(workspace=b.workspace),
         ApiKey: b1.key,
         Plan: b1.plan,
+        DryRun: DryRun.objects.get(plan=b1.plan),
         LinkRecord: LinkRecord.objects.get(store=b1.store),
         StoreCatalog: StoreCatalog.objects.get(store=b1.store),
         UploadBatch: b1.batch,
+        UploadDryRun: UploadDryRun.objects.get(batch=b1.batch),
         UploadRecord: UploadRecord.objects.get(store=b1.store),
         Run: b1.run,
         ReportRow: b1.run.rows.get(),
@@ -236,3 +238,21 @@ def test_api_keys_are_revoked_with_the_admin_action_by_admins_only(world, role, 
     client = _client(world.a.members[role])
     client.post(_url(ApiKey), {"action": "revoke_keys", "_selected_action": [key.pk]})
     assert (ApiKey.objects.get(pk=key.pk).revoked_at is not None) is revoked
+
+
+@pytest.mark.parametrize("role", [r.value for r in ROLES])
+@pytest.mark.parametrize("model", [DryRun, UploadDryRun])
+def test_dry_runs_are_listed_for_their_workspace_read_only(world, role, model):
+    client = _client(world.a.members[role])
+    subject = "plan" if model is DryRun else "batch"
+    own = model.objects.get(**{subject: getattr(world.a.stores["a1"], subject)})
+    theirs = model.objects.get(**{subject: getattr(world.b.stores["b1"], subject)})
+    listing = client.get(_url(model))
+    assert listing.status_code == 200
+    assert _url(model, f"{own.pk}/change/").encode() in listing.content
+    assert _url(model, f"{theirs.pk}/change/").encode() not in listing.content
+    assert client.get(_url(model, f"{own.pk}/change/")).status_code == 200
+    client.post(_url(model, f"{own.pk}/delete/"), {"post": "yes"})
+    client.post(_url(model, f"{own.pk}/change/"), {"status": "failed", "error": "pwned"})
+    own.refresh_from_db()
+    assert own.status == model.Status.SUCCEEDED and own.error == ""

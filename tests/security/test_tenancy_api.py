@@ -91,7 +91,10 @@ def _store_requests(objects, own_workspace):
         "upload-batch-list": [("post", f"/api/workspaces/{ws}/uploads/",
                                {"expression": 'folder="x"', "stores": [domain]})],
         "upload-batch": [("get", f"/api/uploads/{o.batch.pk}/", None)],
-        "upload-batch-dry-run": [("post", f"/api/uploads/{o.batch.pk}/dry-run/", None)],
+        "upload-batch-dry-run": [("post", f"/api/uploads/{o.batch.pk}/dry-run/", None),
+                                 ("get", f"/api/uploads/{o.batch.pk}/dry-run/", None)],
+        "upload-batch-dry-run-cancel": [
+            ("post", f"/api/uploads/{o.batch.pk}/dry-run/cancel/", None)],
         "upload-batch-start": [("post", f"/api/uploads/{o.batch.pk}/start/", {})],
         "upload-run": [("get", f"/api/upload-runs/{o.upload_run.pk}/", None)],
         "upload-run-abort": [("post", f"/api/upload-runs/{o.upload_run.pk}/abort/", None)],

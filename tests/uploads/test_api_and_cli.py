@@ -28,6 +28,18 @@ def _ids(box, n=2) -> list[str]:
     return [a["asset_id"] for a in box.assets("resource_type=image")][:n]
 
 
+def api_dry_run(api, batch_id: int, queue) -> dict:
+    """Start the batch's dry run through the API, let a real RQ worker do it, and answer the
+    batch with its result (the dry run must have succeeded)."""
+    started = api.post(f"/api/uploads/{batch_id}/dry-run/")
+    assert started.status_code == 202, started.json()
+    assert started.json()["status"] == "queued" and started.json()["batch"] == batch_id
+    work(queue)
+    state = api.get(f"/api/uploads/{batch_id}/dry-run/").json()
+    assert state["status"] == "succeeded", state
+    return api.get(f"/api/uploads/{batch_id}/").json()
+
+
 def test_create_dry_run_start_progress_and_report_over_the_api(sandbox, member, uploads_queue):  # noqa: F811
     store = shop(sandbox)
     api = client_for(member.user)
@@ -40,7 +52,7 @@ def test_create_dry_run_start_progress_and_report_over_the_api(sandbox, member, 
     )  # fmt: skip
     assert created.status_code == 201, created.json()
     batch_id = created.json()["id"]
-    dry = api.post(f"/api/uploads/{batch_id}/dry-run/").json()
+    dry = api_dry_run(api, batch_id, uploads_queue)
     assert dry["dry_run"][store.shop_domain]["counts"] == {"created": 2}
     assert len(files(sandbox, store)) == 0  # a dry run writes nothing
     started = api.post(f"/api/uploads/{batch_id}/start/", {}, format="json")
@@ -70,17 +82,21 @@ def test_only_admins_override_the_transformation(sandbox, member, admin, uploads
     allowed = client_for(admin.user).post(url, body, format="json")
     assert allowed.status_code == 201
     assert allowed.json()["transformation"] == "c_fill,w_64,h_64"
-    dry = client_for(admin.user).post(f"/api/uploads/{allowed.json()['id']}/dry-run/").json()
+    dry = api_dry_run(client_for(admin.user), allowed.json()["id"], uploads_queue)
     assert "c_fill,w_64,h_64" in dry["dry_run"][store.shop_domain]["rows"][0]["source_url"]
 
 
-def test_the_batch_list_gives_dry_run_counts_and_the_detail_its_rows(sandbox, member):  # noqa: F811
+def test_the_batch_list_gives_dry_run_counts_and_the_detail_its_rows(
+    sandbox,
+    member,  # noqa: F811
+    uploads_queue,
+):
     store = shop(sandbox)
     api = client_for(member.user)
     url = f"/api/workspaces/{sandbox.workspace.pk}/uploads/"
     created = api.post(url, {"asset_ids": _ids(sandbox, 2), "stores": [store.shop_domain]},
                        format="json").json()  # fmt: skip
-    detail = api.post(f"/api/uploads/{created['id']}/dry-run/").json()
+    detail = api_dry_run(api, created["id"], uploads_queue)
     assert len(detail["dry_run"][store.shop_domain]["rows"]) == 2
     [listed] = api.get(url).json()
     assert listed["dry_run"] == {
@@ -88,6 +104,51 @@ def test_the_batch_list_gives_dry_run_counts_and_the_detail_its_rows(sandbox, me
     }
     again = api.get(f"/api/uploads/{created['id']}/").json()
     assert again["dry_run"] == detail["dry_run"]
+
+
+def test_the_dry_run_is_a_background_job_with_progress(sandbox, member, uploads_queue):  # noqa: F811
+    store = shop(sandbox)
+    api = client_for(member.user)
+    created = api.post(f"/api/workspaces/{sandbox.workspace.pk}/uploads/",
+                       {"asset_ids": _ids(sandbox, 2), "stores": [store.shop_domain]},
+                       format="json").json()  # fmt: skip
+    url = f"/api/uploads/{created['id']}/dry-run/"
+    assert api.get(url).status_code == 404  # none yet
+    first = api.post(url)
+    assert first.status_code == 202 and first.json()["status"] == "queued"
+    assert api.post(url).json()["id"] == first.json()["id"]  # one at a time
+    # the request did not do it: the batch has no result until a worker has
+    assert api.get(f"/api/uploads/{created['id']}/").json()["dry_run_at"] is None
+    work(uploads_queue)
+    done = api.get(url).json()
+    assert done["status"] == "succeeded" and done["phase"] == "Done"
+    assert done["stores_done"] == done["stores_total"] == 1
+    assert done["stores"] == {store.shop_domain: "2 created"}
+    assert done["started_at"] and done["finished_at"]
+    batch = api.get(f"/api/uploads/{created['id']}/").json()
+    assert batch["status"] == "planned" and batch["dry_run"][store.shop_domain]["counts"] == {
+        "created": 2
+    }
+    assert not files(sandbox, store)  # nothing written to Shopify
+
+
+def test_a_cancelled_dry_run_leaves_the_batch_as_it_was(sandbox, member, uploads_queue):  # noqa: F811
+    store = shop(sandbox)
+    api = client_for(member.user)
+    created = api.post(f"/api/workspaces/{sandbox.workspace.pk}/uploads/",
+                       {"asset_ids": _ids(sandbox, 1), "stores": [store.shop_domain]},
+                       format="json").json()  # fmt: skip
+    url = f"/api/uploads/{created['id']}/dry-run/"
+    assert api.post(f"{url}cancel/").status_code == 404  # nothing to cancel
+    api.post(url)
+    cancelled = api.post(f"{url}cancel/").json()
+    assert cancelled["status"] == "cancelled" and cancelled["cancel_requested"]
+    work(uploads_queue)  # the job finds it cancelled and does nothing
+    assert api.get(url).json()["status"] == "cancelled"
+    batch = api.get(f"/api/uploads/{created['id']}/").json()
+    assert batch["status"] == "draft" and batch["dry_run"] == {} and batch["dry_run_at"] is None
+    # a new one can start after it
+    assert api_dry_run(api, created["id"], uploads_queue)["status"] == "planned"
 
 
 def test_bad_batches_name_the_field(sandbox, member):  # noqa: F811

@@ -5,6 +5,7 @@ exported overlapped, the result read a page at a time."""
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import threading
 import time
@@ -61,6 +62,7 @@ def test_the_api_queues_the_dry_run_and_the_worker_does_it(sandbox, client, queu
     assert done["stores"][store.shop_domain].endswith("products planned")
     summary = client.get(f"/api/plans/{plan_id}/statistics/").json()
     assert summary["products"] == len(sandbox.skus())
+    assert gc.isenabled()  # the garbage collector paused for the dry run only
 
 
 def test_stores_are_planned_in_parallel_each_with_its_own_result(sandbox, client, queue):
@@ -173,6 +175,7 @@ def test_a_failing_cloudinary_fails_the_dry_run_with_its_reason(sandbox, client,
     work(queue)
     state = client.get(f"/api/plans/{plan_id}/dry-run/").json()
     assert state["status"] == "failed" and state["error"], state
+    assert gc.isenabled()  # a failed dry run gives the garbage collector back too
 
 
 def test_many_gallery_exports_overlap_and_read_the_same_galleries(sandbox, member, monkeypatch):

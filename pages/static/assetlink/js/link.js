@@ -3,7 +3,7 @@
 import { ApiError, api, boot, download } from "./api.js";
 import { loadMetadataFields, loadSetup, state } from "./app.js";
 import { renderPicker, selectionSummary } from "./picker.js";
-import { watchRuns } from "./runs.js";
+import { followDryRun, watchRuns } from "./runs.js";
 import { banner, card, clear, field, h, plural, select, setFieldError, toast, transformationField } from "./ui.js";
 
 // Choices come from the server (one Python source): [value, label] pairs.
@@ -653,7 +653,6 @@ export async function renderLink(panel) {
 
   // The dry run is a background job: start it, follow its progress (cancellable), then read
   // the statistics and one page of products per store.
-  let dryRunPoll = null;
   async function dryRun() {
     if (!state.selection.assetIds.length && !state.selection.expression) {
       toast("Select assets first (step 1).");
@@ -666,7 +665,8 @@ export async function renderLink(panel) {
     try {
       const data = planData();
       L.plan = L.plan ? await api.patch(`/api/plans/${L.plan.id}/`, data) : await api.post(`/api/workspaces/${ws.id}/plans/`, data);
-      const ended = await followDryRun(await api.post(`/api/plans/${L.plan.id}/dry-run/`));
+      const url = `/api/plans/${L.plan.id}/dry-run/`;
+      const ended = await followDryRun(preview, await api.post(url), url);
       if (ended.status !== "succeeded") {
         clear(
           preview,
@@ -689,64 +689,6 @@ export async function renderLink(panel) {
     } finally {
       dryBtn.disabled = false;
     }
-  }
-
-  function followDryRun(first) {
-    return new Promise((resolve, reject) => {
-      const cancel = h(
-        "button.btn",
-        {
-          type: "button",
-          id: "cancel-dry-run",
-          onclick: async () => {
-            cancel.disabled = true;
-            try {
-              showDryRun(await api.post(`/api/plans/${L.plan.id}/dry-run/cancel/`));
-            } catch (err) {
-              toast(err.message, "error");
-            }
-          },
-        },
-        "Cancel dry run",
-      );
-      const box = h("div.dry-run-progress", { id: "dry-run-progress" });
-      clear(preview, box, h("div.toolbar", {}, h("span.spacer"), cancel));
-      function showDryRun(d) {
-        const total = Math.max(1, d.stores_total);
-        const pct = d.status === "succeeded" ? 100 : Math.round((100 * d.stores_done) / total);
-        clear(
-          box,
-          h(
-            "p",
-            { "aria-live": "polite" },
-            h("b", {}, d.cancel_requested && d.status === "running" ? "Cancelling…" : d.phase || "Queued"),
-            h("span.muted.small", {}, ` · ${d.stores_done} of ${plural(d.stores_total, "store")} done`),
-          ),
-          h("div.progress", { role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": pct, "aria-label": "Dry run progress" }, h("span", { style: `width:${pct}%` })),
-          h(
-            "ul.store-phases",
-            {},
-            Object.entries(d.stores || {}).map(([store, phase]) => h("li.small", {}, h("b", {}, store), ": ", phase)),
-          ),
-        );
-      }
-      const step = async (d) => {
-        showDryRun(d);
-        if (!["queued", "running"].includes(d.status)) {
-          resolve(d);
-          return;
-        }
-        dryRunPoll = setTimeout(async () => {
-          try {
-            step(await api.get(`/api/plans/${L.plan.id}/dry-run/`));
-          } catch (err) {
-            reject(err);
-          }
-        }, 500);
-      };
-      clearTimeout(dryRunPoll);
-      step(first);
-    });
   }
 
   async function loadResultPage() {

@@ -219,6 +219,66 @@ function runLine(run, { onChange, onRetry, openFailures = false, counts = true, 
 }
 
 // Poll runs until none is active; re-render into `box`.
+// A dry run is a background job (a plan's or an upload batch's): show its phase and each
+// store's in `box`, with a Cancel button, polling `url` (the job's address; `${url}cancel/`
+// cancels it) until it ends; resolves with the ended job. `idPrefix` keeps ids unique per tab.
+export function followDryRun(box, first, url, { idPrefix = "" } = {}) {
+  return new Promise((resolve, reject) => {
+    const cancel = h(
+      "button.btn",
+      {
+        type: "button",
+        id: `${idPrefix}cancel-dry-run`,
+        onclick: async () => {
+          cancel.disabled = true;
+          try {
+            show(await api.post(`${url}cancel/`));
+          } catch (err) {
+            toast(err.message, "error");
+          }
+        },
+      },
+      "Cancel dry run",
+    );
+    const progress = h("div.dry-run-progress", { id: `${idPrefix}dry-run-progress` });
+    clear(box, progress, h("div.toolbar", {}, h("span.spacer"), cancel));
+    function show(d) {
+      const total = Math.max(1, d.stores_total);
+      const pct = d.status === "succeeded" ? 100 : Math.round((100 * d.stores_done) / total);
+      clear(
+        progress,
+        h(
+          "p",
+          { "aria-live": "polite" },
+          h("b", {}, d.cancel_requested && d.status === "running" ? "Cancelling…" : d.phase || "Queued"),
+          h("span.muted.small", {}, ` · ${d.stores_done} of ${plural(d.stores_total, "store")} done`),
+        ),
+        h("div.progress", { role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": pct, "aria-label": "Dry run progress" }, h("span", { style: `width:${pct}%` })),
+        h(
+          "ul.store-phases",
+          {},
+          Object.entries(d.stores || {}).map(([store, phase]) => h("li.small", {}, h("b", {}, store), ": ", phase)),
+        ),
+      );
+    }
+    const step = (d) => {
+      show(d);
+      if (!ACTIVE.has(d.status)) {
+        resolve(d);
+        return;
+      }
+      setTimeout(async () => {
+        try {
+          step(await api.get(url));
+        } catch (err) {
+          reject(err);
+        }
+      }, 500);
+    };
+    step(first);
+  });
+}
+
 export async function watchRuns(box, runs, { onDone, interval = 700 } = {}) {
   let current = runs;
   let polling = false;

@@ -2,7 +2,7 @@
 import { ApiError, api } from "./api.js";
 import { loadSetup, state } from "./app.js";
 import { selectionSummary } from "./picker.js";
-import { watchRuns } from "./runs.js";
+import { followDryRun, watchRuns } from "./runs.js";
 import { banner, card, clear, h, plural, setFieldError, toast, transformationField } from "./ui.js";
 
 export async function renderUpload(panel) {
@@ -55,6 +55,21 @@ export async function renderUpload(panel) {
     clear(result, unavailable(err));
   };
 
+  // The dry run is a background job: follow it (cancellable), then read the batch's result.
+  // Resolves true once the batch has it.
+  const dryRun = async () => {
+    clear(result, h("p.muted", {}, "Starting the dry run…"));
+    await ensureBatch();
+    const url = `/api/uploads/${batch.id}/dry-run/`;
+    const ended = await followDryRun(result, await api.post(url), url, { idPrefix: "upload-" });
+    if (ended.status !== "succeeded") {
+      clear(result, ended.status === "cancelled" ? banner("Dry run cancelled. Nothing was uploaded.", "info") : banner(`The dry run failed: ${ended.error || "no reason given"}`, "critical"));
+      return false;
+    }
+    batch = await api.get(`/api/uploads/${batch.id}/`);
+    renderDryRun(result, batch, setup.default_transformation);
+    return true;
+  };
   const dry = h(
     "button.btn",
     {
@@ -63,11 +78,8 @@ export async function renderUpload(panel) {
       onclick: async () => {
         if (!ready()) return;
         dry.disabled = true;
-        clear(result, h("p.muted", {}, "Dry run: reading the selection and each store's Files…"));
         try {
-          await ensureBatch();
-          batch = await api.post(`/api/uploads/${batch.id}/dry-run/`);
-          renderDryRun(result, batch, setup.default_transformation);
+          await dryRun();
         } catch (err) {
           show(err);
         } finally {
@@ -86,7 +98,8 @@ export async function renderUpload(panel) {
         if (!ready()) return;
         go.disabled = true;
         try {
-          await ensureBatch();
+          // The selection is resolved by the dry run's background job, not by the start.
+          if (!batch?.dry_run_at && !(await dryRun())) return;
           const runs = await api.post(`/api/uploads/${batch.id}/start/`);
           toast("Upload started");
           await watchRuns(progress, runs);

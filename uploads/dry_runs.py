@@ -1,0 +1,50 @@
+"""An upload batch's dry run as a background job, like a plan's (:mod:`linking.dry_runs`: the
+same job machinery, heartbeat, cancel and lost-worker rules), on the upload runs' queue ahead
+of the runs waiting there: start, execute
+(:func:`uploads.services.batch_dry_run` with a watch that writes its phase and reads cancel),
+and the progress the page polls. The batch's result is replaced only when the dry run
+completes."""
+
+from __future__ import annotations
+
+from linking import dry_runs as jobs
+from uploads import runs, services
+from uploads.models import UploadBatch, UploadDryRun
+
+
+def dry_run_start(*, batch: UploadBatch, user=None) -> UploadDryRun:
+    """Queue a dry run of ``batch`` (the one already queued or running, if any)."""
+    return jobs.start_job(
+        batch.dry_runs,
+        enqueue,
+        created_by=services._user_or_none(user),
+        stores_total=batch.stores.count(),
+    )
+
+
+def enqueue(dry_run_id: int) -> None:
+    jobs.enqueue_job(
+        runs.QUEUE, "uploads.tasks.execute_dry_run", dry_run_id, f"upload dry run {dry_run_id}"
+    )
+
+
+def latest(batch: UploadBatch) -> UploadDryRun | None:
+    return jobs.latest_of(batch.dry_runs)
+
+
+def dry_run_cancel(*, dry_run: UploadDryRun) -> UploadDryRun:
+    return jobs.dry_run_cancel(dry_run=dry_run)
+
+
+def dry_run_json(dry_run: UploadDryRun) -> dict:
+    return {"id": dry_run.pk, "batch": dry_run.batch_id, **jobs.job_json(dry_run)}
+
+
+def execute(dry_run_id: int) -> str:
+    """The job (see :func:`linking.dry_runs.run_job`)."""
+
+    def work(dry_run: UploadDryRun, watch) -> str:
+        batch = services.batch_dry_run(batch=dry_run.batch, watch=watch)
+        return batch.error if batch.status == UploadBatch.Status.FAILED else ""
+
+    return jobs.run_job(UploadDryRun.objects.select_related("batch"), dry_run_id, work)
