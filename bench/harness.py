@@ -292,11 +292,12 @@ class Sandbox:
 
     def processing(self, domain: str, since: float) -> str:
         """How long the emulator took from creating a file (since `since`, a time.time()) to
-        READY/FAILED: it processes media with the CPU it has, so it can be the bound."""
+        READY/FAILED: it processes media with the CPU it has, so it can be the bound. (From its
+        `processed` time: `updated` also moves when a fileUpdate sets the alt text later.)"""
         spans = [
-            f["updated"] - f["created"]
+            f["processed"] - f["created"]
             for f in self.get(f"shops/{domain}")["files"]
-            if f["created"] >= since and f["status"] in ("READY", "FAILED")
+            if f["created"] >= since and f["status"] in ("READY", "FAILED") and f["processed"]
         ]
         if not spans:
             return "no new files"

@@ -123,9 +123,15 @@ def start_bulk(ctx, query: str):
                 op.status, op.error_code = "FAILED", "INTERNAL_SERVER_ERROR"
                 op.completed = time.time()
                 return
-            lines: list = []
-            flatten(result.data[root_key], None, lines)
-            op.data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+        # The result is plain data read under the lock: it is written out without holding it
+        # (the shop's calls, its status polls among them, go on meanwhile).
+        lines: list = []
+        flatten(result.data[root_key], None, lines)
+        data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+        with state.lock:
+            if state.generation != gen:
+                return
+            op.data = data
             op.object_count = len(lines)
             op.root_object_count = sum(1 for line in lines if "__parentId" not in line)
             op.file_size = len(op.data)

@@ -211,6 +211,7 @@ def dump_file(f: FileObj) -> dict:
         "products": [f"gid://shopify/Product/{p}" for p in f.product_ids],
         "created": f.created,
         "updated": f.updated,
+        "processed": f.processed,
     }
 
 

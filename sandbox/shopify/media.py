@@ -93,7 +93,7 @@ def mark_ready(
     f.errors = []
     f.version += 1
     f.url = cdn_url(base_url, shop, f)
-    f.updated = time.time()
+    f.updated = f.processed = time.time()
 
 
 def _validate(f: FileObj, content: bytes) -> tuple[str | None, tuple | None]:
@@ -228,7 +228,7 @@ def process(state: State, shop: Shop, f: FileObj, base_url: str) -> None:
                     code = "UNSUPPORTED_IMAGE_FILE_TYPE"
             f.status = "FAILED"
             f.errors = [{"code": code, "message": MESSAGES.get(code, code), "details": source}]
-            f.updated = time.time()
+            f.updated = f.processed = time.time()
 
     work.at(created + min(0.05, delay / 4), start)
     work.downloads.submit(fetch)

@@ -98,6 +98,8 @@ class FileObj:
     url: str | None = None  # the emulator-served CDN URL once READY
     created: float = field(default_factory=time.time)
     updated: float = field(default_factory=time.time)
+    # when processing last ended (READY/FAILED); a fileUpdate of the alt text does not move it
+    processed: float | None = None
     product_ids: list[int] = field(default_factory=list)  # products whose gallery holds it
     generation: int = 0  # bumped when re-processing; stale workers drop their result
 

@@ -359,3 +359,47 @@ def test_staged_upload_rejects_bad_signature(emu):
         requests.put(target["resourceUrl"] + "?signature=forged", data=b"x", timeout=5).status_code
         == 403
     )
+
+
+def test_processed_time_is_when_the_file_turned_ready_not_its_last_update(emu, assets):
+    token = emu.shop(SHOP)
+    created = emu.gql(
+        token,
+        """mutation { fileCreate(files: [{originalSource: "%s/img/6x6.png"}])
+           { files { id } userErrors { code } } }"""
+        % assets,
+    ).json()["data"]["fileCreate"]["files"][0]
+
+    def dumped():
+        files = emu.control("GET", f"shops/{SHOP}")["files"]
+        return next(f for f in files if f["id"] == created["id"])
+
+    ready = emu.wait(lambda: (f := dumped())["status"] == "READY" and f)
+    assert ready["created"] < ready["processed"] <= ready["updated"]
+
+    body = emu.gql(token, FILE_UPDATE, {"files": [{"id": created["id"], "alt": "later"}]}).json()
+    assert body["data"]["fileUpdate"]["userErrors"] == []
+    after = dumped()
+    assert after["alt"] == "later"
+    assert after["updated"] > ready["updated"]
+    assert after["processed"] == ready["processed"]
+
+
+def test_connections_are_kept_alive_between_requests(emu):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", emu.running.port, timeout=10)
+    try:
+        sockets = []
+        for _ in range(3):
+            conn.request("GET", "/_control/")
+            response = conn.getresponse()
+            assert response.status == 200
+            assert response.version == 11
+            assert (response.getheader("Connection") or "").lower() != "close"
+            response.read()
+            sockets.append(conn.sock)
+        assert sockets[0] is not None
+        assert all(s is sockets[0] for s in sockets)  # one connection answered all three
+    finally:
+        conn.close()
