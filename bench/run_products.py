@@ -166,8 +166,10 @@ def main() -> None:
             figures = [
                 ("plan the undo of a run", lambda last=last: undo(last)),
                 ("unlink lookup: 1 product's links", lambda one=one: manage._products(one)),
-                (f"unlink lookup: 500 links of {args.runs} runs",
-                 lambda spread=spread: manage._products(spread)),  # fmt: skip
+                (
+                    f"unlink lookup: 500 links of {args.runs} runs",
+                    lambda spread=spread: manage._products(spread),
+                ),
                 ("resume: read the products left", lambda last=last: resume(last)),
                 ("GET /api/runs/{id}/", lambda last=last: client.get(f"/api/runs/{last.pk}/")),
             ]
