@@ -17,7 +17,7 @@ import json
 import statistics
 import time
 
-from bench.harness import Timings, start_django
+from bench.harness import Timings, member_client, start_django
 
 PER_PRODUCT = 5
 
@@ -103,30 +103,19 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,10000")
     args = parser.parse_args()
     start_django("progress")
-    import logging
-
-    from django.conf import settings
-    from django.contrib.auth.models import User
-    from django.test import Client
     from django.utils import timezone
 
     from reports.models import Run
-    from stores.models import Member, Store, Workspace
+    from stores.models import Store
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    logging.getLogger("assetlink.request").setLevel(logging.WARNING)
+    workspace, user, client = member_client("progress")
     timings = Timings().install()
-    workspace = Workspace.objects.create(name="bench progress")
     store = Store.objects.create(
         workspace=workspace,
         shop_domain="bench-progress.myshopify.com",
         access_token="bench-token",
         installed_at=timezone.now(),
     )
-    user = User.objects.create_user("bench-progress")
-    Member.objects.create(workspace=workspace, user=user, role="master_admin")
-    client = Client()
-    client.force_login(user)
 
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"{'endpoint':<34}{'assets':>8}{'median ms':>11}{'p95 ms':>9}{'queries':>9}")

@@ -18,7 +18,7 @@ import argparse
 import statistics
 import time
 
-from bench.harness import Timings, start_django
+from bench.harness import Timings, member_client, start_django
 
 PER_PRODUCT = 5
 
@@ -114,27 +114,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     start_django("run_products")
-    import logging
-
-    from django.conf import settings
-    from django.contrib.auth.models import User
     from django.db import transaction
-    from django.test import Client
     from django.utils import timezone
 
     from linking import manage, runs
     from linking.models import LinkRecord
     from reports.models import Run
-    from stores.models import Member, Store, Workspace
+    from stores.models import Store
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    logging.getLogger("assetlink.request").setLevel(logging.WARNING)
+    workspace, _, client = member_client("run-products")
     timings = Timings().install()
-    workspace = Workspace.objects.create(name="bench run products")
-    user = User.objects.create_user("bench-run-products")
-    Member.objects.create(workspace=workspace, user=user, role="master_admin")
-    client = Client()
-    client.force_login(user)
 
     def undo(run):
         with transaction.atomic():  # planned and written, then thrown away: the next repeat

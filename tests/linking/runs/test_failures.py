@@ -6,19 +6,25 @@ selection is in the report and the run's outcome agrees with its rows."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from linking import runs
 from linking.models import LinkRecord
-from reports.management.commands.worker import sweep_dead_runs
 from reports.models import Run, RunProduct
 from tests.doubles.killed import WorkerKilled, killed_after
-from tests.linking.runs.conftest import dry_run, gallery, shop_control, start_and_work, work
+from tests.linking.runs.conftest import (
+    dry_run,
+    gallery,
+    media_ids,
+    shop_control,
+    start_and_work,
+    sweep_after_death,
+    undo_and_work,
+    work,
+)
 
 MUTATIONS = ["productUpdate", "fileUpdate", "productReorderMedia", "fileDelete", "metafieldsSet"]
 # The run's database writes (its hooks); the schedule may fail the n-th call of one of them.
@@ -211,8 +217,7 @@ def test_any_fault_schedule_leaves_every_product_at_after_or_before(
 
     # and an undo of whatever it did gets every product back to its gallery before
     if run.products.filter(status="done").exists():
-        runs.run_undo(run=run)
-        work(queue)
+        undo_and_work(queue, run)
         now = gallery(sandbox, store)
         for product_id in _planned(plan, store):
             assert [m["id"] for m in now[product_id]] == [m["id"] for m in before[product_id]]
@@ -232,9 +237,7 @@ def _killed_attempt(queue, run, mutation: str | None, nth: int) -> bool:
         return False
     run.refresh_from_db()
     assert run.status == Run.Status.RUNNING, run.status  # dead workers write nothing more
-    runs.runs_redis().delete(runs._key(run.pk, "alive"))
-    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
-    assert sweep_dead_runs() == [run.pk]
+    assert sweep_after_death(run) == [run.pk]
     return True
 
 
@@ -359,8 +362,6 @@ def test_a_run_that_loses_its_store_lock_stops_at_a_safe_point_and_goes_on(
 def test_undo_leaves_nothing_of_the_run_behind(sandbox, queue):
     """Undo gives every product its gallery before back and deletes the files its run
     created (nothing else references them), instead of leaving them in Files."""
-    from linking import runs
-    from tests.linking.runs.conftest import work
 
     store = seeded(sandbox)
     files_before = {f["id"] for f in sandbox.shop_state(store.shop_domain)["files"]}
@@ -369,15 +370,10 @@ def test_undo_leaves_nothing_of_the_run_behind(sandbox, queue):
     created = set(run.rows.filter(action="created").values_list("media_id", flat=True))
     assert run.status == Run.Status.SUCCEEDED and created
 
-    undo = runs.run_undo(run=run)
-    work(queue)
-    undo.refresh_from_db()
+    undo = undo_and_work(queue, run)
 
     assert undo.status == Run.Status.SUCCEEDED, (undo.status, undo.error)
-    now = gallery(sandbox, store)
-    assert {p: [m["id"] for m in ms] for p, ms in now.items()} == {
-        p: [m["id"] for m in ms] for p, ms in before.items()
-    }
+    assert media_ids(gallery(sandbox, store)) == media_ids(before)
     files_after = {f["id"] for f in sandbox.shop_state(store.shop_domain)["files"]}
     swatches = set(LinkRecord.objects.filter(store=store, product_id="").values_list(
         "media_id", flat=True))  # fmt: skip

@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from linking import manage, runs
 from linking.models import LinkRecord
 from reports.csv import report_csv
-from reports.management.commands.worker import sweep_dead_runs
 from reports.models import Run
 from tests.doubles.killed import WorkerKilled, killed_after
-from tests.linking.runs.conftest import dry_run, gallery, shop_control, work
+from tests.linking.runs.conftest import (
+    dry_run,
+    gallery,
+    media_ids,
+    shop_control,
+    sweep_after_death,
+    undo_and_work,
+    work,
+)
 from tests.linking.runs.test_failures import check_guarantee, seeded
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,11 +47,9 @@ def test_a_run_started_before_0006_is_resumed_reported_and_undone(sandbox, queue
     _as_started_before_0006(run)
     with pytest.raises(WorkerKilled):
         runs.execute_run(run.pk, client_for=killed_after("productUpdate"))
-    runs.runs_redis().delete(runs._key(run.pk, "alive"))
-    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
 
     # upgraded: a worker's sweeper resumes it
-    assert sweep_dead_runs() == [run.pk]
+    assert sweep_after_death(run) == [run.pk]
     work(queue)
     run.refresh_from_db()
 
@@ -70,14 +73,9 @@ def test_a_run_started_before_0006_is_resumed_reported_and_undone(sandbox, queue
     products = manage._products(records)
     assert {info.handle for info in products.values()} == {r["product_handle"] for r in created}
 
-    undo = runs.run_undo(run=run)
-    work(queue)
-    undo.refresh_from_db()
+    undo = undo_and_work(queue, run)
     assert undo.status == Run.Status.SUCCEEDED, (undo.status, undo.error)
-    now = gallery(sandbox, store)
-    assert {p: [m["id"] for m in ms] for p, ms in now.items()} == {
-        p: [m["id"] for m in ms] for p, ms in before.items()
-    }
+    assert media_ids(gallery(sandbox, store)) == media_ids(before)
     assert all(r.product_handle for r in undo.rows.exclude(product_id=""))
 
 
