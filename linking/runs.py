@@ -229,7 +229,11 @@ def _finish_not_started(run: Run, message: str = "", keep_pending: bool = False)
     them as it finishes those products)."""
     message = message or "The run was aborted before this product was started."
     finished = [RunProduct.Status.DONE, RunProduct.Status.FAILED, RunProduct.Status.SKIPPED]
-    unfinished = with_work(run.products.exclude(status__in=finished).order_by("id"))
+    unfinished = with_work(
+        run.products.exclude(status__in=finished)
+        .only("pk", "run_id", "product_id", "work")
+        .order_by("id")
+    )
     run.rows.filter(product_id__in=[p.product_id for p in unfinished]).delete()
     works = [work_from_json(p.work) for p in unfinished if p.work is not None]
     rows = []
