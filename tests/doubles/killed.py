@@ -17,10 +17,12 @@ class KilledAfter:
     """Delegates everything to ``client``; raises :class:`WorkerKilled` once Shopify has
     answered the ``times``-th call of a mutation with root field ``mutation`` (``None``: the
     ``times``-th call of any operation). A dead worker sends nothing more: every call after
-    that (from any of the run's threads) raises it too, before it goes out."""
+    that (from any of the run's threads) raises it too, before it goes out. Calls of the
+    mutations in ``spare`` are neither counted nor died after."""
 
-    def __init__(self, client, mutation: str | None, times: int = 1):
+    def __init__(self, client, mutation: str | None, times: int = 1, spare: tuple[str, ...] = ()):
         self._client, self._mutation, self._left = client, mutation, times
+        self._spare = spare
         self._lock = threading.Lock()
         self.dead = False
 
@@ -31,6 +33,8 @@ class KilledAfter:
         with self._lock:
             if self.dead:
                 raise WorkerKilled("the worker is dead")
+            if any(m in operation.payloads for m in self._spare):
+                return result
             if self._mutation is None or self._mutation in operation.payloads:
                 self._left -= 1
                 if self._left == 0:
@@ -42,6 +46,6 @@ class KilledAfter:
         return getattr(self._client, name)
 
 
-def killed_after(mutation: str | None, times: int = 1):
+def killed_after(mutation: str | None, times: int = 1, spare: tuple[str, ...] = ()):
     """A ``client_for`` for ``execute_run`` / ``execute_upload_run``."""
-    return lambda store: KilledAfter(default_client(store), mutation, times)
+    return lambda store: KilledAfter(default_client(store), mutation, times, spare)

@@ -31,10 +31,13 @@ MUTATIONS = ["productUpdate", "fileUpdate", "productReorderMedia", "fileDelete",
 WRITES = ["started_many", "journal", "records_saved", "record_saved", "records_removed",
           "finished_many", "finished"]  # fmt: skip
 # Where a worker dies: right after Shopify answered the n-th call of one mutation, or the n-th
-# call of any kind (reads included; a run here makes some 20 to 60 calls).
+# call of any kind (reads included; a run here makes some 20 to 60 calls). Not right after a
+# productReorderMedia: that breaks the guarantee today (the xfail test below), and the property
+# is to find new breaks. Drop KILL_SPARED when that test passes.
+KILL_SPARED = ("productReorderMedia",)
 KILL = st.one_of(
     st.none(),
-    st.tuples(st.sampled_from(MUTATIONS), st.integers(1, 12)),
+    st.tuples(st.sampled_from([m for m in MUTATIONS if m not in KILL_SPARED]), st.integers(1, 12)),
     st.tuples(st.none(), st.integers(1, 60)),
 )
 MODES = [("overwrite", None), ("reset", None), ("append", None), ("prepend", None),
@@ -223,14 +226,14 @@ def test_any_fault_schedule_leaves_every_product_at_after_or_before(
             assert [m["id"] for m in now[product_id]] == [m["id"] for m in before[product_id]]
 
 
-def _killed_attempt(queue, run, mutation: str | None, nth: int) -> bool:
+def _killed_attempt(queue, run, mutation: str | None, nth: int, spare=KILL_SPARED) -> bool:
     """The run's first attempt, on a worker that dies right after Shopify answered the
     ``nth`` call of ``mutation`` (of any operation when None). Then time passes as in
     production: its heartbeat goes stale, and a worker's sweeper queues the run again. False
     when the run made fewer such calls (the attempt ended, or was queued again, alive)."""
     queue.empty()  # the attempt runs here, on the killable client
     try:
-        runs.execute_run(run.pk, client_for=killed_after(mutation, nth))
+        runs.execute_run(run.pk, client_for=killed_after(mutation, nth, spare))
     except WorkerKilled:
         pass
     else:
@@ -239,6 +242,27 @@ def _killed_attempt(queue, run, mutation: str | None, nth: int) -> bool:
     assert run.status == Run.Status.RUNNING, run.status  # dead workers write nothing more
     assert sweep_after_death(run) == [run.pk]
     return True
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="Found by the fault-schedule property (seed 4, shrunk to this): a worker killed "
+    "right after Shopify reordered a product's media (overwrite, no other fault) is resumed "
+    "without unlinking the media the plan removes; the product ends between before and after.",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_right_after_a_reorder_ends_the_product_at_its_plan(sandbox, queue):
+    store = seeded(sandbox)
+    plan = dry_run(sandbox, store, link_mode="overwrite")
+    before = gallery(sandbox, store)
+    run = runs.run_start_from_plan(plan=plan, store=store)
+    killed = _killed_attempt(queue, run, "productReorderMedia", 1, spare=())
+    work(queue)
+    run.refresh_from_db()
+
+    assert killed and run.is_terminal, run.status
+    check_guarantee(sandbox, store, plan, run, before)
 
 
 def _fail_a_write(patch, write: str, nth: int) -> dict:
