@@ -79,6 +79,27 @@ def start_django(name: str) -> None:
     isolate_redis()
 
 
+def member_client(name: str):
+    """A workspace, a master admin of it and Django's test client logged in as them (for the
+    benchmarks of the API's endpoints, quiet request log)."""
+    import logging
+
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from stores.models import Member, Workspace
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    logging.getLogger("assetlink.request").setLevel(logging.WARNING)
+    workspace = Workspace.objects.create(name=f"bench {name}")
+    user = User.objects.create_user(f"bench-{name}")
+    Member.objects.create(workspace=workspace, user=user, role="master_admin")
+    client = Client()
+    client.force_login(user)
+    return workspace, user, client
+
+
 def work_queue(name: str) -> None:
     """Run the queue's jobs in this process (an in-process RQ worker, burst mode)."""
     import django_rq

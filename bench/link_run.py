@@ -65,9 +65,9 @@ def check(sandbox: Sandbox, store, before: dict[str, list[str]], run) -> dict:
     from linking.models import LinkRecord
 
     records = {r.media_id: r for r in LinkRecord.objects.filter(store=store)}
-    wanted: dict[str, list[str]] = {}
-    for work in run.work["products"]:
-        wanted[work["product_id"]] = [a["asset_id"] for a in work["assets"]]
+    wanted: dict[str, list[str]] = {
+        p.product_id: [a["asset_id"] for a in p.work["assets"]] for p in run.products.order_by("id")
+    }
     after = sandbox.galleries(store.shop_domain)
     files = {f["id"] for f in sandbox.get(f"shops/{store.shop_domain}")["files"]}
     differs = duplicates = half_changed = 0
@@ -81,7 +81,7 @@ def check(sandbox: Sandbox, store, before: dict[str, list[str]], run) -> dict:
             differs += 1
             half_changed += media != before.get(product_id, [])
         duplicates += len(new) - len(set(new)) + sum(1 for a in new if a.startswith("?"))
-    selection = {a["asset_id"] for w in run.work["products"] for a in w["assets"]}
+    selection = {a for assets in wanted.values() for a in assets}
     reported = set(run.rows.exclude(asset_id="").values_list("asset_id", flat=True))
     return {
         "products": len(wanted),

@@ -2,8 +2,8 @@
 same time whatever the run's size).
 
 Per size, a running link run and a running upload run as a worker leaves them mid-run: the
-run's work (per product the assets, variants and the gallery the dry run saw), a RunProduct per
-product with its gallery before and after, a report row per asset, the live progress in Redis.
+run's URLs, a RunProduct per product with its work (the assets, variants and the gallery the dry
+run saw) and its gallery before and after, a report row per asset, the live progress in Redis.
 Then `--requests` GETs of each endpoint through Django's test client as a logged-in member, and
 per endpoint and size the median and p95 in ms and the database queries of one request.
 
@@ -17,7 +17,7 @@ import json
 import statistics
 import time
 
-from bench.harness import Timings, start_django
+from bench.harness import Timings, member_client, start_django
 
 PER_PRODUCT = 5
 
@@ -43,9 +43,8 @@ def make_run(store, user, assets: int, kind: str):
     from reports.models import ReportRow, Run, RunProduct
 
     products = max(1, assets // PER_PRODUCT)
-    work = {
-        "products": [
-            {"product_id": f"gid://shopify/Product/{p}", "handle": f"product-{p}",
+    works = {
+        p: {"product_id": f"gid://shopify/Product/{p}", "handle": f"product-{p}",
              "title": f"Product {p}", "planned_ops": PER_PRODUCT,
              "planned_media": [f"gid://shopify/MediaImage/{p * 100 + i}" for i in range(5)],
              "variant_ids": [f"gid://shopify/ProductVariant/{p}"],
@@ -53,11 +52,10 @@ def make_run(store, user, assets: int, kind: str):
                          "alt": f"alt {i}", "media_type": "IMAGE",
                          "public_id": f"bench/p{p}_{i}", "group": f"SKU-{p}"}
                         for i in range(PER_PRODUCT)]}
-            for p in range(products)
-        ],
-        "urls": {f"asset-{p}-{i}:1:": f"https://res.cloudinary.com/bench/p{p}_{i}.jpg"
-                 for p in range(products) for i in range(PER_PRODUCT)},
+        for p in range(products)
     }  # fmt: skip
+    work = {"urls": {f"asset-{p}-{i}:1:": f"https://res.cloudinary.com/bench/p{p}_{i}.jpg"
+                     for p in range(products) for i in range(PER_PRODUCT)}}  # fmt: skip
     run = Run.objects.create(
         store=store, kind=kind, created_by=user, status=Run.Status.RUNNING, link_mode="append",
         work=work, ops_total=products * PER_PRODUCT, products_total=products,
@@ -65,7 +63,7 @@ def make_run(store, user, assets: int, kind: str):
     )  # fmt: skip
     RunProduct.objects.bulk_create(
         [
-            RunProduct(run=run, product_id=f"gid://shopify/Product/{p}",
+            RunProduct(run=run, product_id=f"gid://shopify/Product/{p}", work=works[p],
                        status="done" if p < products // 2 else "pending",
                        before=_gallery(p, 5), after=_gallery(p, 10) if p < products // 2 else None)
             for p in range(products)
@@ -105,30 +103,19 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,10000")
     args = parser.parse_args()
     start_django("progress")
-    import logging
-
-    from django.conf import settings
-    from django.contrib.auth.models import User
-    from django.test import Client
     from django.utils import timezone
 
     from reports.models import Run
-    from stores.models import Member, Store, Workspace
+    from stores.models import Store
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    logging.getLogger("assetlink.request").setLevel(logging.WARNING)
+    workspace, user, client = member_client("progress")
     timings = Timings().install()
-    workspace = Workspace.objects.create(name="bench progress")
     store = Store.objects.create(
         workspace=workspace,
         shop_domain="bench-progress.myshopify.com",
         access_token="bench-token",
         installed_at=timezone.now(),
     )
-    user = User.objects.create_user("bench-progress")
-    Member.objects.create(workspace=workspace, user=user, role="master_admin")
-    client = Client()
-    client.force_login(user)
 
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"{'endpoint':<34}{'assets':>8}{'median ms':>11}{'p95 ms':>9}{'queries':>9}")

@@ -19,7 +19,8 @@ from linking.core import AssetToLink, LinkSettings
 from linking.executor import ProductWork
 from linking.models import CatalogProduct, PlanStore
 from linking.models import LinkRecord as LinkRecordRow
-from reports.models import Run
+from reports.models import Run, RunProduct
+from reports.selectors import with_work
 from stores.models import Store, Workspace
 from stores.services import settings_for
 
@@ -127,17 +128,21 @@ def _products(records: Sequence[LinkRecordRow]) -> dict[tuple[int, str], Product
     out: dict[tuple[int, str], ProductInfo] = {}
     if not wanted:
         return out
-    run_ids = {r.run_id for r in records if r.run_id}
-    for store_id, work in Run.objects.filter(pk__in=run_ids).values_list("store_id", "work"):
-        for product in (work or {}).get("products") or ():
-            key = (store_id, product.get("product_id"))
-            if key in wanted:
-                info = out.setdefault(key, ProductInfo())
-                info.handle = info.handle or product.get("handle") or ""
-                info.title = info.title or product.get("title") or ""
-                info.variant_ids += [
-                    v for v in product.get("variant_ids") or () if v not in info.variant_ids
-                ]
+    # Each record's (run, product): one indexed read of those products' work, not every
+    # product of every run that linked them.
+    stores = {r.run_id: r.store_id for r in records if r.run_id and r.product_id}
+    ran = RunProduct.objects.filter(
+        run_id__in=list(stores), product_id__in=list({p for _, p in wanted})
+    ).only("pk", "run_id", "product_id", "work")
+    for row in with_work(ran.order_by("-run_id", "id")):  # the newest run first, as before
+        key = (stores[row.run_id], row.product_id)
+        if key in wanted and row.work:
+            info = out.setdefault(key, ProductInfo())
+            info.handle = info.handle or row.work.get("handle") or ""
+            info.title = info.title or row.work.get("title") or ""
+            info.variant_ids += [
+                v for v in row.work.get("variant_ids") or () if v not in info.variant_ids
+            ]
     rows = CatalogProduct.objects.filter(
         catalog__store_id__in={s for s, _ in wanted},
         product_id__in={p for _, p in wanted},

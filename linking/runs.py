@@ -65,6 +65,7 @@ from reports.engine import (  # noqa: F401 - the shell's names, also used throug
     summarise_run,
 )
 from reports.models import ReportRow, Run, RunProduct
+from reports.selectors import with_work
 from stores.services import settings_for
 
 logger = logging.getLogger(__name__)
@@ -176,15 +177,16 @@ def run_start(
             created_by=user,
             link_mode=link_mode,
             settings=_settings_json(works[0].settings if works else LinkSettings()),
-            work={
-                "products": [work_to_json(w) for w in works],
-                "urls": dict(urls),
-                "rows": list(rows),
-            },
+            work={"urls": dict(urls), "rows": list(rows)},
             products_total=len(works),
             ops_total=sum(w.planned_ops for w in works),
         )
-        RunProduct.objects.bulk_create(RunProduct(run=run, product_id=w.product_id) for w in works)
+        # Each product's work on its own row: undo, retry and resume read only the products
+        # they need (by the (run, product) index), not one document of the whole run.
+        RunProduct.objects.bulk_create(
+            (RunProduct(run=run, product_id=w.product_id, work=work_to_json(w)) for w in works),
+            batch_size=500,
+        )
         _clear_keys(run.pk)
         _write_rows(run, [RunRow(**_row_fields(r)) for r in rows], seq_start=0)
         if enqueue:
@@ -227,16 +229,15 @@ def _finish_not_started(run: Run, message: str = "", keep_pending: bool = False)
     them as it finishes those products)."""
     message = message or "The run was aborted before this product was started."
     finished = [RunProduct.Status.DONE, RunProduct.Status.FAILED, RunProduct.Status.SKIPPED]
-    unfinished = list(
-        run.products.exclude(status__in=finished).values_list("product_id", flat=True)
+    unfinished = with_work(
+        run.products.exclude(status__in=finished)
+        .only("pk", "run_id", "product_id", "work")
+        .order_by("id")
     )
-    run.rows.filter(product_id__in=unfinished).delete()
-    done = {p.product_id for p in run.products.all()} - set(unfinished)
-    works = [work_from_json(w) for w in run.work.get("products") or ()]
+    run.rows.filter(product_id__in=[p.product_id for p in unfinished]).delete()
+    works = [work_from_json(p.work) for p in unfinished if p.work is not None]
     rows = []
     for work in works:
-        if work.product_id in done:
-            continue
         rows += [
             RunRow(work.product_id, "skipped", a.asset_id, a.public_id, a.group,
                    message=message, handle=work.handle, title=work.title)
@@ -269,12 +270,13 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
         action__in=["created", "replaced"], media_id__gt=""
     ).values_list("product_id", "media_id"):
         created.setdefault(product_id, set()).add(media_id)
-    meta = {w["product_id"]: w for w in run.work.get("products") or ()}
     works = []
-    for product in run.products.filter(
-        status__in=[RunProduct.Status.DONE, RunProduct.Status.FAILED], before__isnull=False
-    ).order_by("id"):
-        product_meta = meta.get(product.product_id, {})
+    for product in with_work(
+        run.products.filter(
+            status__in=[RunProduct.Status.DONE, RunProduct.Status.FAILED], before__isnull=False
+        ).order_by("id")
+    ):
+        product_meta = product.work or {}
         made = created.get(product.product_id, set())
         target = undo_target(
             state_from_json(product.before),
@@ -491,6 +493,22 @@ def execute_run(
     )
 
 
+def works_to_do(run: Run) -> tuple[list[RunProduct], list[ProductWork]]:
+    """The run's products (with their work) and the work of those not finished yet, each with
+    what an earlier attempt left (its gallery before, its journal): what an attempt does."""
+    finished = (RunProduct.Status.DONE, RunProduct.Status.FAILED, RunProduct.Status.SKIPPED)
+    products = with_work(run.products.defer("after").order_by("id"))
+    works = []
+    for product in products:
+        if product.work is None or product.status in finished:
+            continue
+        work = work_from_json(product.work)
+        work.original_before = state_from_json(product.before)
+        work.journal = product.journal
+        works.append(work)
+    return products, works
+
+
 def _execute_locked(run: Run, lock, client_for) -> str:
     began = time.monotonic()
     run.refresh_from_db()
@@ -498,27 +516,13 @@ def _execute_locked(run: Run, lock, client_for) -> str:
         return run.status
     run = mark_started(run)
     client = client_for(run.store)
-    products = {p.product_id: p for p in run.products.all()}
-    works = []
-    for data in run.work.get("products") or ():
-        product = products.get(data["product_id"])
-        if product is None or product.status in (
-            RunProduct.Status.DONE,
-            RunProduct.Status.FAILED,
-            RunProduct.Status.SKIPPED,
-        ):
-            continue
-        work = work_from_json(data)
-        work.original_before = state_from_json(product.before)
-        work.journal = product.journal
-        works.append(work)
-    done_before = len(products) - len(works)
-    all_ops = [w.get("planned_ops") or 0 for w in run.work.get("products") or ()]
+    products, works = works_to_do(run)
+    all_ops = sum((p.work or {}).get("planned_ops") or 0 for p in products)
     progress = Progress(
-        products_done=done_before,
+        products_done=len(products) - len(works),
         products_total=len(products),
-        ops_total=sum(all_ops),
-        ops_done=sum(all_ops) - sum(w.planned_ops or 0 for w in works),
+        ops_total=all_ops,
+        ops_done=all_ops - sum(w.planned_ops or 0 for w in works),
         phase="starting",
     )
     sample = works[0].settings if works else LinkSettings()
@@ -736,7 +740,11 @@ def run_retry_failed(*, run: Run, user=None) -> Run:
     ) | set(
         run.rows.filter(action="failed").exclude(product_id="").values_list("product_id", flat=True)
     )
-    works = [work_from_json(w) for w in run.work.get("products") or () if w["product_id"] in failed]
+    works = [
+        work_from_json(p.work)
+        for p in with_work(run.products.filter(product_id__in=failed).order_by("id"))
+        if p.work is not None
+    ]
     if not works:
         raise RunError(f"Run {run.pk} has no failed product to retry.")
     if Run.objects.filter(store=run.store, plan=run.plan, status__in=Run.ACTIVE).exists():

@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 
 from reports.models import ReportRow, Run
+from reports.selectors import with_work
 
 COLUMNS = [
     "store",
@@ -34,10 +35,11 @@ id and ``filename``/``url``; link rows leave those two empty."""
 
 def _transformations(run: Run) -> dict[tuple[str, str], str]:
     """(product id, asset id) → the transformation the run linked the asset with."""
+    products = with_work(run.products.only("pk", "run_id", "product_id", "work").order_by("id"))
     return {
-        (work["product_id"], asset["asset_id"]): asset.get("transformation") or ""
-        for work in (run.work or {}).get("products") or ()
-        for asset in work.get("assets") or ()
+        (product.product_id, asset["asset_id"]): asset.get("transformation") or ""
+        for product in products
+        for asset in (product.work or {}).get("assets") or ()
     }
 
 

@@ -48,8 +48,9 @@ class Run(models.Model):
     work = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Per product: the assets to link (S), variants, swatches, the gallery the "
-        "dry run saw; plus the rows of no product (excluded, unmatched, unresolved).",
+        help_text="Run-wide input: the URLs Shopify fetches (per asset identity) and the rows "
+        "of no product (excluded, unmatched, unresolved). Each product's own work is its "
+        "RunProduct's; runs started before RunProduct.work keep theirs here, under 'products'.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -121,6 +122,13 @@ class RunProduct(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="products")
     product_id = models.CharField(max_length=100)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    work = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="What the run does to the product: the assets to link (S), variants, swatches, "
+        "the gallery the dry run saw, its planned operations; for an undo the gallery to get "
+        "back. Null in runs started before this column (their Run.work holds it).",
+    )
     before = models.JSONField(null=True, blank=True, help_text="ProductState when first started.")
     after = models.JSONField(null=True, blank=True, help_text="ProductState when done.")
     journal = models.JSONField(

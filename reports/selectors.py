@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
-from reports.models import Run
+from reports.models import Run, RunProduct
 from stores import selectors as store_selectors
 
 
@@ -38,3 +40,21 @@ def runs_progress_only(runs: QuerySet[Run]) -> QuerySet[Run]:
 def runs_listed(runs: QuerySet[Run]) -> QuerySet[Run]:
     """`runs` as the Runs tab lists them: the columns of RUN_ROW_FIELDS only."""
     return runs.select_related("store", "created_by").only(*RUN_ROW_FIELDS)
+
+
+def with_work(products: Iterable[RunProduct]) -> list[RunProduct]:
+    """``products`` (of any runs, in their order), each with its ``work``. A run started
+    before RunProduct.work (reports 0006) kept every product's work in one document,
+    ``Run.work["products"]``: for those the product's entry is read from there, once per run,
+    so old runs still report, resume, retry and undo. Null when the run has no work for it."""
+    products = list(products)
+    legacy = {p.run_id for p in products if p.work is None}
+    if legacy:
+        works = {}
+        for run_id, work in Run.objects.filter(pk__in=legacy).values_list("pk", "work"):
+            for data in (work or {}).get("products") or ():
+                works[(run_id, data["product_id"])] = data
+        for product in products:
+            if product.work is None:
+                product.work = works.get((product.run_id, product.product_id))
+    return products

@@ -11,14 +11,35 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from linking import runs
 from linking.models import LinkRecord
 from reports.models import Run, RunProduct
-from tests.linking.runs.conftest import dry_run, gallery, shop_control, start_and_work
+from tests.doubles.killed import WorkerKilled, killed_after
+from tests.linking.runs.conftest import (
+    dry_run,
+    gallery,
+    media_ids,
+    shop_control,
+    start_and_work,
+    sweep_after_death,
+    undo_and_work,
+    work,
+)
 
 MUTATIONS = ["productUpdate", "fileUpdate", "productReorderMedia", "fileDelete", "metafieldsSet"]
 # The run's database writes (its hooks); the schedule may fail the n-th call of one of them.
 WRITES = ["started_many", "journal", "records_saved", "record_saved", "records_removed",
           "finished_many", "finished"]  # fmt: skip
+# Where a worker dies: right after Shopify answered the n-th call of one mutation, or the n-th
+# call of any kind (reads included; a run here makes some 20 to 60 calls). Not right after a
+# productReorderMedia: that breaks the guarantee today (the xfail test below), and the property
+# is to find new breaks. Drop KILL_SPARED when that test passes.
+KILL_SPARED = ("productReorderMedia",)
+KILL = st.one_of(
+    st.none(),
+    st.tuples(st.sampled_from([m for m in MUTATIONS if m not in KILL_SPARED]), st.integers(1, 12)),
+    st.tuples(st.none(), st.integers(1, 60)),
+)
 MODES = [("overwrite", None), ("reset", None), ("append", None), ("prepend", None),
          ("position", 2)]  # fmt: skip
 
@@ -138,7 +159,7 @@ def test_permanent_errors_roll_products_back_and_the_outcome_says_so(sandbox, qu
 
 @pytest.mark.django_db(transaction=True)
 @settings(
-    max_examples=3,
+    max_examples=5,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -151,18 +172,25 @@ def test_permanent_errors_roll_products_back_and_the_outcome_says_so(sandbox, qu
     http_500=st.sampled_from([0.0, 0.05]),
     throttled=st.sampled_from([0.0, 0.1]),
     db_error=st.one_of(st.none(), st.tuples(st.sampled_from(WRITES), st.integers(1, 3))),
+    kill=KILL,
 )
 @example(  # a database error right after Shopify unlinked media (the product is half-way)
     mode=("overwrite", None), seed=1, rates=dict.fromkeys(MUTATIONS, 0.0),
     lost=dict.fromkeys(MUTATIONS, 0.0), lost_mode="http_500", http_500=0.0, throttled=0.0,
-    db_error=("records_removed", 1),
+    db_error=("records_removed", 1), kill=None,
+)  # fmt: skip
+@example(  # the worker dies right after Shopify unlinked media (the product is half-way)
+    mode=("overwrite", None), seed=1, rates=dict.fromkeys(MUTATIONS, 0.0),
+    lost=dict.fromkeys(MUTATIONS, 0.0), lost_mode="http_500", http_500=0.0, throttled=0.0,
+    db_error=None, kill=("fileUpdate", 1),
 )  # fmt: skip
 def test_any_fault_schedule_leaves_every_product_at_after_or_before(
-    sandbox, queue, mode, seed, rates, lost, lost_mode, http_500, throttled, db_error
+    sandbox, queue, mode, seed, rates, lost, lost_mode, http_500, throttled, db_error, kill
 ):
     """Retryable userErrors (every mutation), answers lost after the mutation ran (HTTP 500 or
-    a dropped connection), 5xx before it ran and THROTTLED, and a database error at a random
-    write of the run (it is resumed and ends as the guarantee says), on a random schedule."""
+    a dropped connection), 5xx before it ran and THROTTLED, a database error at a random
+    write of the run (it is resumed and ends as the guarantee says), and the worker killed at
+    a random Shopify call (a worker's sweeper resumes the run), on a random schedule."""
     store = seeded(sandbox)  # a new shop per example
     link_mode, position = mode
     plan = dry_run(
@@ -177,26 +205,64 @@ def test_any_fault_schedule_leaves_every_product_at_after_or_before(
     )  # fmt: skip
     with pytest.MonkeyPatch.context() as patch:
         failed = _fail_a_write(patch, *db_error) if db_error else None
-        run = start_and_work(queue, plan, store)
+        run = runs.run_start_from_plan(plan=plan, store=store)
+        killed = _killed_attempt(queue, run, *kill) if kill else False
+        work(queue)
     shop_control(sandbox, "faults", {})
+    run.refresh_from_db()
 
     event(f"database error raised: {bool(failed and failed['raised'])}")
-    if failed and failed["raised"]:  # the attempt stopped there and a second one finished it
-        assert run.attempts >= 2, (db_error, run.status, run.error)
+    event(f"worker killed: {killed}")
+    if (failed and failed["raised"]) or killed:  # that attempt stopped; another finished it
+        assert run.attempts >= 2, (db_error, kill, run.status, run.error)
         assert run.is_terminal, run.status
     check_guarantee(sandbox, store, plan, run, before)
 
     # and an undo of whatever it did gets every product back to its gallery before
     if run.products.filter(status="done").exists():
-        from linking import runs
-
-        runs.run_undo(run=run)
-        from tests.linking.runs.conftest import work
-
-        work(queue)
+        undo_and_work(queue, run)
         now = gallery(sandbox, store)
         for product_id in _planned(plan, store):
             assert [m["id"] for m in now[product_id]] == [m["id"] for m in before[product_id]]
+
+
+def _killed_attempt(queue, run, mutation: str | None, nth: int, spare=KILL_SPARED) -> bool:
+    """The run's first attempt, on a worker that dies right after Shopify answered the
+    ``nth`` call of ``mutation`` (of any operation when None). Then time passes as in
+    production: its heartbeat goes stale, and a worker's sweeper queues the run again. False
+    when the run made fewer such calls (the attempt ended, or was queued again, alive)."""
+    queue.empty()  # the attempt runs here, on the killable client
+    try:
+        runs.execute_run(run.pk, client_for=killed_after(mutation, nth, spare))
+    except WorkerKilled:
+        pass
+    else:
+        return False
+    run.refresh_from_db()
+    assert run.status == Run.Status.RUNNING, run.status  # dead workers write nothing more
+    assert sweep_after_death(run) == [run.pk]
+    return True
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="Found by the fault-schedule property (seed 4, shrunk to this): a worker killed "
+    "right after Shopify reordered a product's media (overwrite, no other fault) is resumed "
+    "without unlinking the media the plan removes; the product ends between before and after.",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_right_after_a_reorder_ends_the_product_at_its_plan(sandbox, queue):
+    store = seeded(sandbox)
+    plan = dry_run(sandbox, store, link_mode="overwrite")
+    before = gallery(sandbox, store)
+    run = runs.run_start_from_plan(plan=plan, store=store)
+    killed = _killed_attempt(queue, run, "productReorderMedia", 1, spare=())
+    work(queue)
+    run.refresh_from_db()
+
+    assert killed and run.is_terminal, run.status
+    check_guarantee(sandbox, store, plan, run, before)
 
 
 def _fail_a_write(patch, write: str, nth: int) -> dict:
@@ -320,8 +386,6 @@ def test_a_run_that_loses_its_store_lock_stops_at_a_safe_point_and_goes_on(
 def test_undo_leaves_nothing_of_the_run_behind(sandbox, queue):
     """Undo gives every product its gallery before back and deletes the files its run
     created (nothing else references them), instead of leaving them in Files."""
-    from linking import runs
-    from tests.linking.runs.conftest import work
 
     store = seeded(sandbox)
     files_before = {f["id"] for f in sandbox.shop_state(store.shop_domain)["files"]}
@@ -330,15 +394,10 @@ def test_undo_leaves_nothing_of_the_run_behind(sandbox, queue):
     created = set(run.rows.filter(action="created").values_list("media_id", flat=True))
     assert run.status == Run.Status.SUCCEEDED and created
 
-    undo = runs.run_undo(run=run)
-    work(queue)
-    undo.refresh_from_db()
+    undo = undo_and_work(queue, run)
 
     assert undo.status == Run.Status.SUCCEEDED, (undo.status, undo.error)
-    now = gallery(sandbox, store)
-    assert {p: [m["id"] for m in ms] for p, ms in now.items()} == {
-        p: [m["id"] for m in ms] for p, ms in before.items()
-    }
+    assert media_ids(gallery(sandbox, store)) == media_ids(before)
     files_after = {f["id"] for f in sandbox.shop_state(store.shop_domain)["files"]}
     swatches = set(LinkRecord.objects.filter(store=store, product_id="").values_list(
         "media_id", flat=True))  # fmt: skip
