@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from linking.core import ProductPlan, ProductState, plan_product, plan_restore
-from linking.core.gallery import MAX_GALLERY_SIZE
+from linking.core.gallery import FAILED, MAX_GALLERY_SIZE
 
 from .model import ProductWork, _Step
 
@@ -16,6 +18,38 @@ def _same_gallery(a: ProductState, b: ProductState) -> bool:
         ]
 
     return key(a) == key(b)
+
+
+def _as_first_seen(state: ProductState, first: ProductState) -> tuple[ProductState, set[str]]:
+    """``state`` arranged as the run first saw the product, to plan a resume from: the media it
+    had then, in that order (as they are now; one gone since stands in as FAILED, so that
+    nothing is reused from it), then the others (what an earlier attempt created) in their
+    order now; and the ids of the gone ones. An attempt that died after its interim reorder
+    left the new media in front of the ones it was about to unlink, one that died after some
+    unlinks left fewer media: planned from either, overwrite's ``S + E[k:]`` counts ``k`` from
+    the wrong media and keeps what the plan removes (or removes what it keeps)."""
+    now = {item.media_id: item for item in state.gallery}
+    seen = {item.media_id for item in first.gallery}
+    gallery = (
+        *(now.get(item.media_id) or replace(item, status=FAILED) for item in first.gallery),
+        *(item for item in state.gallery if item.media_id not in seen),
+    )
+    return replace(state, gallery=gallery), seen - set(now)
+
+
+def _without(plan: ProductPlan, state: ProductState, gone: set[str]) -> ProductPlan:
+    """``plan`` (made by :func:`_as_first_seen`) for the gallery as it is: the media gone since
+    are neither unlinked, kept nor given alt text."""
+    o = plan.operations
+    operations = replace(
+        o,
+        unlinks=[u for u in o.unlinks if u.media_id not in gone],
+        alt_updates=[u for u in o.alt_updates if u.media_id not in gone],
+        variant_images=[v for v in o.variant_images if v.media_id not in gone],
+    )
+    gallery = tuple(i for i in plan.after.gallery if i.media_id not in gone)
+    return replace(plan, before=state, after=replace(plan.after, gallery=gallery),
+                   operations=operations)  # fmt: skip
 
 
 class _Prepare:
@@ -39,10 +73,18 @@ class _Prepare:
                 unlink=work.unlink,
             )
 
-        plan = plan_from(state)
-        report_plan = plan
-        if work.original_before is not None and not _same_gallery(work.original_before, state):
-            report_plan = plan_from(work.original_before)
+        resumed = work.original_before is not None and not _same_gallery(
+            work.original_before, state
+        )
+        # (managing links places by media id, not by position: planned from the gallery now)
+        first_seen = resumed and not work.in_place
+        if first_seen:
+            assert work.original_before is not None
+            seen, gone = _as_first_seen(state, work.original_before)
+            plan = _without(plan_from(seen), state, gone)
+        else:
+            plan = plan_from(state)
+        report_plan = plan_from(work.original_before) if resumed else plan
         for created in plan.operations.swatch_files:
             self.store_files[(created.asset_id, created.version, created.transformation)] = (
                 created.file_id

@@ -31,10 +31,8 @@ MUTATIONS = ["productUpdate", "fileUpdate", "productReorderMedia", "fileDelete",
 WRITES = ["started_many", "journal", "records_saved", "record_saved", "records_removed",
           "finished_many", "finished"]  # fmt: skip
 # Where a worker dies: right after Shopify answered the n-th call of one mutation, or the n-th
-# call of any kind (reads included; a run here makes some 20 to 60 calls). Not right after a
-# productReorderMedia: that breaks the guarantee today (the xfail test below), and the property
-# is to find new breaks. Drop KILL_SPARED when that test passes.
-KILL_SPARED = ("productReorderMedia",)
+# call of any kind (reads included; a run here makes some 20 to 60 calls).
+KILL_SPARED: tuple[str, ...] = ()
 KILL = st.one_of(
     st.none(),
     st.tuples(st.sampled_from([m for m in MUTATIONS if m not in KILL_SPARED]), st.integers(1, 12)),
@@ -244,15 +242,12 @@ def _killed_attempt(queue, run, mutation: str | None, nth: int, spare=KILL_SPARE
     return True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Found by the fault-schedule property (seed 4, shrunk to this): a worker killed "
-    "right after Shopify reordered a product's media (overwrite, no other fault) is resumed "
-    "without unlinking the media the plan removes; the product ends between before and after.",
-)
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_right_after_a_reorder_ends_the_product_at_its_plan(sandbox, queue):
+    """Found by the fault-schedule property (seed 4, shrunk to this): a worker killed right
+    after Shopify reordered a product's media (overwrite) left the new media in front of those
+    the plan unlinks; the resume planned overwrite's ``S + E[k:]`` from that order and kept
+    them. It fails unless a resume plans from the order the run first saw."""
     store = seeded(sandbox)
     plan = dry_run(sandbox, store, link_mode="overwrite")
     before = gallery(sandbox, store)
