@@ -23,6 +23,7 @@ logger = logging.getLogger("sandbox")
 # back by a fault — slow, or a lost answer's timeout — holds one); idle keep-alive connections
 # hold none (cheroot watches them with a selector).
 THREADS = 64
+BACKLOG = 128
 
 
 class _Gateway(wsgi.Gateway_10):
@@ -51,7 +52,10 @@ class _Server(wsgi.Server):
     keep_alive_conn_limit = None  # clients keep pools of connections (the emulator's own: 32)
 
     def __init__(self, bind_addr, wsgi_app):
-        super().__init__(bind_addr, wsgi_app, numthreads=THREADS)
+        # A listen backlog like werkzeug's (128), not cheroot's 5: Shopify's 32 download threads
+        # and a run's concurrent calls open connections in bursts, and an overflowing backlog
+        # turned downloads into IMAGE_DOWNLOAD_FAILURE on a loaded machine.
+        super().__init__(bind_addr, wsgi_app, numthreads=THREADS, request_queue_size=BACKLOG)
         self.gateway = _Gateway
         self.requests = _Pool(self, min=THREADS)
 

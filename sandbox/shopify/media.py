@@ -127,13 +127,23 @@ _http = urllib3.PoolManager(
 
 
 def _download(state: State, url: str) -> tuple[bytes | None, str | None]:
-    try:
-        r = _http.request("GET", url, timeout=float(state.config["download_timeout"]))
-    except (urllib3.exceptions.HTTPError, ValueError):
-        return None, None
-    if r.status != 200:
-        return None, None
-    return r.data, (r.headers.get("Content-Type") or "").split(";")[0] or None
+    """The bytes and type at ``url``, or (None, None). A dropped connection or a 5xx is tried
+    once more, as a fetcher does with a transient failure; a timeout or a 4xx is not."""
+    for attempt in (1, 2):
+        try:
+            r = _http.request("GET", url, timeout=float(state.config["download_timeout"]))
+        except (urllib3.exceptions.TimeoutError, ValueError):
+            return None, None
+        except urllib3.exceptions.HTTPError as exc:
+            failure = repr(exc)
+        else:
+            if r.status == 200:
+                return r.data, (r.headers.get("Content-Type") or "").split(";")[0] or None
+            if r.status < 500:
+                return None, None
+            failure = f"HTTP {r.status}"
+        logger.warning("Download of %s failed (attempt %d): %s", url, attempt, failure)
+    return None, None
 
 
 class Processor:
