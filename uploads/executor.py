@@ -436,7 +436,11 @@ class UploadExecutor:
                 break
             # the first poll when the files are likely READY (what Shopify lately took)
             age = time.monotonic() - state.sent_at
-            self._nap(max(self._ready_estimate - age, 0.0) if first else delay)
+            wait = max(self._ready_estimate - age, 0.0) if first else delay
+            if abort_seen is None:
+                self._nap(wait)
+            else:  # aborted: one more look when the grace ends, not a poll per wake-up
+                self.sleep(max(0.0, min(wait, ABORT_GRACE - (time.monotonic() - abort_seen))))
             delay = min(self.poll_max, delay * 1.5)
             nodes = file_statuses(self.client, list(state.waiting))
             waited = time.monotonic() - state.sent_at

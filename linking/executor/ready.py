@@ -43,7 +43,10 @@ class _WaitReady:
             oldest = min(self._created_at.get(m, started) for m in waiting)
             age = time.monotonic() - oldest
             wait = max(self._ready_estimate - age, delay if not first else 0.0)
-            self._nap(max(0.0, wait))
+            if abort_seen is None:
+                self._nap(max(0.0, wait))
+            else:  # aborted: one more look when the grace ends, not a poll per wake-up
+                self._sleep(max(0.0, min(wait, ABORT_GRACE - (time.monotonic() - abort_seen))))
             ids = list(waiting)
             seen_ready = False
             failed_now: dict[str, _Step] = {}
