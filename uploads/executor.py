@@ -1,9 +1,9 @@
 """Carry out one store's upload: put assets in the store's Files library, idempotently.
 
 Assets go in chunks of at most 250 (Shopify's input limit; abort is checked between chunks).
-Chunks are pipelined: the next chunk's files are created while Shopify processes the earlier
-ones, and a chunk is finished (steps 5 and 6) once its files have had the time Shopify lately
-takes to process files (at most ``max_chunks_in_flight`` are started and not finished).
+Chunks are pipelined: up to ``max_chunks_in_flight`` chunks are created while Shopify processes
+the earlier ones, then the oldest is finished (steps 5 and 6) together with the others that
+have had the time Shopify lately takes to process files, as one group (one wait, full batches).
 Per chunk, every step is batched:
 
 1. the files of earlier uploads (records) — one ``nodes(ids:)`` read: still there? The same
@@ -16,10 +16,13 @@ Per chunk, every step is batched:
    created twice;
 3. videos — fetched from Cloudinary, one ``stagedUploadsCreate`` (with ``fileSize``) for the
    chunk, the bytes PUT to each target; the ``resourceUrl`` is their source;
-4. creates — one ``fileCreate`` (≤ 250 files), journaled first; replacements and alt updates —
-   ``fileUpdate``, batched, retried while Shopify says the file is not READY yet;
-5. wait for READY — batched ``nodes(ids:)`` polls with backoff; files that end ``FAILED`` are
-   failures with Shopify's error code, and a file this run created that failed is deleted;
+4. creates — ``fileCreate`` (≤ 250 files a call), journaled first; replacements and alt updates
+   — ``fileUpdate``, batched, retried while Shopify says the file is not READY yet;
+5. wait for READY — a look at the newest file (one point) until it is processed, then batched
+   ``nodes(ids:)`` polls of status and alt text (a point per file; errors and URLs are read
+   only for the files that need them), every tenth of the files' age; files that end
+   ``FAILED`` are failures with Shopify's error code, and a file this run created that failed
+   is deleted;
 6. created files get their alt text (``fileUpdate``, batched) in place of the marker; a file
    whose alt cannot be set is deleted and reported failed (a file is created, READY and right,
    or not there).
@@ -54,6 +57,7 @@ MAX_INPUT = 250  # Shopify's limit on items per input list (fileCreate, fileUpda
 READY, FAILED = "READY", "FAILED"
 CLOCK_SKEW = timedelta(minutes=5)
 ABORT_GRACE = 0.5  # seconds an abort lets files still processing finish before removing them
+PROBE_OVER = 25  # files waiting above which a look at the newest comes before the whole poll
 MAX_RECONCILE_PAGES = 20  # files created since a lost create: 20 × 250 looked through
 
 
@@ -190,7 +194,12 @@ class UploadExecutor:
         self._abort_seen: float | None = None
 
     def run(self, works: Sequence[UploadWork]) -> bool:
-        """Upload ``works``; False when an abort stopped it (the rest is left untouched)."""
+        """Upload ``works``; False when an abort stopped it (the rest is left untouched).
+
+        Pipelined: up to ``max_chunks_in_flight`` chunks are created before the oldest is
+        waited for, so that Shopify processes them side by side; then the oldest chunk, with
+        those that have probably been processed by now, is finished as one group (one wait,
+        alt text in full batches), and the chunks still started at the end as one group."""
         in_flight: deque[tuple[Sequence[UploadWork], _Chunk]] = deque()
         stopped = False
         for chunk in _chunks(list(works), self.chunk_size):
@@ -198,18 +207,26 @@ class UploadExecutor:
                 stopped = True
                 break
             in_flight.append((chunk, self._start(chunk)))
-            while in_flight and (
-                len(in_flight) > self.max_chunks_in_flight
-                or time.monotonic() - in_flight[0][1].sent_at >= self._ready_estimate
-            ):
-                self._finish(*in_flight.popleft())
-        while in_flight:  # started chunks always finish (an abort removes what is not READY)
-            self._finish(*in_flight.popleft())
+            if len(in_flight) > self.max_chunks_in_flight:
+                group = [in_flight.popleft()]
+                while in_flight and self._processed(in_flight[0][1]):
+                    group.append(in_flight.popleft())
+                self._finish(group)
+        if in_flight:  # started chunks always finish (an abort removes what is not READY)
+            self._finish(list(in_flight))
         return not stopped and not self.aborted_items
 
-    def _finish(self, works: Sequence[UploadWork], state: _Chunk) -> None:
+    def _processed(self, state: _Chunk) -> bool:
+        """The chunk's files are as old as Shopify has lately taken to process files."""
+        return time.monotonic() - state.sent_at >= self._ready_estimate
+
+    def _finish(self, group: Sequence[tuple[Sequence[UploadWork], _Chunk]]) -> None:
+        state = _Chunk(sent_at=max(s.sent_at for _, s in group))
+        for _, chunk in group:
+            state.out.update(chunk.out)
+            state.waiting.update(chunk.waiting)
         self._wait(state)
-        results = [(w, state.out[w.item_id]) for w in works]
+        results = [(w, state.out[w.item_id]) for works, _ in group for w in works]
         failures = sum(1 for _, o in results if o.action == "failed")
         done = sum(1 for w, _ in results if w.item_id not in self.aborted_items)
         self.progress.add(products_done=done, ops_done=done, failures=failures)
@@ -363,9 +380,12 @@ class UploadExecutor:
             settle_doubt=lambda batch, exc: self._reconcile(batch, state),
         )
         saved, missing = [], []
+        answers: dict[int, list] = {}  # id(result) → its files, read once per call
         for applied in outcome.applied:
             work = applied.item
-            files = created_files(applied.result)
+            files = answers.get(id(applied.result))
+            if files is None:
+                files = answers[id(applied.result)] = created_files(applied.result)
             if applied.index >= len(files):
                 missing.append(work)
                 continue
@@ -411,10 +431,9 @@ class UploadExecutor:
             return
         self._phase("waiting for Shopify to process files")
         deadline = time.monotonic() + self.ready_timeout
-        delay = self.poll_min
         broken: list[tuple[UploadWork, str]] = []
         named: list[tuple[UploadWork, str, str, str]] = []
-        first = True
+        looks = 0
         while state.waiting and time.monotonic() < deadline:
             # one grace per run (not per chunk): several chunks may be waiting when it comes
             if self._abort_seen is None and self.should_abort():
@@ -434,15 +453,36 @@ class UploadExecutor:
                         )  # fmt: skip
                         self.aborted_items.add(work.item_id)
                 break
-            # the first poll when the files are likely READY (what Shopify lately took)
+            # the first look when the files are likely READY (what Shopify lately took), then
+            # every tenth of their age (poll_min … poll_max): READY is seen at most ~10 % late
             age = time.monotonic() - state.sent_at
-            wait = max(self._ready_estimate - age, 0.0) if first else delay
+            wait = self._ready_estimate - age if not looks else age / 10
+            wait = max(self.poll_min if looks else 0.0, min(wait, self.poll_max))
             if abort_seen is None:
                 self._nap(wait)
             else:  # aborted: one more look when the grace ends, not a poll per wake-up
                 self.sleep(max(0.0, min(wait, ABORT_GRACE - (time.monotonic() - abort_seen))))
-            delay = min(self.poll_max, delay * 1.5)
-            nodes = file_statuses(self.client, list(state.waiting))
+            looks += 1
+            if len(state.waiting) > PROBE_OVER and abort_seen is None:
+                # A look at the newest file first (one point): the whole poll (a point per
+                # file) only once it is processed, when the others most likely are too.
+                newest = next(reversed(state.waiting))
+                probe = file_statuses(self.client, [newest], brief=True).get(newest)
+                if probe is not None and probe.status not in (READY, FAILED):
+                    self._ready_estimate = min(
+                        30.0, max(self._ready_estimate, (time.monotonic() - state.sent_at) * 1.1)
+                    )
+                    continue
+            nodes = file_statuses(self.client, list(state.waiting), brief=True)
+            # errors of the failed files, URLs of the READY ones no alt update will return
+            detail = [
+                file_id
+                for file_id, (work, _) in state.waiting.items()
+                if (node := nodes.get(file_id)) is not None
+                and (node.status == FAILED or (node.status == READY and node.alt != marker(work)))
+            ]
+            if detail:
+                nodes.update(file_statuses(self.client, detail))
             waited = time.monotonic() - state.sent_at
             for file_id, (work, action) in list(state.waiting.items()):
                 node = nodes.get(file_id)
@@ -468,9 +508,8 @@ class UploadExecutor:
                         broken.append((work, file_id))
             if state.waiting:
                 self._ready_estimate = min(30.0, max(self._ready_estimate, waited * 1.1))
-            elif first:
+            elif looks == 1:
                 self._ready_estimate = max(0.05, self._ready_estimate * 0.9)
-            first = False
         for file_id, (work, action) in state.waiting.items():
             state.out[work.item_id] = UploadOutcome(
                 action,
@@ -500,8 +539,14 @@ class UploadExecutor:
         )
         outcome_of: dict[str, tuple[str, str] | None] = {f: None for _, f in outcome.items}
         outcome_of.update({r.item[1]: (r.code, r.message) for r in outcome.refused})
+        urls = {  # the URL of each file, from the answer that set its alt text
+            file.id: file.url
+            for result in {id(a.result): a.result for a in outcome.applied}.values()
+            for file in created_files(result, "fileUpdate")
+        }
         broken, saved = [], []
         for work, file_id, url, action in named:
+            url = url or urls.get(file_id, "")
             error = outcome_of.get(file_id, ("ALT_NOT_SET", "The alt text could not be set."))
             if error is None:
                 saved.append((work, file_id, url, action))

@@ -85,7 +85,7 @@ _FILE_FIELDS = """
 id alt fileStatus createdAt
 fileErrors { code details message }
 ... on MediaImage { mediaContentType status image { url width height } }
-... on Video { filename mediaContentType status }
+... on Video { filename mediaContentType status sources { url } }
 ... on GenericFile { url mimeType }
 """
 
@@ -555,7 +555,20 @@ RUN_FILE_UPDATE = _op(
 
 # --- uploads to store Files (issue #9) ------------------------------------------------------
 
-# Status, processing errors and URL of up to 250 store files (reuse checks and READY polls).
+# Status and alt text of up to 250 store files: the READY poll. One point per file where
+# UPLOAD_FILES_STATUS asks three: a run polls every file it waits for, and Shopify grants a
+# query only when its bucket holds the requested cost, so the poll's requested cost sets the
+# pace. Errors and URLs are read (UPLOAD_FILES_STATUS) only for the files that need them.
+UPLOAD_FILES_READY = _op(
+    "UploadFilesReady",
+    """
+    query UploadFilesReady($ids: [ID!]!) {
+      nodes(ids: $ids) { id ... on File { alt fileStatus } }
+    }
+    """,
+)
+
+# Status, processing errors and URL of up to 250 store files (reuse checks, failed files).
 UPLOAD_FILES_STATUS = _op(
     "UploadFilesStatus",
     """

@@ -207,6 +207,7 @@ class FakeShopify:
                 if "originalSource" in spec:  # a new version: processed again
                     self.files[spec["id"]].source = spec["originalSource"]
                     self.files[spec["id"]].status = "UPLOADED"
+            data["files"] = [self._file_node(self.files[spec["id"]]) for spec in variables["files"]]
         return {"fileUpdate": data}
 
     def _UploadFilesStatus(self, variables, fault):  # noqa: N802
@@ -217,6 +218,11 @@ class FakeShopify:
                 file.status = "FAILED" if "broken" in file.source else "READY"
             nodes.append(self._file_node(file) if file else None)
         return {"nodes": nodes}
+
+    def _UploadFilesReady(self, variables, fault):  # noqa: N802
+        """The READY poll: status and alt text only (URLs and errors are not asked for)."""
+        nodes = self._UploadFilesStatus(variables, fault)["nodes"]
+        return {"nodes": [n and {k: n[k] for k in ("id", "alt", "fileStatus")} for n in nodes]}
 
     def _FilesSearch(self, variables, fault):  # noqa: N802
         """Newest first; the ``created_at`` filter is not applied (a superset: callers must

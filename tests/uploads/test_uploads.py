@@ -197,6 +197,14 @@ def test_file_create_carries_at_most_250_files_per_call(sandbox, uploads_queue, 
     creates = calls(sandbox, store, "FileCreate")
     assert len(creates) == 2 and all(c["outcome"] == "ok" for c in creates)
     assert len(files(sandbox, store)) == images
+    # Waiting for READY costs about a point per file: one-point looks at the newest file, then
+    # status and alt text (no URL, no errors: the URL comes with the alt text's fileUpdate).
+    polls = calls(sandbox, store, "UploadFilesReady")
+    assert sum(c["requested_cost"] for c in polls if c["requested_cost"] > 1) <= 2 * images
+    assert not calls(sandbox, store, "UploadFilesStatus")  # nothing failed, nothing reused
+    records = UploadRecord.objects.filter(store=store)
+    assert records.count() == images
+    assert all(r.url.startswith(("http://", "https://")) for r in records)
 
 
 def test_abort_while_shopify_processes_removes_what_is_not_ready(sandbox, uploads_queue):
