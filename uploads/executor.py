@@ -1,9 +1,8 @@
 """Carry out one store's upload: put assets in the store's Files library, idempotently.
 
 Assets go in chunks of at most 250 (Shopify's input limit; abort is checked between chunks).
-Chunks are pipelined: up to ``max_chunks_in_flight`` chunks are created while Shopify processes
-the earlier ones, then the oldest is finished (steps 5 and 6) together with the others that
-have had the time Shopify lately takes to process files, as one group (one wait, full batches).
+Chunks are pipelined: up to ``max_chunks_in_flight`` chunks are created before the oldest is
+finished (steps 5 and 6), and each is finished while Shopify still processes the newer ones.
 Per chunk, every step is batched:
 
 1. the files of earlier uploads (records) — one ``nodes(ids:)`` read: still there? The same
@@ -197,9 +196,8 @@ class UploadExecutor:
         """Upload ``works``; False when an abort stopped it (the rest is left untouched).
 
         Pipelined: up to ``max_chunks_in_flight`` chunks are created before the oldest is
-        waited for, so that Shopify processes them side by side; then the oldest chunk, with
-        those that have probably been processed by now, is finished as one group (one wait,
-        alt text in full batches), and the chunks still started at the end as one group."""
+        waited for, so that Shopify processes them side by side; chunks are then finished
+        oldest first, each while Shopify still processes the newer ones."""
         in_flight: deque[tuple[Sequence[UploadWork], _Chunk]] = deque()
         stopped = False
         for chunk in _chunks(list(works), self.chunk_size):
@@ -208,25 +206,14 @@ class UploadExecutor:
                 break
             in_flight.append((chunk, self._start(chunk)))
             if len(in_flight) > self.max_chunks_in_flight:
-                group = [in_flight.popleft()]
-                while in_flight and self._processed(in_flight[0][1]):
-                    group.append(in_flight.popleft())
-                self._finish(group)
-        if in_flight:  # started chunks always finish (an abort removes what is not READY)
-            self._finish(list(in_flight))
+                self._finish(*in_flight.popleft())
+        while in_flight:  # started chunks always finish (an abort removes what is not READY)
+            self._finish(*in_flight.popleft())
         return not stopped and not self.aborted_items
 
-    def _processed(self, state: _Chunk) -> bool:
-        """The chunk's files are as old as Shopify has lately taken to process files."""
-        return time.monotonic() - state.sent_at >= self._ready_estimate
-
-    def _finish(self, group: Sequence[tuple[Sequence[UploadWork], _Chunk]]) -> None:
-        state = _Chunk(sent_at=max(s.sent_at for _, s in group))
-        for _, chunk in group:
-            state.out.update(chunk.out)
-            state.waiting.update(chunk.waiting)
+    def _finish(self, works: Sequence[UploadWork], state: _Chunk) -> None:
         self._wait(state)
-        results = [(w, state.out[w.item_id]) for works, _ in group for w in works]
+        results = [(w, state.out[w.item_id]) for w in works]
         failures = sum(1 for _, o in results if o.action == "failed")
         done = sum(1 for w, _ in results if w.item_id not in self.aborted_items)
         self.progress.add(products_done=done, ops_done=done, failures=failures)
