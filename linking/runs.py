@@ -18,8 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from linking.core import (
     AssetToLink,
@@ -42,7 +41,6 @@ from linking.executor import (
     state_to_json,
 )
 from linking.models import LinkRecord as LinkRecordRow
-from reports import timings
 from reports.bulk import update_rows
 from reports.engine import (  # noqa: F401 - the shell's names, also used through this module
     Heartbeat,
@@ -51,6 +49,7 @@ from reports.engine import (  # noqa: F401 - the shell's names, also used throug
     _clear_keys,
     _key,
     default_client,
+    drive,
     interrupted,
     is_dead,
     live_progress,
@@ -553,52 +552,33 @@ def _execute_locked(run: Run, lock, client_for) -> str:
     )
     if run.abort_requested_at is not None:
         heartbeat.abort.set()
-    heartbeat.start()
-    timer = timings.RunTimer(progress, client.ledger)
-    timer.start(since=began)
-    status = None
-    error = ""
-    try:
+
+    def execute() -> bool:
+        finished = True
         for outcome in executor.run(works):
             if outcome.status == "not_done":
-                status = Run.Status.ABORTED
-    except DatabaseError as exc:
-        heartbeat.stop.set()
-        return interrupted(run, exc)
-    except BaseException as exc:
-        if not isinstance(exc, Exception):  # a simulated or real kill: leave it "running"
-            heartbeat.stop.set()
-            raise
-        logger.exception("Run %s failed", run.pk)
-        status, error = Run.Status.FAILED, f"{type(exc).__name__}: {exc}"
-    finally:
-        heartbeat.stop.set()
-        heartbeat.join(timeout=5)
-        timings.finish(run, timer)
-    if heartbeat.lost_lock.is_set():
-        return interrupted(run, RuntimeError("the store's lock was lost"))
-    if status is None:
+                finished = False
+        return finished
+
+    def outcome() -> str:
         products = Counter(run.products.values_list("status", flat=True))
-        status = Run.outcome(
+        return Run.outcome(
             done=products[RunProduct.Status.DONE],
             bad=products[RunProduct.Status.FAILED] + products[RunProduct.Status.SKIPPED],
         )
-    progress.phase = status
-    heartbeat.save()
-    if status == Run.Status.FAILED and error:
-        _finish_not_started(
-            run, f"The run failed before this product was done: {error[:300]}", keep_pending=True
-        )
-    summarise_run(run)
-    Run.objects.filter(pk=run.pk).update(
-        status=status,
-        finished_at=timezone.now(),
-        phase=str(status),
-        error=error,
-        eta_seconds=0 if status in Run.ENDED else None,
-    )
-    logger.info("Run %s %s: %s", run.pk, status, client.ledger)
-    return status
+
+    def after(status: str, error: str) -> None:
+        if status == Run.Status.FAILED and error:
+            _finish_not_started(
+                run,
+                f"The run failed before this product was done: {error[:300]}",
+                keep_pending=True,
+            )
+
+    return drive(
+        run, client=client, heartbeat=heartbeat, progress=progress, began=began,
+        execute=execute, outcome=outcome, after=after, log=logger,
+    )  # fmt: skip
 
 
 # --- reading ---------------------------------------------------------------------------------

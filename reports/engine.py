@@ -29,10 +29,11 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError
+from reports import timings
 from reports.models import Run
 from reports.progress import Progress
 from reports.registry import enqueue_run as enqueue_any
@@ -277,6 +278,65 @@ def mark_started(run: Run) -> Run:
     )
     run.refresh_from_db()
     return run
+
+
+def drive(
+    run: Run,
+    *,
+    client,
+    heartbeat: Heartbeat,
+    progress: Progress,
+    began: float,
+    execute: Callable[[], bool],
+    outcome: Callable[[], str],
+    after: Callable[[str, str], None] | None = None,
+    log: logging.Logger = logger,
+    what: str = "Run",
+) -> str:
+    """The part of a run every kind shares once its executor is built: heartbeat and timings
+    around ``execute()`` (False when an abort stopped it); a database error or a lost store
+    lock interrupts the run (queued to go on where it stopped), a kill leaves it running for
+    the sweeper, any other error fails it; the status is ``outcome()`` (from the rows) unless
+    aborted or failed; ``after(status, error)`` settles the rows the run leaves; then the
+    summary, the final row and the ledger in the log. Returns the run's status."""
+    heartbeat.start()
+    timer = timings.RunTimer(progress, client.ledger)
+    timer.start(since=began)
+    status, error = None, ""
+    try:
+        if not execute():
+            status = Run.Status.ABORTED
+    except DatabaseError as exc:
+        heartbeat.stop.set()
+        return interrupted(run, exc)
+    except BaseException as exc:
+        if not isinstance(exc, Exception):  # a simulated or real kill: leave it "running"
+            heartbeat.stop.set()
+            raise
+        log.exception("%s %s failed", what, run.pk)
+        status, error = Run.Status.FAILED, f"{type(exc).__name__}: {exc}"
+    finally:
+        heartbeat.stop.set()
+        heartbeat.join(timeout=5)
+        timings.finish(run, timer)
+    if heartbeat.lost_lock.is_set():
+        return interrupted(run, RuntimeError("the store's lock was lost"))
+    if status is None:
+        status = outcome()
+    progress.phase = status
+    heartbeat.save()
+    if after is not None:
+        after(status, error)
+    summarise_run(run)
+    Run.objects.filter(pk=run.pk).update(
+        status=status,
+        finished_at=timezone.now(),
+        phase=str(status),
+        error=error,
+        eta_seconds=0 if status in Run.ENDED else None,
+    )
+    log.info("%s %s %s: %s", what, run.pk, status, client.ledger)
+    return status
 
 
 def interrupted(run: Run, cause: BaseException) -> str:

@@ -16,10 +16,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from reports import engine, timings
+from reports import engine
 from reports.bulk import update_rows
 from reports.models import ReportRow, Run
 from reports.progress import Progress
@@ -346,44 +346,17 @@ def _execute_locked(run: Run, lock, client_for) -> str:
         poll_max=getattr(settings, "UPLOAD_POLL_MAX", 2.0),
         ready_timeout=getattr(settings, "UPLOAD_READY_TIMEOUT", 600.0),
     )
-    heartbeat.start()
-    timer = timings.RunTimer(progress, client.ledger)
-    timer.start(since=began)
-    status, error = None, ""
-    try:
-        if not executor.run(works):
-            status = Run.Status.ABORTED
-    except DatabaseError as exc:
-        heartbeat.stop.set()
-        return engine.interrupted(run, exc)
-    except BaseException as exc:
-        if not isinstance(exc, Exception):  # a simulated or real kill: leave it "running"
-            heartbeat.stop.set()
-            raise
-        logger.exception("Upload run %s failed", run.pk)
-        status, error = Run.Status.FAILED, f"{type(exc).__name__}: {exc}"
-    finally:
-        heartbeat.stop.set()
-        heartbeat.join(timeout=5)
-        timings.finish(run, timer)
-    if heartbeat.lost_lock.is_set():
-        return engine.interrupted(run, RuntimeError("the store's lock was lost"))
-    if status == Run.Status.ABORTED:
-        _skip_pending(run)
-    if status is None:
+
+    def outcome() -> str:
         items = Counter(run.upload_items.values_list("status", flat=True))
-        status = Run.outcome(
-            done=items[UploadItem.Status.DONE], bad=items[UploadItem.Status.FAILED]
-        )
-    progress.phase = status
-    heartbeat.save()
-    engine.summarise_run(run)
-    Run.objects.filter(pk=run.pk).update(
-        status=status,
-        finished_at=timezone.now(),
-        phase=str(status),
-        error=error,
-        eta_seconds=0 if status in Run.ENDED else None,
-    )
-    logger.info("Upload run %s %s: %s", run.pk, status, client.ledger)
-    return status
+        return Run.outcome(done=items[UploadItem.Status.DONE], bad=items[UploadItem.Status.FAILED])
+
+    def after(status: str, error: str) -> None:
+        if status == Run.Status.ABORTED:
+            _skip_pending(run)
+
+    return engine.drive(
+        run, client=client, heartbeat=heartbeat, progress=progress, began=began,
+        execute=lambda: executor.run(works), outcome=outcome, after=after, log=logger,
+        what="Upload run",
+    )  # fmt: skip
