@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 PLANS = ("standard", "advanced", "plus")
@@ -520,6 +521,60 @@ def print_figures(
     print(f"  wall / floor         {wall / floor:.2f}{aim}" if floor else "  wall / floor  n/a")
     if spent is not None:
         print_time_spent(wall, spent)
+
+
+def work_run(
+    sandbox: Sandbox,
+    domain: str,
+    queue: str,
+    run_id: int,
+    timings: Timings,
+    *,
+    since: float,
+    media_delay: float,
+    target: float,
+    title: Callable,
+):
+    """Work ``queue`` (the run's job) and print the run's figures against the floor, where the
+    time went and what the emulators did; ``title(run)`` heads them. Returns (run, wall,
+    bucket size, restore rate)."""
+    from reports.models import Run
+
+    emulator_cpu, run_since = sandbox.emulator_cpu(), time.time()
+    with timings.measure() as spent:
+        work_queue(queue)
+    run = Run.objects.get(pk=run_id)
+    wall = (run.finished_at - run.started_at).total_seconds()
+    bucket = sandbox.bucket(domain)
+    size, rate = bucket["maximumAvailable"], bucket["restoreRate"]
+    floor, floor_text = shopify_floor(
+        sandbox.calls(domain, run_since), run.points_actual, size, rate, media_delay
+    )
+    print(f"\n{title(run)}")
+    print_figures(
+        calls=run.calls, requested=run.points_requested, actual=run.points_actual,
+        throttled=run.throttled, wall=wall, bucket=size, rate=rate, floor=floor,
+        floor_text=floor_text, spent=spent, target=target,
+    )  # fmt: skip
+    print(f"  Shopify processing   {sandbox.processing(domain, since)}")
+    print(f"  emulator answering   {sandbox.handling(domain, since)}")
+    print(f"  emulators            {sandbox.emulator_cpu_text(emulator_cpu, wall)}")
+    return run, wall, size, rate
+
+
+def print_naive(
+    sandbox: Sandbox, domain: str, naive: dict, *, since: float, size, rate, media_delay, title
+) -> None:
+    """The naive baseline's figures (``naive_baseline``'s dict) against its own floor."""
+    floor, floor_text = shopify_floor(
+        sandbox.calls(domain, since), naive["actual"], size, rate, media_delay
+    )
+    print(f"\n{title}")
+    print_figures(
+        calls=naive["calls"], requested=naive["requested"], actual=naive["actual"],
+        throttled=naive["throttled"], wall=naive["wall"], bucket=size, rate=rate, floor=floor,
+        floor_text=floor_text, spent=naive["spent"],
+    )  # fmt: skip
 
 
 def print_time_spent(wall: float, spent: Counter) -> None:

@@ -32,10 +32,9 @@ from bench.harness import (
     Timings,
     add_emulator_argument,
     make_workspace,
-    print_figures,
-    shopify_floor,
+    print_naive,
     start_django,
-    work_queue,
+    work_run,
 )
 
 
@@ -180,7 +179,6 @@ def main() -> None:
 
     start_django("link-run")
     from linking import runs
-    from reports.models import Run
 
     timings = Timings().install()
     t0 = time.monotonic()
@@ -211,35 +209,14 @@ def main() -> None:
 
     before = sandbox.galleries(domain)
     run = runs.run_start_from_plan(plan=plan, store=store)
-    since, emulator_cpu = time.time(), sandbox.emulator_cpu()
-    with timings.measure() as spent:
-        work_queue("links")
-    run = Run.objects.get(pk=run.pk)
-    wall = (run.finished_at - run.started_at).total_seconds()
-    bucket = sandbox.bucket(domain)
-    size, rate = bucket["maximumAvailable"], bucket["restoreRate"]
-    floor, floor_text = shopify_floor(
-        sandbox.calls(domain, since), run.points_actual, size, rate, args.media_delay
-    )
-    checks = check(sandbox, store, before, run)
-    print(f"\nlink run {run.pk}: {run.status}, {run.products_done} products, {run.summary}")
-    print_figures(
-        calls=run.calls,
-        requested=run.points_requested,
-        actual=run.points_actual,
-        throttled=run.throttled,
-        wall=wall,
-        bucket=size,
-        rate=rate,
-        floor=floor,
-        floor_text=floor_text,
-        spent=spent,
+    since = time.time()
+    run, wall, size, rate = work_run(
+        sandbox, domain, "links", run.pk, timings, since=since, media_delay=args.media_delay,
         target=1.25,
-    )
-    print(f"  Shopify processing   {sandbox.processing(domain, since)}")
-    print(f"  emulator answering   {sandbox.handling(domain, since)}")
-    print(f"  emulators            {sandbox.emulator_cpu_text(emulator_cpu, wall)}")
-    print(f"  checks               {checks}")
+        title=lambda run: f"link run {run.pk}: {run.status}, {run.products_done} products, "
+        f"{run.summary}",
+    )  # fmt: skip
+    print(f"  checks               {check(sandbox, store, before, run)}")
 
     if args.skip_naive:
         return
@@ -248,24 +225,12 @@ def main() -> None:
     works, urls, _ = runs.works_from_plan_store(result)
     naive_since = time.time()
     naive = naive_baseline(sandbox, naive_domain, naive_token, works, urls, timings)
-    naive_floor, naive_floor_text = shopify_floor(
-        sandbox.calls(naive_domain, naive_since), naive["actual"], size, rate, args.media_delay
-    )
-    print(
-        "\nnaive baseline (lookup per group, productCreateMedia per asset, READY check per product):"
-    )
-    print_figures(
-        calls=naive["calls"],
-        requested=naive["requested"],
-        actual=naive["actual"],
-        throttled=naive["throttled"],
-        wall=naive["wall"],
-        bucket=size,
-        rate=rate,
-        floor=naive_floor,
-        floor_text=naive_floor_text,
-        spent=naive["spent"],
-    )
+    print_naive(
+        sandbox, naive_domain, naive, since=naive_since, size=size, rate=rate,
+        media_delay=args.media_delay,
+        title="naive baseline (lookup per group, productCreateMedia per asset, READY check per "
+        "product):",
+    )  # fmt: skip
     print("  points by step       " + ", ".join(f"{k} {v}" for k, v in naive["points"].items()))
     without_confirm = naive["actual"] - naive["points"].get("confirm READY", 0)
     print("\nours vs naive:")

@@ -30,10 +30,9 @@ from bench.harness import (
     Timings,
     add_emulator_argument,
     make_workspace,
-    print_figures,
-    shopify_floor,
+    print_naive,
     start_django,
-    work_queue,
+    work_run,
 )
 
 PER_GROUP = 5
@@ -127,7 +126,6 @@ def main() -> None:
     args = parser.parse_args()
 
     start_django("upload-run")
-    from reports.models import Run
 
     timings = Timings().install()
     t0 = time.monotonic()
@@ -150,33 +148,10 @@ def main() -> None:
     t0, since = time.monotonic(), time.time()
     batch, run = upload(workspace, store)
     print(f"batch + dry run: {time.monotonic() - t0:.1f}s, {len(batch.assets)} assets")
-    emulator_cpu, run_since = sandbox.emulator_cpu(), time.time()
-    with timings.measure() as spent:
-        work_queue("uploads")
-    run = Run.objects.get(pk=run.pk)
-    wall = (run.finished_at - run.started_at).total_seconds()
-    bucket = sandbox.bucket(domain)
-    size, rate = bucket["maximumAvailable"], bucket["restoreRate"]
-    floor, floor_text = shopify_floor(
-        sandbox.calls(domain, run_since), run.points_actual, size, rate, args.media_delay
-    )
-    print(f"\nupload run {run.pk}: {run.status}, {run.summary}")
-    print_figures(
-        calls=run.calls,
-        requested=run.points_requested,
-        actual=run.points_actual,
-        throttled=run.throttled,
-        wall=wall,
-        bucket=size,
-        rate=rate,
-        floor=floor,
-        floor_text=floor_text,
-        spent=spent,
-        target=1.5,
-    )
-    print(f"  Shopify processing   {sandbox.processing(domain, since)}")
-    print(f"  emulator answering   {sandbox.handling(domain, since)}")
-    print(f"  emulators            {sandbox.emulator_cpu_text(emulator_cpu, wall)}")
+    run, wall, size, rate = work_run(
+        sandbox, domain, "uploads", run.pk, timings, since=since, media_delay=args.media_delay,
+        target=1.5, title=lambda run: f"upload run {run.pk}: {run.status}, {run.summary}",
+    )  # fmt: skip
     print(f"  checks               {check(sandbox, domain, batch, run)}")
 
     if args.skip_naive:
@@ -185,22 +160,11 @@ def main() -> None:
     naive_token = sandbox.shop(naive_domain, args.plan, products=0)
     naive_since = time.time()
     naive = naive_baseline(naive_domain, naive_token, batch.assets, timings)
-    naive_floor, naive_floor_text = shopify_floor(
-        sandbox.calls(naive_domain, naive_since), naive["actual"], size, rate, args.media_delay
-    )
-    print("\nnaive baseline (fileCreate per image, then each file polled until READY):")
-    print_figures(
-        calls=naive["calls"],
-        requested=naive["requested"],
-        actual=naive["actual"],
-        throttled=naive["throttled"],
-        wall=naive["wall"],
-        bucket=size,
-        rate=rate,
-        floor=naive_floor,
-        floor_text=naive_floor_text,
-        spent=naive["spent"],
-    )
+    print_naive(
+        sandbox, naive_domain, naive, since=naive_since, size=size, rate=rate,
+        media_delay=args.media_delay,
+        title="naive baseline (fileCreate per image, then each file polled until READY):",
+    )  # fmt: skip
     print("\nours vs naive:")
     print(f"  points (actual)      {run.points_actual} vs {naive['actual']}: "
           f"ratio {run.points_actual / naive['actual']:.3f}")  # fmt: skip
