@@ -147,11 +147,18 @@ def record_changes(*, workspace: Workspace, changes: list[Change]) -> int:
     return len(rules)
 
 
+HOLD_SECONDS = 0.5
+"""The longest a debounce job keeps its worker: then it goes to the back of its queue, so that
+the jobs queued behind it (a dry run a person waits for, on a worker of every queue) run."""
+
+
 def flush(rule_id: int, *, clock=time.monotonic, sleep=time.sleep) -> SyncRun | None:
     """The debounce job: wait until no change has arrived for SYNC_DEBOUNCE_SECONDS (at most
-    SYNC_MAX_WAIT_SECONDS after the oldest pending one), then apply them all as one delta."""
+    SYNC_MAX_WAIT_SECONDS after the oldest pending one), then apply them all as one delta.
+    It waits in passes of at most HOLD_SECONDS, queued again after each (returning None)."""
     quiet = float(getattr(settings, "SYNC_DEBOUNCE_SECONDS", 2.0))
     max_wait = float(getattr(settings, "SYNC_MAX_WAIT_SECONDS", 20.0))
+    until = clock() + HOLD_SECONDS
     while True:
         rule = SyncRule.objects.filter(pk=rule_id).first()
         if rule is None:
@@ -170,7 +177,12 @@ def flush(rule_id: int, *, clock=time.monotonic, sleep=time.sleep) -> SyncRun | 
         since_first = (now - oldest).total_seconds()
         if since_last >= quiet or since_first >= max_wait:
             break
-        sleep(max(0.05, min(quiet - since_last, max_wait - since_first, 0.5)))
+        left = until - clock()
+        if left <= 0:  # not quiet yet: the next pass comes after the jobs queued meanwhile
+            SyncRule.objects.filter(pk=rule_id).update(flush_queued_at=timezone.now())
+            _enqueue("linking.tasks.flush_sync_rule", rule_id)
+            return None
+        sleep(max(0.05, min(quiet - since_last, max_wait - since_first, left)))
     with transaction.atomic():
         # The flag drops before the claim: a change arriving from here on queues a new job.
         SyncRule.objects.filter(pk=rule_id).update(flush_queued=False)

@@ -208,6 +208,44 @@ def test_changes_left_waiting_by_a_dead_debounce_job_are_queued_again_once(plan,
     queue.empty()
 
 
+@pytest.mark.django_db(transaction=True)  # django-rq queues a job when the transaction commits
+def test_a_debounce_job_lets_the_jobs_behind_it_run_while_it_waits(plan, settings):
+    """Shipped debounce (2 s of quiet): a job queued behind the debounce job, on a worker of
+    that queue, runs within about HOLD_SECONDS, not after the debounce is over."""
+    import django_rq
+    from rq import SimpleWorker
+
+    from linking.sync.models import SyncRun
+    from linking.sync.services import HOLD_SECONDS, record_changes
+    from stores.cloudinary.notifications import Change
+    from tests.linking.runs.conftest import _other_redis_db
+
+    url = _other_redis_db(settings.REDIS_URL, 13)
+    settings.RQ_QUEUES = {**settings.RQ_QUEUES, "sync-test": {"URL": url, "DEFAULT_TIMEOUT": 60}}
+    settings.SYNC_QUEUE = "sync-test"
+    queue = django_rq.get_queue("sync-test")
+    queue.empty()
+    SyncRule.objects.create(
+        workspace=plan.workspace, plan=plan, name="r",
+        next_reconcile_at=timezone.now() + timezone.timedelta(hours=5),
+    )  # fmt: skip
+    record_changes(workspace=plan.workspace, changes=[Change("a" * 32, "x/shoe", False, "upload")])
+    behind = queue.enqueue("linking.tasks.reconcile_sync_rule", 0)  # no such rule: at once
+    assert [j.func_name for j in queue.get_jobs()][0] == "linking.tasks.flush_sync_rule"
+
+    SimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=False)
+
+    behind.refresh()
+    assert behind.is_finished
+    received = SyncChange.objects.get().received_at
+    applied = SyncRun.objects.get(trigger="notification").created_at
+    assert (applied - received).total_seconds() >= settings.SYNC_DEBOUNCE_SECONDS
+    assert (behind.ended_at.replace(tzinfo=received.tzinfo) - received).total_seconds() < (
+        HOLD_SECONDS + 1.0
+    )
+    queue.empty()
+
+
 def test_the_command_line_manages_rules(plan):
     import io
 
