@@ -1,5 +1,7 @@
 """`python manage.py worker [--queues links,uploads]`: an RQ worker on AssetLink's queues
-(default, links, uploads; all of them unless --queues names some).
+(links, uploads, default; all of them unless --queues names some). A worker takes the first
+queue's jobs first: without --queues, the runs' queues (where dry runs go ahead of runs: a
+person waits for them) come before `default` (sync rules' jobs, which only queue link runs).
 
 Beside the worker, a sweeper thread looks for runs whose worker died (stale heartbeat, store
 lock free) every `--sweep-seconds` and queues them again, so a run left behind by a killed worker
@@ -87,7 +89,7 @@ class Command(BaseCommand):
             "--queues",
             default="",
             help="Comma-separated queues to work on, in priority order (default: all of "
-            "default, links, uploads). Production runs workers per queue (README, Deploy).",
+            "links, uploads, default). Production runs workers per queue (README, Deploy).",
         )
         parser.add_argument(
             "--sweep-seconds",
@@ -97,8 +99,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        queues = [q.strip() for q in options["queues"].split(",") if q.strip()] or list(
-            settings.RQ_QUEUES
+        queues = [q.strip() for q in options["queues"].split(",") if q.strip()] or sorted(
+            settings.RQ_QUEUES, key=lambda name: name == "default"
         )
         unknown = sorted(set(queues) - set(settings.RQ_QUEUES))
         if unknown:
