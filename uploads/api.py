@@ -94,10 +94,6 @@ BatchListSerializer = inline_serializer(
 )
 
 
-def _store_ids(request):
-    return store_selectors.stores_for_request(request).values_list("pk", flat=True)
-
-
 def _call(fn):
     try:
         return fn()
@@ -116,7 +112,8 @@ def _run(request, run_id: int):
 
 
 def _summary(request, batch):
-    return selectors.batch_summary(batch, store_ids=list(_store_ids(request)))
+    related = selectors.batch_relations([batch], store_selectors.stores_for_request(request))
+    return selectors.batch_summary(batch, related[batch.pk])
 
 
 class UploadBatchListView(APIView):
@@ -127,11 +124,9 @@ class UploadBatchListView(APIView):
         workspace = get_object_or_404(
             store_selectors.workspaces_for_request(request), pk=workspace_id
         )
-        batches = selectors.batches_for_request(request).filter(workspace=workspace)[:50]
-        store_ids = list(_store_ids(request))
-        return Response(
-            [selectors.batch_summary(b, store_ids=store_ids, rows=False) for b in batches]
-        )
+        batches = list(selectors.batches_for_request(request).filter(workspace=workspace)[:50])
+        related = selectors.batch_relations(batches, store_selectors.stores_for_request(request))
+        return Response([selectors.batch_summary(b, related[b.pk], rows=False) for b in batches])
 
     @extend_schema(
         summary="Create an upload batch (selection, stores, alt source, transformation)",

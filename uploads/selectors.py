@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from reports import csv as reports_csv
 from reports import engine
-from reports import selectors as reports_selectors
 from reports.models import Run
 from stores import selectors as store_selectors
 from stores.models import Store
@@ -45,20 +44,30 @@ def batches_for_request(request) -> QuerySet[UploadBatch]:
     )
     if store_selectors.is_narrowed(request):
         batches = batches.filter(stores__in=store_selectors.stores_for_request(request)).distinct()
-    # Only the columns a batch's summary shows of its stores and runs, as plain lists (no
-    # queryset made per batch: a list of 50 batches costs two queries and little else).
-    return batches.prefetch_related(
-        Prefetch("stores", Store.objects.only("pk", "shop_domain"), to_attr="stores_read"),
-        Prefetch(
-            "runs", reports_selectors.runs_progress_only(Run.objects.all()), to_attr="runs_read"
-        ),
+    return batches
+
+
+def batch_relations(batches: list[UploadBatch], scope: QuerySet[Store]) -> dict[int, tuple]:
+    """Per batch id: its stores within `scope` (the caller's) as (id, shop domain) in domain
+    order, and the rows of its runs in those stores (engine.PROGRESS_VALUES), in id order.
+    Two queries whatever the number of batches, read as rows (no model instance per store or
+    run: a list of 50 batches costs little more than one)."""
+    related = {batch.pk: ([], []) for batch in batches}
+    links = (
+        UploadBatch.stores.through.objects.filter(uploadbatch_id__in=related, store__in=scope)
+        .order_by("store__shop_domain")
+        .values_list("uploadbatch_id", "store_id", "store__shop_domain")
     )
-
-
-def _read(batch: UploadBatch, relation: str) -> list:
-    """The batch's stores or runs as batches_for_request read them (else from the database)."""
-    read = getattr(batch, f"{relation}_read", None)
-    return read if read is not None else list(getattr(batch, relation).all())
+    for batch_id, store_id, domain in links:
+        related[batch_id][0].append((store_id, domain))
+    runs = (
+        Run.objects.filter(upload_batches__in=related, store__in=scope)
+        .order_by("pk")
+        .values("upload_batches", "store_id", *engine.PROGRESS_VALUES)
+    )
+    for row in runs:
+        related[row.pop("upload_batches")][1].append(row)
+    return related
 
 
 def upload_runs_for_request(request) -> QuerySet[Run]:
@@ -71,19 +80,14 @@ def upload_runs_for_request(request) -> QuerySet[Run]:
     )
 
 
-def batch_summary(batch: UploadBatch, *, store_ids=None, rows: bool = True) -> dict:
+def batch_summary(batch: UploadBatch, related: tuple, *, rows: bool = True) -> dict:
     """The dry run per store (counts and rows; `rows=False`, as lists give it: counts only —
     a row per asset per store is megabytes over fifty batches) and the batch's runs with their
-    progress."""
-    # From the rows batches_for_request prefetched (a list of batches costs no query per batch).
-    stores = sorted(_read(batch, "stores"), key=lambda s: s.shop_domain)
-    if store_ids is not None:
-        allowed = set(store_ids)
-        stores = [s for s in stores if s.pk in allowed]
-    domains = [s.shop_domain for s in stores]
+    progress. `related`: the batch's stores and runs as batch_relations reads them."""
+    stores, runs = related
+    domains = [domain for _, domain in stores]
+    store_ids = {store_id for store_id, _ in stores}
     dry_run = batch.dry_run or {}
-    runs = sorted((r for r in _read(batch, "runs") if r.store_id in {s.pk for s in stores}),
-                  key=lambda r: r.pk)  # fmt: skip
     return {
         "id": batch.pk,
         "status": batch.status,
@@ -102,7 +106,9 @@ def batch_summary(batch: UploadBatch, *, store_ids=None, rows: bool = True) -> d
             for d in domains
             if d in dry_run
         },
-        "runs": [engine.run_progress(r) for r in runs],
+        "runs": [
+            engine.progress_json(engine.row_progress(r)) for r in runs if r["store_id"] in store_ids
+        ],
         "error": batch.error,
     }
 
