@@ -71,6 +71,15 @@ def members_of(workspace: Workspace) -> QuerySet[Member]:
     return Member.objects.filter(workspace=workspace).select_related("user")
 
 
+def rows_of(queryset: QuerySet, fields: dict[str, str]) -> list[dict]:
+    """`queryset` read as rows (no model instance per object): per object a dict of `fields`'
+    keys, each the value of its lookup (e.g. ``{"username": "user__username"}``)."""
+    lookups = list(dict.fromkeys(fields.values()))
+    return [
+        {key: row[lookup] for key, lookup in fields.items()} for row in queryset.values(*lookups)
+    ]
+
+
 def api_keys_of(store: Store) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(store=store).select_related("store", "created_by")
 

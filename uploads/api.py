@@ -111,9 +111,16 @@ def _run(request, run_id: int):
     return get_object_or_404(selectors.upload_runs_for_request(request), pk=run_id)
 
 
-def _summary(request, batch):
-    related = selectors.batch_relations([batch], store_selectors.stores_for_request(request))
-    return selectors.batch_summary(batch, related[batch.pk])
+def _summaries(request, batches, *, rows: bool = True) -> list[dict]:
+    scope = store_selectors.stores_for_request(request)
+    return selectors.batches_summarized(batches, scope, rows=rows)
+
+
+def _summary(request, batch_id: int) -> dict:
+    found = _summaries(request, selectors.batches_for_request(request).filter(pk=batch_id))
+    if not found:
+        raise Http404("No UploadBatch matches the given query.")
+    return found[0]
 
 
 class UploadBatchListView(APIView):
@@ -124,9 +131,8 @@ class UploadBatchListView(APIView):
         workspace = get_object_or_404(
             store_selectors.workspaces_for_request(request), pk=workspace_id
         )
-        batches = list(selectors.batches_for_request(request).filter(workspace=workspace)[:50])
-        related = selectors.batch_relations(batches, store_selectors.stores_for_request(request))
-        return Response([selectors.batch_summary(b, related[b.pk], rows=False) for b in batches])
+        batches = selectors.batches_for_request(request).filter(workspace=workspace)[:50]
+        return Response(_summaries(request, batches, rows=False))
 
     @extend_schema(
         summary="Create an upload batch (selection, stores, alt source, transformation)",
@@ -146,13 +152,13 @@ class UploadBatchListView(APIView):
                 store_scope=store_selectors.stores_for_request(request),
             )
         )
-        return Response(_summary(request, batch), status=status.HTTP_201_CREATED)
+        return Response(_summary(request, batch.pk), status=status.HTTP_201_CREATED)
 
 
 class UploadBatchDetailView(APIView):
     @extend_schema(summary="A batch: its dry run and its runs", responses=BatchSerializer)
     def get(self, request, batch_id: int):
-        return Response(_summary(request, _batch(request, batch_id)))
+        return Response(_summary(request, batch_id))
 
 
 UploadDryRunSerializer = inline_serializer(

@@ -47,12 +47,12 @@ def batches_for_request(request) -> QuerySet[UploadBatch]:
     return batches
 
 
-def batch_relations(batches: list[UploadBatch], scope: QuerySet[Store]) -> dict[int, tuple]:
+def batch_relations(batch_ids: list[int], scope: QuerySet[Store]) -> dict[int, tuple]:
     """Per batch id: its stores within `scope` (the caller's) as (id, shop domain) in domain
     order, and the rows of its runs in those stores (engine.PROGRESS_VALUES), in id order.
     Two queries whatever the number of batches, read as rows (no model instance per store or
     run: a list of 50 batches costs little more than one)."""
-    related = {batch.pk: ([], []) for batch in batches}
+    related = {batch_id: ([], []) for batch_id in batch_ids}
     links = (
         UploadBatch.stores.through.objects.filter(uploadbatch_id__in=related, store__in=scope)
         .order_by("store__shop_domain")
@@ -80,27 +80,39 @@ def upload_runs_for_request(request) -> QuerySet[Run]:
     )
 
 
-def batch_summary(batch: UploadBatch, related: tuple, *, rows: bool = True) -> dict:
+# The columns batch_summary reads.
+BATCH_VALUES = (
+    "id", "status", "workspace", "asset_ids", "expression", "alt_source", "alt_field",
+    "transformation", "assets", "unresolved_asset_ids", "dry_run_at", "dry_run", "error",
+)  # fmt: skip
+
+
+def batches_summarized(
+    batches: QuerySet[UploadBatch], scope: QuerySet[Store], *, rows: bool = True
+) -> list[dict]:
+    """batch_summary of each of `batches`, read as rows (no model instance per batch, store or
+    run): three queries whatever the number of batches."""
+    values = list(batches.values(*BATCH_VALUES))
+    related = batch_relations([v["id"] for v in values], scope)
+    return [batch_summary(v, related[v["id"]], rows=rows) for v in values]
+
+
+def batch_summary(values, related: tuple, *, rows: bool = True) -> dict:
     """The dry run per store (counts and rows; `rows=False`, as lists give it: counts only —
     a row per asset per store is megabytes over fifty batches) and the batch's runs with their
-    progress. `related`: the batch's stores and runs as batch_relations reads them."""
+    progress. `values`: the batch's BATCH_VALUES; `related`: its stores and runs as
+    batch_relations reads them."""
     stores, runs = related
     domains = [domain for _, domain in stores]
     store_ids = {store_id for store_id, _ in stores}
-    dry_run = batch.dry_run or {}
+    dry_run = values["dry_run"] or {}
     return {
-        "id": batch.pk,
-        "status": batch.status,
-        "workspace": batch.workspace_id,
-        "asset_ids": batch.asset_ids,
-        "expression": batch.expression,
+        **{name: values[name] for name in BATCH_VALUES[:5]},
         "stores": domains,
-        "alt_source": batch.alt_source,
-        "alt_field": batch.alt_field,
-        "transformation": batch.transformation,
-        "assets": len(batch.assets or ()),
-        "unresolved_asset_ids": batch.unresolved_asset_ids,
-        "dry_run_at": batch.dry_run_at,
+        **{name: values[name] for name in BATCH_VALUES[5:8]},
+        "assets": len(values["assets"] or ()),
+        "unresolved_asset_ids": values["unresolved_asset_ids"],
+        "dry_run_at": values["dry_run_at"],
         "dry_run": {
             d: dry_run[d] if rows else {k: v for k, v in dry_run[d].items() if k != "rows"}
             for d in domains
@@ -109,7 +121,7 @@ def batch_summary(batch: UploadBatch, related: tuple, *, rows: bool = True) -> d
         "runs": [
             engine.progress_json(engine.row_progress(r)) for r in runs if r["store_id"] in store_ids
         ],
-        "error": batch.error,
+        "error": values["error"],
     }
 
 
