@@ -227,12 +227,10 @@ def _listed(request, plans) -> list[dict]:
 class PlanListView(APIView):
     @extend_schema(responses=PlanSerializer(many=True))
     def get(self, request, workspace_id: int):
-        workspace = get_object_or_404(
-            store_selectors.workspaces_for_request(request), pk=workspace_id
-        )
-        plans = selectors.plans_for_request(request).filter(workspace=workspace)
+        plans = selectors.plans_for_request(request).filter(workspace_id=workspace_id)
         plans = plans.filter(delta_of__isnull=True)  # a sync rule's own plans are in its history
-        return Response(_listed(request, plans[:100]))
+        listed = _listed(request, plans[:100])
+        return Response(store_selectors.of_reachable_workspace(request, workspace_id, listed))
 
     @extend_schema(request=PlanInputSerializer, responses={201: PlanSerializer})
     def post(self, request, workspace_id: int):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from stores.models import ADMIN_ROLES, ApiKey, Member, Store, Workspace
 from stores.principals import ApiKeyPrincipal, StoreScope
@@ -39,6 +40,16 @@ def request_scope(request) -> StoreScope | None:
 
 def workspaces_for_request(request) -> QuerySet[Workspace]:
     return workspaces_for(request.user, request_scope(request))
+
+
+def of_reachable_workspace(request, workspace_id: int, rows: list) -> list:
+    """`rows` of the workspace `workspace_id`, read through querysets already scoped to the
+    request's workspaces: rows prove the workspace within reach; none is an empty list of a
+    workspace the request reaches, or a 404 for one it does not (only then is the workspace
+    read: a list that has rows costs no query for it)."""
+    if not rows and not workspaces_for_request(request).filter(pk=workspace_id).exists():
+        raise Http404("No Workspace matches the given query.")
+    return rows
 
 
 def stores_for(user, scope: StoreScope | None = None) -> QuerySet[Store]:

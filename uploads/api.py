@@ -128,11 +128,9 @@ class UploadBatchListView(APIView):
         summary="Upload batches of a workspace, newest first", responses=BatchListSerializer
     )
     def get(self, request, workspace_id: int):
-        workspace = get_object_or_404(
-            store_selectors.workspaces_for_request(request), pk=workspace_id
-        )
-        batches = selectors.batches_for_request(request).filter(workspace=workspace)[:50]
-        return Response(_summaries(request, batches, rows=False))
+        batches = selectors.batches_for_request(request).filter(workspace_id=workspace_id)[:50]
+        listed = _summaries(request, batches, rows=False)
+        return Response(store_selectors.of_reachable_workspace(request, workspace_id, listed))
 
     @extend_schema(
         summary="Create an upload batch (selection, stores, alt source, transformation)",

@@ -49,9 +49,10 @@ def batches_for_request(request) -> QuerySet[UploadBatch]:
 
 def batch_relations(batch_ids: list[int], scope: QuerySet[Store]) -> dict[int, tuple]:
     """Per batch id: its stores within `scope` (the caller's) as (id, shop domain) in domain
-    order, and the rows of its runs in those stores (engine.PROGRESS_VALUES), in id order.
-    Two queries whatever the number of batches, read as rows (no model instance per store or
-    run: a list of 50 batches costs little more than one)."""
+    order, and the rows of its runs (engine.PROGRESS_VALUES), in id order — of every store:
+    batch_summary shows those of the stores within scope only. Two queries whatever the number
+    of batches, read as rows (no model instance per store or run: a list of 50 batches costs
+    little more than one)."""
     related = {batch_id: ([], []) for batch_id in batch_ids}
     links = (
         UploadBatch.stores.through.objects.filter(uploadbatch_id__in=related, store__in=scope)
@@ -61,7 +62,7 @@ def batch_relations(batch_ids: list[int], scope: QuerySet[Store]) -> dict[int, t
     for batch_id, store_id, domain in links:
         related[batch_id][0].append((store_id, domain))
     runs = (
-        Run.objects.filter(upload_batches__in=related, store__in=scope)
+        Run.objects.filter(upload_batches__in=related)
         .order_by("pk")
         .values("upload_batches", "store_id", *engine.PROGRESS_VALUES)
     )
@@ -118,7 +119,7 @@ def batch_summary(values, related: tuple, *, rows: bool = True) -> dict:
             for d in domains
             if d in dry_run
         },
-        "runs": [
+        "runs": [  # those of its stores within scope (batch_relations reads every one's)
             engine.progress_json(engine.row_progress(r)) for r in runs if r["store_id"] in store_ids
         ],
         "error": values["error"],
