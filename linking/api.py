@@ -320,7 +320,10 @@ class PlanStatisticsView(APIView):
         "unmatched, products matched by several groups) and the plan's totals.",
     )
     def get(self, request, plan_id: int):
-        plan = _plan(request, plan_id)
+        # The columns the summary reads only (not the plan's selection, orders or overrides:
+        # JSON that grows with the plan).
+        plans = selectors.plans_for_request(request).only(*selectors.SUMMARY_PLAN_FIELDS)
+        plan = get_object_or_404(plans, pk=plan_id)
         return Response(selectors.plan_summary(plan, store_selectors.stores_for_request(request)))
 
 

@@ -113,6 +113,10 @@ SUMMARY_FIELDS = (
 )  # fmt: skip
 
 
+# The plan's own columns plan_summary reads.
+SUMMARY_PLAN_FIELDS = ("workspace", "totals", "unresolved_asset_ids", "image_transformation")
+
+
 def plan_summary(plan: Plan, scope: QuerySet[Store] | None = None) -> dict:
     """What the Link button says: X assets in Y groups to Z products (over every store in
     scope), and each store's statistics. Reads only the counts the dry run stored (never the
