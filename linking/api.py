@@ -99,13 +99,8 @@ class PlanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_stores(self, plan) -> list[str]:
-        if "store_ids" not in self.context:
-            scope = store_selectors.stores_for_request(self.context["request"])
-            self.context["store_ids"] = set(scope.values_list("pk", flat=True))
-        stores = getattr(plan, "stores_read", None)  # selectors.plans_listed's
-        if stores is None:
-            stores = plan.stores.all()
-        return [s.shop_domain for s in stores if s.pk in self.context["store_ids"]]
+        scope = store_selectors.stores_for_request(self.context["request"])
+        return list(plan.stores.filter(pk__in=scope).values_list("shop_domain", flat=True))
 
 
 _STORE_SUMMARY_FIELDS = {
@@ -217,19 +212,25 @@ def _plan_to_change(request, plan_id: int) -> Plan:
     return plan
 
 
-def _serialize(request, plan, **kwargs):
-    return PlanSerializer(plan, context={"request": request}, **kwargs).data
+def _serialize(request, plan):
+    return PlanSerializer(plan, context={"request": request}).data
+
+
+def _listed(request, plans) -> list[dict]:
+    """`plans` as PlanSerializer shows them, read as rows (reads: no model instance and no
+    serializer field per plan; the JSON is the same)."""
+    return selectors.plans_listed(
+        plans, PlanSerializer.Meta.fields, store_selectors.stores_for_request(request)
+    )
 
 
 class PlanListView(APIView):
     @extend_schema(responses=PlanSerializer(many=True))
     def get(self, request, workspace_id: int):
-        workspace = get_object_or_404(
-            store_selectors.workspaces_for_request(request), pk=workspace_id
-        )
-        plans = selectors.plans_for_request(request).filter(workspace=workspace)
+        plans = selectors.plans_for_request(request).filter(workspace_id=workspace_id)
         plans = plans.filter(delta_of__isnull=True)  # a sync rule's own plans are in its history
-        return Response(_serialize(request, selectors.plans_listed(plans)[:100], many=True))
+        listed = _listed(request, plans[:100])
+        return Response(store_selectors.of_reachable_workspace(request, workspace_id, listed))
 
     @extend_schema(request=PlanInputSerializer, responses={201: PlanSerializer})
     def post(self, request, workspace_id: int):
@@ -251,7 +252,10 @@ class PlanListView(APIView):
 class PlanDetailView(APIView):
     @extend_schema(responses=PlanSerializer)
     def get(self, request, plan_id: int):
-        return Response(_serialize(request, _plan(request, plan_id)))
+        found = _listed(request, selectors.plans_for_request(request).filter(pk=plan_id))
+        if not found:
+            raise Http404("No Plan matches the given query.")
+        return Response(found[0])
 
     @extend_schema(request=PlanInputSerializer, responses=PlanSerializer)
     def patch(self, request, plan_id: int):
@@ -316,7 +320,10 @@ class PlanStatisticsView(APIView):
         "unmatched, products matched by several groups) and the plan's totals.",
     )
     def get(self, request, plan_id: int):
-        plan = _plan(request, plan_id)
+        # The columns the summary reads only (not the plan's selection, orders or overrides:
+        # JSON that grows with the plan).
+        plans = selectors.plans_for_request(request).only(*selectors.SUMMARY_PLAN_FIELDS)
+        plan = get_object_or_404(plans, pk=plan_id)
         return Response(selectors.plan_summary(plan, store_selectors.stores_for_request(request)))
 
 

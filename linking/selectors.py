@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import IO
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from linking.models import Plan, PlanProduct, PlanStore
 from reports.csv import stream_csv
-from stores.models import Store
+from stores.models import Store, WorkspaceSettings
 from stores.selectors import is_narrowed, stores_for_request, workspaces_for, workspaces_for_request
 
 REPORT_COLUMNS = (
@@ -39,13 +39,25 @@ def plans_for_request(request) -> QuerySet[Plan]:
     return plans
 
 
-def plans_listed(plans: QuerySet[Plan]) -> QuerySet[Plan]:
-    """`plans` as the plan list shows them: without the columns it never shows (the dry run's
-    totals, a sync rule's retired assets) and with each plan's stores' domains as a plain list
-    (`stores_read`: no queryset made per plan)."""
-    return plans.defer("totals", "retired_asset_ids").prefetch_related(
-        Prefetch("stores", Store.objects.only("pk", "shop_domain"), to_attr="stores_read")
+def plans_listed(plans: QuerySet[Plan], fields: Iterable[str], scope: QuerySet[Store]) -> list:
+    """`plans` as the API shows them: per plan a dict of `fields` (columns, as
+    Plan.objects.values reads them, and `stores`: the domains of its stores within `scope`,
+    the caller's). Two queries whatever the number of plans, and no model instance per plan
+    or store."""
+    columns = [name for name in fields if name != "stores"]
+    rows = list(plans.values(*columns))
+    domains = {row["id"]: [] for row in rows}
+    links = (
+        Plan.stores.through.objects.filter(plan_id__in=domains, store__in=scope)
+        .order_by("store__shop_domain")
+        .values_list("plan_id", "store__shop_domain")
     )
+    for plan_id, domain in links:
+        domains[plan_id].append(domain)
+    return [
+        {name: domains[row["id"]] if name == "stores" else row[name] for name in fields}
+        for row in rows
+    ]
 
 
 def plans_for(user) -> QuerySet[Plan]:
@@ -70,7 +82,15 @@ def effective_transformation(plan: Plan) -> dict:
 
     if plan.image_transformation:
         return {"value": plan.image_transformation, "source": "batch"}
-    return {"value": settings_for(plan.workspace).default_image_transformation, "source": "setup"}
+    # Setup's column alone (one query; the workspace is not read), else Setup as made.
+    default = (
+        WorkspaceSettings.objects.filter(workspace_id=plan.workspace_id)
+        .values_list("default_image_transformation", flat=True)
+        .first()
+    )
+    if default is None:
+        default = settings_for(plan.workspace).default_image_transformation
+    return {"value": default, "source": "setup"}
 
 
 def counted(n: int, word: str) -> str:
@@ -91,6 +111,10 @@ SUMMARY_FIELDS = (
     "product_count", "products_changed", "operations", "assets_matched", "shopify_points",
     "shopify_calls", "error",
 )  # fmt: skip
+
+
+# The plan's own columns plan_summary reads.
+SUMMARY_PLAN_FIELDS = ("workspace", "totals", "unresolved_asset_ids", "image_transformation")
 
 
 def plan_summary(plan: Plan, scope: QuerySet[Store] | None = None) -> dict:

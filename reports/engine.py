@@ -368,42 +368,68 @@ def resume_dead_runs_except(run_id: int) -> None:
 
 def live_progress(run: Run) -> dict:
     """The progress the worker publishes every HEARTBEAT_SECONDS (empty when not running)."""
-    if run.status != Run.Status.RUNNING:
+    return live_progress_of(run.pk, run.status)
+
+
+def live_progress_of(run_id: int, status: str) -> dict:
+    """live_progress of the run `run_id` in `status` (for rows read without a model)."""
+    if status != Run.Status.RUNNING:
         return {}
     try:
-        raw = runs_redis().get(_key(run.pk, "progress"))
+        raw = runs_redis().get(_key(run_id, "progress"))
     except redis.RedisError:
         return {}
     return json.loads(raw) if raw else {}
+
+
+# A run's progress as the API shows it: the columns read as they are, in this order.
+PROGRESS_COLUMNS = (
+    "kind", "status", "phase", "ops_done", "ops_total", "products_done", "products_total",
+    "failures", "calls", "points_requested", "points_actual", "throttled", "eta_seconds",
+)  # fmt: skip
+# What progress_json reads: Run.objects.values(*PROGRESS_VALUES) gives it without making a model
+# instance per run (lists of runs).
+PROGRESS_VALUES = (
+    "id", "store__shop_domain", *PROGRESS_COLUMNS, "abort_requested_at", "started_at",
+    "finished_at", "summary", "error", "undo_of",
+)  # fmt: skip
+
+
+def progress_json(values) -> dict:
+    """A run's progress from `values` (a mapping of PROGRESS_VALUES, the live progress of a
+    running run applied)."""
+    data = {"id": values["id"], "store": values["store__shop_domain"]}
+    for name in PROGRESS_COLUMNS:
+        data[name] = values[name]
+    data.update(
+        abort_requested=values["abort_requested_at"] is not None,
+        started_at=values["started_at"],
+        finished_at=values["finished_at"],
+        summary=values["summary"],
+        error=values["error"],
+        undo_of=values["undo_of"],
+    )
+    return data
+
+
+def row_progress(row: dict) -> dict:
+    """`row` (of Run.objects.values(*PROGRESS_VALUES, …)) with its live progress applied."""
+    live = live_progress_of(row["id"], row["status"])
+    return {**row, **live} if live else row
+
+
+def run_values(run: Run) -> dict:
+    """The PROGRESS_VALUES of a model instance."""
+    values = {name: getattr(run, name) for name in PROGRESS_VALUES[2:-1]}
+    values.update(id=run.pk, store__shop_domain=run.store.shop_domain, undo_of=run.undo_of_id)
+    return values
 
 
 def run_progress(run: Run) -> dict:
     live = live_progress(run)
     for name, value in live.items():
         setattr(run, name, value)
-    return {
-        "id": run.pk,
-        "store": run.store.shop_domain,
-        "kind": run.kind,
-        "status": run.status,
-        "phase": run.phase,
-        "ops_done": run.ops_done,
-        "ops_total": run.ops_total,
-        "products_done": run.products_done,
-        "products_total": run.products_total,
-        "failures": run.failures,
-        "calls": run.calls,
-        "points_requested": run.points_requested,
-        "points_actual": run.points_actual,
-        "throttled": run.throttled,
-        "eta_seconds": run.eta_seconds,
-        "abort_requested": run.abort_requested_at is not None,
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "summary": run.summary,
-        "error": run.error,
-        "undo_of": run.undo_of_id,
-    }
+    return progress_json(run_values(run))
 
 
 def request_abort(run: Run) -> Run:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
+from reports import engine
 from reports.models import Run, RunProduct
 from stores import selectors as store_selectors
 
@@ -20,26 +21,16 @@ def runs_for_request(request) -> QuerySet[Run]:
     )
 
 
-# The columns a run's progress (reports.engine.run_progress) reads, and those the Runs tab's
-# row (reports.api.run_json) adds: lists load only these — not the run's settings, timings or
-# worker bookkeeping, nor the store's tokens or the user's password hash.
-PROGRESS_FIELDS = (
-    "store__shop_domain", "kind", "status", "phase", "ops_done", "ops_total", "products_done",
-    "products_total", "failures", "calls", "points_requested", "points_actual", "throttled",
-    "eta_seconds", "abort_requested_at", "started_at", "finished_at", "summary", "error",
-    "undo_of",
-)  # fmt: skip
-RUN_ROW_FIELDS = (*PROGRESS_FIELDS, "created_by__username", "created_at", "link_mode", "plan")
-
-
-def runs_progress_only(runs: QuerySet[Run]) -> QuerySet[Run]:
-    """`runs` with the columns of their progress only (lists of runs)."""
-    return runs.select_related("store").only(*PROGRESS_FIELDS)
-
-
-def runs_listed(runs: QuerySet[Run]) -> QuerySet[Run]:
-    """`runs` as the Runs tab lists them: the columns of RUN_ROW_FIELDS only."""
-    return runs.select_related("store", "created_by").only(*RUN_ROW_FIELDS)
+# The columns the Runs list reads (reports.api.run_row_json), as rows (Run.objects.values): not
+# a model instance per run, nor the run's settings, timings or worker bookkeeping, the store's
+# tokens or the user's password hash.
+RUN_ROW_VALUES = (
+    *engine.PROGRESS_VALUES,
+    "created_by__username",
+    "created_at",
+    "link_mode",
+    "plan",
+)
 
 
 def with_work(products: Iterable[RunProduct]) -> list[RunProduct]:

@@ -144,6 +144,15 @@ class MemberSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "username", "email", "created_at"]
 
 
+MEMBER_ROW = {
+    "id": "id",
+    "username": "user__username",
+    "email": "user__email",
+    "role": "role",
+    "created_at": "created_at",
+}
+
+
 class MemberInviteSerializer(serializers.Serializer):
     user = serializers.CharField(max_length=150, help_text="An email address or a username.")
     role = serializers.ChoiceField(choices=Role.choices, default=Role.USER)
@@ -165,7 +174,9 @@ class MemberListView(APIView):
     @extend_schema(responses=MemberSerializer(many=True))
     def get(self, request, workspace_id: int):
         workspace = _workspace(request, workspace_id)
-        return Response(MemberSerializer(selectors.members_of(workspace), many=True).data)
+        # As MemberSerializer shows them, read as rows (no instance or serializer per member).
+        rows = selectors.rows_of(selectors.members_of(workspace), MEMBER_ROW)
+        return Response(rows)
 
     @extend_schema(request=MemberInviteSerializer, responses={201: MemberInvitedSerializer})
     def post(self, request, workspace_id: int):
@@ -226,6 +237,13 @@ class ApiKeySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+API_KEY_ROW = {
+    **{name: name for name in ("id", "label", "prefix")},
+    "store": "store__shop_domain",
+    **{name: name for name in ("created_at", "last_used_at", "revoked_at")},
+}
+
+
 class ApiKeyCreateSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=100)
 
@@ -243,7 +261,11 @@ class ApiKeyListView(APIView):
     def get(self, request, store_id: int):
         store = _store(request, store_id)
         permissions.require_setup_change(request.user, store.workspace, action="see API keys")
-        return Response(ApiKeySerializer(selectors.api_keys_of(store), many=True).data)
+        # As ApiKeySerializer shows them, read as rows (no instance or serializer per key).
+        rows = selectors.rows_of(selectors.api_keys_of(store), API_KEY_ROW)
+        for row in rows:
+            row["is_active"] = row["revoked_at"] is None  # ApiKey.is_active
+        return Response(rows)
 
     @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer})
     def post(self, request, store_id: int):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from stores.models import ADMIN_ROLES, ApiKey, Member, Store, Workspace
 from stores.principals import ApiKeyPrincipal, StoreScope
@@ -41,6 +42,16 @@ def workspaces_for_request(request) -> QuerySet[Workspace]:
     return workspaces_for(request.user, request_scope(request))
 
 
+def of_reachable_workspace(request, workspace_id: int, rows: list) -> list:
+    """`rows` of the workspace `workspace_id`, read through querysets already scoped to the
+    request's workspaces: rows prove the workspace within reach; none is an empty list of a
+    workspace the request reaches, or a 404 for one it does not (only then is the workspace
+    read: a list that has rows costs no query for it)."""
+    if not rows and not workspaces_for_request(request).filter(pk=workspace_id).exists():
+        raise Http404("No Workspace matches the given query.")
+    return rows
+
+
 def stores_for(user, scope: StoreScope | None = None) -> QuerySet[Store]:
     """The one store-scope rule, for every kind of caller.
 
@@ -69,6 +80,15 @@ def is_narrowed(request) -> bool:
 
 def members_of(workspace: Workspace) -> QuerySet[Member]:
     return Member.objects.filter(workspace=workspace).select_related("user")
+
+
+def rows_of(queryset: QuerySet, fields: dict[str, str]) -> list[dict]:
+    """`queryset` read as rows (no model instance per object): per object a dict of `fields`'
+    keys, each the value of its lookup (e.g. ``{"username": "user__username"}``)."""
+    lookups = list(dict.fromkeys(fields.values()))
+    return [
+        {key: row[lookup] for key, lookup in fields.items()} for row in queryset.values(*lookups)
+    ]
 
 
 def api_keys_of(store: Store) -> QuerySet[ApiKey]:

@@ -94,10 +94,6 @@ BatchListSerializer = inline_serializer(
 )
 
 
-def _store_ids(request):
-    return store_selectors.stores_for_request(request).values_list("pk", flat=True)
-
-
 def _call(fn):
     try:
         return fn()
@@ -115,8 +111,16 @@ def _run(request, run_id: int):
     return get_object_or_404(selectors.upload_runs_for_request(request), pk=run_id)
 
 
-def _summary(request, batch):
-    return selectors.batch_summary(batch, store_ids=list(_store_ids(request)))
+def _summaries(request, batches, *, rows: bool = True) -> list[dict]:
+    scope = store_selectors.stores_for_request(request)
+    return selectors.batches_summarized(batches, scope, rows=rows)
+
+
+def _summary(request, batch_id: int) -> dict:
+    found = _summaries(request, selectors.batches_for_request(request).filter(pk=batch_id))
+    if not found:
+        raise Http404("No UploadBatch matches the given query.")
+    return found[0]
 
 
 class UploadBatchListView(APIView):
@@ -124,14 +128,9 @@ class UploadBatchListView(APIView):
         summary="Upload batches of a workspace, newest first", responses=BatchListSerializer
     )
     def get(self, request, workspace_id: int):
-        workspace = get_object_or_404(
-            store_selectors.workspaces_for_request(request), pk=workspace_id
-        )
-        batches = selectors.batches_for_request(request).filter(workspace=workspace)[:50]
-        store_ids = list(_store_ids(request))
-        return Response(
-            [selectors.batch_summary(b, store_ids=store_ids, rows=False) for b in batches]
-        )
+        batches = selectors.batches_for_request(request).filter(workspace_id=workspace_id)[:50]
+        listed = _summaries(request, batches, rows=False)
+        return Response(store_selectors.of_reachable_workspace(request, workspace_id, listed))
 
     @extend_schema(
         summary="Create an upload batch (selection, stores, alt source, transformation)",
@@ -151,13 +150,13 @@ class UploadBatchListView(APIView):
                 store_scope=store_selectors.stores_for_request(request),
             )
         )
-        return Response(_summary(request, batch), status=status.HTTP_201_CREATED)
+        return Response(_summary(request, batch.pk), status=status.HTTP_201_CREATED)
 
 
 class UploadBatchDetailView(APIView):
     @extend_schema(summary="A batch: its dry run and its runs", responses=BatchSerializer)
     def get(self, request, batch_id: int):
-        return Response(_summary(request, _batch(request, batch_id)))
+        return Response(_summary(request, batch_id))
 
 
 UploadDryRunSerializer = inline_serializer(

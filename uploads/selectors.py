@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from reports import csv as reports_csv
 from reports import engine
-from reports import selectors as reports_selectors
 from reports.models import Run
 from stores import selectors as store_selectors
 from stores.models import Store
@@ -45,20 +44,31 @@ def batches_for_request(request) -> QuerySet[UploadBatch]:
     )
     if store_selectors.is_narrowed(request):
         batches = batches.filter(stores__in=store_selectors.stores_for_request(request)).distinct()
-    # Only the columns a batch's summary shows of its stores and runs, as plain lists (no
-    # queryset made per batch: a list of 50 batches costs two queries and little else).
-    return batches.prefetch_related(
-        Prefetch("stores", Store.objects.only("pk", "shop_domain"), to_attr="stores_read"),
-        Prefetch(
-            "runs", reports_selectors.runs_progress_only(Run.objects.all()), to_attr="runs_read"
-        ),
+    return batches
+
+
+def batch_relations(batch_ids: list[int], scope: QuerySet[Store]) -> dict[int, tuple]:
+    """Per batch id: its stores within `scope` (the caller's) as (id, shop domain) in domain
+    order, and the rows of its runs (engine.PROGRESS_VALUES), in id order — of every store:
+    batch_summary shows those of the stores within scope only. Two queries whatever the number
+    of batches, read as rows (no model instance per store or run: a list of 50 batches costs
+    little more than one)."""
+    related = {batch_id: ([], []) for batch_id in batch_ids}
+    links = (
+        UploadBatch.stores.through.objects.filter(uploadbatch_id__in=related, store__in=scope)
+        .order_by("store__shop_domain")
+        .values_list("uploadbatch_id", "store_id", "store__shop_domain")
     )
-
-
-def _read(batch: UploadBatch, relation: str) -> list:
-    """The batch's stores or runs as batches_for_request read them (else from the database)."""
-    read = getattr(batch, f"{relation}_read", None)
-    return read if read is not None else list(getattr(batch, relation).all())
+    for batch_id, store_id, domain in links:
+        related[batch_id][0].append((store_id, domain))
+    runs = (
+        Run.objects.filter(upload_batches__in=related)
+        .order_by("pk")
+        .values("upload_batches", "store_id", *engine.PROGRESS_VALUES)
+    )
+    for row in runs:
+        related[row.pop("upload_batches")][1].append(row)
+    return related
 
 
 def upload_runs_for_request(request) -> QuerySet[Run]:
@@ -71,39 +81,48 @@ def upload_runs_for_request(request) -> QuerySet[Run]:
     )
 
 
-def batch_summary(batch: UploadBatch, *, store_ids=None, rows: bool = True) -> dict:
+# The columns batch_summary reads.
+BATCH_VALUES = (
+    "id", "status", "workspace", "asset_ids", "expression", "alt_source", "alt_field",
+    "transformation", "assets", "unresolved_asset_ids", "dry_run_at", "dry_run", "error",
+)  # fmt: skip
+
+
+def batches_summarized(
+    batches: QuerySet[UploadBatch], scope: QuerySet[Store], *, rows: bool = True
+) -> list[dict]:
+    """batch_summary of each of `batches`, read as rows (no model instance per batch, store or
+    run): three queries whatever the number of batches."""
+    values = list(batches.values(*BATCH_VALUES))
+    related = batch_relations([v["id"] for v in values], scope)
+    return [batch_summary(v, related[v["id"]], rows=rows) for v in values]
+
+
+def batch_summary(values, related: tuple, *, rows: bool = True) -> dict:
     """The dry run per store (counts and rows; `rows=False`, as lists give it: counts only —
     a row per asset per store is megabytes over fifty batches) and the batch's runs with their
-    progress."""
-    # From the rows batches_for_request prefetched (a list of batches costs no query per batch).
-    stores = sorted(_read(batch, "stores"), key=lambda s: s.shop_domain)
-    if store_ids is not None:
-        allowed = set(store_ids)
-        stores = [s for s in stores if s.pk in allowed]
-    domains = [s.shop_domain for s in stores]
-    dry_run = batch.dry_run or {}
-    runs = sorted((r for r in _read(batch, "runs") if r.store_id in {s.pk for s in stores}),
-                  key=lambda r: r.pk)  # fmt: skip
+    progress. `values`: the batch's BATCH_VALUES; `related`: its stores and runs as
+    batch_relations reads them."""
+    stores, runs = related
+    domains = [domain for _, domain in stores]
+    store_ids = {store_id for store_id, _ in stores}
+    dry_run = values["dry_run"] or {}
     return {
-        "id": batch.pk,
-        "status": batch.status,
-        "workspace": batch.workspace_id,
-        "asset_ids": batch.asset_ids,
-        "expression": batch.expression,
+        **{name: values[name] for name in BATCH_VALUES[:5]},
         "stores": domains,
-        "alt_source": batch.alt_source,
-        "alt_field": batch.alt_field,
-        "transformation": batch.transformation,
-        "assets": len(batch.assets or ()),
-        "unresolved_asset_ids": batch.unresolved_asset_ids,
-        "dry_run_at": batch.dry_run_at,
+        **{name: values[name] for name in BATCH_VALUES[5:8]},
+        "assets": len(values["assets"] or ()),
+        "unresolved_asset_ids": values["unresolved_asset_ids"],
+        "dry_run_at": values["dry_run_at"],
         "dry_run": {
             d: dry_run[d] if rows else {k: v for k, v in dry_run[d].items() if k != "rows"}
             for d in domains
             if d in dry_run
         },
-        "runs": [engine.run_progress(r) for r in runs],
-        "error": batch.error,
+        "runs": [  # those of its stores within scope (batch_relations reads every one's)
+            engine.progress_json(engine.row_progress(r)) for r in runs if r["store_id"] in store_ids
+        ],
+        "error": values["error"],
     }
 
 

@@ -23,14 +23,14 @@ BOUNDS = {
     "/api/workspaces/": 6,
     "/api/workspaces/{workspace}/members/": 5,
     "/api/stores/{store}/api-keys/": 8,
-    "/api/workspaces/{workspace}/plans/": 6,
+    "/api/workspaces/{workspace}/plans/": 5,
     "/api/plans/{plan}/": 5,
-    "/api/plans/{plan}/statistics/": 7,  # + the workspace and its Setup (the batch transformation)
+    "/api/plans/{plan}/statistics/": 6,  # + Setup's default transformation
     "/api/plans/{plan}/result/": 5,
     "/api/runs/": 4,
     "/api/runs/{run}/": 4,
-    "/api/workspaces/{workspace}/uploads/": 8,
-    "/api/uploads/{batch}/": 7,
+    "/api/workspaces/{workspace}/uploads/": 6,
+    "/api/uploads/{batch}/": 6,
     "/api/upload-runs/{upload_run}/": 4,
 }
 
