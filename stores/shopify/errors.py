@@ -49,6 +49,7 @@ RETRYABLE_USER_ERROR_CODES = frozenset(
     {
         "INTERNAL_ERROR",
         "NON_READY_STATE",
+        "NON_READY_MEDIA",  # a variant image whose media Shopify is still processing
         "FILE_LOCKED",
         "MEDIA_CANNOT_BE_MODIFIED",
         "THROTTLED",

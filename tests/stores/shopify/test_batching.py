@@ -208,6 +208,26 @@ def test_retried_calls_end_with_their_result_or_shopifys_refusal(shop):
     assert (second.ok, second.code, second.message) == (False, "INVALID", "Invalid move")
 
 
+def test_a_variant_image_still_being_processed_is_attached_once_it_is_ready(shop):
+    """NON_READY_MEDIA means "not yet": a media a resumed run adopts while Shopify still
+    processes it (created by the run before it) goes to its variant in a later round."""
+    shop.product("gid://shopify/Product/1", 2)
+    not_ready = Fault(
+        user_errors=[(None, "NON_READY_MEDIA", "Non-ready media cannot be attached to variants.")]
+    )
+    shop.fail("ProductReorderMedia", not_ready, not_ready)
+    p = "gid://shopify/Product/1"
+    moves = [{"id": shop.galleries[p][1], "newPosition": "0"}]
+    sleeps = []
+    answers = send_retrying(
+        ConcurrentSender(shop, workers=1),
+        [(p, ops.PRODUCT_REORDER_MEDIA, {"id": p, "moves": moves})],
+        backoff=Backoff(first=0.1, cap=1.0),
+        sleep=sleeps.append,
+    )
+    assert answers[p].ok and len(sleeps) == 2
+
+
 def test_a_file_locked_by_a_pending_reorder_is_updated_once_the_job_is_done(shopify):
     """Against the emulator: a reorder job keeps the product's files locked (FILE_LOCKED)."""
     shop, token = shopify.new_shop(products=1, media_per_product=2)
