@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from reports import engine
-from reports.bulk import update_values
+from reports.bulk import insert_rows, update_values
 from reports.models import ReportRow, Run
 from reports.progress import Progress
 from uploads.executor import FileRecord, UploadExecutor, UploadHooks, UploadOutcome, UploadWork
@@ -159,7 +159,7 @@ def _write_rows(run: Run, items: Sequence[UploadItem]) -> None:
 
 def _replace_rows(run: Run, rows: Sequence[ReportRow]) -> None:
     ReportRow.objects.filter(run=run, seq__in=[r.seq for r in rows]).delete()
-    ReportRow.objects.bulk_create(rows, batch_size=500)
+    insert_rows(rows)
 
 
 # --- execution (the RQ job) ------------------------------------------------------------------
@@ -208,9 +208,8 @@ class _Hooks(UploadHooks):
                 if old is not None:
                     record.url = record.url or old[0]
                     record.alt = old[1] if work.keep_alt else record.alt
-            UploadRecord.objects.bulk_create(
+            insert_rows(
                 records,
-                update_conflicts=True,
                 unique_fields=["store", "asset_id", "transformation"],
                 update_fields=fields,
             )
