@@ -15,8 +15,10 @@ Per chunk, every step is batched:
    created twice;
 3. videos — fetched from Cloudinary, one ``stagedUploadsCreate`` (with ``fileSize``) for the
    chunk, the bytes PUT to each target; the ``resourceUrl`` is their source;
-4. creates — ``fileCreate`` (≤ 250 files a call), journaled first; replacements and alt updates
-   — ``fileUpdate``, batched, retried while Shopify says the file is not READY yet;
+4. creates — ``fileCreate`` (≤ 250 files a call), journaled first; the files they made are
+   recorded once the chunks in flight are created (the creates go out back to back; until
+   recorded, the journal and the markers stand for them); replacements and alt updates —
+   ``fileUpdate``, batched, retried while Shopify says the file is not READY yet;
 5. wait for READY — a look at the newest file (one point) until it is processed, then batched
    ``nodes(ids:)`` polls of status and alt text (a point per file; errors and URLs are read
    only for the files that need them), every tenth of the files' age; files that end
@@ -31,6 +33,7 @@ Persistence is the caller's (:class:`UploadHooks`); this module knows no databas
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import deque
@@ -152,6 +155,8 @@ class _Chunk:
     """file id → (work, the action it gets once READY)."""
     sent_at: float = field(default_factory=time.monotonic)
     """When its creates and updates went out (monotonic)."""
+    unsaved: list[tuple[UploadWork, str, str, str]] = field(default_factory=list)
+    """Files its creates made, not yet recorded (the journal stands for them until then)."""
 
     def fail(self, work: UploadWork, code: str, message: str, file_id: str = "") -> None:
         self.out[work.item_id] = UploadOutcome(
@@ -200,16 +205,35 @@ class UploadExecutor:
         oldest first, each while Shopify still processes the newer ones."""
         in_flight: deque[tuple[Sequence[UploadWork], _Chunk]] = deque()
         stopped = False
-        for chunk in _chunks(list(works), self.chunk_size):
-            if self.should_abort() or self.aborted_items:
-                stopped = True
-                break
-            in_flight.append((chunk, self._start(chunk)))
-            if len(in_flight) > self.max_chunks_in_flight:
-                self._finish(*in_flight.popleft())
+        try:
+            for chunk in _chunks(list(works), self.chunk_size):
+                if self.should_abort() or self.aborted_items:
+                    stopped = True
+                    break
+                in_flight.append((chunk, self._start(chunk)))
+                if len(in_flight) > self.max_chunks_in_flight:
+                    self._record(in_flight)
+                    self._finish(*in_flight.popleft())
+        except Exception:
+            # What the sent creates made is recorded where the database lets it (else the
+            # journal stands for it: resume finds the files by their markers)
+            with contextlib.suppress(Exception):
+                self._record(in_flight)
+            raise
+        self._record(in_flight)
         while in_flight:  # started chunks always finish (an abort removes what is not READY)
             self._finish(*in_flight.popleft())
         return not stopped and not self.aborted_items
+
+    def _record(self, in_flight: Iterable[tuple[Sequence[UploadWork], _Chunk]]) -> None:
+        """Record the files the chunks' creates made, one write per chunk, once the creates in
+        flight are sent: the creates go out back to back (Shopify processes from its create
+        on) and the writes are done while Shopify processes. Until then the journal stands
+        for them: a crash in between is settled on resume by the files' markers."""
+        for _, state in in_flight:
+            if state.unsaved:
+                saved, state.unsaved = state.unsaved, []
+                self.hooks.records_saved(saved)
 
     def _finish(self, works: Sequence[UploadWork], state: _Chunk) -> None:
         self._wait(state)
@@ -380,7 +404,7 @@ class UploadExecutor:
             self._claimed.add(file.id)
             saved.append((work, file.id, file.url, "created"))
             state.waiting[file.id] = (work, "created")
-        self.hooks.records_saved(saved)
+        state.unsaved += saved  # recorded by `_record` once the chunks in flight are sent
         for work in missing:
             self.hooks.journal([work], False)
             state.fail(work, "MISSING", "Shopify did not return this file.")
