@@ -136,6 +136,9 @@ DATABASE_URL = config.validate_database_url(
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60 if PRODUCTION else 0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, reading timestamps with psycopg's C loader (assetlink_project/postgresql).
+    DATABASES["default"]["ENGINE"] = "assetlink_project.postgresql"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The default database serves the app and a worker at once: writers wait for each other
     # (busy timeout) instead of failing with "database is locked", readers never block writers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import QuerySet
+from django.db.models import F, Func, IntegerField, JSONField, QuerySet
 
 from reports import csv as reports_csv
 from reports import engine
@@ -88,12 +88,62 @@ BATCH_VALUES = (
 )  # fmt: skip
 
 
+class _JsonFunc(Func):
+    """A function over a JSON column: `template` for SQLite, `postgresql_template` (jsonb)."""
+
+    postgresql_template = ""
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template=self.postgresql_template, **extra)
+
+
+class JsonArrayLength(_JsonFunc):
+    """The number of items of a JSON array (NULL for anything else)."""
+
+    output_field = IntegerField()
+    template = (
+        "CASE WHEN JSON_TYPE(%(expressions)s) = 'array' THEN JSON_ARRAY_LENGTH(%(expressions)s) END"
+    )
+    postgresql_template = (
+        "CASE WHEN JSONB_TYPEOF(%(expressions)s) = 'array' "
+        "THEN JSONB_ARRAY_LENGTH(%(expressions)s) END"
+    )
+
+
+class JsonWithoutRows(_JsonFunc):
+    """A JSON object of objects (a dry run: per store its counts and rows) with each inner
+    object's "rows" left out — what a list shows, read without sending the rows (a row per
+    asset per store) from the database. NULL for an empty object or anything else."""
+
+    output_field = JSONField()
+    template = (
+        "CASE WHEN JSON_TYPE(%(expressions)s) = 'object' THEN (SELECT JSON_GROUP_OBJECT("
+        "e.key, JSON_REMOVE(e.value, '$.rows')) FROM JSON_EACH(%(expressions)s) AS e) END"
+    )
+    postgresql_template = (
+        "CASE WHEN JSONB_TYPEOF(%(expressions)s) = 'object' THEN (SELECT JSONB_OBJECT_AGG("
+        "e.key, e.value - 'rows') FROM JSONB_EACH(%(expressions)s) AS e) END"
+    )
+
+
 def batches_summarized(
     batches: QuerySet[UploadBatch], scope: QuerySet[Store], *, rows: bool = True
 ) -> list[dict]:
     """batch_summary of each of `batches`, read as rows (no model instance per batch, store or
-    run): three queries whatever the number of batches."""
-    values = list(batches.values(*BATCH_VALUES))
+    run): three queries whatever the number of batches. Without `rows` (lists), the selection
+    is counted and the dry run's rows left out by the database: a batch's selection and rows
+    (megabytes for a big batch) are not read to be counted or dropped."""
+    if rows:
+        values = list(batches.values(*BATCH_VALUES))
+    else:
+        columns = [name for name in BATCH_VALUES if name not in ("assets", "dry_run")]
+        values = list(
+            batches.values(
+                *columns,
+                assets_count=JsonArrayLength(F("assets")),
+                dry_run_counts=JsonWithoutRows(F("dry_run")),
+            )
+        )
     related = batch_relations([v["id"] for v in values], scope)
     return [batch_summary(v, related[v["id"]], rows=rows) for v in values]
 
@@ -101,24 +151,24 @@ def batches_summarized(
 def batch_summary(values, related: tuple, *, rows: bool = True) -> dict:
     """The dry run per store (counts and rows; `rows=False`, as lists give it: counts only —
     a row per asset per store is megabytes over fifty batches) and the batch's runs with their
-    progress. `values`: the batch's BATCH_VALUES; `related`: its stores and runs as
-    batch_relations reads them."""
+    progress. `values`: the batch's BATCH_VALUES (`rows=False`: with `assets_count` and
+    `dry_run_counts` for `assets` and `dry_run`, as batches_summarized reads them); `related`:
+    its stores and runs as batch_relations reads them."""
     stores, runs = related
     domains = [domain for _, domain in stores]
     store_ids = {store_id for store_id, _ in stores}
-    dry_run = values["dry_run"] or {}
+    if rows:
+        assets, dry_run = len(values["assets"] or ()), values["dry_run"] or {}
+    else:
+        assets, dry_run = values["assets_count"] or 0, values["dry_run_counts"] or {}
     return {
         **{name: values[name] for name in BATCH_VALUES[:5]},
         "stores": domains,
         **{name: values[name] for name in BATCH_VALUES[5:8]},
-        "assets": len(values["assets"] or ()),
+        "assets": assets,
         "unresolved_asset_ids": values["unresolved_asset_ids"],
         "dry_run_at": values["dry_run_at"],
-        "dry_run": {
-            d: dry_run[d] if rows else {k: v for k, v in dry_run[d].items() if k != "rows"}
-            for d in domains
-            if d in dry_run
-        },
+        "dry_run": {d: dry_run[d] for d in domains if d in dry_run},
         "runs": [  # those of its stores within scope (batch_relations reads every one's)
             engine.progress_json(engine.row_progress(r)) for r in runs if r["store_id"] in store_ids
         ],

@@ -81,3 +81,33 @@ def test_an_empty_list_of_a_reachable_workspace_is_empty_and_another_is_404(clie
         assert client.get(f"/api/workspaces/{workspace.pk}/{kind}/").json() == []
         assert client.get(f"/api/workspaces/{elsewhere.pk}/{kind}/").status_code == 404
         assert client.get(f"/api/workspaces/999999/{kind}/").status_code == 404
+
+
+def test_the_upload_batch_list_is_the_detail_without_the_dry_runs_rows(client, workspace):
+    # The list counts the selection and leaves the rows out in the database (not read to be
+    # counted or dropped): the same JSON as the detail otherwise, of every shape a batch has.
+    stores = [StoreFactory(workspace=workspace) for _ in range(2)]
+    other = StoreFactory()  # another workspace's store: never shown
+    rows = [{"asset_id": f"a{n}", "action": "created", "alt": 'é "q"', "n": 1.5} for n in range(3)]
+    dry_run = {
+        store.shop_domain: {"counts": {"created": 3, "skipped": 0}, "rows": rows, "z": [1, None]}
+        for store in [*stores, other]
+    }
+    full = UploadBatchFactory(workspace=workspace, assets=[{"id": f"a{n}"} for n in range(3)],
+                              dry_run=dry_run, dry_run_at=timezone.now(), status="planned")  # fmt: skip
+    full.stores.set([*stores, other])
+    empty = UploadBatchFactory(workspace=workspace)  # a draft: no selection, no dry run
+    empty.stores.set(stores[:1])
+    listed = client.get(f"/api/workspaces/{workspace.pk}/uploads/").json()
+    assert [batch["id"] for batch in listed] == [empty.pk, full.pk]
+    for batch in listed:
+        detail = client.get(f"/api/uploads/{batch['id']}/").json()
+        without_rows = {domain: {k: v for k, v in counts.items() if k != "rows"}
+                        for domain, counts in detail["dry_run"].items()}  # fmt: skip
+        assert batch == {**detail, "dry_run": without_rows}
+    assert listed[1]["assets"] == 3 and listed[0]["assets"] == 0
+    assert listed[1]["dry_run"] == {
+        store.shop_domain: {"counts": {"created": 3, "skipped": 0}, "z": [1, None]}
+        for store in sorted(stores, key=lambda s: s.shop_domain)
+    }
+    assert listed[0]["dry_run"] == {}
