@@ -136,24 +136,24 @@ def resume_dead_uploads(*, exclude: int | None = None) -> list[int]:
 
 def _write_rows(run: Run, items: Sequence[UploadItem]) -> None:
     """The run's report rows (one layout with link runs: the CSV, Runs page, summary, admin)."""
-    _replace_rows(
-        run,
-        [
-            ReportRow(
-                run=run,
-                seq=item.seq,
-                asset_id=item.asset_id,
-                public_id=item.public_id,
-                action=item.action,
-                media_id=item.file_id,
-                status=item.file_status,
-                error_code=item.error_code,
-                message=item.message,
-                filename=item.filename,
-                url=item.url,
-            )
-            for item in items
-        ],
+    _replace_rows(run, [_report_row(run, item.seq, item, item) for item in items])
+
+
+def _report_row(run: Run, seq: int, asset, outcome) -> ReportRow:
+    """An upload's report row: ``asset`` names it (asset_id, public_id, filename: an item or
+    its work), ``outcome`` says what became of it (an item or an `UploadOutcome`)."""
+    return ReportRow(
+        run=run,
+        seq=seq,
+        asset_id=asset.asset_id,
+        public_id=asset.public_id,
+        filename=asset.filename,
+        action=outcome.action,
+        media_id=outcome.file_id,
+        status=outcome.file_status,
+        error_code=outcome.error_code,
+        message=outcome.message,
+        url=outcome.url,
     )
 
 
@@ -274,14 +274,7 @@ class _Hooks(UploadHooks):
                 (work.item_id, [status, outcome.action, outcome.file_id, outcome.url,
                                 outcome.file_status, outcome.error_code, outcome.message, None])
             )  # fmt: skip
-            rows.append(
-                ReportRow(
-                    run=self.run, seq=seqs[work.item_id], asset_id=work.asset_id,
-                    public_id=work.public_id, action=outcome.action, media_id=outcome.file_id,
-                    status=outcome.file_status, error_code=outcome.error_code,
-                    message=outcome.message, filename=work.filename, url=outcome.url,
-                )
-            )  # fmt: skip
+            rows.append(_report_row(self.run, seqs[work.item_id], work, outcome))
         with transaction.atomic():
             update_values(UploadItem, [*fields, "sent_at"], values)
             _replace_rows(self.run, rows)
