@@ -21,12 +21,13 @@ Per chunk, every step is batched:
    ``fileUpdate``, batched, retried while Shopify says the file is not READY yet;
 5. wait for READY — a look at the newest file (one point) until it is processed, then batched
    ``nodes(ids:)`` polls of status and alt text (a point per file; errors and URLs are read
-   only for the files that need them), every tenth of the files' age; files that end
+   only for the files that need them), every tenth of the files' age (every twentieth while
+   it is the one-point look); files that end
    ``FAILED`` are failures with Shopify's error code, and a file this run created that failed
    is deleted;
 6. created files get their alt text (``fileUpdate``, batched) in place of the marker; a file
    whose alt cannot be set is deleted and reported failed (a file is created, READY and right,
-   or not there).
+   or not there). Their URLs go to their records with the chunk's outcomes (``finished``).
 
 Persistence is the caller's (:class:`UploadHooks`); this module knows no database.
 """
@@ -445,6 +446,7 @@ class UploadExecutor:
         broken: list[tuple[UploadWork, str]] = []
         named: list[tuple[UploadWork, str, str, str]] = []
         looks = 0
+        ready: list[tuple[UploadWork, str, str, str]] = []  # READY files that carry no marker
         while state.waiting and time.monotonic() < deadline:
             # one grace per run (not per chunk): several chunks may be waiting when it comes
             if self._abort_seen is None and self.should_abort():
@@ -465,16 +467,18 @@ class UploadExecutor:
                         self.aborted_items.add(work.item_id)
                 break
             # the first look when the files are likely READY (what Shopify lately took), then
-            # every tenth of their age (poll_min … poll_max): READY is seen at most ~10 % late
+            # every tenth of their age (poll_min … poll_max): READY is seen at most ~10 % late;
+            # while the look is the one-point probe, every twentieth (~5 % late)
+            probing = len(state.waiting) > PROBE_OVER and abort_seen is None
             age = time.monotonic() - state.sent_at
-            wait = self._ready_estimate - age if not looks else age / 10
+            wait = self._ready_estimate - age if not looks else age / (20 if probing else 10)
             wait = max(self.poll_min if looks else 0.0, min(wait, self.poll_max))
             if abort_seen is None:
                 self._nap(wait)
             else:  # aborted: one more look when the grace ends, not a poll per wake-up
                 self.sleep(max(0.0, min(wait, ABORT_GRACE - (time.monotonic() - abort_seen))))
             looks += 1
-            if len(state.waiting) > PROBE_OVER and abort_seen is None:
+            if probing:
                 # A look at the newest file first (one point): the whole poll (a point per
                 # file) only once it is processed, when the others most likely are too.
                 newest = next(reversed(state.waiting))
@@ -507,7 +511,7 @@ class UploadExecutor:
                     named.append((work, file_id, node.url, action))
                 elif status == READY:
                     del state.waiting[file_id]
-                    self.hooks.record_saved(work, file_id, node.url, action)
+                    ready.append((work, file_id, node.url, action))
                     state.out[work.item_id] = UploadOutcome(action, file_id, node.url, READY)
                 elif status == FAILED:
                     del state.waiting[file_id]
@@ -521,6 +525,8 @@ class UploadExecutor:
                 self._ready_estimate = min(30.0, max(self._ready_estimate, waited * 1.1))
             elif looks == 1:
                 self._ready_estimate = max(0.05, self._ready_estimate * 0.9)
+            self.hooks.records_saved(ready)  # replaced files now stand at their new version
+            ready = []
         for file_id, (work, action) in state.waiting.items():
             state.out[work.item_id] = UploadOutcome(
                 action,
@@ -555,18 +561,16 @@ class UploadExecutor:
             for result in {id(a.result): a.result for a in outcome.applied}.values()
             for file in created_files(result, "fileUpdate")
         }
-        broken, saved = [], []
+        broken = []
         for work, file_id, url, action in named:
             url = url or urls.get(file_id, "")
             error = outcome_of.get(file_id, ("ALT_NOT_SET", "The alt text could not be set."))
-            if error is None:
-                saved.append((work, file_id, url, action))
+            if error is None:  # its record has it since the create; the URL goes with the outcome
                 state.out[work.item_id] = UploadOutcome(action, file_id, url, READY)
             else:
                 self.hooks.record_removed(work, file_id)
                 state.fail(work, error[0], f"The file's alt text could not be set: {error[1]}")
                 broken.append((work, file_id))
-        self.hooks.records_saved(saved)
         return broken
 
     def _delete(self, broken: list[tuple[UploadWork, str]]) -> None:

@@ -265,6 +265,12 @@ class _Hooks(UploadHooks):
         )
         fields = ["status", "action", "file_id", "url", "file_status", "error_code", "message"]
         values, rows = [], []
+        # the URL a created file has once READY, on its record (made at the create, URL-less)
+        urls = [
+            ((self.store.pk, outcome.file_id), [outcome.url])
+            for _, outcome in results
+            if outcome.action == "created" and outcome.url
+        ]
         for work, outcome in results:
             status = {"failed": UploadItem.Status.FAILED,
                       "skipped": UploadItem.Status.NOT_DONE}.get(
@@ -277,6 +283,7 @@ class _Hooks(UploadHooks):
             rows.append(_report_row(self.run, seqs[work.item_id], work, outcome))
         with transaction.atomic():
             update_values(UploadItem, [*fields, "sent_at"], values)
+            update_values(UploadRecord, ["url"], urls, by=["store", "file_id"])
             _replace_rows(self.run, rows)
         self.heartbeat.save()
         if Run.objects.filter(pk=self.run.pk, abort_requested_at__isnull=False).exists():

@@ -269,6 +269,13 @@ class Executor(
         outcomes = [self._outcome(step) for step in steps]
         self.hooks.finished_many(outcomes)
         for step, outcome in zip(steps, outcomes, strict=True):
+            if outcome.status == "not_done":
+                # rolled back after an abort: it is at its gallery before, none of its work
+                # stands (counted as the products not started are: not done)
+                self.progress.add(ops_done=-step.ops_done)
+                step.ops_done = 0
+                yield outcome
+                continue
             failed = sum(1 for r in outcome.rows if r.action == str(ReportAction.FAILED))
             self._tick(step, step.ops_total)  # what failed or had nothing to do is over too
             self.progress.add(products_done=1, failures=failed)

@@ -43,6 +43,16 @@ def _media_delay(box, seconds: float) -> None:
     r.raise_for_status()
 
 
+def _latency(box, store, seconds: float | None) -> None:
+    """Shopify answers the store's calls ``seconds`` late (None: at once again)."""
+    url = f"{box.shopify_url}/_control/faults"
+    if seconds is None:
+        requests.delete(url).raise_for_status()
+        return
+    faults = {"slow": 1.0, "slow_seconds": seconds, "shops": [store.shop_domain]}
+    requests.post(url, json=faults).raise_for_status()
+
+
 def _start(box, queue, settings):  # noqa: F811
     settings.LINK_RUN_WAVE_SECONDS = 0.3  # a product or two per wave
     store = box.shop(products=len(box.skus()) - 2, media_per_product=2)
@@ -51,6 +61,11 @@ def _start(box, queue, settings):  # noqa: F811
     _, token = services.api_key_create(user=admin, store=store, label="PIM")
     before = gallery(box, store)
     plan = dry_run(box, store, link_mode="reset")
+    # Shopify answers in 0.15 s, as it does across the internet: the waves (each started once
+    # its creates are answered) take seconds to start, so the run is still starting products
+    # when the uninstall comes, whatever the machine's speed (with an emulator answering in a
+    # few ms every wave starts at once, and the run could end before the webhook)
+    _latency(box, store, 0.15)
     run = runs.run_start_from_plan(plan=plan, store=store)
     worker = threading.Thread(target=work, args=(queue,), kwargs={"off_main": True})
     worker.start()
@@ -101,6 +116,7 @@ def test_uninstall_during_a_run_stops_it_at_a_product_boundary(  # noqa: F811
         took = _wait_terminal(run, worker)
     finally:
         _media_delay(sandbox, 0.01)
+        _latency(sandbox, None, None)
     assert uninstalled.status_code == 200
     assert run.status == Run.Status.ABORTED and took < 5
     assert services.api_key_authenticate(token) is None
@@ -135,6 +151,7 @@ def test_shopify_revoking_access_mid_run_stops_it_and_a_reinstall_resumes_it(  #
         took = _wait_terminal(run, worker)
     finally:
         _media_delay(sandbox, 0.01)
+        _latency(sandbox, None, None)
     assert delivered["status_code"] == 200 and took < 5
     assert run.status in (Run.Status.FAILED, Run.Status.ABORTED)
     assert services.api_key_authenticate(token) is None
