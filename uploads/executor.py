@@ -61,7 +61,7 @@ READY, FAILED = "READY", "FAILED"
 CLOCK_SKEW = timedelta(minutes=5)
 ABORT_GRACE = 0.5  # seconds an abort lets files still processing finish before removing them
 PROBE_OVER = 25  # files waiting above which a look at the newest comes before the whole poll
-MAX_RECONCILE_PAGES = 20  # files created since a lost create: 20 × 250 looked through
+MAX_RECONCILE_PAGES = 20  # files created since lost creates: 20 × 250 more than theirs
 
 
 @dataclass
@@ -303,33 +303,39 @@ class UploadExecutor:
         if not works:
             return []
         self._phase("reconciling interrupted uploads")
-        again = []
+        found = self._find_sent(works)
+        again, adopted = [], []
         for work in works:
-            file_id = self._find_sent(work)
+            file_id = found.get(work.item_id)
             if file_id:
                 self._claimed.add(file_id)
-                action = "created"
-                self.hooks.record_saved(work, file_id, "", action)
-                state.waiting[file_id] = (work, action)
+                adopted.append((work, file_id, "", "created"))
+                state.waiting[file_id] = (work, "created")
             else:
                 again.append(work)
+        self.hooks.records_saved(adopted)
         return again
 
-    def _find_sent(self, work: UploadWork) -> str | None:
-        """The file a lost ``fileCreate`` of ``work`` made, if any: among the files created
-        since it was sent, the one whose alt is the item's marker (exact match)."""
-        since = (work.sent_at - CLOCK_SKEW) if work.sent_at else None
+    def _find_sent(self, works: Sequence[UploadWork]) -> dict[int, str]:
+        """The files lost ``fileCreate`` calls of ``works`` made (item id → file id): among the
+        files created since the first of them was sent, each whose alt is a work's marker
+        (exact match). One listing for them all (a page is ~250 points: never one per work)."""
+        wanted = {marker(w): w.item_id for w in works}
+        sent = [w.sent_at for w in works if w.sent_at]
+        since = (min(sent) - CLOCK_SKEW) if sent and len(sent) == len(works) else None
         query = f"created_at:>='{since.isoformat()}'" if since else ""
+        found: dict[int, str] = {}
         after = None
-        for _ in range(MAX_RECONCILE_PAGES):
+        for _ in range(MAX_RECONCILE_PAGES + len(works) // MAX_INPUT):
             page = search_files(self.client, query, first=MAX_INPUT, after=after)
             for file in page.files:
-                if file.alt == marker(work) and file.id not in self._claimed:
-                    return file.id
-            if page.next_cursor is None:
-                return None
+                item_id = wanted.get(file.alt)
+                if item_id is not None and item_id not in found and file.id not in self._claimed:
+                    found[item_id] = file.id
+            if len(found) == len(wanted) or page.next_cursor is None:
+                break
             after = page.next_cursor
-        return None
+        return found
 
     # -- sources (videos through staged uploads) --
 

@@ -282,6 +282,54 @@ def test_resume_after_a_killed_worker_creates_no_duplicates(sandbox, uploads_que
     assert UploadRecord.objects.filter(store=store).count() == 3
 
 
+def test_a_worker_killed_with_two_chunks_sent_and_none_recorded_resumes_with_one_listing(
+    sandbox, uploads_queue
+):
+    """The shipped chunk of 250: the two creates go out back to back and their files are
+    recorded after both; the worker dies in between (right after the second answer). On
+    resume every file is found by its marker in one listing of the files created since
+    (two 250-file pages, never a page per file) and adopted: none created again."""
+    import requests
+
+    r = requests.post(
+        f"{sandbox.cloudinary_url}/_control/clouds/{sandbox.cloud}/seed",
+        json={"n_assets": 300, "seed": 5, "replace": True}, timeout=30,
+    )  # fmt: skip
+    r.raise_for_status()
+    WorkspaceSettings.objects.update_or_create(
+        workspace=sandbox.workspace, defaults={"default_transformation": "c_scale,w_16"}
+    )
+    store = shop(sandbox)
+    batch = services.batch_create(
+        user=None, workspace=sandbox.workspace,
+        data={"stores": [store.shop_domain], "expression": "resource_type=image"},
+    )  # fmt: skip
+    (run,) = services.batch_start(batch=batch)
+    images = run.upload_items.count()
+    assert 250 < images <= 300
+    uploads_queue.empty()
+    with pytest.raises(WorkerKilled):
+        runs.execute_upload_run(run.pk, client_for=killed_after("fileCreate", times=2))
+    assert run.upload_items.filter(status="sent").count() == images  # none recorded
+    assert not UploadRecord.objects.filter(store=store).exists()
+    created = {f["id"] for f in files(sandbox, store)}
+    assert len(created) == images
+    link_runs.runs_redis().delete(link_runs._key(run.pk, "alive"))
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
+    assert runs.resume_dead_uploads() == [run.pk]
+    work(uploads_queue)
+    run.refresh_from_db()
+
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    assert run.summary == {"created": images}
+    assert {f["id"] for f in files(sandbox, store)} == created  # adopted, none created again
+    assert len(calls(sandbox, store, "FileCreate")) == 2
+    assert len(calls(sandbox, store, "FilesSearch")) <= 2 * 2  # a listing per chunk resumed
+    records = dict(UploadRecord.objects.filter(store=store).values_list("asset_id", "file_id"))
+    assert len(records) == images and set(records.values()) == created
+    assert not any(f["alt"].startswith("assetlink-upload-") for f in files(sandbox, store))
+
+
 def test_dry_run_says_what_would_happen_and_writes_nothing(sandbox, uploads_queue):
     store = shop(sandbox)
     ids = [x["asset_id"] for x in _images(sandbox, 2)]
