@@ -178,17 +178,31 @@ def test_two_stores_each_get_their_files(sandbox, uploads_queue):
     assert UploadRecord.objects.filter(store=b).count() == 3
 
 
-def test_file_create_carries_at_most_250_files_per_call(sandbox, uploads_queue, settings):
+def _found_dead_and_resumed(run, queue) -> None:
+    """Time passes: the heartbeat expires, the run is found dead, queued again and worked."""
+    link_runs.runs_redis().delete(link_runs._key(run.pk, "alive"))
+    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
+    assert runs.resume_dead_uploads() == [run.pk]
+    work(queue)
+    run.refresh_from_db()
+
+
+def _seed_300(box) -> None:
+    """300 assets in the cloud (more than one 250-file chunk of images), rendered small."""
     import requests
 
     r = requests.post(
-        f"{sandbox.cloudinary_url}/_control/clouds/{sandbox.cloud}/seed",
+        f"{box.cloudinary_url}/_control/clouds/{box.cloud}/seed",
         json={"n_assets": 300, "seed": 5, "replace": True}, timeout=30,
     )  # fmt: skip
     r.raise_for_status()
     WorkspaceSettings.objects.update_or_create(
-        workspace=sandbox.workspace, defaults={"default_transformation": "c_scale,w_16"}
+        workspace=box.workspace, defaults={"default_transformation": "c_scale,w_16"}
     )
+
+
+def test_file_create_carries_at_most_250_files_per_call(sandbox, uploads_queue, settings):
+    _seed_300(sandbox)
     store = shop(sandbox)
     (run,) = _upload(sandbox, [store], uploads_queue, expression="resource_type=image")
     images = run.upload_items.count()
@@ -269,12 +283,7 @@ def test_resume_after_a_killed_worker_creates_no_duplicates(sandbox, uploads_que
     assert run.status == Run.Status.RUNNING
     assert run.upload_items.filter(status="sent").count() == 3  # the answer was never recorded
     assert len(files(sandbox, store)) == 3
-    # time passes: the heartbeat expires, the run is found dead and queued again
-    link_runs.runs_redis().delete(link_runs._key(run.pk, "alive"))
-    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
-    assert runs.resume_dead_uploads() == [run.pk]
-    work(uploads_queue)
-    run.refresh_from_db()
+    _found_dead_and_resumed(run, uploads_queue)
     assert run.status == Run.Status.SUCCEEDED and run.attempts == 2
     assert run.summary == {"created": 3}
     assert len(files(sandbox, store)) == 3  # adopted, not created again
@@ -289,16 +298,7 @@ def test_a_worker_killed_with_two_chunks_sent_and_none_recorded_resumes_with_one
     recorded after both; the worker dies in between (right after the second answer). On
     resume every file is found by its marker in one listing of the files created since
     (two 250-file pages, never a page per file) and adopted: none created again."""
-    import requests
-
-    r = requests.post(
-        f"{sandbox.cloudinary_url}/_control/clouds/{sandbox.cloud}/seed",
-        json={"n_assets": 300, "seed": 5, "replace": True}, timeout=30,
-    )  # fmt: skip
-    r.raise_for_status()
-    WorkspaceSettings.objects.update_or_create(
-        workspace=sandbox.workspace, defaults={"default_transformation": "c_scale,w_16"}
-    )
+    _seed_300(sandbox)
     store = shop(sandbox)
     batch = services.batch_create(
         user=None, workspace=sandbox.workspace,
@@ -314,11 +314,7 @@ def test_a_worker_killed_with_two_chunks_sent_and_none_recorded_resumes_with_one
     assert not UploadRecord.objects.filter(store=store).exists()
     created = {f["id"] for f in files(sandbox, store)}
     assert len(created) == images
-    link_runs.runs_redis().delete(link_runs._key(run.pk, "alive"))
-    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
-    assert runs.resume_dead_uploads() == [run.pk]
-    work(uploads_queue)
-    run.refresh_from_db()
+    _found_dead_and_resumed(run, uploads_queue)
 
     assert run.status == Run.Status.SUCCEEDED, run.error
     assert run.summary == {"created": images}
@@ -431,11 +427,7 @@ def test_resume_never_gives_an_asset_another_assets_file(sandbox, uploads_queue)
         runs.execute_upload_run(run.pk, client_for=killed_after("fileCreate"))
     created = {f["id"]: f for f in files(sandbox, store)}
     assert len(created) == 4
-    link_runs.runs_redis().delete(link_runs._key(run.pk, "alive"))
-    Run.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
-    assert runs.resume_dead_uploads() == [run.pk]
-    work(uploads_queue)
-    run.refresh_from_db()
+    _found_dead_and_resumed(run, uploads_queue)
 
     assert run.status == Run.Status.SUCCEEDED, run.error
     after = {f["id"]: f for f in files(sandbox, store)}
