@@ -18,11 +18,11 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from linking.catalog import run_bulk_queries
 from linking.core import GalleryItem, LinkRecord, ProductState
 from linking.core.transformations import normalise_transformation
 from linking.models import LinkRecord as LinkRecordRow
 from stores.shopify import operations as ops
+from stores.shopify.bulk import run_bulk_queries
 
 MEDIA_FIRST = 10
 PAGE_FIRST = 250
