@@ -44,15 +44,15 @@ def timings_field() -> serializers.DictField:
     )
 
 
-_RUN_FIELDS = {
+PROGRESS_FIELDS = {  # what engine.progress_json gives: a run's progress (every kind)
     "id": serializers.IntegerField(),
     "store": serializers.CharField(),
     "kind": serializers.CharField(),
     "status": serializers.CharField(),
     "phase": serializers.CharField(),
-    "ops_done": serializers.IntegerField(),
+    "ops_done": serializers.IntegerField(help_text="Operations done (an upload: assets)."),
     "ops_total": serializers.IntegerField(),
-    "products_done": serializers.IntegerField(),
+    "products_done": serializers.IntegerField(help_text="Products done (an upload: assets)."),
     "products_total": serializers.IntegerField(),
     "failures": serializers.IntegerField(),
     "calls": serializers.IntegerField(),
@@ -63,9 +63,12 @@ _RUN_FIELDS = {
     "abort_requested": serializers.BooleanField(),
     "started_at": serializers.DateTimeField(allow_null=True),
     "finished_at": serializers.DateTimeField(allow_null=True),
-    "summary": serializers.DictField(),
+    "summary": serializers.DictField(help_text="Report rows per action."),
     "error": serializers.CharField(),
     "undo_of": serializers.IntegerField(allow_null=True),
+}
+_RUN_FIELDS = {  # run_json: the progress and what the Runs tab shows of a run
+    **PROGRESS_FIELDS,
     "created_by": serializers.CharField(allow_null=True),
     "created_at": serializers.DateTimeField(),
     "link_mode": serializers.CharField(),

@@ -16,7 +16,13 @@ from assetlink_project.api_input import validated_body
 from linking.api import DRY_RUN_JOB_FIELDS
 from linking.models import AltSource
 from reports import engine
-from reports.api import ACTION_FILTER, StoresInputSerializer, actions_param, timings_field
+from reports.api import (
+    ACTION_FILTER,
+    PROGRESS_FIELDS,
+    StoresInputSerializer,
+    actions_param,
+    timings_field,
+)
 from stores import selectors as store_selectors
 from uploads import dry_runs, runs, selectors, services
 from uploads.models import UploadDryRun
@@ -41,24 +47,10 @@ class UploadBatchInputSerializer(serializers.Serializer):
     )
 
 
-_RUN_FIELDS = {
-    "id": serializers.IntegerField(),
-    "store": serializers.CharField(),
-    "kind": serializers.CharField(),
-    "status": serializers.CharField(),
-    "phase": serializers.CharField(),
-    "ops_done": serializers.IntegerField(help_text="Assets done."),
-    "ops_total": serializers.IntegerField(),
-    "failures": serializers.IntegerField(),
-    "eta_seconds": serializers.FloatField(allow_null=True),
-    "abort_requested": serializers.BooleanField(),
-    "summary": serializers.DictField(help_text="Rows per action."),
-    "error": serializers.CharField(),
-}
-RunSerializer = inline_serializer("UploadRunProgress", _RUN_FIELDS)
-RunListSerializer = inline_serializer("UploadRunProgressList", _RUN_FIELDS, many=True)
+RunSerializer = inline_serializer("UploadRunProgress", PROGRESS_FIELDS)
+RunListSerializer = inline_serializer("UploadRunProgressList", PROGRESS_FIELDS, many=True)
 RunDetailSerializer = inline_serializer(
-    "UploadRunDetail", {**_RUN_FIELDS, "timings": timings_field()}
+    "UploadRunDetail", {**PROGRESS_FIELDS, "timings": timings_field()}
 )
 
 _BATCH_FIELDS = {
