@@ -271,7 +271,10 @@ class UploadExecutor:
                 (journaled if work.sent_at else creates).append(work)
             elif work.record.version == work.version:
                 action = work.prior_action or "reused"
-                if not work.keep_alt and node.alt != work.alt:
+                if node.alt == marker(work):
+                    # made by an attempt that died before its alt text was set: set once READY
+                    state.waiting[node.id] = (work, action)
+                elif not work.keep_alt and node.alt != work.alt:
                     alt_updates.append(work)
                 elif node.status == READY:
                     state.out[work.item_id] = UploadOutcome(action, node.id, node.url, READY)

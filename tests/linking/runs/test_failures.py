@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from linking import runs
 from linking.models import LinkRecord
 from reports.models import Run, RunProduct
+from tests.doubles.flaky_db import fail_a_write, fault_schedule, faults_body
 from tests.doubles.killed import WorkerKilled, killed_after
 from tests.linking.runs.conftest import (
     dry_run,
@@ -163,14 +164,8 @@ def test_permanent_errors_roll_products_back_and_the_outcome_says_so(sandbox, qu
 )
 @given(
     mode=st.sampled_from(MODES),
-    seed=st.integers(0, 10_000),
-    rates=st.fixed_dictionaries({m: st.sampled_from([0.0, 0.1, 0.3]) for m in MUTATIONS}),
-    lost=st.fixed_dictionaries({m: st.sampled_from([0.0, 0.0, 0.2]) for m in MUTATIONS}),
-    lost_mode=st.sampled_from(["http_500", "drop"]),
-    http_500=st.sampled_from([0.0, 0.05]),
-    throttled=st.sampled_from([0.0, 0.1]),
-    db_error=st.one_of(st.none(), st.tuples(st.sampled_from(WRITES), st.integers(1, 3))),
     kill=KILL,
+    **fault_schedule(MUTATIONS, WRITES, max_nth=3),
 )
 @example(  # a database error right after Shopify unlinked media (the product is half-way)
     mode=("overwrite", None), seed=1, rates=dict.fromkeys(MUTATIONS, 0.0),
@@ -195,14 +190,10 @@ def test_any_fault_schedule_leaves_every_product_at_after_or_before(
         sandbox, store, link_mode=link_mode, **({"position": position} if position else {})
     )
     before = gallery(sandbox, store)
-    shop_control(
-        sandbox,
-        "faults",
-        {"seed": seed, "user_errors": rates, "http_500": http_500, "throttled": throttled,
-         "lost_answers": lost, "lost_answer_mode": lost_mode, "shops": [store.shop_domain]},
-    )  # fmt: skip
+    faults = faults_body(store, seed, rates, lost, lost_mode, http_500, throttled)
+    shop_control(sandbox, "faults", faults)
     with pytest.MonkeyPatch.context() as patch:
-        failed = _fail_a_write(patch, *db_error) if db_error else None
+        failed = fail_a_write(patch, runs._Hooks, *db_error) if db_error else None
         run = runs.run_start_from_plan(plan=plan, store=store)
         killed = _killed_attempt(queue, run, *kill) if kill else False
         work(queue)
@@ -258,27 +249,6 @@ def test_a_worker_killed_right_after_a_reorder_ends_the_product_at_its_plan(sand
 
     assert killed and run.is_terminal, run.status
     check_guarantee(sandbox, store, plan, run, before)
-
-
-def _fail_a_write(patch, write: str, nth: int) -> dict:
-    """The ``nth`` call of the run's database write ``write`` fails once, as SQLite's
-    "database is locked" does."""
-    from django.db import OperationalError
-
-    from linking import runs
-
-    original = getattr(runs._Hooks, write)
-    seen = {"calls": 0, "raised": False}
-
-    def hook(self, *args, **kwargs):
-        seen["calls"] += 1
-        if seen["calls"] == nth:
-            seen["raised"] = True
-            raise OperationalError("database is locked")
-        return original(self, *args, **kwargs)
-
-    patch.setattr(runs._Hooks, write, hook)
-    return seen
 
 
 @pytest.mark.django_db(transaction=True)
