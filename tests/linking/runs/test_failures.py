@@ -52,8 +52,12 @@ def _planned(plan, store) -> dict[str, list[str]]:
     }
 
 
-def _as_assets(store, media: list[dict]) -> list[str]:
-    records = {r.media_id: r.asset_id for r in LinkRecord.objects.filter(store=store)}
+def _as_assets(store, media: list[dict], run) -> list[str]:
+    """The gallery as the plan names it: the media ``run`` created by their asset id, the
+    others (the store's own, an earlier run's) by their media id."""
+    records = {
+        r.media_id: r.asset_id for r in LinkRecord.objects.filter(store=store, run_id=run.pk)
+    }
     return [records.get(m["id"], m["id"]) for m in media]
 
 
@@ -71,7 +75,9 @@ def check_guarantee(sandbox, store, plan, run, before: dict[str, list[dict]]) ->
         ]:
             ended[product_id] = "before"
         else:
-            assert _as_assets(store, media) == target, f"{product_id} is between before and after"
+            assert _as_assets(store, media, run) == target, (
+                f"{product_id} is between before and after"
+            )
             assert all(m["status"] == "READY" for m in media)
             ended[product_id] = "after"
     # nothing lost: every media the shop had before still exists in Files
@@ -87,7 +93,7 @@ def check_guarantee(sandbox, store, plan, run, before: dict[str, list[dict]]) ->
         status = RunProduct.objects.get(run=run, product_id=product_id).status
         if where == "before" and status == "done":
             # a product already at its planned state (nothing to change) ends "before" too
-            assert planned[product_id] == _as_assets(store, before[product_id])
+            assert planned[product_id] == _as_assets(store, before[product_id], run)
         if status == "failed":
             assert where == "before", f"{product_id} failed but was not rolled back"
     if statuses["failed"] or statuses["skipped"]:
@@ -100,8 +106,10 @@ def check_guarantee(sandbox, store, plan, run, before: dict[str, list[dict]]) ->
     return ended
 
 
-def seeded(sandbox):
-    return sandbox.shop(products=len(sandbox.skus()) - 2, media_per_product=2)
+def seeded(sandbox, **gallery):
+    """A new shop whose products match the cloud's SKUs but two; by default 2 media each
+    (``gallery``: the seed's ``media_per_product`` and ``seed``, e.g. a range per product)."""
+    return sandbox.shop(products=len(sandbox.skus()) - 2, **{"media_per_product": 2, **gallery})
 
 
 @pytest.mark.django_db(transaction=True)
@@ -165,26 +173,37 @@ def test_permanent_errors_roll_products_back_and_the_outcome_says_so(sandbox, qu
 @given(
     mode=st.sampled_from(MODES),
     kill=KILL,
+    gallery_seed=st.one_of(st.none(), st.integers(0, 1000)),
+    earlier=st.booleans(),
     **fault_schedule(MUTATIONS, WRITES, max_nth=3),
 )
 @example(  # a database error right after Shopify unlinked media (the product is half-way)
     mode=("overwrite", None), seed=1, rates=dict.fromkeys(MUTATIONS, 0.0),
     lost=dict.fromkeys(MUTATIONS, 0.0), lost_mode="http_500", http_500=0.0, throttled=0.0,
-    db_error=("records_removed", 1), kill=None,
+    db_error=("records_removed", 1), kill=None, gallery_seed=None, earlier=False,
 )  # fmt: skip
 @example(  # the worker dies right after Shopify unlinked media (the product is half-way)
     mode=("overwrite", None), seed=1, rates=dict.fromkeys(MUTATIONS, 0.0),
     lost=dict.fromkeys(MUTATIONS, 0.0), lost_mode="http_500", http_500=0.0, throttled=0.0,
-    db_error=None, kill=("fileUpdate", 1),
+    db_error=None, kill=("fileUpdate", 1), gallery_seed=None, earlier=False,
 )  # fmt: skip
 def test_any_fault_schedule_leaves_every_product_at_after_or_before(
-    sandbox, queue, mode, seed, rates, lost, lost_mode, http_500, throttled, db_error, kill
-):
+    sandbox, queue, mode, seed, rates, lost, lost_mode, http_500, throttled, db_error, kill,
+    gallery_seed, earlier,
+):  # fmt: skip
     """Retryable userErrors (every mutation), answers lost after the mutation ran (HTTP 500 or
     a dropped connection), 5xx before it ran and THROTTLED, a database error at a random
     write of the run (it is resumed and ends as the guarantee says), and the worker killed at
     a random Shopify call (a worker's sweeper resumes the run), on a random schedule."""
-    store = seeded(sandbox)  # a new shop per example
+    # a new shop per example: 2 media per product, or 0 to 4 (a random gallery state); and in
+    # part of them the media of an earlier run (records: overwrite and reset replace those)
+    store = (
+        seeded(sandbox)
+        if gallery_seed is None
+        else seeded(sandbox, media_per_product=[0, 4], seed=gallery_seed)
+    )
+    if earlier:
+        start_and_work(queue, dry_run(sandbox, store, link_mode="append"), store)
     link_mode, position = mode
     plan = dry_run(
         sandbox, store, link_mode=link_mode, **({"position": position} if position else {})
