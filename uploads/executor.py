@@ -108,13 +108,9 @@ class UploadHooks:
     def journal(self, works: Sequence[UploadWork], sent: bool) -> None:
         """A fileCreate of ``works`` is about to be sent (True) or surely did nothing (False)."""
 
-    def record_saved(self, work: UploadWork, file_id: str, url: str, action: str) -> None:
-        """The store has ``file_id`` for ``work``'s asset at ``work.version``."""
-
     def records_saved(self, saved: Sequence[tuple[UploadWork, str, str, str]]) -> None:
-        """Several at once ``(work, file_id, url, action)``, in one write."""
-        for work, file_id, url, action in saved:
-            self.record_saved(work, file_id, url, action)
+        """The store has, per ``(work, file_id, url, action)``, ``file_id`` for ``work``'s
+        asset at ``work.version`` (one write for them all; none when ``saved`` is empty)."""
 
     def record_removed(self, work: UploadWork, file_id: str) -> None:
         """The store no longer has a usable file of ``work``'s asset."""

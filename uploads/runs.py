@@ -196,7 +196,7 @@ class _Hooks(UploadHooks):
                 )
             )  # fmt: skip
         with transaction.atomic():
-            # A known url and alt are kept where this save has none (as record_saved does).
+            # A known url and alt are kept where this save has none.
             keep = {
                 (asset_id, transformation): (url, alt)
                 for asset_id, transformation, url, alt in UploadRecord.objects.filter(
@@ -224,33 +224,6 @@ class _Hooks(UploadHooks):
             work.sent_at = None
             if action in ("created", "replaced"):
                 work.prior_action = action
-
-    def record_saved(self, work: UploadWork, file_id: str, url: str, action: str) -> None:
-        defaults = {
-            "file_id": file_id,
-            "version": work.version,
-            "public_id": work.public_id,
-            "media_type": work.media_type,
-            "filename": work.filename,
-            "run": self.run,
-        }
-        if url:
-            defaults["url"] = url
-        if not work.keep_alt:
-            defaults["alt"] = work.alt
-        with transaction.atomic():
-            UploadRecord.objects.update_or_create(
-                store=self.store,
-                asset_id=work.asset_id,
-                transformation=work.transformation,
-                defaults=defaults,
-            )
-            UploadItem.objects.filter(pk=work.item_id).update(
-                file_id=file_id, action=action, status=UploadItem.Status.PENDING, sent_at=None
-            )
-        work.sent_at = None
-        if action in ("created", "replaced"):
-            work.prior_action = action
 
     def record_removed(self, work: UploadWork, file_id: str) -> None:
         UploadRecord.objects.filter(store=self.store, file_id=file_id).delete()

@@ -43,14 +43,10 @@ def _media_delay(box, seconds: float) -> None:
     r.raise_for_status()
 
 
-def _latency(box, store, seconds: float | None) -> None:
-    """Shopify answers the store's calls ``seconds`` late (None: at once again)."""
-    url = f"{box.shopify_url}/_control/faults"
-    if seconds is None:
-        requests.delete(url).raise_for_status()
-        return
+def _latency(box, store, seconds: float) -> None:
+    """Shopify answers the store's calls ``seconds`` late (until the faults are cleared)."""
     faults = {"slow": 1.0, "slow_seconds": seconds, "shops": [store.shop_domain]}
-    requests.post(url, json=faults).raise_for_status()
+    requests.post(f"{box.shopify_url}/_control/faults", json=faults).raise_for_status()
 
 
 def _start(box, queue, settings):  # noqa: F811
@@ -116,7 +112,7 @@ def test_uninstall_during_a_run_stops_it_at_a_product_boundary(  # noqa: F811
         took = _wait_terminal(run, worker)
     finally:
         _media_delay(sandbox, 0.01)
-        _latency(sandbox, None, None)
+        requests.delete(f"{sandbox.shopify_url}/_control/faults").raise_for_status()
     assert uninstalled.status_code == 200
     assert run.status == Run.Status.ABORTED and took < 5
     assert services.api_key_authenticate(token) is None
@@ -151,7 +147,7 @@ def test_shopify_revoking_access_mid_run_stops_it_and_a_reinstall_resumes_it(  #
         took = _wait_terminal(run, worker)
     finally:
         _media_delay(sandbox, 0.01)
-        _latency(sandbox, None, None)
+        requests.delete(f"{sandbox.shopify_url}/_control/faults").raise_for_status()
     assert delivered["status_code"] == 200 and took < 5
     assert run.status in (Run.Status.FAILED, Run.Status.ABORTED)
     assert services.api_key_authenticate(token) is None

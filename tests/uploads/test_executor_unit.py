@@ -25,8 +25,9 @@ class Recorder(UploadHooks):
     def journal(self, works, sent):
         self.journaled.append(([w.item_id for w in works], sent))
 
-    def record_saved(self, work, file_id, url, action):
-        self.records[work.item_id] = file_id
+    def records_saved(self, saved):
+        for work, file_id, _, _ in saved:
+            self.records[work.item_id] = file_id
 
     def record_removed(self, work, file_id):
         self.removed.append(file_id)
