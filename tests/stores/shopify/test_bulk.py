@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from types import SimpleNamespace
 
-from stores.shopify.bulk import BULK_CONCURRENT, BulkOperationError, run_bulk_queries
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stores.shopify.bulk import BULK_CONCURRENT, POLL_CAP, BulkOperationError, run_bulk_queries
 
 from .test_client import fast_client
 
@@ -47,3 +51,46 @@ def test_an_export_shopify_refuses_is_a_clear_error(shopify):
         run_bulk_queries(client, ["{ products { edges { node { noSuchField } } } }"])
     assert refused.value.status_code == 502
     assert "Shopify" in refused.value.message
+
+
+class _ClockedShopify:
+    """Shopify's two bulk calls over a fake clock: each export completes `durations[i]` seconds
+    after it starts (its result is empty, so nothing is downloaded)."""
+
+    def __init__(self, durations):
+        self.now = 0.0
+        self.durations = list(durations)
+        self.ends: dict[str, float] = {}
+        self.noticed: dict[str, float] = {}
+
+    def sleep(self, seconds):
+        assert seconds > 0
+        self.now += seconds
+
+    def execute(self, operation, variables):
+        if "query" in variables:  # bulkOperationRunQuery
+            op_id = f"gid://shopify/BulkOperation/{len(self.ends) + 1}"
+            self.ends[op_id] = self.now + self.durations[len(self.ends)]
+            payload = {"bulkOperationRunQuery": {"bulkOperation": {"id": op_id}}}
+            return SimpleNamespace(payload=payload.get, user_errors=[])
+        op_id = variables["id"]
+        done = self.now >= self.ends[op_id]
+        if done:
+            self.noticed.setdefault(op_id, self.now)
+        status = {"id": op_id, "status": "COMPLETED" if done else "RUNNING", "url": None}
+        return SimpleNamespace(data={"bulkOperation": status})
+
+
+@given(
+    durations=st.lists(
+        st.floats(min_value=0.0, max_value=900.0, allow_nan=False), min_size=1, max_size=12
+    )
+)
+def test_a_finished_export_is_noticed_within_the_poll_cap_however_long_it_ran(durations):
+    # The old schedule (×1.5 up to 5 s, never reset) noticed a 6 s export ~2.4 s late, and
+    # one finishing just after a 5 s nap almost 5 s late.
+    shopify = _ClockedShopify(durations)
+    queries = ["{ products { edges { node { id } } } }"] * len(durations)
+    run_bulk_queries(shopify, queries, sleep=shopify.sleep, timeout=10**6)
+    for op_id, end in shopify.ends.items():
+        assert shopify.noticed[op_id] - end <= POLL_CAP + 1e-9
