@@ -48,15 +48,20 @@ COMMANDS_USING_REDIS = frozenset(
 )  # fmt: skip
 
 
-def start_if_embedded(command: str | None = None) -> None:
+def start_if_embedded(command: str | None = None) -> bool:
     """Start the embedded server when settings use it (REDIS_URL unset) and `command` (a
-    manage.py command; None: any caller) needs Redis."""
+    manage.py command; None: any caller) needs Redis. True when this call started it (so the
+    caller that started it can stop it when it ends)."""
     from django.conf import settings
 
     if getattr(settings, "EMBEDDED_REDIS", False) and (
         command is None or command in COMMANDS_USING_REDIS
     ):
-        ensure_running(Path(settings.VAR_DIR) / "redis")
+        directory = Path(settings.VAR_DIR) / "redis"
+        was_running = is_running(directory)
+        ensure_running(directory)
+        return not was_running
+    return False
 
 
 def ensure_running(directory: Path) -> str:

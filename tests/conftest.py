@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.factories import MemberFactory, StoreFactory, WorkspaceFactory
 
 
 def pytest_configure(config):
-    # Settings do not start the embedded Redis (REDIS_URL unset); the test session does.
+    # Settings do not start the embedded Redis (REDIS_URL unset); the test session does, and
+    # stops it at the end if it was the one to start it (a demo sharing var/ keeps its server).
     from assetlink_project import embedded_redis
 
-    embedded_redis.start_if_embedded()
+    config._embedded_redis_started = embedded_redis.start_if_embedded()
     _scan_static_files_once()
+
+
+def pytest_unconfigure(config):
+    from django.conf import settings
+
+    from assetlink_project import embedded_redis
+
+    if getattr(config, "_embedded_redis_started", False):
+        embedded_redis.stop(Path(settings.VAR_DIR) / "redis")
 
 
 _STATIC_SETTINGS = ("DEBUG", "STATIC_URL", "STATIC_ROOT", "FORCE_SCRIPT_NAME", "INSTALLED_APPS",

@@ -107,3 +107,40 @@ def test_importing_settings_starts_no_redis_but_a_command_that_needs_it_does(tmp
         assert embedded_redis.is_running(redis_dir)
     finally:
         embedded_redis.stop(redis_dir)
+
+
+@pytest.mark.slow
+def test_a_test_session_stops_the_embedded_redis_it_started(tmp_path):
+    """`make test` on a machine without REDIS_URL: the session starts the embedded server and
+    leaves no redis-server of its own running (parent pid 1) when it ends."""
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
+    env["ASSETLINK_VAR_DIR"] = str(tmp_path)
+    redis_dir = tmp_path / "redis"
+    probe = tmp_path / "pid"
+    session = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/assetlink_project/test_dependencies.py::test_the_embedded_redis_answers",
+         "--basetemp", str(tmp_path / "inner")],
+        cwd=ROOT, env={**env, "ASSETLINK_PROBE_PID": str(probe)},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert session.returncode == 0, session.stdout + session.stderr
+    pid = int(probe.read_text())  # the server the inner session talked to
+    stat = Path(f"/proc/{pid}/stat")
+    # A stopped daemon whose new parent (pid 1 in a container) does not reap it stays a zombie.
+    alive = stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    if alive:
+        embedded_redis.stop(redis_dir)
+    assert not alive and not embedded_redis.is_running(redis_dir)
+
+
+def test_the_embedded_redis_answers():
+    """Run as the inner session of the test above (ASSETLINK_PROBE_PID set): writes the pid of
+    the server settings point at. Outside it, checks only that Redis answers."""
+    import redis
+    from django.conf import settings
+
+    info = redis.Redis.from_url(settings.REDIS_URL).info("server")
+    if os.environ.get("ASSETLINK_PROBE_PID"):
+        Path(os.environ["ASSETLINK_PROBE_PID"]).write_text(str(info["process_id"]))
+    assert info["process_id"] > 0
