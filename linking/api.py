@@ -14,12 +14,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assetlink_project.api_input import validated_body
-from assetlink_project.errors import PermissionDeniedError
 from linking import dry_runs, runs, selectors, services
 from linking.core import LinkMode
 from linking.models import AltSource, DryRun, Plan
 from reports.api import RunSerializer, StoresInputSerializer, _run, _service, _user, run_json
 from reports.engine import run_progress
+from stores import permissions
 from stores import selectors as store_selectors
 from stores.models import MAX_POSITION
 
@@ -203,12 +203,12 @@ def _plan(request, plan_id: int) -> Plan:
 def _plan_to_change(request, plan_id: int) -> Plan:
     """A plan the request may edit or dry run: every one of its stores within its reach."""
     plan = _plan(request, plan_id)
-    outside = plan.stores.exclude(pk__in=store_selectors.stores_for_request(request))
-    if outside.exists():
-        raise PermissionDeniedError(
-            "This plan also links to stores outside what this session or API key reaches; "
-            "change or dry run it from a workspace login."
-        )
+    permissions.require_within_reach(
+        request.user,
+        store_selectors.request_scope(request),
+        plan.stores.all(),
+        action="change or dry run this plan",
+    )
     return plan
 
 

@@ -77,3 +77,25 @@ def require_role_change(user, member: Member, new_role: str) -> None:
         require_master_admin(
             user, workspace, action=f"grant or remove the role {Role.MASTER_ADMIN.label}"
         )
+
+
+def require_within_reach(user, scope, stores, action: str) -> None:
+    """The one rule for objects spanning several stores (plan, sync rule, upload batch, link
+    set): a caller narrowed to one store (`scope`, a session token or API key) acts on one
+    only if every store it touches is within its reach. The refusal names no store."""
+    from stores.selectors import stores_for
+
+    if scope is None and not isinstance(user, ApiKeyPrincipal):
+        return
+    if stores.exclude(pk__in=stores_for(user, scope)).exists():
+        raise PermissionDeniedError(
+            f"To {action}, every store it links to must be within what this session or API "
+            "key reaches; it also links to other stores. Use a workspace login."
+        )
+
+
+def without_stores(text: str, stores) -> str:
+    """`text` with the domains of `stores` (those outside a caller's reach) left out."""
+    for store in stores:
+        text = text.replace(store.shop_domain, "another store")
+    return text

@@ -119,6 +119,7 @@ class SyncRuleListView(APIView):
             plan=plan,
             name=data.get("name", ""),
             reconcile_hour=data.get("reconcile_hour", 3),
+            scope=store_selectors.request_scope(request),
         )
         return Response(rule_json(rule, _scope(request)), status=status.HTTP_201_CREATED)
 
@@ -130,7 +131,11 @@ class SyncRuleDetailView(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, rule_id: int):
-        services.rule_delete(user=request.user, rule=_rule(request, rule_id))
+        services.rule_delete(
+            user=request.user,
+            rule=_rule(request, rule_id),
+            scope=store_selectors.request_scope(request),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -140,7 +145,10 @@ class SyncRulePauseView(APIView):
     @extend_schema(request=None, responses=SyncRuleSerializer)
     def post(self, request, rule_id: int):
         rule = services.rule_set_paused(
-            user=request.user, rule=_rule(request, rule_id), paused=self.paused
+            user=request.user,
+            rule=_rule(request, rule_id),
+            paused=self.paused,
+            scope=store_selectors.request_scope(request),
         )
         return Response(rule_json(rule, _scope(request)))
 
@@ -157,7 +165,11 @@ class SyncRuleReconcileView(APIView):
         "listed in the rule's history.",
     )
     def post(self, request, rule_id: int):
-        rule = services.rule_reconcile_now(user=request.user, rule=_rule(request, rule_id))
+        rule = services.rule_reconcile_now(
+            user=request.user,
+            rule=_rule(request, rule_id),
+            scope=store_selectors.request_scope(request),
+        )
         return Response(rule_json(rule, _scope(request)), status=status.HTTP_202_ACCEPTED)
 
 

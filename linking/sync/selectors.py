@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from linking.sync.models import SyncRule, SyncRun
+from stores import permissions
 from stores.selectors import is_narrowed, stores_for_request, workspaces_for, workspaces_for_request
 
 
@@ -32,6 +33,7 @@ def notification_url(workspace_id: int) -> str:
 def history(rule: SyncRule, scope=None, limit: int = 50) -> list[dict]:
     """The rule's sync runs, newest first, each with its link runs (those within ``scope``)."""
     out = []
+    outside = [] if scope is None else [s for s in rule.workspace.stores.all() if s not in scope]
     sync_runs = SyncRun.objects.filter(rule=rule).prefetch_related("runs__store")[:limit]
     for s in sync_runs:
         link_runs = [r for r in s.runs.all() if scope is None or r.store in scope]
@@ -49,7 +51,7 @@ def history(rule: SyncRule, scope=None, limit: int = 50) -> list[dict]:
                 "plan": s.plan_id,
                 "drift": [d for d in s.drift
                           if scope is None or d["store"] in {x.shop_domain for x in scope}],
-                "message": s.message,
+                "message": permissions.without_stores(s.message, outside),
                 "runs": [
                     {"id": r.pk, "store": r.store.shop_domain, "status": r.status,
                      "products_total": r.products_total, "failures": r.failures}

@@ -63,16 +63,23 @@ def next_reconcile_at(hour: int, now: dt.datetime | None = None) -> dt.datetime:
 # --- managing rules ---------------------------------------------------------------------------
 
 
-def _require_admin(user, workspace) -> None:
-    """Admins manage rules; ``user=None`` is the command line, whose operator holds the server."""
+def _require_admin(user, plan: Plan, scope=None) -> None:
+    """Admins manage rules; ``user=None`` is the command line, whose operator holds the server.
+    A caller narrowed to one store (``scope``) manages a rule only if its plan's stores are all
+    within reach."""
     if user is not None:
-        permissions.require_setup_change(user, workspace, action="manage sync rules")
+        permissions.require_setup_change(user, plan.workspace, action="manage sync rules")
+        permissions.require_within_reach(
+            user, scope, plan.stores.all(), action="manage this sync rule"
+        )
 
 
-def rule_create(*, user, plan: Plan, name: str = "", reconcile_hour: int = 3) -> SyncRule:
+def rule_create(
+    *, user, plan: Plan, name: str = "", reconcile_hour: int = 3, scope=None
+) -> SyncRule:
     """Turn a saved plan into a rule (admins). The rule starts with a reconciliation: the whole
     plan is run once, and the groups of its selection are indexed for later deltas."""
-    _require_admin(user, plan.workspace)
+    _require_admin(user, plan, scope)
     if not 0 <= int(reconcile_hour) <= 23:
         raise SyncRuleError("The reconciliation hour is 0 to 23 (UTC).")
     if SyncRule.objects.filter(plan=plan).exists():
@@ -90,9 +97,9 @@ def rule_create(*, user, plan: Plan, name: str = "", reconcile_hour: int = 3) ->
     return rule
 
 
-def rule_set_paused(*, user, rule: SyncRule, paused: bool) -> SyncRule:
+def rule_set_paused(*, user, rule: SyncRule, paused: bool, scope=None) -> SyncRule:
     """Pause (notifications are ignored) or resume (a reconciliation catches up at once)."""
-    _require_admin(user, rule.workspace)
+    _require_admin(user, rule.plan, scope)
     with transaction.atomic():
         changed = SyncRule.objects.filter(pk=rule.pk, paused=not paused).update(paused=paused)
         if paused:
@@ -103,13 +110,13 @@ def rule_set_paused(*, user, rule: SyncRule, paused: bool) -> SyncRule:
     return rule
 
 
-def rule_delete(*, user, rule: SyncRule) -> None:
-    _require_admin(user, rule.workspace)
+def rule_delete(*, user, rule: SyncRule, scope=None) -> None:
+    _require_admin(user, rule.plan, scope)
     rule.delete()
 
 
-def rule_reconcile_now(*, user, rule: SyncRule) -> SyncRule:
-    _require_admin(user, rule.workspace)
+def rule_reconcile_now(*, user, rule: SyncRule, scope=None) -> SyncRule:
+    _require_admin(user, rule.plan, scope)
     if rule.paused:
         raise SyncRuleError("The rule is paused; resume it to reconcile.")
     transaction.on_commit(lambda: _enqueue("linking.tasks.reconcile_sync_rule", rule.pk))
