@@ -278,13 +278,10 @@ def store_install(
         store.uninstalled_at = None
         store.save(update_fields=["installed_at", "uninstalled_at"])
         logger.info("Store %s reinstalled", shop_domain)
-    if (
-        installer is not None
-        and not Member.objects.filter(user=installer, workspace=store.workspace).exists()
-    ):
-        # A reinstall by someone logged in does not make them an admin of a workspace they
-        # were not part of; they arrive as a User like any other staff member.
-        Member.objects.create(user=installer, workspace=store.workspace, role=Role.USER)
+    # A known store stays in its workspace, and whoever is logged in in the browser that
+    # installed it does not join that workspace: access to a store's Shopify admin is no
+    # workspace login (its staff arrive through session tokens); joining a workspace is
+    # accepting its Master Admin's invitation (`invitation_accept`).
     return store_save_grant(store=store, grant=grant)
 
 

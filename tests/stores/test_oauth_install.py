@@ -230,3 +230,21 @@ def test_nothing_in_the_logs_or_pages_of_an_install_shows_a_token_or_secret(
         for page in pages:
             assert secret.encode() not in page.content
             assert all(secret not in value for _, value in page.items())
+
+
+def test_installing_a_known_store_while_logged_in_joins_no_workspace(
+    client, shopify, django_user_model
+):
+    """Issue 25, hole 2: a user logged in to workspace 1 who completes a Shopify-signed
+    install of a store of workspace 2 does not become a member of workspace 2."""
+    oauth_install(client, SHOP, shopify)
+    store = Store.objects.get(shop_domain=SHOP)
+    other = services.workspace_create(name="Workspace 1", owner=None)
+    user = django_user_model.objects.create_user("tenant-1-user", password="pw-12345678")
+    Member.objects.create(user=user, workspace=other, role=Role.USER)
+    client.force_login(user)
+    response = oauth_install(client, SHOP, shopify)
+    assert response.status_code == 302
+    assert not Member.objects.filter(user=user, workspace=store.workspace).exists()
+    assert list(Member.objects.filter(user=user).values_list("workspace", flat=True)) == [other.pk]
+    assert client.get(f"/api/workspaces/{store.workspace_id}/").status_code == 404
