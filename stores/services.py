@@ -658,6 +658,11 @@ def webhook_deliveries_prune(*, older_than_days: int | None = None) -> int:
 # --- Cloudinary ----------------------------------------------------------------------------------
 
 
+_CLOUDINARY_CREDENTIAL_RE = re.compile(r"[\x21-\x7e]+\Z")
+"""Cloudinary API keys and secrets: printable ASCII (they travel in a Basic auth header)."""
+
+
+@sensitive_variables("api_secret")
 def _cloudinary_credentials(workspace: Workspace, cloud_name: str, api_key: str, api_secret: str):
     """The credentials to check: an empty secret means "keep the saved one" (write-only)."""
     from stores.cloudinary import Credentials
@@ -668,11 +673,22 @@ def _cloudinary_credentials(workspace: Workspace, cloud_name: str, api_key: str,
         errors["cloud_name"] = "Letters, digits, - and _ only (Cloudinary console → Dashboard)."
     if not api_key or len(api_key) > 100:
         errors["api_key"] = "Copy the API key from the Cloudinary console (Settings → API Keys)."
+    elif not _CLOUDINARY_CREDENTIAL_RE.match(api_key):
+        errors["api_key"] = (
+            "The API key has characters Cloudinary keys never have (only ASCII letters, digits "
+            "and punctuation): copy it again from the Cloudinary console."
+        )
     saved = workspace.cloudinary_api_secret
     if not api_secret and saved:
         api_secret = saved.reveal()
     if not api_secret:
         errors["api_secret"] = "Copy the API secret from the Cloudinary console."
+    elif not _CLOUDINARY_CREDENTIAL_RE.match(api_secret) or len(api_secret) > 200:
+        # Named, never echoed: the secret is not in the message.
+        errors["api_secret"] = (
+            "The API secret has characters Cloudinary secrets never have (only ASCII letters, "
+            "digits and punctuation): copy it again from the Cloudinary console."
+        )
     if errors:
         raise ApplicationError(
             "The Cloudinary connection was not saved: " + " ".join(errors.values()),
