@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.assetlink-installed
 
 .PHONY: demo serve test install lint format key clean jslint polaris
 
@@ -12,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev,sandbox,embedded]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
 
 ## make demo: install, migrate, start emulators + app + worker with demo data (Ctrl-C stops all)
 demo: install
@@ -24,7 +25,7 @@ serve: install
 	$(PY) -m assetlink_project.serve
 
 ## make test: install, lint, format check, JS lint, the whole test suite
-test: install jslint
+test: install jslint $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
@@ -39,10 +40,12 @@ key: install
 
 # JavaScript: no build step for the app; Biome (pinned in package.json) lints it and checks its
 # formatting and import order (`$(BIOME) check --write` fixes what it can).
+# @shopify/dev-mcp (pinned there too) ships Shopify's published Admin schemas the schema tests read.
 BIOME := node_modules/.bin/biome
-$(BIOME): package.json
+$(NODE_STAMP): package.json package-lock.json
 	npm install --no-audit --no-fund --silent
-	touch $(BIOME)
+	touch $(NODE_STAMP)
+$(BIOME): $(NODE_STAMP)
 
 jslint: $(BIOME)
 	$(BIOME) check --error-on-warnings

@@ -63,7 +63,7 @@ if PRODUCTION and ("SHOPIFY_API_KEY" not in os.environ or "SHOPIFY_API_SECRET" n
         "SHOPIFY_API_KEY and SHOPIFY_API_SECRET are required in production "
         "(Partner Dashboard → your app → Client credentials)."
     )
-SHOPIFY_API_VERSION = config.validate_api_version(os.environ.get("SHOPIFY_API_VERSION", "2026-01"))
+SHOPIFY_API_VERSION = config.validate_api_version(os.environ.get("SHOPIFY_API_VERSION", "2026-10"))
 SHOPIFY_SCOPES = os.environ.get(
     "SHOPIFY_SCOPES", "read_products,write_products,read_files,write_files"
 )
@@ -76,9 +76,6 @@ if SHOPIFY_ADMIN_BASE_URL and "{shop}" not in SHOPIFY_ADMIN_BASE_URL:
     )
 # Cloudinary API host override (the sandbox); unset in production.
 CLOUDINARY_API_BASE_URL = os.environ.get("CLOUDINARY_API_BASE_URL", "")
-SHOPIFY_SCHEMA_PATH = os.environ.get(
-    "SHOPIFY_SCHEMA_PATH", str(BASE_DIR.parent / "shared" / "shopify" / "admin-2026-01.graphql")
-)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

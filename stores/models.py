@@ -49,7 +49,8 @@ class Store(models.Model):
     refresh_token = EncryptedSecretField()
     refresh_token_expires_at = models.DateTimeField(null=True, blank=True)
     scopes = models.CharField(max_length=500, blank=True)
-    api_version = models.CharField(max_length=20, default="2026-01")
+    # blank: follow settings.SHOPIFY_API_VERSION (a version bump is that one setting)
+    api_version = models.CharField(max_length=20, blank=True, default="")
     installed_at = models.DateTimeField(null=True, blank=True)
     uninstalled_at = models.DateTimeField(null=True, blank=True)
     awaiting_master_admin = models.BooleanField(

@@ -480,7 +480,7 @@ def _handle(state: State, request: Request, path: str, base_url: str) -> Respons
                 body["shop"],
                 body["topic"],
                 body["address"],
-                api_version=body.get("api_version", "2026-01"),
+                api_version=body.get("api_version", "2026-10"),
                 payload=body.get("payload"),
                 secret=body.get("secret"),
                 timeout=float(body.get("timeout", 10)),

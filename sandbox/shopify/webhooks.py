@@ -65,7 +65,7 @@ def deliver(
     shop_domain: str,
     topic: str,
     address: str,
-    api_version: str = "2026-01",
+    api_version: str = "2026-10",
     payload: dict | None = None,
     secret: str | None = None,
     timeout: float = 10.0,

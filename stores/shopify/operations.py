@@ -1,7 +1,7 @@
 """Every GraphQL document AssetLink sends to the Shopify Admin API, as named operations.
 
 Nothing else in the app writes GraphQL. tests/stores/shopify/test_operations_schema.py
-validates each document against the pinned Admin schema (settings.SHOPIFY_SCHEMA_PATH) and
+validates each document against Shopify's published Admin schemas (stores.shopify.versions) and
 rejects deprecated fields/arguments, except those in DEPRECATED_ALLOWED (with the reason).
 
 Connections are bounded so that no query's requested cost can pass Shopify's 1000-point

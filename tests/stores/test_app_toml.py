@@ -13,7 +13,7 @@ def test_app_toml_declares_scopes_urls_and_every_webhook():
         settings.SHOPIFY_SCOPES.split(",")
     )
     assert config["auth"]["redirect_urls"][0].endswith("/shopify/callback")
-    assert config["webhooks"]["api_version"] == "2026-01"
+    assert config["webhooks"]["api_version"] == "2026-10"
     subscriptions = config["webhooks"]["subscriptions"]
     assert {t for s in subscriptions for t in s.get("topics", [])} == {"app/uninstalled"}
     assert {t for s in subscriptions for t in s.get("compliance_topics", [])} == {

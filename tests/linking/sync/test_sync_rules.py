@@ -257,7 +257,7 @@ def _reorder_by_hand(sync: Sync, store, product_id: str, media_id: str, position
     token = store.access_token
     token = token.reveal() if hasattr(token, "reveal") else str(token)
     r = requests.post(
-        f"{sync.box.shopify_url}/{store.shop_domain}/admin/api/2026-01/graphql.json",
+        f"{sync.box.shopify_url}/{store.shop_domain}/admin/api/2026-10/graphql.json",
         json={
             "query": "mutation m($id: ID!, $moves: [MoveInput!]!) { productReorderMedia("
             "id: $id, moves: $moves) { job { id } mediaUserErrors { message } } }",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from sandbox.shopify.server import make_app
 
 API_KEY = "test-api-key"
 API_SECRET = "test-api-secret-0123456789abcdef-xyz"
-VERSION = "2026-01"
+VERSION = "2026-10"
 TEST_CONFIG = {
     "api_key": API_KEY,
     "api_secret": API_SECRET,
@@ -140,15 +139,9 @@ def emu(emulator_server):
 
 @pytest.fixture(scope="session")
 def real_schema():
-    path = Path(
-        os.environ.get("SHOPIFY_SCHEMA_PATH", REPO.parent / "shared/shopify/admin-2026-01.graphql")
-    )
-    if not path.exists():
-        pytest.skip(
-            f"Shopify Admin schema not found at {path}: set SHOPIFY_SCHEMA_PATH to a copy of "
-            "admin-2026-01.graphql (see ../shared/shopify/README.md; it can be fetched by "
-            "introspecting https://shopify.dev/admin-graphql-direct-proxy/2026-01)."
-        )
-    from graphql import build_schema
+    """Shopify's own Admin schema of the configured version (@shopify/dev-mcp in node_modules)."""
+    from django.conf import settings
 
-    return build_schema(path.read_text())
+    from stores.shopify.versions import admin_schema
+
+    return admin_schema(settings.SHOPIFY_API_VERSION)

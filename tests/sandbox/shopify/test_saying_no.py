@@ -143,7 +143,7 @@ def test_a_lost_answer_past_the_read_timeout(emu):
     )  # fmt: skip
     with pytest.raises(requests.ReadTimeout):
         requests.post(
-            f"{emu.url}/admin/api/2026-01/graphql.json",
+            f"{emu.url}/admin/api/2026-10/graphql.json",
             json={"query": UPDATE, "variables": {"p": {"id": pid, "title": "Timed out"}}},
             headers={"X-Shopify-Access-Token": token},
             timeout=(2, 0.15),

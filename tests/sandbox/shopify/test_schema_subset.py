@@ -1,4 +1,4 @@
-"""The emulator's SDL is a faithful subset of Shopify's Admin API 2026-01 schema."""
+"""The emulator's SDL is a faithful subset of Shopify's Admin API 2026-10 schema (Shopify's published one, @shopify/dev-mcp)."""
 
 from __future__ import annotations
 

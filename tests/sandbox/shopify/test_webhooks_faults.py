@@ -167,7 +167,7 @@ def test_slow_responses_time_out_clients(emu):
     started = time.monotonic()
     with pytest.raises(requests.Timeout):
         requests.post(
-            f"{emu.url}/admin/api/2026-01/graphql.json",
+            f"{emu.url}/admin/api/2026-10/graphql.json",
             json={"query": "{ shop { id } }"},
             headers={"X-Shopify-Access-Token": token},
             timeout=0.1,

@@ -215,3 +215,14 @@ def test_the_expected_cost_is_learned_from_shopify(shopify):
     result = client.execute(ops.PRODUCTS_SEARCH, SEARCH)
     assert client.expected_cost(ops.PRODUCTS_SEARCH, SEARCH) == result.cost.requested
     assert client.ledger.requested_points == result.cost.requested
+
+
+@pytest.mark.django_db
+def test_a_store_follows_the_api_version_setting_unless_it_names_its_own(store, settings):
+    """Store.api_version is blank by default, so a version bump is the one setting."""
+    assert store.api_version == ""
+    assert "/admin/api/2026-10/graphql.json" in ShopifyClient.for_store(store).url
+    settings.SHOPIFY_API_VERSION = "2027-01"
+    assert "/admin/api/2027-01/graphql.json" in ShopifyClient.for_store(store).url
+    store.api_version = "2026-07"
+    assert "/admin/api/2026-07/graphql.json" in ShopifyClient.for_store(store).url

@@ -1,29 +1,24 @@
-"""Every GraphQL document the app sends is valid against the pinned Admin schema and uses no
-deprecated field or argument (except DEPRECATED_ALLOWED, each with its reason)."""
+"""Every GraphQL document the app sends is valid against Shopify's own published Admin schema of
+the configured version and of the other still-supported versions (versions.schema_matrix:
+2026-04, 2026-07, 2026-10 for 2026-10), read from the pinned @shopify/dev-mcp npm package in
+node_modules, and uses no deprecated field or argument (except DEPRECATED_ALLOWED, each with its
+reason)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.conf import settings
-from graphql import TypeInfo, TypeInfoVisitor, Visitor, build_schema, parse, validate, visit
+from graphql import TypeInfo, TypeInfoVisitor, Visitor, parse, validate, visit
 
-from stores.shopify import operations
+from stores.shopify import operations, versions
+
+MATRIX = versions.schema_matrix(settings.SHOPIFY_API_VERSION)
 
 
 @pytest.fixture(scope="session")
 def admin_schema():
-    path = Path(settings.SHOPIFY_SCHEMA_PATH)
-    if not path.is_file():
-        pytest.skip(
-            f"Shopify Admin schema not found at {path}. Put admin-2026-01.graphql there "
-            "(see ../shared/shopify/README.md: soenneker/soenneker.shopify.graphqlclient, file "
-            "graphql.schema, or introspect https://shopify.dev/admin-graphql-direct-proxy/2026-01) "
-            "or point SHOPIFY_SCHEMA_PATH at it."
-        )
-    # assume_valid: the real schema breaks graphql-core's strict deprecation-inheritance rule
-    return build_schema(path.read_text(), assume_valid=True)
+    """The configured version's schema; a missing npm package fails (never skips)."""
+    return versions.admin_schema(settings.SHOPIFY_API_VERSION)
 
 
 def _deprecated_uses(schema, document) -> list[str]:
@@ -69,10 +64,36 @@ def test_the_registry_holds_every_operation_the_app_needs():
     assert needed <= set(operations.REGISTRY)
 
 
+def test_the_default_version_is_2026_10_and_the_matrix_covers_the_supported_ones():
+    assert settings.SHOPIFY_API_VERSION == "2026-10"
+    assert MATRIX == ["2026-04", "2026-07", "2026-10"]
+
+
+@pytest.mark.parametrize("version", MATRIX)
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
-def test_operation_is_valid_against_the_admin_schema(admin_schema, op):
-    errors = validate(admin_schema, parse(op.document))
+def test_operation_is_valid_against_the_admin_schema(op, version):
+    errors = validate(versions.admin_schema(version), parse(op.document))
     assert [e.message for e in errors] == []
+
+
+@pytest.mark.parametrize("version", MATRIX)
+def test_a_document_with_a_removed_field_fails_validation(version):
+    """A scratch copy of a real document naming a field Shopify does not have fails: the matrix
+    above would catch a version bump that removes a field a document uses."""
+    doc = operations.REGISTRY["ShopInfo"].document
+    scratch = doc.replace("myshopifyDomain", "myshopifyDomainRemoved", 1)
+    assert scratch != doc
+    errors = validate(versions.admin_schema(version), parse(scratch))
+    assert any("myshopifyDomainRemoved" in e.message for e in errors)
+
+
+def test_end_of_support_is_twelve_months_after_release():
+    import datetime as dt
+
+    assert versions.end_of_support("2026-01") == dt.date(2027, 1, 1)
+    assert versions.end_of_support("2026-10") == dt.date(2027, 10, 1)
+    with pytest.raises(ValueError):
+        versions.release_date("2026-02")
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
