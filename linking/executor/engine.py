@@ -180,8 +180,10 @@ class Executor(
         budget = rate * self.wave_seconds
         size, points = 0, 0.0
         for work in pending[: self.max_wave]:
-            # creates ≈ 12 + 3 per media, status polls 1 per media, reorder/variants ≈ 12 each
-            points += 12 + 4 * len(work.assets) + 8 * len(work.swatches)
+            # creates ≈ 12 + 1.9 (Shopify's dynamic complexity of productUpdate, see
+            # stores.shopify.cost.mutation_cost) + 3 per media, status polls 1 per media,
+            # reorder/variants ≈ 12 each
+            points += 12 + 5.9 * len(work.assets) + 8 * len(work.swatches)
             points += 12 if work.variant_ids and work.settings.assign_variant_images else 0
             points += 12 if str(work.settings.mode) != "append" else 0
             if size and points > budget:

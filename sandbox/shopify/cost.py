@@ -11,7 +11,8 @@ Requested cost (static, before execution):
   the fragments that apply to it (two `... on MediaImage` fragments add up; a fragment on an
   interface applies to every type implementing it)
 - mutation root fields: 10, plus the requested cost of connections inside their payload
-  (other objects in a payload are free)
+  (other objects in a payload are free); since 2025-10 Shopify prices some by their input
+  (`dynamic_cost` below, with the changelog entries it follows)
 
 Actual cost (after execution) is counted by `ActualCost`, a graphql-core middleware, with the
 same rules applied to what was returned (a null object costs nothing and stops its subtree; a
@@ -37,6 +38,39 @@ from graphql import (
 from graphql.pyutils import Path
 
 MUTATION_COST = 10
+
+
+# Shopify's developer changelog: dynamic complexity of
+# productCreate/productUpdate (10 + 0.4/product metafield + 1.9/media),
+#   https://shopify.dev/changelog/dynamic-complexity-cost-for-productcreate-and-productupdate-mutations
+# productSet (10 + 0.2/variant + 0.6/variant file + 0.4/variant or product metafield
+#   + 1.9/product file), https://shopify.dev/changelog/dynamic-complexity-cost-for-productset-mutation
+# metafieldsSet (10 + per distinct owner its type's weight),
+#   https://shopify.dev/changelog/dynamic-complexity-cost-for-metafieldsset-mutation
+# Costs are reported as integers: nearest, halves up.
+OWNER_WEIGHT = {"Order": 10, "Product": 4, "ProductVariant": 2, "Collection": 1, "Customer": 1}
+OWNER_WEIGHT["Shop"] = 1
+
+
+def _n(items) -> int:
+    return len(items) if isinstance(items, list) else 0
+
+
+def dynamic_cost(field: str, args: dict) -> int:
+    extra = 0.0
+    if field in {"productCreate", "productUpdate"}:
+        product = args.get("product") or args.get("input") or {}
+        extra = 0.4 * _n(product.get("metafields")) + 1.9 * _n(args.get("media"))
+    elif field == "productSet":
+        data = args.get("input") or {}
+        for variant in data.get("variants") or []:
+            extra += 0.2 + (0.6 if variant.get("file") is not None else 0.0)
+            extra += 0.4 * _n(variant.get("metafields"))
+        extra += 0.4 * _n(data.get("metafields")) + 1.9 * _n(data.get("files"))
+    elif field == "metafieldsSet":
+        owners = {str(m.get("ownerId", "")) for m in args.get("metafields") or []}
+        extra = sum(OWNER_WEIGHT.get((o.split("/") + ["", ""])[3], 0) for o in owners)
+    return int(MUTATION_COST + extra + 0.5)
 
 
 def _arg(field: FieldNode, name: str, variables: dict) -> Any:
@@ -67,7 +101,11 @@ class RequestedCost:
                 if fdef is None:
                     continue
                 sub = get_named_type(fdef.type)
-                total += MUTATION_COST + self.selection(f.selection_set, sub, free=True)
+                args = {
+                    a.name.value: _arg(f, a.name.value, self.variables) for a in f.arguments or ()
+                }
+                total += dynamic_cost(f.name.value, args)
+                total += self.selection(f.selection_set, sub, free=True)
             return total
         return self.selection(op.selection_set, self.schema.query_type, free=False)
 
@@ -171,11 +209,13 @@ class ActualCost:
 
     def __init__(self) -> None:
         self.total = 0
+        self._args: dict = {}
         self._route: dict[int, str] = {}  # id(connection) -> "nodes" | "edges" (count once)
 
     def resolve(self, next_, root, info, **args):
         value = next_(root, info, **args)
         with contextlib.suppress(Exception):  # cost accounting never breaks a response
+            self._args = args
             self._count(value, root, info)
         return value
 
@@ -189,7 +229,7 @@ class ActualCost:
         parent = info.parent_type.name
         mutation = info.operation.operation == OperationType.MUTATION
         if parent == "Mutation":
-            self.total += MUTATION_COST
+            self.total += dynamic_cost(info.field_name, self._args)
             return
         if named.name.endswith("Connection"):
             self.total += 2

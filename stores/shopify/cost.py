@@ -20,6 +20,50 @@ MUTATION_COST = 10
 MAX_QUERY_COST = 1000
 
 
+# --- dynamic mutation complexity ----------------------------------------------------------
+# Shopify's developer changelog prices these mutations by their input instead of a flat 10:
+# - productCreate / productUpdate: 10 + 0.4 per product metafield + 1.9 per product media
+#   https://shopify.dev/changelog/dynamic-complexity-cost-for-productcreate-and-productupdate-mutations
+# - productSet: 10 + 0.2 per variant + 0.6 per variant file + 0.4 per variant metafield
+#   + 0.4 per product metafield + 1.9 per product file
+#   https://shopify.dev/changelog/dynamic-complexity-cost-for-productset-mutation
+# - metafieldsSet (2026-09-15): 10 + per distinct owner the weight of its type (Order 10,
+#   Product 4, the 2-point row = ProductVariant, Collection/Customer/Shop 1, others 0)
+#   https://shopify.dev/changelog/dynamic-complexity-cost-for-metafieldsset-mutation
+# Shopify reports integer costs; fractions round to the nearest integer, halves up (the
+# changelogs' worked examples are whole numbers; rounding is not documented).
+METAFIELD_OWNER_WEIGHTS = {
+    "Order": 10, "Product": 4, "ProductVariant": 2, "Collection": 1, "Customer": 1, "Shop": 1,
+}  # fmt: skip
+
+
+def _count(value) -> int:
+    return len(value) if isinstance(value, list) else 0
+
+
+def mutation_cost(name: str, args: dict) -> int:
+    """The base cost of one mutation root field called with `args` (its payload aside)."""
+    points = float(MUTATION_COST)
+    if name in ("productCreate", "productUpdate"):
+        product = args.get("product") or args.get("input") or {}
+        points += 0.4 * _count(product.get("metafields")) + 1.9 * _count(args.get("media"))
+    elif name == "productSet":
+        product = args.get("input") or {}
+        variants = product.get("variants") if isinstance(product.get("variants"), list) else []
+        points += 0.2 * len(variants)
+        points += sum(
+            0.6 * (v.get("file") is not None) + 0.4 * _count(v.get("metafields")) for v in variants
+        )
+        points += 0.4 * _count(product.get("metafields")) + 1.9 * _count(product.get("files"))
+    elif name == "metafieldsSet":
+        owners = {m.get("ownerId") for m in args.get("metafields") or [] if isinstance(m, dict)}
+        points += sum(
+            METAFIELD_OWNER_WEIGHTS.get(str(o).split("/")[-2] if str(o).count("/") >= 2 else "", 0)
+            for o in owners
+        )
+    return int(points + 0.5)
+
+
 # --- static estimate ----------------------------------------------------------------------
 
 
@@ -49,7 +93,12 @@ class _Estimator:
             total = 0
             for sel in op.selection_set.selections:
                 if isinstance(sel, FieldNode):
-                    total += MUTATION_COST + self.selection(sel.selection_set, free=True)
+                    args = {
+                        a.name.value: _arg(sel, a.name.value, self.variables)
+                        for a in sel.arguments or ()
+                    }
+                    total += mutation_cost(sel.name.value, args)
+                    total += self.selection(sel.selection_set, free=True)
             return total
         return self.selection(op.selection_set, free=False, root=True)
 

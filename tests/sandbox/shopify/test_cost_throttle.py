@@ -209,3 +209,51 @@ def test_the_clients_estimate_of_every_app_operation_is_the_emulators_requested_
     document = parse(op.document)
     server = requested_cost(schema(), document, get_operation_ast(document), variables)
     assert estimate_cost(op.document, variables) == server
+
+
+# Shopify's dynamic complexity of productUpdate: 10 + 0.4 per product metafield + 1.9 per media
+# https://shopify.dev/changelog/dynamic-complexity-cost-for-productcreate-and-productupdate-mutations
+# (integer costs: nearest, halves up).
+@pytest.mark.parametrize(("media", "points"), [(0, 10), (1, 12), (10, 29), (50, 105), (250, 485)])
+def test_product_update_is_priced_per_media_and_the_clients_estimate_agrees(emu, media, points):
+    from stores.shopify.cost import estimate_cost
+
+    token = emu.shop(SHOP, products=1)
+    pid = emu.control("GET", f"shops/{SHOP}")["products"][0]["id"]
+    query = (
+        "mutation($p: ProductUpdateInput!, $m: [CreateMediaInput!]) "
+        "{ productUpdate(product: $p, media: $m) { userErrors { message } } }"
+    )
+    variables = {
+        "p": {"id": pid},
+        "m": [
+            {"originalSource": f"http://127.0.0.1:9/{i}.jpg", "mediaContentType": "IMAGE"}
+            for i in range(media)
+        ],
+    }
+    cost = _cost(emu.shopify_gql(token, query, variables))
+    assert (cost["requestedQueryCost"], cost["actualQueryCost"]) == (points, points)
+    assert estimate_cost(query, variables) == points
+
+
+def test_product_metafields_cost_04_each_and_metafields_set_is_priced_per_owner(emu):
+    """productUpdate: 0.4 per product metafield (same source); metafieldsSet: 10 + per distinct
+    owner its type's weight, Product 4, ProductVariant 2 (Shopify changelog, 2026-09-15,
+    https://shopify.dev/changelog/dynamic-complexity-cost-for-metafieldsset-mutation)."""
+    from stores.shopify.cost import estimate_cost
+
+    token = emu.shop(SHOP, products=1)
+    pid = emu.control("GET", f"shops/{SHOP}")["products"][0]["id"]
+    mf = {"namespace": "x", "key": "k", "type": "single_line_text_field", "value": "v"}
+    query = "mutation($p: ProductUpdateInput!) { productUpdate(product: $p) { userErrors { message } } }"
+    variables = {"p": {"id": pid, "metafields": [mf] * 5}}  # 10 + 2
+    assert _cost(emu.shopify_gql(token, query, variables))["requestedQueryCost"] == 12
+    assert estimate_cost(query, variables) == 12
+    query = (
+        "mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) "
+        "{ userErrors { message } } }"
+    )
+    owners = [pid, pid, "gid://shopify/ProductVariant/1", "gid://shopify/ProductVariant/2"]
+    variables = {"m": [{**mf, "ownerId": o} for o in owners]}  # 10 + 4 + 2 × 2
+    assert _cost(emu.shopify_gql(token, query, variables))["requestedQueryCost"] == 18
+    assert estimate_cost(query, variables) == 18

@@ -8,6 +8,7 @@ import pytest
 
 from stores.shopify import operations
 from stores.shopify.cost import (
+    MAX_QUERY_COST,
     CallCost,
     CostLedger,
     ThrottleBucket,
@@ -192,3 +193,46 @@ def test_http_time_counts_concurrent_calls_once():
         merged.http_seconds == pytest.approx(9.0)
         and merged.as_dict()["http_call_seconds"] == 6.5 * 2
     )
+
+
+def test_product_set_is_priced_as_shopify_documents():
+    """productSet: 10 + 0.2/variant + 0.6/variant file + 0.4/variant or product metafield
+    + 1.9/product file; the changelog's examples (20 variants + 5 product metafields = 16;
+    200 variants, 10 files, 20 metafields = 77).
+    https://shopify.dev/changelog/dynamic-complexity-cost-for-productset-mutation"""
+    from stores.shopify.cost import mutation_cost
+
+    assert mutation_cost("productSet", {"input": {"variants": [{}]}}) == 10
+    medium = {"variants": [{}] * 20, "metafields": [{}] * 5}
+    assert mutation_cost("productSet", {"input": medium}) == 16
+    big = {"variants": [{}] * 200, "files": [{}] * 10, "metafields": [{}] * 20}
+    assert mutation_cost("productSet", {"input": big}) == 77
+    with_files = {"variants": [{"file": {}, "metafields": [{}]}] * 10}
+    assert mutation_cost("productSet", {"input": with_files}) == 22  # 10 + 2 + 6 + 4
+    assert mutation_cost("productCreate", {"media": [{}] * 3}) == 16  # 15.7, nearest
+
+
+def test_adding_a_full_gallery_in_one_call_stays_under_the_single_query_limit():
+    """Shopify keeps at most 250 media per product; even priced at 1.9 each, one productUpdate
+    adding all 250 (and reading them back) stays under the 1,000-point single-query maximum,
+    so a run's RunAddMedia never needs splitting across calls for the cost's sake."""
+    op = operations.RUN_ADD_MEDIA
+    media = [{"originalSource": "https://x/y.jpg", "mediaContentType": "IMAGE"}] * 250
+    cost = estimate_cost(op.document, {"product": {"id": "gid://shopify/Product/1"},
+                                       "media": media, "last": 250})  # fmt: skip
+    assert 485 < cost <= MAX_QUERY_COST
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"media": [{}] * 7, "product": {"metafields": [{}] * 3}},
+        {"input": {"variants": [{"file": {}}, {"metafields": [{}] * 2}], "files": [{}] * 4}},
+    ],
+)
+def test_the_emulators_dynamic_cost_is_the_clients(args):
+    from sandbox.shopify.cost import dynamic_cost
+    from stores.shopify.cost import mutation_cost
+
+    for name in ("productUpdate", "productCreate", "productSet"):
+        assert dynamic_cost(name, args) == mutation_cost(name, args)
