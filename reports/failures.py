@@ -8,6 +8,8 @@ the few AssetLink gives itself (``MEDIA_TIMEOUT``, ``MISSING``, ``STAGED_UPLOAD_
 
 from __future__ import annotations
 
+from stores.shopify.media import MAX_IMAGE_PIXELS
+
 RETRY = "Retry the failed products; if it fails again, check the asset in Cloudinary."
 _CHECK_ASSET = (
     "Check that the asset still exists in Cloudinary and is delivered publicly (not private or "
@@ -32,7 +34,8 @@ HELP: dict[str, tuple[str, str]] = {
     ),
     "INVALID_IMAGE_FILE_SIZE": ("The image file is too large for Shopify (20 MB).", _TRANSFORM),
     "INVALID_IMAGE_RESOLUTION": (
-        "The image is over Shopify's 20-megapixel limit (5000 × 4000).",
+        f"The image is over Shopify's {MAX_IMAGE_PIXELS // 1_000_000}-megapixel limit "
+        "(e.g. 4472 × 4472 px).",
         _TRANSFORM,
     ),
     "INVALID_IMAGE_ASPECT_RATIO": (

@@ -30,11 +30,15 @@ logger = logging.getLogger(__name__)
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".avif", ".bmp", ".tif", ".tiff"}
 VIDEO_EXT = {".mp4", ".mov", ".webm", ".m4v"}
 
+# Shopify's media guide: "The maximum image size is 4472 x 4472 px, or 20 megapixels."
+# https://shopify.dev/docs/apps/build/online-store/product-media
+MAX_IMAGE_PIXELS = 20_000_000
+
 MESSAGES = {
     "IMAGE_DOWNLOAD_FAILURE": "Image could not be downloaded.",
     "UNSUPPORTED_IMAGE_FILE_TYPE": "Image file type is not supported.",
     "INVALID_IMAGE_FILE_SIZE": "Image file size is invalid.",
-    "INVALID_IMAGE_RESOLUTION": "Image resolution exceeds the maximum of 20 megapixels.",
+    "INVALID_IMAGE_RESOLUTION": f"Image resolution exceeds the maximum of {MAX_IMAGE_PIXELS // 1_000_000} megapixels.",
     "GENERIC_FILE_DOWNLOAD_FAILURE": "File could not be downloaded.",
     "VIDEO_INVALID_FILETYPE_ERROR": "Video file type is not supported.",
     "UNKNOWN": "Media could not be processed.",
@@ -109,7 +113,7 @@ def _validate(f: FileObj, content: bytes) -> tuple[str | None, tuple | None]:
                 image = (w, h, img.format)
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             return "UNSUPPORTED_IMAGE_FILE_TYPE", None
-        if w * h > 25_000_000:
+        if w * h > MAX_IMAGE_PIXELS:
             return "INVALID_IMAGE_RESOLUTION", None
         return None, image
     if f.kind == "VIDEO":

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from . import operations as ops
 from .errors import ShopifyAuthError, ShopifyError
 
+# Shopify's media guide: "The maximum image size is 4472 x 4472 px, or 20 megapixels."
+# https://shopify.dev/docs/apps/build/online-store/product-media
+MAX_IMAGE_PIXELS = 20_000_000
+
 logger = logging.getLogger(__name__)
 
 IDS_PER_CALL = 250  # nodes(ids:) per status read

@@ -403,3 +403,22 @@ def test_connections_are_kept_alive_between_requests(emu):
         assert all(s is sockets[0] for s in sockets)  # one connection answered all three
     finally:
         conn.close()
+
+
+def test_images_over_20_megapixels_fail_as_shopify_documents(emu, assets):
+    """Shopify's media guide: at most 4472 × 4472 px, or 20 megapixels; one number in the
+    emulator, its message and the app's failure explanation."""
+    from reports.failures import explain
+    from sandbox.shopify.media import MAX_IMAGE_PIXELS, MESSAGES
+    from stores.shopify.media import MAX_IMAGE_PIXELS as APP_MAX
+
+    assert MAX_IMAGE_PIXELS == APP_MAX == 20_000_000
+    token = emu.shop(SHOP, products=1)
+    pid = _product(emu, token)["id"]
+    body = _add(emu, token, pid, f"{assets}/img/4472x4472.gif", f"{assets}/img/5000x4001.gif")
+    ids = [n["id"] for n in body["data"]["productUpdate"]["product"]["media"]["nodes"]]
+    nodes = _wait_final(emu, token, ids)
+    assert [n["status"] for n in nodes] == ["READY", "FAILED"]
+    assert nodes[1]["mediaErrors"][0]["code"] == "INVALID_IMAGE_RESOLUTION"
+    assert "20 megapixels" in MESSAGES["INVALID_IMAGE_RESOLUTION"]
+    assert "20-megapixel" in str(explain("INVALID_IMAGE_RESOLUTION"))
