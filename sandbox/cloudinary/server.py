@@ -563,13 +563,17 @@ class CloudinaryEmulator:
             res = [self.resource_json(cloud, a, base, **kw) for a in found if a]
             return json_response({"resources": res})
         prefix = p.get("prefix") or ""
+        by_context = dtype == "context"  # resources/{type}/context?key=K[&value=V]
+        if by_context and not p.get("key"):
+            raise EmulatorError(400, "Missing required parameter - key")
         pool = sorted(
             (
                 a
                 for a in cloud.assets.values()
                 if a.resource_type == rtype
-                and (dtype is None or a.type == dtype)
+                and (dtype is None or by_context or a.type == dtype)
                 and a.public_id.startswith(prefix)
+                and (not by_context or _context_matches(a.context, p["key"], p.get("value")))
             ),
             key=lambda a: (a.created_at, a.asset_id),
             reverse=str(p.get("direction", "desc")).lower() in ("desc", "-1"),
@@ -737,6 +741,9 @@ class CloudinaryEmulator:
         for key in ("width", "height", "format"):
             if key in params:
                 body[key] = int(params[key]) if key != "format" else str(params[key])
+        size = _uploaded_size(request, params)
+        if size is not None:
+            body["bytes"] = size  # Cloudinary reports the stored file's real size
         asset, created = upsert_asset(self.state, cloud, body)
         out = self.resource_json(cloud, asset, base)
         out.pop("status", None)
@@ -938,3 +945,22 @@ def make_app(*, state: State | None = None, **config) -> CloudinaryEmulator:
 
 
 __all__ = ["make_app", "CloudinaryEmulator", "parse_pipe", "plan_groups"]
+
+
+def _uploaded_size(request: Request, params: dict) -> int | None:
+    """The byte count of an upload's file: a multipart file or a base64 data URI (a remote URL
+    is not fetched: None, the emulator's made-up size stays)."""
+    if "file" in request.files:
+        return len(request.files["file"].read())
+    source = str(params.get("file") or "")
+    if source.startswith("data:") and ";base64," in source:
+        import base64
+        import binascii
+
+        with contextlib.suppress(binascii.Error, ValueError):
+            return len(base64.b64decode(source.split(";base64,", 1)[1], validate=False))
+    return None
+
+
+def _context_matches(context: dict, key: str, value: str | None) -> bool:
+    return key in context and (value is None or context[key] == value)
