@@ -127,9 +127,26 @@ class AssetLinkCollector:
         count = GaugeMetricFamily("assetlink_workers", "RQ workers registered in Redis.")
         count.add_metric([], len(seen))
         yield count
+        yield self._drift()
         now = GaugeMetricFamily("assetlink_scrape_timestamp_seconds", "Unix time of this scrape.")
         now.add_metric([], time.time())
         yield now
+
+    @staticmethod
+    def _drift():
+        from prometheus_client.core import CounterMetricFamily
+
+        from stores.shopify import drift
+
+        family = CounterMetricFamily(
+            "assetlink_shopify_api_drift",
+            "Shopify answers/webhooks in another Admin API version than configured (kind "
+            "version) or flagging a deprecated use (kind deprecated), per store.",
+            labels=["shop", "kind", "value"],
+        )
+        for (shop, kind, value), n in sorted(drift.counts().items()):
+            family.add_metric([shop, kind, value], n)
+        return family
 
 
 def _allowed(request) -> bool:

@@ -7,4 +7,4 @@ class StoresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from stores import schema  # noqa: F401 - registers the OpenAPI auth extensions
+        from stores import checks, schema  # noqa: F401 - OpenAPI auth extensions, checks

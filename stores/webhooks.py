@@ -24,6 +24,7 @@ from assetlink_project.parsers import JSONTooDeep, check_json_depth
 from stores import services
 from stores.models import WebhookDelivery
 from stores.oauth import normalize_shop
+from stores.shopify import drift
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,7 @@ def handle(*, body: bytes, headers) -> WebhookResult:
         return WebhookResult(400, "The body is not a JSON object.")
     if _payload_shop(topic, payload) != shop:
         return WebhookResult(400, "The body names another shop than X-Shopify-Shop-Domain.")
+    drift.observe(shop, settings.SHOPIFY_API_VERSION, headers, source="webhook")
     with transaction.atomic():
         # Recorded in the handler's transaction: a failed handler leaves no record, so
         # Shopify's retry is processed; a processed delivery is never processed twice.

@@ -28,6 +28,8 @@ CONFIG_KEYS = {
     "media_locks": bool,
     "app_name": str,
     "app_url": str,
+    "answer_api_version": str,
+    "deprecated_reason": str,
 }
 
 FAULT_KEYS = {

@@ -241,7 +241,10 @@ def handle_graphql(
             state, shop, operation, requested, actual, 200, started, outcome, bool(result.errors),
             files_created=created,
         )  # fmt: skip
-    response = _json(out, headers={"X-Shopify-API-Version": version})
+    headers = {"X-Shopify-API-Version": state.config.get("answer_api_version") or version}
+    if state.config.get("deprecated_reason"):
+        headers["X-Shopify-API-Deprecated-Reason"] = state.config["deprecated_reason"]
+    response = _json(out, headers=headers)
     if faults["lost"]:
         return _lose(request, faults["lost"], state.faults, response)
     return response

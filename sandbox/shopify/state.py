@@ -288,6 +288,10 @@ def _default_config() -> dict:
         # The app the admin frame embeds (GET /{shop}/admin/apps/{api_key}).
         "app_url": os.environ.get("SANDBOX_APP_URL") or os.environ.get("APP_URL") or "",
         "api_versions": None,  # None: any YYYY-MM or "unstable"
+        # Shopify falls forward: answer as this version (X-Shopify-API-Version) instead of the
+        # requested one, and/or send X-Shopify-API-Deprecated-Reason. None: neither.
+        "answer_api_version": None,
+        "deprecated_reason": None,
     }
 
 

@@ -34,7 +34,7 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
-from . import endpoints
+from . import drift, endpoints
 from .cost import CallCost, CostLedger, ThrottleBucket, estimate_cost, throttled_wait
 from .errors import (
     GraphQLErrorDetail,
@@ -232,6 +232,7 @@ class ShopifyClient:
                 finally:
                     self.ledger.http_finished(started, time.monotonic())
 
+                drift.observe(self.shop, self.api_version, response.headers)
                 if response.status_code == 401:
                     if not unauthorized_retried:
                         unauthorized_retried = True

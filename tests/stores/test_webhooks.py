@@ -207,3 +207,24 @@ def test_an_uninstall_from_before_the_latest_install_is_ignored(client):
     )
     assert late.status_code == 200
     assert Store.objects.get(pk=store.pk).is_installed
+
+
+def test_a_webhook_in_another_api_version_is_logged_once_and_counted(shopify, app_url, stores):
+    """Shopify delivers webhooks in the version it picks (X-Shopify-API-Version)."""
+    import redis
+    from django.conf import settings
+
+    from stores.shopify import drift
+
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    r.delete(drift.REDIS_KEY)
+    drift._logged.clear()
+    try:
+        for _ in range(2):
+            result = deliver(shopify, app_url, "app/uninstalled", api_version="2027-01")
+            assert result["ok"], result
+        assert drift.counts() == {(SHOP, "version", "2027-01"): 2}
+        result = deliver(shopify, app_url, "app/uninstalled", shop=OTHER)
+        assert drift.counts() == {(SHOP, "version", "2027-01"): 2}  # 2026-10: no drift
+    finally:
+        r.delete(drift.REDIS_KEY)
