@@ -10,6 +10,7 @@ secret is put there for the one call, under a lock, and taken out again.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 import cloudinary
@@ -18,6 +19,8 @@ import cloudinary.utils
 # Notifications older than this are refused (a replayed capture); Cloudinary retries for
 # about 18 minutes, the SDK's default window is two hours.
 VALID_FOR_SECONDS = 7200
+# …and so are notifications signed ahead of now by more than a clock's drift.
+FUTURE_SKEW_SECONDS = 300
 
 # The notification types that change what a plan links (Cloudinary's names).
 CHANGED = (
@@ -35,8 +38,11 @@ _verify_lock = threading.Lock()
 
 
 def verify(body: str, timestamp: str | None, signature: str | None, api_secret: str) -> bool:
-    """Whether the notification was signed with ``api_secret`` within the last two hours."""
+    """Whether the notification was signed with ``api_secret`` within the last two hours (and
+    not ahead of now by more than FUTURE_SKEW_SECONDS)."""
     if not (timestamp and signature and api_secret) or not timestamp.strip().isdigit():
+        return False
+    if not within_window(int(timestamp.strip())):
         return False
     with _verify_lock:
         config = cloudinary.config()
@@ -50,6 +56,24 @@ def verify(body: str, timestamp: str | None, signature: str | None, api_secret: 
             )
         finally:
             config.api_secret = saved
+
+
+def within_window(timestamp: int, now: float | None = None) -> bool:
+    """A notification's timestamp is at most VALID_FOR_SECONDS old and FUTURE_SKEW_SECONDS
+    ahead."""
+    now = time.time() if now is None else now
+    return now - VALID_FOR_SECONDS <= timestamp <= now + FUTURE_SKEW_SECONDS
+
+
+def first_delivery(workspace_id: int, signature: str) -> bool:
+    """Whether this is the first time this signed notification arrives (a replay, or
+    Cloudinary's retry of one already taken, is not): its signature is remembered in Redis
+    for as long as its timestamp is accepted. Raises ``redis.RedisError`` when Redis is down."""
+    from reports.engine import runs_redis
+
+    key = f"assetlink:cld-notification:{workspace_id}:{signature.strip().lower()}"
+    ttl = VALID_FOR_SECONDS + FUTURE_SKEW_SECONDS
+    return bool(runs_redis().set(key, 1, nx=True, ex=ttl))
 
 
 @dataclass(frozen=True)
