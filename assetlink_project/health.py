@@ -30,11 +30,16 @@ def check_redis() -> str:
     return "ok"
 
 
+def checks() -> dict[str, str]:
+    """What the app needs to answer, each "ok" or "error: <kind>" (also used by /metrics)."""
+    return {"database": check_database(), "redis": check_redis()}
+
+
 @require_GET
 def healthz(request):
-    checks = {"database": check_database(), "redis": check_redis()}
-    healthy = all(value == "ok" for value in checks.values())
+    checks_ = checks()
+    healthy = all(value == "ok" for value in checks_.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        {"status": "ok" if healthy else "unavailable", "checks": checks_},
         status=200 if healthy else 503,
     )

@@ -6,7 +6,8 @@ Run, queue and worker figures are read at scrape time (one aggregate query, a fe
 so every web process answers the same. HTTP latency is counted in each process; under gunicorn
 `PROMETHEUS_MULTIPROC_DIR` (set by gunicorn.conf.py) merges the processes' figures.
 
-Protected: `Authorization: Bearer $METRICS_TOKEN`, or a logged-in superuser.
+Protected: `Authorization: Bearer $METRICS_TOKEN`, or a logged-in superuser. When the database
+or Redis is down the answer is a 503 naming what is down (the checks of /healthz), not a 500.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import hmac
 import os
 import time
 
+import redis
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.utils import timezone
@@ -27,6 +30,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
+
+from assetlink_project import health
 
 HTTP_LATENCY = Histogram(
     "assetlink_http_request_duration_seconds",
@@ -174,4 +179,15 @@ def metrics_view(request):
     else:
         registry.register(HTTP_LATENCY)
     registry.register(AssetLinkCollector())
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    checks = health.checks()
+    if all(state == "ok" for state in checks.values()):
+        try:
+            return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+        except redis.RedisError as exc:  # went down between the check and the scrape
+            checks["redis"] = f"error: {type(exc).__name__}"
+        except DatabaseError as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+    lines = [f"{name}: {state}" for name, state in checks.items()]
+    return HttpResponse(
+        "unavailable\n" + "\n".join(lines) + "\n", status=503, content_type="text/plain"
+    )

@@ -122,3 +122,19 @@ def test_sentry_is_initialised_only_when_sentry_dsn_is_set(dsn, active):
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.stdout.strip() == active, result.stderr
+
+
+def test_metrics_answer_503_naming_what_is_down_when_redis_is_down(client, db, settings):
+    # A port nothing listens on: a real connection refusal, as /healthz's test does.
+    settings.METRICS_TOKEN = "metrics-secret"
+    down = "redis://127.0.0.1:1/0"
+    settings.REDIS_URL = down
+    settings.RQ_QUEUES = {
+        name: {**queue, "URL": down} for name, queue in settings.RQ_QUEUES.items()
+    }
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-secret")
+    assert response.status_code == 503
+    body = response.content.decode()
+    assert "redis: error" in body
+    assert "database: ok" in body
+    assert client.get("/metrics").status_code == 401  # still protected when down
