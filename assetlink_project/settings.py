@@ -125,7 +125,15 @@ TEMPLATES = [
     },
 ]
 
-# Database: DATABASE_URL, default a SQLite file under var/.
+# Database: DATABASE_URL, default a SQLite file under var/; Redis: REDIS_URL, default embedded.
+# Production runs on the ones it is given, never on the defaults of a checkout.
+_missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name, "").strip()]
+if PRODUCTION and _missing:
+    raise ImproperlyConfigured(
+        f"{' and '.join(_missing)} {'is' if len(_missing) == 1 else 'are'} required when "
+        "ASSETLINK_PROFILE=production, e.g. "
+        "DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/assetlink REDIS_URL=redis://HOST:6379/0."
+    )
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = config.validate_database_url(
     os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'assetlink.sqlite3'}")

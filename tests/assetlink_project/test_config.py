@@ -63,6 +63,7 @@ def test_short_secret_key_is_refused_in_production():
 def _manage(*args, env_overrides):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env.update(env_overrides)
+    env = {k: v for k, v in env.items() if v is not None}  # None: unset
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -99,6 +100,19 @@ def test_production_profile_requires_its_secrets():
     result = _manage("check", env_overrides=env)
     assert result.returncode != 0
     assert "ENCRYPTION_KEYS is required" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "missing", [("DATABASE_URL",), ("REDIS_URL",), ("DATABASE_URL", "REDIS_URL")], ids="+".join
+)
+def test_production_profile_refuses_to_start_without_its_database_and_redis(missing):
+    env = {**PRODUCTION_ENV, **dict.fromkeys(missing)}  # unset, not defaulted
+    result = _manage("check", env_overrides=env)
+    assert result.returncode != 0
+    assert f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required" in (
+        result.stderr
+    )
 
 
 @pytest.mark.slow
