@@ -1,5 +1,5 @@
 # AssetLink: the web process (gunicorn) by default; workers run the same image with
-# `python manage.py worker --queues links` (compose.yaml, README "Deploy").
+# `python manage.py worker --queues links` (compose.yaml, docs/deploy.md).
 FROM python:3.11-slim-bookworm
 
 # EXTRAS=sandbox adds the local Shopify/Cloudinary emulators (compose's "sandbox" service).

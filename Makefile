@@ -20,14 +20,16 @@ demo: install
 	$(PY) -m assetlink_project.demo
 
 ## make serve: the production-like stack without containers — migrate, collectstatic, gunicorn
-## and workers per queue, on DATABASE_URL / REDIS_URL (README "Deploy")
+## and workers per queue, on DATABASE_URL / REDIS_URL (docs/deploy.md)
 serve: install
 	$(PY) -m assetlink_project.serve
 
-## make test: install, lint, format check, JS lint, the whole test suite
+## make test: install, lint, format check, JS lint, the docs (strict: a broken link fails), the
+## whole test suite
 test: install jslint $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mkdocs build --strict --quiet
 	$(VENV)/bin/pytest
 
 lint: install

@@ -1,4 +1,4 @@
-"""gunicorn settings, from the environment (README, "Deploy"). gunicorn reads this file from the
+"""gunicorn settings, from the environment (docs/deploy.md). gunicorn reads this file from the
 working directory: `gunicorn assetlink_project.wsgi` (what `make serve`, the Procfile and the
 container run)."""
 
@@ -11,7 +11,7 @@ bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')
 # Processes × threads = requests served at once. A request is mostly Python on the CPU (its
 # queries take ~1-2 ms each on a local database), so threads of one process queue for the GIL:
 # single-threaded sync processes, two per CPU, answer 20 concurrent clients with a lower and
-# steadier p95 than gthread (bench/api_latency.py --models; figures in README "Deploy").
+# steadier p95 than gthread (bench/api_latency.py --models; figures in docs/sizing.md).
 # GUNICORN_THREADS > 1 makes gunicorn use gthread; GUNICORN_WORKER_CLASS chooses another class.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count(), 8)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))

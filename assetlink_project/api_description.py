@@ -6,7 +6,7 @@ Link Cloudinary assets to Shopify product galleries and Files.
 **Authentication**: a login session, a Shopify session token (`Authorization: Bearer <JWT>`) or
 an API key (`Authorization: Bearer al_…` or `X-AssetLink-Key`), scoped to one store.
 
-**Automation** (README, "Automation"):
+**Automation** (docs/automation.md and the recipes in docs/api.md):
 
 - *CI job with an API key*: `POST /api/workspaces/{id}/plans/` → `POST /api/plans/{id}/dry-run/`
   → `POST /api/plans/{id}/run/` → poll `GET /api/runs/{id}/` until it is no longer `queued` or

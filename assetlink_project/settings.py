@@ -2,7 +2,7 @@
 
 Defaults let a fresh checkout run: SQLite, an embedded Redis, the sandbox emulators.
 `ASSETLINK_PROFILE=production` turns on the hardened profile (`manage.py check --deploy` clean)
-and requires real secrets. Every variable is listed in README.md.
+and requires real secrets. Every variable is listed in docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ if PRODUCTION:
     X_FRAME_OPTIONS = "DENY"
     SILENCED_SYSTEM_CHECKS: list[str] = []
 
-# Run tuning (see README "Configuration").
+# Run tuning (see docs/configuration.md).
 LINK_RUN_WAVE_SECONDS = float(os.environ.get("LINK_RUN_WAVE_SECONDS", "2.5"))
 # Sync rules (linking/sync): a rule applies its pending Media Library changes once none has
 # arrived for SYNC_DEBOUNCE_SECONDS, or SYNC_MAX_WAIT_SECONDS after the first, whichever is first.
@@ -268,7 +268,7 @@ WEBHOOK_RETENTION_DAYS = config.parse_int_at_least(
     "WEBHOOK_RETENTION_DAYS", os.environ.get("WEBHOOK_RETENTION_DAYS"), default=30, minimum=2
 )
 
-# --- Production serving and observability (issue 17; README "Deploy") -------------------------
+# --- Production serving and observability (issue 17; docs/deploy.md) -------------------------
 # Kept in one block of its own: other work edits LOGGING's redaction above.
 
 # Request context (request id, workspace/store/run from the URL) and HTTP latency: outermost.

@@ -294,7 +294,7 @@ def plan_update(
     config = _config_of(plan)
     changes = {k: v for k, v in data.items() if k != "stores"}
     if "order_field" in changes and changes["order_field"] != plan.order_field:
-        # PRODUCT.md: changing the order field discards the manual order.
+        # docs/linking.md: changing the order field discards the manual order.
         config["manual_orders"] = {}
     config.update(changes)
     if changes.get("asset_ids"):

@@ -1,4 +1,4 @@
-"""The report of a run as CSV: one row per asset per product (PRODUCT.md, "Report")."""
+"""The report of a run as CSV: one row per asset per product (docs/linking.md, "The report")."""
 
 from __future__ import annotations
 

@@ -150,7 +150,7 @@ class RunProduct(models.Model):
 
 
 class ReportRow(models.Model):
-    """One row per asset (or unlinked media) per product per store, as PRODUCT.md lists."""
+    """One row per asset (or unlinked media) per product per store, as docs/linking.md lists."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="rows")
     seq = models.PositiveIntegerField(default=0)

@@ -28,7 +28,7 @@ def api_version_support(app_configs=None, today: dt.date | None = None, **kwargs
         Warning(
             f"Shopify's support of Admin API {version} {when}; Shopify then answers it as the "
             "oldest supported version.",
-            hint="Upgrade SHOPIFY_API_VERSION (README: 'Upgrading the Admin API version').",
+            hint="Upgrade SHOPIFY_API_VERSION (docs/api-version.md).",
             id="stores.W001",
         )
     ]

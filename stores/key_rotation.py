@@ -1,6 +1,6 @@
 """Encryption key rotation: re-encrypt every secret at rest with the newest of ENCRYPTION_KEYS.
 
-The procedure (README, "Deploy" → "Rotating the encryption key"): put the new key first in
+The procedure (docs/deploy.md, "Rotating the encryption key"): put the new key first in
 ENCRYPTION_KEYS and keep the old ones after it; restart; run `manage.py reencrypt_secrets`;
 remove the old keys; restart. Every secret then decrypts with the new key alone.
 """

@@ -141,7 +141,7 @@ METAFIELD_PART_RE = r"^[A-Za-z0-9_\-]{2,64}$"
 
 
 class WorkspaceSettings(models.Model):
-    """The Setup defaults of a workspace (PRODUCT.md, "Setup")."""
+    """The Setup defaults of a workspace (docs/linking.md)."""
 
     workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="settings")
     default_cloudinary_field = models.CharField(

@@ -44,7 +44,7 @@ def arrange(
     s: Sequence[U],
     position: int | None = None,
 ) -> list[T | U]:
-    """The gallery after, per PRODUCT.md's table; S-media never survive from ``existing``."""
+    """The gallery after, per the link modes table in docs/linking.md; S-media never survive from ``existing``."""
     link_mode = validate_mode(mode, position)
     others = [item for item in existing if not is_s_media(item)]
     if link_mode is LinkMode.OVERWRITE:

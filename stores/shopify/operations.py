@@ -66,7 +66,7 @@ def _op(name: str, document: str, *, idempotent: bool = True) -> Operation:
 DEPRECATED_ALLOWED: dict[str, str] = {
     "QueryRoot.currentBulkOperation": (
         "Finds the export a crashed worker started when its id was lost, so a resumed run "
-        "does not start a second one (PRODUCT.md: resume creates no duplicates). The "
+        "does not start a second one (docs/runs.md: resuming creates nothing twice). The "
         "replacement bulkOperations(query:) is not served by the sandbox emulator yet; "
         "switch when it is."
     ),

@@ -1,5 +1,5 @@
 """The models and the migrations agree: a model change without its migration fails here. And
-every migration is safe to run on a live PostgreSQL (README "Deploy", "Migrations")."""
+every migration is safe to run on a live PostgreSQL (docs/deploy.md, "Migrations on a live database")."""
 
 import io
 import re
@@ -76,7 +76,7 @@ def test_migrations_are_safe_on_a_live_postgresql():
             if code not in allowed:
                 unsafe.append(f"{migration.app_label}.{migration.name}: {code} — {message}")
     assert not unsafe, (
-        "Migrations unsafe on a live PostgreSQL (README 'Deploy' says how to split them):\n"
+        "Migrations unsafe on a live PostgreSQL (docs/deploy.md says how to split them):\n"
         + "\n".join(unsafe)
     )
 

@@ -1,4 +1,4 @@
-"""The container files are linted (hadolint) and hold what README "Deploy" promises: a non-root
+"""The container files are linted (hadolint) and hold what docs/deploy.md promises: a non-root
 image with a health check, compose services for every process, workers for every queue."""
 
 from __future__ import annotations

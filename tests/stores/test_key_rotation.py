@@ -1,5 +1,5 @@
 """Encryption key rotation end to end: new key first, re-encrypt, old key removed — every
-secret still decrypts (README "Deploy" → "Rotating the encryption key")."""
+secret still decrypts (docs/deploy.md, "Rotating the encryption key")."""
 
 from __future__ import annotations
 

@@ -89,7 +89,7 @@ class Command(BaseCommand):
             "--queues",
             default="",
             help="Comma-separated queues to work on, in priority order (default: all of "
-            "links, uploads, default). Production runs workers per queue (README, Deploy).",
+            "links, uploads, default). Production runs workers per queue (docs/deploy.md).",
         )
         parser.add_argument(
             "--sweep-seconds",
