@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assetlink_project.api_input import validated_body
-from linking import dry_runs, runs, selectors, services
+from linking import dry_runs, runs, selectors, services, store_choice
 from linking.core import LinkMode
 from linking.models import AltSource, DryRun, Plan
 from reports.api import RunSerializer, StoresInputSerializer, _run, _service, _user, run_json
@@ -491,3 +491,42 @@ class RunRetryView(APIView):
             lambda: runs.run_retry_failed(run=_run(request, run_id), user=_user(request))
         )
         return Response(run_json(run), status=status.HTTP_202_ACCEPTED)
+
+
+class LinkStoreChoiceSerializer(serializers.Serializer):
+    stores = serializers.ListField(
+        child=serializers.CharField(max_length=255),
+        max_length=1000,
+        allow_empty=True,
+        help_text="Shop domains (or store ids) ticked on the Link tab; empty: none.",
+    )
+
+
+class LinkStoreChoiceView(APIView):
+    """The stores the caller last ticked on the Link tab of a workspace (none by default)."""
+
+    @extend_schema(responses=LinkStoreChoiceSerializer)
+    def get(self, request, workspace_id: int):
+        workspace = get_object_or_404(
+            store_selectors.workspaces_for_request(request), pk=workspace_id
+        )
+        stores = store_choice.link_store_choice(
+            user=request.user,
+            workspace=workspace,
+            reach=store_selectors.stores_for_request(request),
+        )
+        return Response({"stores": [s.shop_domain for s in stores]})
+
+    @extend_schema(request=LinkStoreChoiceSerializer, responses=LinkStoreChoiceSerializer)
+    def put(self, request, workspace_id: int):
+        workspace = get_object_or_404(
+            store_selectors.workspaces_for_request(request), pk=workspace_id
+        )
+        body = validated_body(request, LinkStoreChoiceSerializer, noun="store choice")
+        stores = store_choice.link_store_choice_set(
+            user=request.user,
+            workspace=workspace,
+            stores=body["stores"],
+            reach=store_selectors.stores_for_request(request),
+        )
+        return Response({"stores": [s.shop_domain for s in stores]})

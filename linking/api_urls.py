@@ -7,6 +7,11 @@ urlpatterns = [
     path(
         "workspaces/<int:workspace_id>/match/", api.MatchCountsView.as_view(), name="match-counts"
     ),
+    path(
+        "workspaces/<int:workspace_id>/link-stores/",
+        api.LinkStoreChoiceView.as_view(),
+        name="link-store-choice",
+    ),
     path("plans/<int:plan_id>/", api.PlanDetailView.as_view(), name="plan-detail"),
     path("plans/<int:plan_id>/dry-run/", api.PlanDryRunView.as_view(), name="plan-dry-run"),
     path(

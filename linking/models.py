@@ -306,4 +306,28 @@ class CatalogProduct(models.Model):
         return self.handle or self.product_id
 
 
+class LinkStoreChoice(models.Model):
+    """The stores a user last ticked on the Link tab of one workspace (none until they tick
+    one: no store is ticked by default)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="link_store_choices"
+    )
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="link_store_choices"
+    )
+    stores = models.ManyToManyField(Store, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "workspace"], name="one_link_store_choice_per_user_workspace"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Link stores of {self.user} in {self.workspace}"
+
+
 from linking.sync.models import SyncChange, SyncRule, SyncRun  # noqa: E402, F401 - app's models

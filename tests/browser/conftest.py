@@ -216,3 +216,14 @@ def serious_violations(page, context=None) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def tick_stores(page, *domains: str) -> None:
+    """Tick stores on the Link tab (`page` or a frame): `domains`, or every installed one.
+    The tab ticks none by default (then the user's last choice)."""
+    page.locator("#store-list").wait_for()
+    boxes = page.locator("#store-list input[name=stores]:not(:disabled)")
+    for i in range(boxes.count()):
+        box = boxes.nth(i)
+        if not domains or box.get_attribute("value") in domains:
+            box.check()

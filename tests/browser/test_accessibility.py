@@ -3,7 +3,7 @@ critical violation."""
 
 from __future__ import annotations
 
-from tests.browser.conftest import login, serious_violations
+from tests.browser.conftest import login, serious_violations, tick_stores
 from tests.browser.test_link_journey import pick_folder
 
 
@@ -13,6 +13,7 @@ def test_the_login_page_and_every_tab_for_an_admin(demo, page, worker):
     assert_accessible(page, "login")
     login(page, demo, demo["username"], demo["password"])
     page.click("#tab-link")
+    tick_stores(page)
     pick_folder(page, "products/bags")
     page.wait_for_selector("#asset-list .group .match.badge-success")
     assert_accessible(page, "Link to Products")

@@ -4,7 +4,7 @@ runs show the transformation they use."""
 
 from __future__ import annotations
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, screenshot, tick_stores
 from tests.browser.test_link_journey import pick_folder
 
 FIELD = "input[name=image_transformation]"
@@ -13,6 +13,7 @@ FIELD = "input[name=image_transformation]"
 def test_admin_sets_a_batch_transformation_and_the_dry_run_shows_it(demo, page, worker):
     login(page, demo, demo["username"], demo["password"])
     page.click("#tab-link")
+    tick_stores(page)
     pick_folder(page, "products/bags")
     assert page.is_editable(FIELD)
     page.fill(FIELD, "wdth_100")
@@ -46,6 +47,7 @@ def test_admin_sets_a_batch_transformation_and_the_dry_run_shows_it(demo, page, 
 
 def test_users_see_the_transformation_read_only(demo, page, worker):
     login(page, demo, "merchandiser", "assetlink-user")
+    tick_stores(page)
     pick_folder(page, "products/bags")
     assert not page.is_editable(FIELD)
     assert "Only a Media Library Admin" in page.inner_text(

@@ -10,7 +10,7 @@ import re
 import jwt
 from django.conf import settings
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, tick_stores
 from tests.browser.test_link_journey import BUTTON
 
 SHOP = "demo-1.myshopify.com"
@@ -64,6 +64,7 @@ def test_the_link_tab_in_the_admin_counts_matches_and_dry_runs(demo, page, worke
     frame.locator(".tile").first.wait_for()
     frame.locator("#select-all").click()
     frame.locator("#asset-list .group").first.wait_for()
+    tick_stores(frame)
     # Live match counts before any dry run, for the one store of this admin.
     badge = frame.locator(f"#store-list [data-matched='{SHOP}']")
     badge.filter(has_text=re.compile(r"products? matched")).wait_for()

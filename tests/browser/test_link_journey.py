@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, screenshot, tick_stores
 
 BUTTON = re.compile(r"^Link [\d,]+ assets? in [\d,]+ groups? to [\d,]+ products?$")
 
@@ -47,8 +47,9 @@ def test_users_start_on_link_to_products_and_pick_assets_into_groups(demo, page)
     assert "selected" in page.inner_text("#selection-summary")
     info = page.inner_text("#asset-list") and page.inner_text(".card:has(#asset-list) .toolbar")
     assert re.search(r"\d+ assets in \d+ groups", info)
-    # The store list says which stores take part; both demo stores are installed.
-    assert page.locator("#store-list input:checked").count() == 2
+    # The store list says which stores take part: none is ticked until the user ticks one.
+    assert page.locator("#store-list input:checked").count() == 0
+    tick_stores(page)
     screenshot(page, "link-select")
     page.locator("#store-list").scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, -60)")
@@ -63,6 +64,7 @@ def test_users_start_on_link_to_products_and_pick_assets_into_groups(demo, page)
 def test_exclude_reorder_and_dry_run_show_before_and_after(demo, page, worker):
     login(page, demo, "merchandiser", "assetlink-user")
     pick_folder(page, "products/bags")
+    tick_stores(page)
     groups = page.eval_on_selector_all(
         "#asset-list .group",
         "els => els.map((e) => [e.dataset.group, e.querySelectorAll('[data-asset-id]').length])",
@@ -231,6 +233,7 @@ def _badges(page) -> dict[str, str]:
 def test_match_counts_show_before_any_dry_run_and_follow_changes(demo, page):
     login(page, demo, "merchandiser", "assetlink-user")
     pick_folder(page, "products/bags")
+    tick_stores(page)
     # Per store: products matched, groups unmatched; the button counts before any dry run.
     page.wait_for_function(
         "[...document.querySelectorAll('#store-list [data-matched]')].every("
@@ -288,6 +291,7 @@ def test_match_counts_show_before_any_dry_run_and_follow_changes(demo, page):
 def test_link_without_a_dry_run_plans_then_links(demo, page, worker):
     login(page, demo, "merchandiser", "assetlink-user")
     pick_tiles(page, "products/bags", 4)
+    tick_stores(page)
     page.wait_for_function("!document.querySelector('#link-button').disabled", timeout=5_000)
     page.click("#link-button")
     page.wait_for_selector("#dry-run-result .store-result", timeout=60_000)
@@ -352,6 +356,7 @@ def test_a_dry_run_waits_in_the_queue_with_its_progress_and_can_be_cancelled(dem
     # No worker: the dry run stays queued, so the page shows its progress and cancels it.
     login(page, demo, "merchandiser", "assetlink-user")
     pick_folder(page, "products/bags")
+    tick_stores(page)
     page.click("#dry-run")
     page.wait_for_selector("#dry-run-progress [role=progressbar]")
     assert "Queued" in page.inner_text("#dry-run-progress")
@@ -360,4 +365,43 @@ def test_a_dry_run_waits_in_the_queue_with_its_progress_and_can_be_cancelled(dem
     page.wait_for_selector("#dry-run-result .banner-info")
     assert "Dry run cancelled" in page.inner_text("#dry-run-result")
     assert page.is_enabled("#dry-run")
+    assert not page.js_errors
+
+
+def test_no_store_is_ticked_until_chosen_and_a_reset_confirms_naming_its_stores(
+    demo, page, worker
+):
+    first, second = demo["stores"]
+    login(page, demo, "merchandiser", "assetlink-user")
+    assert page.locator("#store-list input:checked").count() == 0
+    with page.expect_response(lambda r: r.url.endswith("/link-stores/") and r.ok):
+        page.check(f"#store-list input[value='{first}']")
+    # The choice is remembered (server-side, for this user and workspace).
+    page.reload()
+    page.wait_for_selector("#store-list")
+    assert page.is_checked(f"#store-list input[value='{first}']")
+    assert not page.is_checked(f"#store-list input[value='{second}']")
+
+    pick_tiles(page, "products/bags", 4)
+    page.select_option("select[name=link_mode]", "reset")
+    page.click("#dry-run")
+    page.wait_for_selector("#dry-run-result .store-result", timeout=60_000)
+    page.click("#link-button")
+    dialog = page.locator("dialog[data-modal].critical")
+    dialog.wait_for()
+    named = dialog.locator("#destructive-stores li")
+    assert named.evaluate_all("els => els.map((e) => e.dataset.store)") == [first]
+    assert re.fullmatch(rf"demo-1 {re.escape(first)} — \d+ products?", named.inner_text())
+    assert second not in dialog.inner_text()
+    assert page.evaluate("document.activeElement.textContent") == "Cancel"  # the safe choice
+    screenshot(page, "link-reset-confirmation")
+    dialog.locator("button", has_text="Cancel").click()
+    assert not dialog.count()
+    assert not page.locator("#run-progress .run-store").count()  # nothing started
+
+    page.click("#link-button")
+    dialog.locator("button.btn-danger").click()
+    page.wait_for_selector("#run-progress .run-store", timeout=60_000)
+    stores = page.eval_on_selector_all("#run-progress .run-store", "els => els.length")
+    assert stores == 1
     assert not page.js_errors

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import requests
 
-from tests.browser.conftest import login, screenshot, screenshot_path, serious_violations
+from tests.browser.conftest import (
+    login,
+    screenshot,
+    screenshot_path,
+    serious_violations,
+    tick_stores,
+)
 from tests.browser.test_link_journey import BUTTON, pick_folder, pick_tiles
 
 
@@ -17,6 +23,7 @@ def _media_delay(demo, seconds: float) -> None:
 
 
 def _dry_run(page, demo, folder="products/bags"):
+    tick_stores(page)
     pick_folder(page, folder)
     page.click("#dry-run")
     page.wait_for_selector("#dry-run-result .store-result", timeout=60_000)
@@ -108,6 +115,7 @@ def _delete_assets(demo, asset_ids: list[str]) -> None:
 
 def test_a_run_with_failures_shows_them_and_retries_the_failed_products(demo, page, worker):
     login(page, demo, "merchandiser", "assetlink-user")
+    tick_stores(page)
     pick_tiles(page, "products/bags", 9)  # a few groups: a quick run
     page.wait_for_function("[...document.querySelectorAll('#asset-list .group')].length >= 3")
     page.click("#dry-run")

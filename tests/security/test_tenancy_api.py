@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from linking.models import LinkRecord, Plan
+from linking.models import LinkRecord, LinkStoreChoice, Plan
 from linking.sync.models import SyncRule
 from reports.models import Run
 from stores.models import ApiKey, Member, Role, WorkspaceSettings
@@ -44,6 +44,8 @@ def _workspace_requests(tenant, member_id):
         "match-counts": [("post", f"/api/workspaces/{ws}/match/",
                           {"stores": [domain], "shopify_field": "variant.sku",
                            "groups": {"SKU-1": ["a"]}})],
+        "link-store-choice": [("get", f"/api/workspaces/{ws}/link-stores/", None),
+                              ("put", f"/api/workspaces/{ws}/link-stores/", {"stores": [domain]})],
         "test-connection": [("post", f"/api/workspaces/{ws}/test-connection/", None)],
         "workspace-cloudinary": [
             ("get", f"/api/workspaces/{ws}/cloudinary/", None),
@@ -72,6 +74,7 @@ def _store_requests(objects, own_workspace):
                            ("post", f"/api/stores/{o.store.pk}/api-keys/", {"label": "intruder"})],
         "store-api-key": [("delete", f"/api/stores/{o.store.pk}/api-keys/{o.key.pk}/", None)],
         "plan-list": [("post", f"/api/workspaces/{ws}/plans/", {**PLAN_BODY, "stores": [domain]})],
+        "link-store-choice": [("put", f"/api/workspaces/{ws}/link-stores/", {"stores": [domain]})],
         "plan-detail": [("get", f"/api/plans/{o.plan.pk}/", None),
                         ("patch", f"/api/plans/{o.plan.pk}/", {"expression": 'folder="y"'})],
         "plan-dry-run": [("post", f"/api/plans/{o.plan.pk}/dry-run/", None),
@@ -166,6 +169,9 @@ def _snapshot(tenant_or_objects):
         "setup": list(WorkspaceSettings.objects.values_list("pk", "case_sensitive")),
         "links": list(LinkRecord.objects.order_by("pk").values_list("pk", "media_id", "version")),
         "rules": list(SyncRule.objects.order_by("pk").values_list("pk", "paused", "plan_id")),
+        "link_stores": sorted(
+            LinkStoreChoice.stores.through.objects.values_list("linkstorechoice_id", "store_id")
+        ),
     }
 
 

@@ -76,6 +76,7 @@ export const api = {
   get: (p) => request("GET", p),
   post: (p, b) => request("POST", p, b ?? {}),
   patch: (p, b) => request("PATCH", p, b),
+  put: (p, b) => request("PUT", p, b),
   del: (p) => request("DELETE", p),
 };
 

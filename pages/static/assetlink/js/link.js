@@ -4,7 +4,7 @@ import { ApiError, api, boot, download } from "./api.js";
 import { loadMetadataFields, loadSetup, state } from "./app.js";
 import { renderPicker, selectionSummary } from "./picker.js";
 import { followDryRun, watchRuns } from "./runs.js";
-import { banner, card, clear, field, h, plural, select, setFieldError, toast, transformationField } from "./ui.js";
+import { banner, card, clear, confirmModal, field, h, plural, select, setFieldError, toast, transformationField } from "./ui.js";
 
 // Choices come from the server (one Python source): [value, label] pairs.
 const pairs = (list) => list.map((c) => [c.value, c.label]);
@@ -44,13 +44,16 @@ function withCustom(options, value) {
 
 export async function renderLink(panel) {
   const ws = state.workspace;
-  const [setup, fields] = await Promise.all([loadSetup(), loadMetadataFields()]);
+  const choiceUrl = `/api/workspaces/${ws.id}/link-stores/`;
+  const [setup, fields, choice] = await Promise.all([loadSetup(), loadMetadataFields(), api.get(choiceUrl)]);
+  const chosen = new Set(choice.stores);
   const pickerBox = h("div");
   renderPicker(pickerBox);
 
   // --- stores and fields -----------------------------------------------------------------
   const storeBoxes = ws.stores.map((s) => {
-    const input = h("input", { type: "checkbox", value: s.domain, checked: s.installed, disabled: !s.installed, name: "stores" });
+    // None ticked until the user ticks one; then their last choice in this workspace.
+    const input = h("input", { type: "checkbox", value: s.domain, checked: s.installed && chosen.has(s.domain), disabled: !s.installed, name: "stores" });
     const matched = h("span.badge", { dataset: { matched: s.domain }, "aria-live": "polite" }, s.installed ? "Pick assets to see matches" : "Uninstalled");
     return { store: s, input, matched, el: h("label.store-item", {}, input, h("span.grow", {}, h("b", {}, s.name), " ", h("span.muted", {}, s.domain)), matched) };
   });
@@ -175,6 +178,14 @@ export async function renderLink(panel) {
     scheduleMatch();
   };
   for (const el of [shopifyField, mode, position, altSource, altField, transformation.input, ...storeBoxes.map((b) => b.input)]) el.addEventListener("change", invalidate);
+  const tickedStores = () => storeBoxes.filter((b) => b.input.checked).map((b) => b.store.domain);
+  let choiceSave = Promise.resolve();
+  for (const b of storeBoxes) {
+    b.input.addEventListener("change", () => {
+      const stores = tickedStores();
+      choiceSave = choiceSave.then(() => api.put(choiceUrl, { stores }).catch((err) => toast(`Could not remember the stores: ${err.message}`, "error")));
+    });
+  }
 
   // --- live match counts: per store and per group, from the stores' catalog index -------
   let matchTimer = null,
@@ -194,7 +205,7 @@ export async function renderLink(panel) {
     matchTimer = setTimeout(refreshMatch, 250);
   }
   async function refreshMatch() {
-    const stores = storeBoxes.filter((b) => b.input.checked).map((b) => b.store.domain);
+    const stores = tickedStores();
     const seq = ++matchSeq;
     if (!L.groups.length || !stores.length) {
       L.match = null;
@@ -633,7 +644,7 @@ export async function renderLink(panel) {
     const s = state.selection;
     return {
       ...(s.assetIds.length ? { asset_ids: s.assetIds, expression: "" } : { expression: s.expression, asset_ids: [] }),
-      stores: storeBoxes.filter((b) => b.input.checked).map((b) => b.store.domain),
+      stores: tickedStores(),
       cloudinary_field: cloudinaryField.value,
       separator: separator.value,
       case_sensitive: caseSensitive.checked,
@@ -848,6 +859,7 @@ export async function renderLink(panel) {
       }
       if (!L.summary.operations) return;
     }
+    if (DESTRUCTIVE.has(mode.value) && !(await confirmDestructive())) return;
     linkBtn.disabled = true;
     dryBtn.disabled = true;
     clear(progress);
@@ -866,6 +878,33 @@ export async function renderLink(panel) {
       linkBtn.disabled = false;
     }
   }
+
+  // Reset and overwrite unlink media: the confirmation names each store and how many of its
+  // products change (from the dry run), in critical tone.
+  async function confirmDestructive() {
+    const modeName = mode.selectedOptions[0].textContent;
+    const changing = L.summary.stores.filter((st) => !st.error && st.products_changed);
+    return confirmModal(
+      `${modeName} galleries in ${plural(changing.length, "store")}?`,
+      [
+        h("p", {}, `${modeName} replaces media already in the galleries of these stores:`),
+        h(
+          "ul",
+          { id: "destructive-stores" },
+          changing.map((st) => h("li", { dataset: { store: st.store } }, h("b", {}, storeName(st.store)), ` ${st.store} — ${plural(st.products_changed, "product")}`)),
+        ),
+        h("p.muted.small", {}, "Each run can be undone from Runs."),
+      ],
+      {
+        critical: true,
+        confirmLabel: `${modeName} ${plural(
+          changing.reduce((n, st) => n + st.products_changed, 0),
+          "product",
+        )}`,
+      },
+    );
+  }
+  const storeName = (domain) => ws.stores.find((s) => s.domain === domain)?.name || domain;
 
   dryBtn.addEventListener("click", dryRun);
   linkBtn.addEventListener("click", link);

@@ -115,3 +115,48 @@ export function transformationField(ws, { name, label, setupDefault }) {
   const help = ws.isAdmin ? "Cloudinary syntax, e.g. c_limit,w_2048,q_auto. Empty: Setup's default." : "Only a Media Library Admin, Master Admin or Technical Admin changes it for a batch.";
   return { input, el: field(label, input, { name, help }) };
 }
+
+// A Polaris modal on the native <dialog> (focus trapped, Escape cancels, focus returns to the
+// opener). `body` is nodes; `validate()` may return an error message to keep it open.
+// Resolves with `value()` (or true) when confirmed, null when cancelled.
+export function modal({ title, body, confirmLabel = "Continue", cancelLabel = "Cancel", critical = false, value, validate, initialFocus }) {
+  return new Promise((resolve) => {
+    const opener = document.activeElement;
+    const error = h("div.error", { role: "alert", hidden: true });
+    const ok = h(`button.btn.${critical ? "btn-danger" : "btn-primary"}`, { type: "submit", value: "ok" }, confirmLabel);
+    const cancel = h("button.btn", { type: "button", value: "cancel" }, cancelLabel);
+    const heading = h("h2", { id: `m${++uid}` }, title);
+    const form = h("form.modal", { method: "dialog" }, h("div.modal-header", {}, heading), h("div.modal-body", {}, body, error), h("div.modal-footer", {}, cancel, ok));
+    const dialog = h(`dialog${critical ? ".critical" : ""}`, { "aria-labelledby": heading.id, dataset: { modal: "" } }, form);
+    let result = null;
+    const close = (r) => {
+      result = r;
+      dialog.close();
+    };
+    cancel.addEventListener("click", () => close(null));
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const message = validate ? validate() : "";
+      if (message) {
+        error.textContent = message;
+        error.hidden = false;
+        return;
+      }
+      close(value ? value() : true);
+    });
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      if (opener && document.contains(opener)) opener.focus();
+      resolve(result);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    (initialFocus || (critical ? cancel : ok)).focus();
+  });
+}
+
+// A confirmation: true when confirmed. Destructive ones are critical (red button, Cancel focused).
+export async function confirmModal(title, text, { confirmLabel, critical = false } = {}) {
+  const body = [].concat(text).map((t) => (t instanceof Node ? t : h("p", {}, t)));
+  return (await modal({ title, body, confirmLabel, critical })) === true;
+}
