@@ -25,6 +25,7 @@ from django.utils import timezone
 from assetlink_project.errors import ApplicationError
 from linking import services
 from linking.models import DryRun, DryRunJob, Plan
+from stores import principals
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def dry_run_start(*, plan: Plan, user=None) -> DryRun:
     return start_job(
         plan.dry_runs,
         enqueue,
-        created_by=user if getattr(user, "pk", None) and hasattr(user, "username") else None,
+        created_by=principals.django_user(user),
         stores_total=plan.stores.count(),
     )
 

@@ -65,6 +65,7 @@ from reports.engine import (  # noqa: F401 - the shell's names, also used throug
 )
 from reports.models import ReportRow, Run, RunProduct
 from reports.selectors import with_work
+from stores import principals
 from stores.services import settings_for
 
 logger = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ def run_start(
             plan=plan,
             kind=kind,
             undo_of=undo_of,
-            created_by=user,
+            **principals.started_by(user),
             link_mode=link_mode,
             settings=_settings_json(works[0].settings if works else LinkSettings()),
             work={"urls": dict(urls), "rows": list(rows)},

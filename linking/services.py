@@ -57,7 +57,7 @@ from linking.models import (
     PlanStore,
 )
 from reports.progress import nap
-from stores import permissions
+from stores import permissions, principals
 from stores.models import Store, Workspace, WorkspaceSettings
 from stores.services import asset_caption, settings_for
 
@@ -276,7 +276,7 @@ def plan_create(
     _validate(workspace, config, user=user, metadata_types=metadata_types)
     plan = Plan.objects.create(
         workspace=workspace,
-        created_by=user if getattr(user, "pk", None) and hasattr(user, "username") else None,
+        created_by=principals.django_user(user),
         **config,
     )
     plan.stores.set(stores)

@@ -48,7 +48,8 @@ class RunAdmin(ReadOnly, WorkspaceScopedAdmin):
                     "finished_at", "report"]  # fmt: skip
     list_filter = ["status", "kind"]
     search_fields = ["store__shop_domain"]
-    readonly_fields = ["store", "plan", "kind", "undo_of", "created_by", "link_mode",
+    readonly_fields = ["store", "plan", "kind", "undo_of", "created_by", "api_key",
+                       "link_mode",
                        "created_at", "started_at", "finished_at", "heartbeat_at", "attempts",
                        "worker", "abort_requested_at", "error", "summary", *PROGRESS_FIELDS,
                        "time_spent", "report"]  # fmt: skip

@@ -17,6 +17,7 @@ from reports import engine, selectors
 from reports.failures import explain
 from reports.models import ReportRow, Run
 from reports.registry import abort_run, undo_run
+from stores import principals
 
 ROW_FIELDS = (
     "product_id", "product_handle", "product_title", "group", "asset_id", "public_id", "action",
@@ -110,6 +111,8 @@ def run_json(run: Run) -> dict:
         {
             **engine.run_values(run),
             "created_by__username": run.created_by.get_username() if run.created_by else None,
+            "api_key__label": run.api_key.label if run.api_key else None,
+            "api_key__prefix": run.api_key.prefix if run.api_key else None,
             "created_at": run.created_at,
             "link_mode": run.link_mode,
             "plan": run.plan_id,
@@ -123,7 +126,9 @@ def run_row_json(values) -> dict:
     data = engine.progress_json(values)
     end, started = values["finished_at"], values["started_at"]
     data.update(
-        created_by=values["created_by__username"],
+        created_by=principals.started_by_name(
+            values["created_by__username"], values["api_key__label"], values["api_key__prefix"]
+        ),
         created_at=values["created_at"],
         link_mode=values["link_mode"],
         plan=values["plan"],

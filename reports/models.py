@@ -42,6 +42,14 @@ class Run(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    api_key = models.ForeignKey(
+        "stores.ApiKey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The API key that started it (automation), if not a user.",
+    )
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.QUEUED)
     link_mode = models.CharField(max_length=10, blank=True)
     settings = models.JSONField(default=dict, blank=True, help_text="The core LinkSettings.")

@@ -27,6 +27,8 @@ def runs_for_request(request) -> QuerySet[Run]:
 RUN_ROW_VALUES = (
     *engine.PROGRESS_VALUES,
     "created_by__username",
+    "api_key__label",
+    "api_key__prefix",
     "created_at",
     "link_mode",
     "plan",

@@ -53,3 +53,33 @@ class ApiKeyPrincipal:
 
     def has_module_perms(self, app_label) -> bool:
         return False
+
+
+def django_user(principal):
+    """The Django user ``principal`` is, or None: an API key, an anonymous user or None (the
+    command line) is no user. What a ``created_by`` foreign key may hold."""
+    from django.contrib.auth import get_user_model
+
+    if isinstance(principal, get_user_model()) and principal.is_authenticated:
+        return principal
+    return None
+
+
+def api_key_of(principal) -> ApiKey | None:
+    """The API key ``principal`` acts as, or None (a user, the command line)."""
+    return principal.api_key if isinstance(principal, ApiKeyPrincipal) else None
+
+
+def started_by(principal) -> dict:
+    """A run's ``created_by`` and ``api_key`` for whoever starts it."""
+    return {"created_by": django_user(principal), "api_key": api_key_of(principal)}
+
+
+def started_by_name(username: str | None, key_label: str | None, key_prefix: str | None):
+    """Who started a run, as the Runs list shows it: the user's name, or the API key's label and
+    prefix (``API key CI (1a2b3c…)``); None for the command line and sync rules."""
+    if username:
+        return username
+    if key_prefix:
+        return f"API key {key_label} ({key_prefix}…)"
+    return None

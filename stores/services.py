@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from assetlink_project.errors import ApplicationError
-from stores import permissions, signals
+from stores import permissions, principals, signals
 from stores.models import (
     SHOP_DOMAIN_RE,
     ApiKey,
@@ -101,7 +101,7 @@ def api_key_create(*, user, store: Store, label: str) -> tuple[ApiKey, str]:
         label=label,
         prefix=prefix,
         secret_hash=_hash_api_secret(secret),
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=principals.django_user(user),
     )
     return key, f"{API_KEY_PREFIX}{prefix}_{secret}"
 

@@ -8,6 +8,7 @@ completes."""
 from __future__ import annotations
 
 from linking import dry_runs as jobs
+from stores import principals
 from uploads import runs, services
 from uploads.models import UploadBatch, UploadDryRun
 
@@ -17,7 +18,7 @@ def dry_run_start(*, batch: UploadBatch, user=None) -> UploadDryRun:
     return jobs.start_job(
         batch.dry_runs,
         enqueue,
-        created_by=services._user_or_none(user),
+        created_by=principals.django_user(user),
         stores_total=batch.stores.count(),
     )
 

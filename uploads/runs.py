@@ -23,6 +23,7 @@ from reports import engine
 from reports.bulk import insert_rows, update_values
 from reports.models import ReportRow, Run
 from reports.progress import Progress
+from stores import principals
 from uploads.executor import FileRecord, UploadExecutor, UploadHooks, UploadOutcome, UploadWork
 from uploads.models import UploadBatch, UploadItem, UploadRecord
 
@@ -42,7 +43,7 @@ def run_start(*, store, batch: UploadBatch, user=None, enqueue: bool = True) -> 
         run = Run.objects.create(
             store=store,
             kind=Run.Kind.UPLOAD,
-            created_by=user,
+            **principals.started_by(user),
             settings={
                 "transformation": batch.transformation,
                 "alt_source": batch.alt_source,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,7 +24,7 @@ from linking.services import (
     resolve_stores,
 )
 from reports.models import Run
-from stores import permissions
+from stores import permissions, principals
 from stores.models import Workspace
 from stores.services import asset_caption, settings_for
 from uploads import runs
@@ -46,10 +45,6 @@ CONFIG_FIELDS = (
 
 class UploadConfigError(PlanConfigError):
     """A batch configuration the user can fix; ``field`` names the input."""
-
-
-def _user_or_none(user):
-    return user if isinstance(user, get_user_model()) and user.is_authenticated else None
 
 
 def batch_create(
@@ -104,7 +99,7 @@ def batch_create(
     with transaction.atomic():
         batch = UploadBatch.objects.create(
             workspace=workspace,
-            created_by=_user_or_none(user),
+            created_by=principals.django_user(user),
             asset_ids=asset_ids,
             expression=expression,
             alt_source=alt_source,
@@ -269,8 +264,7 @@ def batch_start(
         if batch.runs.filter(store=store, status__in=Run.ACTIVE).exists():
             raise runs.RunError(f"This batch is already uploading to {store.shop_domain}.")
     started = [
-        runs.run_start(store=store, batch=batch, user=_user_or_none(user), enqueue=enqueue)
-        for store in targets
+        runs.run_start(store=store, batch=batch, user=user, enqueue=enqueue) for store in targets
     ]
     UploadBatch.objects.filter(pk=batch.pk).update(status=UploadBatch.Status.STARTED)
     return started

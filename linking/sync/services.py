@@ -27,7 +27,7 @@ from linking.executor import ProductWork
 from linking.models import LinkRecord, Plan
 from linking.sync.models import SyncChange, SyncRule, SyncRun
 from reports.models import Run
-from stores import permissions
+from stores import permissions, principals
 from stores.cloudinary.notifications import Change
 from stores.models import Workspace
 from stores.services import settings_for
@@ -89,7 +89,7 @@ def rule_create(
             workspace=plan.workspace,
             plan=plan,
             name=(name or "").strip()[:200] or f"Plan {plan.pk}",
-            created_by=user if getattr(user, "pk", None) and hasattr(user, "username") else None,
+            created_by=principals.django_user(user),
             reconcile_hour=int(reconcile_hour),
             next_reconcile_at=next_reconcile_at(int(reconcile_hour)),
         )
