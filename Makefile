@@ -25,11 +25,12 @@ serve: install
 	$(PY) -m assetlink_project.serve
 
 ## make test: install, lint, format check, JS lint, the docs (strict: a broken link fails), the
-## whole test suite
+## import layering (pyproject's [tool.importlinter]), the whole test suite
 test: install jslint $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mkdocs build --strict --quiet
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest
 
 lint: install

@@ -4,7 +4,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from assetlink_project import health, metrics
-from linking.sync.views import cloudinary_notification
 from stores.admin_site import admin_site
 
 
@@ -18,11 +17,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("favicon.ico", favicon),
-    path(
-        "cloudinary/notifications/<int:workspace_id>",
-        cloudinary_notification,
-        name="cloudinary-notifications",
-    ),
+    path("cloudinary/notifications/", include("linking.sync.urls")),
     path("admin/", admin_site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -124,9 +124,9 @@ def bench_sandbox(args) -> None:
     from sandbox.cloudinary.server import make_app as make_cloudinary
     from sandbox.common import serve_in_thread
     from sandbox.shopify.server import make_app as make_shopify
+    from stores.clients import shopify_client
     from stores.cloudinary.client import clear_caches
     from stores.models import Store, Workspace, WorkspaceSettings
-    from stores.shopify.client import ShopifyClient
     from stores.shopify.cost import CostLedger
 
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -168,7 +168,7 @@ def bench_sandbox(args) -> None:
 
     # The same reads, phase by phase and per galleries path, with a ledger each.
     def fresh():
-        return ShopifyClient.for_store(store, ledger=CostLedger())
+        return shopify_client(store, ledger=CostLedger())
 
     from linking.services import core_asset, link_config
 

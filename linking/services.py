@@ -386,9 +386,9 @@ def _default_cloudinary(workspace):
 
 
 def _default_shopify(store):
-    from stores.shopify.client import ShopifyClient
+    from stores.clients import shopify_client
 
-    return ShopifyClient.for_store(store)
+    return shopify_client(store)
 
 
 class DryRunCancelled(ApplicationError):

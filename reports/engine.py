@@ -16,7 +16,6 @@ never the other way round.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import os
@@ -33,6 +32,7 @@ from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError
+from assetlink_project.redis_client import shared_redis
 from reports import timings
 from reports.models import Run
 from reports.progress import Progress
@@ -97,14 +97,9 @@ def resume_dead_runs(*, exclude: int | None = None) -> list[int]:
 
 
 def runs_redis():
-    return _redis_client(settings.REDIS_URL)
-
-
-@functools.cache
-def _redis_client(url: str) -> redis.Redis:
     # One client (and connection pool) per process: progress reads of a list of running runs
-    # reuse connections instead of opening one per run; redis-py resets the pool after a fork.
-    return redis.Redis.from_url(url)
+    # reuse connections instead of opening one per run.
+    return shared_redis()
 
 
 def _key(run_id: int, what: str) -> str:
@@ -138,13 +133,13 @@ def summarise_run(run: Run) -> dict:
 
 
 def default_client(store):
-    from stores.shopify.client import ShopifyClient
+    from stores.clients import shopify_client
 
     # SHOPIFY_READ_TIMEOUT (environment or settings): the chaos benchmark's short timeouts.
     timeout = getattr(settings, "SHOPIFY_READ_TIMEOUT", None) or os.environ.get(
         "SHOPIFY_READ_TIMEOUT"
     )
-    return ShopifyClient.for_store(store, **({"read_timeout": float(timeout)} if timeout else {}))
+    return shopify_client(store, **({"read_timeout": float(timeout)} if timeout else {}))
 
 
 class Heartbeat(threading.Thread):

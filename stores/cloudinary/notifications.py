@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import cloudinary
 import cloudinary.utils
 
+from assetlink_project.redis_client import shared_redis
+
 # Notifications older than this are refused (a replayed capture); Cloudinary retries for
 # about 18 minutes, the SDK's default window is two hours.
 VALID_FOR_SECONDS = 7200
@@ -69,11 +71,9 @@ def first_delivery(workspace_id: int, signature: str) -> bool:
     """Whether this is the first time this signed notification arrives (a replay, or
     Cloudinary's retry of one already taken, is not): its signature is remembered in Redis
     for as long as its timestamp is accepted. Raises ``redis.RedisError`` when Redis is down."""
-    from reports.engine import runs_redis
-
     key = f"assetlink:cld-notification:{workspace_id}:{signature.strip().lower()}"
     ttl = VALID_FOR_SECONDS + FUTURE_SKEW_SECONDS
-    return bool(runs_redis().set(key, 1, nx=True, ex=ttl))
+    return bool(shared_redis().set(key, 1, nx=True, ex=ttl))
 
 
 @dataclass(frozen=True)

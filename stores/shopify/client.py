@@ -48,7 +48,7 @@ from .errors import (
     UserError,
 )
 from .operations import Operation
-from .tokens import StaticToken, StoreTokens, TokenProvider
+from .tokens import StaticToken, TokenProvider
 
 logger = logging.getLogger(__name__)
 
@@ -159,12 +159,6 @@ class ShopifyClient:
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         self.session = session
-
-    @classmethod
-    def for_store(cls, store, **kwargs) -> ShopifyClient:
-        """The client of a Store, refreshing its expiring offline token as needed."""
-        kwargs.setdefault("api_version", store.api_version or None)
-        return cls(store.shop_domain, StoreTokens(store), **kwargs)
 
     # --- public API ------------------------------------------------------------------------
 

@@ -9,18 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 
-from django.conf import settings
+from assetlink_project.redis_client import shared_redis
 
 logger = logging.getLogger(__name__)
 REDIS_KEY = "assetlink:shopify_api_drift"
 _logged: set[tuple[str, str]] = set()
 _lock = threading.Lock()
-
-
-def _redis():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL)
 
 
 def observe(shop: str, configured: str, headers, *, source: str = "response") -> None:
@@ -34,7 +28,7 @@ def observe(shop: str, configured: str, headers, *, source: str = "response") ->
         found.append(("deprecated", reason[:200]))
     for kind, value in found:
         try:
-            _redis().hincrby(REDIS_KEY, f"{shop}|{kind}|{value}", 1)
+            shared_redis().hincrby(REDIS_KEY, f"{shop}|{kind}|{value}", 1)
         except Exception:  # counting never breaks a call
             logger.exception("Could not count Admin API drift of %s", shop)
         with _lock:
@@ -53,7 +47,7 @@ def observe(shop: str, configured: str, headers, *, source: str = "response") ->
 def counts() -> dict[tuple[str, str, str], int]:
     """(shop, kind, value) -> times seen."""
     out = {}
-    for field, n in _redis().hgetall(REDIS_KEY).items():
+    for field, n in shared_redis().hgetall(REDIS_KEY).items():
         shop, kind, value = field.decode().split("|", 2)
         out[(shop, kind, value)] = int(n)
     return out

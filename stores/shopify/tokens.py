@@ -5,17 +5,22 @@ Refresh tokens rotate on every use, so two workers refreshing the same store at 
 leave one of them holding a dead refresh token. Refreshes of one store are serialised across
 threads and processes by a Redis lock (`assetlink:refresh:{shop}`); inside the lock the
 Store is re-read, and when another worker already refreshed, its token is used as it is.
+
+The client layer knows no database: a store's tokens are read and saved, and the refresh grant
+sent, through a `TokenService` passed in (`stores.clients.StoreTokenService` is the database's).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from django.conf import settings
 from django.utils import timezone
+
+from assetlink_project.redis_client import shared_redis
 
 from .errors import TokenRefreshError
 
@@ -50,50 +55,61 @@ class StaticToken:
         return None
 
 
-def redis_refresh_lock(shop: str):
-    import redis
+@dataclass(frozen=True)
+class SavedTokens:
+    """A store's tokens as kept: the access token, when it expires (None: never), the refresh
+    token ("" for a non-expiring access token)."""
 
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    return client.lock(
+    access_token: str = field(repr=False)
+    expires_at: datetime | None
+    refresh_token: str = field(default="", repr=False)
+
+
+class Grant(Protocol):
+    access_token: str
+    expires_at: datetime | None
+
+
+class TokenService(Protocol):
+    """Where one store's tokens are kept, and how a refresh is granted."""
+
+    def read(self) -> SavedTokens:
+        """The tokens as kept now (another worker may have refreshed them)."""
+
+    def grant(self, refresh_token: str) -> Grant:
+        """Send the refresh grant; raise `TokenRefreshError` when Shopify refuses it."""
+
+    def save(self, grant: Grant) -> None:
+        """Keep a new grant (refresh tokens rotate: the old one is dead now)."""
+
+
+def redis_refresh_lock(shop: str):
+    return shared_redis().lock(
         f"assetlink:refresh:{shop}", timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT
     )
 
 
-def refresh_grant(shop: str, refresh_token: str):
-    """The refresh grant (stores.oauth owns the OAuth wire format)."""
-    from stores.oauth import OAuthError, refresh_offline_token
-
-    try:
-        return refresh_offline_token(shop, refresh_token)
-    except OAuthError as exc:
-        raise TokenRefreshError(exc.message, shop=shop) from exc
-
-
-def save_grant(store, grant) -> None:
-    from stores.services import store_save_grant
-
-    store_save_grant(store=store, grant=grant)
-
-
 class StoreTokens:
-    """The offline token of one Store, shared by the threads of a run."""
+    """The offline token of one store, shared by the threads of a run; ``saved`` is what the
+    caller already read (``service.read()`` when not given)."""
 
     def __init__(
         self,
-        store,
+        shop: str,
+        service: TokenService,
         *,
+        saved: SavedTokens | None = None,
         margin: timedelta = REFRESH_MARGIN,
         lock_factory=redis_refresh_lock,
-        grant=refresh_grant,
     ):
-        self.store_id = store.pk
-        self.shop = store.shop_domain
+        self.shop = shop
         self.margin = margin
+        self._service = service
         self._lock_factory = lock_factory
-        self._grant = grant
         self._mutex = threading.Lock()
-        self._token = store.access_token.reveal()
-        self._expires_at = store.access_token_expires_at
+        saved = saved or service.read()
+        self._token = saved.access_token
+        self._expires_at = saved.expires_at
         self.refreshes = 0  # refresh grants this provider sent
 
     def _expiring(self, expires_at) -> bool:
@@ -110,8 +126,6 @@ class StoreTokens:
         return self._refresh(stale=rejected, reason="unauthorized")
 
     def _refresh(self, *, stale: str, reason: str) -> str:
-        from stores.models import Store
-
         lock = self._lock_factory(self.shop)
         if not lock.acquire():
             raise TokenRefreshError(
@@ -120,21 +134,21 @@ class StoreTokens:
                 shop=self.shop,
             )
         try:
-            store = Store.objects.get(pk=self.store_id)
-            current = store.access_token.reveal()
+            saved = self._service.read()
+            current = saved.access_token
             # Another worker (or thread) refreshed while we waited for the lock: use its token.
-            if current and current != stale and not self._expiring(store.access_token_expires_at):
+            if current and current != stale and not self._expiring(saved.expires_at):
                 logger.info("Using the token another worker refreshed for %s", self.shop)
-                return self._adopt(current, store.access_token_expires_at)
-            refresh_token = store.refresh_token.reveal()
+                return self._adopt(current, saved.expires_at)
+            refresh_token = saved.refresh_token
             if not refresh_token:
                 raise TokenRefreshError(
                     f"The access token of {self.shop} was rejected and there is no refresh "
                     "token; open the app from the store's admin to reconnect it.",
                     shop=self.shop,
                 )
-            grant = self._grant(self.shop, refresh_token)
-            save_grant(store, grant)
+            grant = self._service.grant(refresh_token)
+            self._service.save(grant)
             self.refreshes += 1
             logger.info("Refreshed the access token of %s (%s)", self.shop, reason)
             return self._adopt(grant.access_token, grant.expires_at)

@@ -360,7 +360,7 @@ def test_upload_reports_have_the_one_report_layout(sandbox, uploads_queue):
 def test_server_errors_are_retried_and_reconciled_without_duplicates(sandbox, uploads_queue):
     import requests
 
-    from stores.shopify.client import ShopifyClient
+    from stores.clients import shopify_client
 
     store = shop(sandbox)
     ids = [x["asset_id"] for x in _images(sandbox, 6)]
@@ -374,7 +374,7 @@ def test_server_errors_are_retried_and_reconciled_without_duplicates(sandbox, up
                                 "shops": [store.shop_domain]}, timeout=10).raise_for_status()  # fmt: skip
     try:
         status = runs.execute_upload_run(
-            run.pk, client_for=lambda s: ShopifyClient.for_store(s, backoff_base=0.01)
+            run.pk, client_for=lambda s: shopify_client(s, backoff_base=0.01)
         )
     finally:
         requests.delete(faults, timeout=10).raise_for_status()

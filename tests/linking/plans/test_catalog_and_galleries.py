@@ -13,8 +13,8 @@ from linking import services
 from linking.core import ShopifyFieldKind, parse_shopify_field
 from linking.core.transformations import normalise_transformation
 from linking.models import LinkRecord, StoreCatalog
+from stores.clients import shopify_client
 from stores.shopify import operations as ops
-from stores.shopify.client import ShopifyClient
 
 
 def plan_for(sandbox, member, store, **config):
@@ -110,7 +110,7 @@ def test_a_large_selection_prefers_the_index(sandbox, member, monkeypatch):
 
 def test_choose_path_by_estimated_cost(sandbox):
     store = sandbox.shop(products=0)
-    client = ShopifyClient.for_store(store)
+    client = shopify_client(store)
     sku = parse_shopify_field("variant.sku")
     few = catalog_module.choose_path(sku, ["A"] * 10, None, client)
     many = catalog_module.choose_path(sku, [str(i) for i in range(5000)], None, client)
@@ -141,7 +141,7 @@ def test_large_galleries_are_paged(sandbox, member, monkeypatch):
 
 def _link_earlier(sandbox, store, plan, sku: str) -> list[str]:
     """What a run (#8) leaves behind: the group's media added to the product, with records."""
-    client = ShopifyClient.for_store(store)
+    client = shopify_client(store)
     result = services.plan_dry_run(plan=plan).results.get()
     product = next(p for p in result.products if any(
         g["value"] == sku and g["products"][0]["id"] == p["product_id"] for g in result.groups

@@ -11,7 +11,7 @@ import pytest
 from linking import runs
 from linking.executor import Executor
 from linking.galleries import read_galleries
-from stores.shopify.client import ShopifyClient
+from stores.clients import shopify_client
 from tests.linking.runs.conftest import dry_run, gallery
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,7 +65,7 @@ def test_an_abort_during_a_concurrent_wave_leaves_every_product_at_after_or_befo
     plan = dry_run(sandbox, store, link_mode="append")
     before = gallery(sandbox, store)
     abort = threading.Event()
-    client = Tripwire(ShopifyClient.for_store(store), lambda _: abort.set())
+    client = Tripwire(shopify_client(store), lambda _: abort.set())
     executor, works = _executor(store, plan, client, should_abort=abort.is_set, concurrency=2)
 
     outcomes = {o.product_id: o for o in executor.run(works)}
@@ -97,7 +97,7 @@ def test_one_product_rolls_back_while_the_rest_of_its_wave_completes(sandbox):
         media[0]["originalSource"] = "not a url"  # Shopify refuses this one, adds the others
         return {**variables, "media": media}
 
-    client = Tripwire(ShopifyClient.for_store(store), bad_source)
+    client = Tripwire(shopify_client(store), bad_source)
     executor, works = _executor(store, plan, client)
 
     outcomes = {o.product_id: o for o in executor.run(works)}

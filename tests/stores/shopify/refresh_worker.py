@@ -17,9 +17,9 @@ def main() -> None:
     django.setup()
     from django.utils import timezone
 
+    from stores.clients import shopify_client
     from stores.models import Store, Workspace
     from stores.shopify import operations as ops
-    from stores.shopify.client import ShopifyClient
 
     mode, shop = sys.argv[1], sys.argv[2]
     if mode == "create":
@@ -36,7 +36,7 @@ def main() -> None:
         print(json.dumps({"created": shop}))
         return
     start_at = float(sys.argv[3])
-    client = ShopifyClient.for_store(Store.objects.get(shop_domain=shop))
+    client = shopify_client(Store.objects.get(shop_domain=shop))
     time.sleep(max(0.0, start_at - time.time()))
     domains = [client.execute(ops.SHOP_INFO).data["shop"]["myshopifyDomain"] for _ in range(2)]
     print(json.dumps({"domains": domains, "refreshes": client.tokens.refreshes}))

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from sandbox.common import serve_in_thread
+from stores.clients import shopify_client
 from stores.shopify import operations as ops
 from stores.shopify.client import ShopifyClient
 from stores.shopify.cost import CostLedger
@@ -221,8 +222,8 @@ def test_the_expected_cost_is_learned_from_shopify(shopify):
 def test_a_store_follows_the_api_version_setting_unless_it_names_its_own(store, settings):
     """Store.api_version is blank by default, so a version bump is the one setting."""
     assert store.api_version == ""
-    assert "/admin/api/2026-10/graphql.json" in ShopifyClient.for_store(store).url
+    assert "/admin/api/2026-10/graphql.json" in shopify_client(store).url
     settings.SHOPIFY_API_VERSION = "2027-01"
-    assert "/admin/api/2027-01/graphql.json" in ShopifyClient.for_store(store).url
+    assert "/admin/api/2027-01/graphql.json" in shopify_client(store).url
     store.api_version = "2026-07"
-    assert "/admin/api/2026-07/graphql.json" in ShopifyClient.for_store(store).url
+    assert "/admin/api/2026-07/graphql.json" in shopify_client(store).url

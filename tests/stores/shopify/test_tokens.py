@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from stores.clients import shopify_client, store_tokens
 from stores.models import Store
 from stores.shopify import operations as ops
-from stores.shopify.client import ShopifyClient
 from stores.shopify.errors import ShopifyAuthError, TokenRefreshError
-from stores.shopify.tokens import StoreTokens
 from tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +47,7 @@ def expiring_store(shopify, *, lifetime: float, expires_in: float | None):
 def test_a_token_about_to_expire_is_refreshed_before_the_request(shopify, shopify_emulator):
     store = expiring_store(shopify, lifetime=3600, expires_in=60)  # inside the 5 min margin
     old_access, old_refresh = store.access_token.reveal(), store.refresh_token.reveal()
-    client = ShopifyClient.for_store(store)
+    client = shopify_client(store)
     assert client.execute(ops.SHOP_INFO).data["shop"]["myshopifyDomain"] == store.shop_domain
     store.refresh_from_db()
     assert store.access_token.reveal() != old_access
@@ -61,7 +60,7 @@ def test_a_token_about_to_expire_is_refreshed_before_the_request(shopify, shopif
 def test_a_401_refreshes_once_and_retries(shopify, shopify_emulator):
     # Shopify already expired the token although the store thinks it never expires
     store = expiring_store(shopify, lifetime=0, expires_in=None)
-    client = ShopifyClient.for_store(store)
+    client = shopify_client(store)
     client.execute(ops.SHOP_INFO)
     assert client.ledger.retries["unauthorized"] == 1
     assert len(grants_for(shopify_emulator, store.shop_domain)) == 1
@@ -72,7 +71,7 @@ def test_a_dead_refresh_token_is_an_auth_error(shopify):
     store.refresh_token = "shprt_not_a_real_one"
     store.save()
     with pytest.raises(TokenRefreshError) as exc:
-        ShopifyClient.for_store(store).execute(ops.SHOP_INFO)
+        shopify_client(store).execute(ops.SHOP_INFO)
     assert isinstance(exc.value, ShopifyAuthError)
 
 
@@ -84,7 +83,7 @@ def test_two_concurrent_refreshers_refresh_once_and_both_work(shopify, shopify_e
     def worker():
         try:
             # each worker loads the store itself, as two RQ workers would
-            client = ShopifyClient.for_store(Store.objects.get(pk=store.pk))
+            client = shopify_client(Store.objects.get(pk=store.pk))
             barrier.wait()
             results.append(client.execute(ops.SHOP_INFO).data["shop"]["myshopifyDomain"])
             results.append(client.execute(ops.SHOP_INFO).data["shop"]["myshopifyDomain"])
@@ -103,8 +102,8 @@ def test_two_concurrent_refreshers_refresh_once_and_both_work(shopify, shopify_e
 
 def test_the_second_refresher_uses_the_token_the_first_saved(shopify, shopify_emulator):
     store = expiring_store(shopify, lifetime=3600, expires_in=30)
-    first = StoreTokens(Store.objects.get(pk=store.pk))
-    second = StoreTokens(Store.objects.get(pk=store.pk))  # loaded before the refresh
+    first = store_tokens(Store.objects.get(pk=store.pk))
+    second = store_tokens(Store.objects.get(pk=store.pk))  # loaded before the refresh
     token_one = first.token()
     token_two = second.token()
     assert token_one == token_two
