@@ -18,7 +18,7 @@ from linking.models import DryRun, LinkRecord, Plan, PlanProduct, PlanStore, Sto
 from linking.sync.models import SyncRule
 from reports.models import ReportRow, Run
 from stores import services
-from stores.models import ApiKey, Member, Role, Store, Workspace
+from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
 from tests.factories import MemberFactory, StoreFactory, WorkspaceFactory
 from tests.stores.helpers import session_token
 from uploads.models import UploadBatch, UploadDryRun, UploadItem, UploadRecord
@@ -159,6 +159,28 @@ def _tenant(name: str, domains: list[str]) -> Tenant:
             workspace, domain, owner
         )
     return tenant
+
+
+def admin_objects(tenant: Tenant) -> dict:
+    """One object of the tenant (of its first store) for every model of the Django admin."""
+    objects = next(iter(tenant.stores.values()))
+    return {
+        Workspace: tenant.workspace,
+        Store: objects.store,
+        Member: tenant.members[Role.USER],
+        WorkspaceSettings: WorkspaceSettings.objects.get(workspace=tenant.workspace),
+        ApiKey: objects.key,
+        Plan: objects.plan,
+        DryRun: DryRun.objects.get(plan=objects.plan),
+        LinkRecord: LinkRecord.objects.get(store=objects.store),
+        StoreCatalog: StoreCatalog.objects.get(store=objects.store),
+        UploadBatch: objects.batch,
+        UploadDryRun: UploadDryRun.objects.get(batch=objects.batch),
+        UploadRecord: UploadRecord.objects.get(store=objects.store),
+        Run: objects.run,
+        ReportRow: objects.run.rows.get(),
+        SyncRule: SyncRule.objects.get(plan=objects.plan),
+    }
 
 
 @pytest.fixture

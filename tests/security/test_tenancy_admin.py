@@ -9,13 +9,12 @@ import pytest
 from django.forms.models import model_to_dict
 from django.test import Client
 
-from linking.models import DryRun, LinkRecord, Plan, StoreCatalog
-from linking.sync.models import SyncRule
-from reports.models import ReportRow, Run
+from linking.models import DryRun, Plan
 from stores import services
 from stores.admin_site import admin_site
-from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
-from uploads.models import UploadBatch, UploadDryRun, UploadRecord
+from stores.models import ApiKey, Member, Role, Store, Workspace
+from tests.security.conftest import admin_objects
+from uploads.models import UploadDryRun
 
 pytestmark = pytest.mark.django_db
 
@@ -24,24 +23,7 @@ SECRETS = [b"Workspace B", b"shop-b1", b"b-master_admin", b"b-user"]
 
 
 def _b_objects(world) -> dict:
-    b, b1 = world.b, world.b.stores["b1"]
-    return {
-        Workspace: b.workspace,
-        Store: b1.store,
-        Member: b.members[Role.USER],
-        WorkspaceSettings: WorkspaceSettings.objects.get(workspace=b.workspace),
-        ApiKey: b1.key,
-        Plan: b1.plan,
-        DryRun: DryRun.objects.get(plan=b1.plan),
-        LinkRecord: LinkRecord.objects.get(store=b1.store),
-        StoreCatalog: StoreCatalog.objects.get(store=b1.store),
-        UploadBatch: b1.batch,
-        UploadDryRun: UploadDryRun.objects.get(batch=b1.batch),
-        UploadRecord: UploadRecord.objects.get(store=b1.store),
-        Run: b1.run,
-        ReportRow: b1.run.rows.get(),
-        SyncRule: SyncRule.objects.get(plan=b1.plan),
-    }
+    return admin_objects(world.b)
 
 
 def _url(model, suffix="") -> str:
