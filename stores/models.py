@@ -11,7 +11,18 @@ from django.db import models
 
 from stores.secrets import EncryptedSecretField
 
-SHOP_DOMAIN_RE = r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$"
+# The one shop-domain rule (install, callback, Connect a store, session tokens, webhooks, the
+# model): a myshopify subdomain is one DNS label, at most 63 characters.
+SHOP_DOMAIN_RE = r"^[a-z0-9][a-z0-9-]{0,62}\.myshopify\.com\Z"
+MAX_SHOP_DOMAIN_LENGTH = 63 + len(".myshopify.com")
+
+
+def normalize_shop(shop: str | None) -> str | None:
+    """The lower-cased shop domain if it is a plain `name.myshopify.com`, else None."""
+    shop = (shop or "").strip().lower()
+    if len(shop) > MAX_SHOP_DOMAIN_LENGTH:  # before the regex: no work on long input
+        return None
+    return shop if re.match(SHOP_DOMAIN_RE, shop) else None
 
 
 class Workspace(models.Model):

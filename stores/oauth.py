@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,7 @@ from shopify_app import (
 )
 
 from assetlink_project.errors import ApplicationError
-from stores.models import SHOP_DOMAIN_RE
+from stores.models import normalize_shop  # noqa: F401 - the one rule, also oauth.normalize_shop
 from stores.session_tokens import SessionToken
 from stores.shopify import endpoints
 
@@ -40,7 +39,6 @@ logger = logging.getLogger(__name__)
 # Shopify's Node library rejects install/callback timestamps more than 90 s off; so do we.
 TIMESTAMP_WINDOW_SECONDS = 90
 HTTP_TIMEOUT_SECONDS = 15.0
-_SHOP_RE = re.compile(SHOP_DOMAIN_RE)
 _ACCESS_TOKEN_PATH = "/admin/oauth/access_token"
 
 
@@ -58,18 +56,6 @@ class TokenGrant:
 
 
 # --- request checks ----------------------------------------------------------------------------
-
-
-# A myshopify subdomain is one DNS label: at most 63 characters.
-MAX_SHOP_DOMAIN_LENGTH = 63 + len(".myshopify.com")
-
-
-def normalize_shop(shop: str | None) -> str | None:
-    """The lower-cased shop domain if it is a plain `name.myshopify.com`, else None."""
-    shop = (shop or "").strip().lower()
-    if len(shop) > MAX_SHOP_DOMAIN_LENGTH:
-        return None
-    return shop if _SHOP_RE.match(shop) else None
 
 
 def _param_value(values: list[str]) -> str:

@@ -19,7 +19,6 @@ from django.views.decorators.debug import sensitive_variables
 from assetlink_project.errors import ApplicationError
 from stores import permissions, principals, signals
 from stores.models import (
-    SHOP_DOMAIN_RE,
     ApiKey,
     AssetCaption,
     Member,
@@ -30,6 +29,7 @@ from stores.models import (
     WebhookDelivery,
     Workspace,
     WorkspaceSettings,
+    normalize_shop,
 )
 
 logger = logging.getLogger(__name__)
@@ -230,7 +230,8 @@ def store_connect_start(*, user, workspace: Workspace, shop_domain: str) -> OAut
     shop = (shop_domain or "").strip().lower()
     if shop and "." not in shop:
         shop += ".myshopify.com"
-    if len(shop) > 255 or not re.match(SHOP_DOMAIN_RE, shop):
+    shop = normalize_shop(shop)  # the install's rule, e.g. a label of at most 63 characters
+    if shop is None:
         raise ApplicationError(
             f"{shop_domain!r} is not a Shopify store domain; use the store's myshopify.com "
             "domain, e.g. demo-3.myshopify.com.",
@@ -239,6 +240,16 @@ def store_connect_start(*, user, workspace: Workspace, shop_domain: str) -> OAut
     store_connect_check(shop_domain=shop, workspace=workspace)
     logger.info("Connecting %s to workspace %s started", shop, workspace.pk)
     return oauth_state_create(shop_domain=shop, user=user, workspace=workspace)
+
+
+def store_connect_finish_check(*, user, workspace: Workspace, shop_domain: str) -> None:
+    """At the callback of a Connect a store, before any token: whoever started it must still
+    be allowed to (a role taken away meanwhile ends it) and the store still free to join.
+    A state with a workspace and no user is made only by the operator's `shopify_install`
+    command (stores.dev_install, sandbox only); Setup's states always name their admin."""
+    if user is not None:
+        permissions.require_setup_change(user, workspace, action="connect stores")
+    store_connect_check(shop_domain=shop_domain, workspace=workspace)
 
 
 @transaction.atomic
@@ -316,7 +327,7 @@ def _store_rehome_unclaimed(store: Store, *, installer, workspace=None) -> Store
 
 
 def _store_create(*, shop_domain: str, installer) -> Store:
-    if not re.match(SHOP_DOMAIN_RE, shop_domain):
+    if normalize_shop(shop_domain) != shop_domain:
         raise ApplicationError(f"{shop_domain!r} is not a myshopify.com shop domain.")
     workspace = workspace_create(name=_workspace_name_for(shop_domain), owner=installer)
     store = Store.objects.create(

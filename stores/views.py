@@ -140,7 +140,9 @@ def callback(request):
     state = OAuthState.objects.select_related("user", "workspace").get(nonce=nonce)
     try:
         if state.workspace is not None:  # connected from Setup: checked before any token
-            services.store_connect_check(shop_domain=shop, workspace=state.workspace)
+            services.store_connect_finish_check(
+                user=state.user, workspace=state.workspace, shop_domain=shop
+            )
         grant = oauth.exchange_code(shop, request.GET.get("code", ""))
         store = services.store_install(
             shop_domain=shop, grant=grant, installer=state.user, workspace=state.workspace

@@ -148,3 +148,34 @@ def test_an_admin_of_two_workspaces_connects_to_the_one_named(client, shopify, a
     started = _connect(client, second).json()
     _approve_and_call_back(client, started["authorize_url"])
     assert Store.objects.get(shop_domain=SHOP).workspace == second
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("user", 403), (None, 404)], ids=["demoted", "removed"]
+)
+def test_an_admin_demoted_or_removed_during_connect_cannot_complete_it(
+    client, shopify, admin_member, role, status
+):
+    # The role is asked again at the callback: the state was made while still an admin.
+    client.force_login(admin_member.user)
+    started = _connect(client, admin_member.workspace).json()
+    if role is None:
+        Member.objects.filter(pk=admin_member.pk).delete()
+    else:
+        Member.objects.filter(pk=admin_member.pk).update(role=role)
+
+    done = _approve_and_call_back(client, started["authorize_url"])
+
+    assert done.status_code == status
+    assert not Store.objects.filter(shop_domain=SHOP).exists()
+
+
+@pytest.mark.parametrize("label", ["a" * 64, "a" * 64 + ".myshopify.com"], ids=["label", "domain"])
+def test_connect_refuses_a_shop_domain_the_install_refuses(client, admin_member, label):
+    # One shop-domain rule: a myshopify label is one DNS label (at most 63 characters).
+    client.force_login(admin_member.user)
+    response = _connect(client, admin_member.workspace, label)
+    assert response.status_code == 400, response.content
+    assert "myshopify.com domain" in response.json()["detail"]
+    assert not OAuthState.objects.exists()
+    assert _connect(client, admin_member.workspace, "a" * 63).status_code == 200  # the longest
