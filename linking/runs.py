@@ -19,6 +19,7 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from linking.core import (
     AssetToLink,
@@ -102,6 +103,7 @@ def work_to_json(work: ProductWork, urls: dict[str, str] | None = None) -> dict:
         "replaces": dict(work.replaces),
         "unlink": list(work.unlink),
         "added_media": work.added_media,
+        "swatch_owners": work.swatch_owners,
     }
 
 
@@ -125,6 +127,7 @@ def work_from_json(data: dict) -> ProductWork:
         replaces=dict(data.get("replaces") or {}),
         unlink=list(data.get("unlink") or ()),
         added_media=data.get("added_media"),
+        swatch_owners=data.get("swatch_owners"),
     )
 
 
@@ -296,6 +299,9 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
                 deleted_media=list(target.gone),
                 created_media=sorted(made),
                 added_media=sorted(target.added),
+                swatch_owners=None
+                if target.swatch_owners is None
+                else sorted(target.swatch_owners),
             )
         )
     if not works:
@@ -310,6 +316,93 @@ def run_undo(*, run: Run, user=None, enqueue: bool = True) -> Run:
         undo_of=run,
         enqueue=enqueue,
     )
+
+
+def _delete_swatch_files(run: Run, client) -> None:
+    """Undo, once every product is back: the swatch files the undone run created leave Files
+    unless something still uses them — a product the undo did not restore, a product of
+    another run that is not undone, or a product's gallery on Shopify. A row each (of no
+    product): deleted, or kept and why."""
+    from stores.shopify.errors import ShopifyAuthError, ShopifyError
+    from stores.shopify.files import delete_files, referenced_by_products
+
+    undone = run.undo_of
+    if run.kind != Run.Kind.UNDO or undone is None:
+        return
+    records = {
+        r.media_id: r
+        for r in LinkRecordRow.objects.filter(store=run.store, product_id="", run_id=undone.pk)
+    }
+    if not records:
+        return
+    kept: dict[str, str] = {}
+    # The undo's products: what their swatch metafields hold now (restored, or not).
+    mine = set()
+    for product in run.products.all():
+        mine.add(product.product_id)
+        done = product.status == RunProduct.Status.DONE
+        state = state_from_json(product.after if done else product.before)
+        if state is None and not done:
+            state = state_from_json(
+                undone.products.filter(product_id=product.product_id)
+                .values_list("after", flat=True)
+                .first()
+            )
+        for refs in state.swatch_refs.values() if state else ():
+            for file_id in set(refs) & set(records):
+                kept[file_id] = (
+                    "a product still uses it"
+                    if done
+                    else "a product the undo could not restore still uses it"
+                )
+    # Other products: a link run (not undone since) placed the file there.
+    undone_since = Run.objects.filter(undo_of=OuterRef("run"), status=Run.Status.SUCCEEDED)
+    for file_id in (
+        ReportRow.objects.filter(
+            run__store=run.store,
+            run__kind=Run.Kind.LINK,
+            media_id__in=[m for m in records if m not in kept],
+            action__in=["swatch", "unchanged"],
+            product_id__gt="",
+        )
+        .exclude(product_id__in=mine)
+        .exclude(Exists(undone_since))
+        .values_list("media_id", flat=True)
+        .distinct()
+    ):
+        kept[file_id] = "a product of another run uses it"
+    todo = [m for m in records if m not in kept]
+    try:
+        for file_id in referenced_by_products(client, todo) if todo else ():
+            kept[file_id] = "a product still references it"
+    except ShopifyAuthError:
+        raise
+    except ShopifyError as exc:
+        for file_id in todo:
+            kept[file_id] = f"Shopify's references to it could not be read ({exc})"
+    todo = [m for m in todo if m not in kept]
+    outcome = delete_files(client, todo)
+    refused = {r.item: (r.code, r.message) for r in outcome.refused}
+    # A resumed undo may find a file its first attempt deleted.
+    deleted = set(outcome.items) | {m for m, (code, _) in refused.items()
+                                    if code == "FILE_DOES_NOT_EXIST"}  # fmt: skip
+    rows = []
+    for file_id, record in records.items():
+        row = RunRow(None, "unchanged", record.asset_id, media_id=file_id)
+        if file_id in deleted:
+            row.action, row.status = "unlinked", FILE_DELETED_STATUS
+            row.message = "The swatch file the undone run created was deleted: nothing uses it."
+        elif file_id in kept:
+            row.message = f"The swatch file the undone run created stays in Files: {kept[file_id]}."
+        else:
+            code, message = refused.get(file_id, ("NOT_DELETED", "Shopify kept it."))
+            row.action, row.error_code = "failed", code
+            row.message = f"The swatch file could not be deleted ({message}); it stays in Files."
+        rows.append(row)
+    with transaction.atomic():
+        LinkRecordRow.objects.filter(store=run.store, product_id="", media_id__in=deleted).delete()
+        run.rows.filter(product_id="", media_id__in=list(records)).delete()
+        _write_rows(run, rows)
 
 
 # --- execution (called by the RQ job) ----------------------------------------------------
@@ -559,6 +652,8 @@ def _execute_locked(run: Run, lock, client_for) -> str:
         for outcome in executor.run(works):
             if outcome.status == "not_done":
                 finished = False
+        if finished:
+            _delete_swatch_files(run, client)
         return finished
 
     def outcome() -> str:

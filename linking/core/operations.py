@@ -79,6 +79,15 @@ class SetSwatchMetafield:
     """``list.file_reference`` value, in group order."""
 
 
+@dataclass(frozen=True)
+class DeleteSwatchMetafield:
+    """Undo/rollback: the swatch metafield a run wrote on an owner that had none before."""
+
+    owner_id: str
+    namespace: str
+    key: str
+
+
 @dataclass
 class Operations:
     unlinks: list[UnlinkMedia] = field(default_factory=list)

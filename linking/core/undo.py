@@ -8,7 +8,8 @@ Two steps, both pure:
    of the state before cannot come back (their files are gone);
 2. :func:`plan_restore` — from the product's gallery now and that target: the operations, in
    the executor's order (re-link before unlink, reorder, alt text, variant images, swatch
-   metafields), and the state they lead to. A rollback of a failed product uses the same
+   metafields: set back to their value before, deleted where the owner had none), and the
+   state they lead to. A rollback of a failed product uses the same
    function with no ``removable`` restriction (everything the product did not have goes).
 
 :func:`apply_restore` models Shopify applying a :class:`RestorePlan` (for the properties).
@@ -22,7 +23,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 
 from .gallery import ProductState
-from .operations import AssignVariantImage, SetSwatchMetafield
+from .operations import AssignVariantImage, DeleteSwatchMetafield, SetSwatchMetafield
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class UndoTarget:
     """Media the undone run added to the product (the undo unlinks these, and only these)."""
     gone: tuple[str, ...] = ()
     """Media of ``restore`` the undone run deleted: they cannot be linked again."""
+    swatch_owners: frozenset[str] | None = None
+    """Owners whose swatch metafield the undone run changed (the undo gives back only those);
+    None when the run recorded no state after."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class RestorePlan:
     variant_detaches: tuple[tuple[str, str], ...] = ()
     """(variant id, media id): images to take off variants that had none before."""
     swatch_metafields: tuple[SetSwatchMetafield, ...] = ()
+    swatch_deletes: tuple[DeleteSwatchMetafield, ...] = ()
+    """Swatch metafields on owners that had none in the state restored."""
 
     def __bool__(self) -> bool:
         return bool(
@@ -56,6 +62,7 @@ class RestorePlan:
             or self.variant_images
             or self.variant_detaches
             or self.swatch_metafields
+            or self.swatch_deletes
         )
 
 
@@ -71,12 +78,19 @@ def undo_target(
     replaced; ``deleted``: files it deleted (delete unreferenced created files)."""
     had = {i.media_id for i in before.gallery}
     added = set(created)
+    owners = None
     if after is not None:
         added.update(i.media_id for i in after.gallery)
+        owners = frozenset(
+            owner
+            for owner in {*before.swatch_refs, *after.swatch_refs}
+            if tuple(before.swatch_refs.get(owner, ())) != tuple(after.swatch_refs.get(owner, ()))
+        )
     return UndoTarget(
         before,
         frozenset(added - had),
         tuple(i.media_id for i in before.gallery if i.media_id in deleted),
+        owners,
     )
 
 
@@ -88,12 +102,16 @@ def plan_restore(
     removable: Collection[str] | None = None,
     swatch_namespace: str = "",
     swatch_key: str = "",
+    swatch_owners: Collection[str] | None = None,
 ) -> RestorePlan:
     """The operations that take ``current`` back to ``restore`` (without the ``gone`` media).
 
     ``removable``: the media that may be unlinked (an undo: those its run added); None: any
     media ``restore`` does not have (a rollback). Media kept although ``restore`` lacks them
-    go after the restored gallery, in their current order."""
+    go after the restored gallery, in their current order. ``swatch_owners``: the owners whose
+    swatch metafield may be given back (an undo: those its run changed; None: any). A metafield
+    is deleted only on an owner ``restore`` was read with (the product, or a variant of its
+    ``variant_images``) and had none: an owner it never read may have one of its own."""
     now = {i.media_id: i for i in current.gallery}
     wanted = {i.media_id: i for i in restore.gallery if i.media_id not in gone}
     unlinks = tuple(m for m in now if m not in wanted and (removable is None or m in removable))
@@ -117,10 +135,20 @@ def plan_restore(
         if media_id in gone:
             continue
         assigns.append(AssignVariantImage(variant_id, media_id, was if was in present else None))
+
+    def may(owner: str) -> bool:
+        return swatch_owners is None or owner in swatch_owners
+
     metafields = tuple(
         SetSwatchMetafield(owner, swatch_namespace, swatch_key, tuple(refs))
         for owner, refs in restore.swatch_refs.items()
-        if refs and tuple(current.swatch_refs.get(owner, ())) != tuple(refs)
+        if refs and may(owner) and tuple(current.swatch_refs.get(owner, ())) != tuple(refs)
+    )
+    read = {restore.product_id, *restore.variant_images}
+    deletes = tuple(
+        DeleteSwatchMetafield(owner, swatch_namespace, swatch_key)
+        for owner, refs in current.swatch_refs.items()
+        if refs and may(owner) and owner in read and not restore.swatch_refs.get(owner)
     )
     return RestorePlan(
         tuple(wanted) + kept,
@@ -130,6 +158,7 @@ def plan_restore(
         tuple(assigns),
         tuple(detaches),
         metafields,
+        deletes,
     )
 
 
@@ -154,4 +183,6 @@ def apply_restore(current: ProductState, plan: RestorePlan, restore: ProductStat
     swatch_refs = dict(current.swatch_refs)
     for metafield in plan.swatch_metafields:
         swatch_refs[metafield.owner_id] = metafield.file_ids
+    for deleted in plan.swatch_deletes:
+        swatch_refs.pop(deleted.owner_id, None)
     return ProductState(current.product_id, gallery, variant_images, swatch_refs)

@@ -10,6 +10,7 @@ from linking.core import (
     AssignVariantImage,
     CreateMedia,
     CreateSwatchFile,
+    DeleteSwatchMetafield,
     LinkRecord,
     LinkSettings,
     ProductPlan,
@@ -67,6 +68,9 @@ class ProductWork:
     added_media: list[str] | None = None
     """Undo: media the undone run added here, the only ones the undo unlinks (None: every
     media ``restore`` lacks goes, as in a rollback)."""
+    swatch_owners: list[str] | None = None
+    """Undo: the owners whose swatch metafield the undone run changed, the only ones the undo
+    gives back (None: any, as in a rollback)."""
 
 
 @dataclass
@@ -174,6 +178,7 @@ class _Step:
     variant_detaches: list[tuple[str, str]] = field(default_factory=list)
     swatch_files: list[CreateSwatchFile] = field(default_factory=list)
     swatch_metafields: list[SetSwatchMetafield] = field(default_factory=list)
+    swatch_deletes: list[DeleteSwatchMetafield] = field(default_factory=list)
     plan: ProductPlan | None = None
     report_plan: ProductPlan | None = None
     replanned: bool = False
@@ -234,5 +239,6 @@ def _operation_count(step: _Step) -> int:
         + len(step.variant_images)
         + len(step.swatch_files)
         + len(step.swatch_metafields)
+        + len(step.swatch_deletes)
         + (1 if step.plan is None or step.plan.operations.moves else 0)
     )

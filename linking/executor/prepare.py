@@ -123,6 +123,7 @@ class _Prepare:
             removable=None if work.added_media is None else set(work.added_media),
             swatch_namespace=work.settings.swatch_namespace,
             swatch_key=work.settings.swatch_key,
+            swatch_owners=work.swatch_owners,
         )
         step = _Step(
             work,
@@ -135,6 +136,7 @@ class _Prepare:
             variant_images=list(plan.variant_images),
             variant_detaches=list(plan.variant_detaches),
             swatch_metafields=list(plan.swatch_metafields),
+            swatch_deletes=list(plan.swatch_deletes),
             gallery=[i.media_id for i in state.gallery],
             records={i.media_id: i.record for i in state.gallery if i.record},
         )

@@ -40,6 +40,11 @@ class _Report:
         swatch_refs = {
             o: tuple(step.real(f) for f in refs) for o, refs in after.swatch_refs.items()
         }
+        if step.plan is None:  # undo, rollback: what the metafields hold now
+            swatch_refs = dict(step.before.swatch_refs)
+            swatch_refs.update({mf.owner_id: mf.file_ids for mf in step.swatch_metafields})
+            for deleted in step.swatch_deletes:
+                swatch_refs.pop(deleted.owner_id, None)
         return ProductState(step.product_id, tuple(items), variant_images, swatch_refs)
 
     def _rows(self, step: _Step) -> list[RunRow]:
@@ -100,7 +105,7 @@ class _Report:
                         **extra,
                     )
                 )
-            return self._mark_failures(step, rows)
+            return self._mark_failures(step, rows + self._swatch_restore_rows(step))
         for row in step.report_plan.rows:
             media_id = row.media_id
             real = step.real(media_id) if media_id else None
@@ -112,6 +117,31 @@ class _Report:
             out.status = step.status.get(real or "", "")
             rows.append(out)
         return self._mark_failures(step, rows)
+
+    def _swatch_restore_rows(self, step: _Step) -> list[RunRow]:
+        """Undo: a row per file of each swatch metafield it gave back or removed."""
+        asset_of = {file_id: identity[0] for identity, file_id in self.store_files.items()}
+        extra = {"handle": step.work.handle, "title": step.work.title}
+        changes = [
+            (mf.owner_id, mf.file_ids, "restored by the undo")
+            for mf in step.swatch_metafields
+        ] + [
+            (d.owner_id, step.before.swatch_refs.get(d.owner_id, ()),
+             "removed by the undo (it had none before the run)")
+            for d in step.swatch_deletes
+        ]  # fmt: skip
+        return [
+            RunRow(
+                step.product_id,
+                str(ReportAction.SWATCH),
+                asset_of.get(file_id),
+                media_id=file_id,
+                message=f"Swatch metafield of {owner} {what}.",
+                **extra,
+            )
+            for owner, file_ids, what in changes
+            for file_id in file_ids
+        ]
 
     def _by_identity(self, step: _Step, placeholder: str) -> str | None:
         """The real id of a placeholder of the report plan (computed against another gallery)."""

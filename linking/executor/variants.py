@@ -71,7 +71,7 @@ class _Variants:
         for step in steps:
             for created in step.swatch_files:
                 files.setdefault(created.file_id, (step, created))
-        if not files and not any(s.swatch_metafields for s in steps):
+        if not files and not any(s.swatch_metafields or s.swatch_deletes for s in steps):
             return
         self._set_phase("swatches")
         resolved = self._files
@@ -134,3 +134,21 @@ class _Variants:
                 continue
             for step, _ in chunk:
                 self._tick(step)
+        self._delete_swatch_metafields(steps)
+
+    def _delete_swatch_metafields(self, steps: list[_Step]) -> None:
+        """Undo and rollback: the swatch metafields of owners that had none (≤ 25 per call)."""
+        deletes = [
+            (step, {"ownerId": d.owner_id, "namespace": d.namespace, "key": d.key})
+            for step in steps
+            if not step.broken
+            for d in step.swatch_deletes
+        ]
+        for start in range(0, len(deletes), MAX_METAFIELDS):
+            chunk = deletes[start : start + MAX_METAFIELDS]
+            answer = self._retrying(ops.METAFIELDS_DELETE, {"metafields": [m for _, m in chunk]})
+            for step, _ in chunk:
+                if answer.ok:
+                    self._tick(step)
+                else:
+                    step.error = f"Swatch metafield: {answer.code} {answer.message}"

@@ -1475,6 +1475,37 @@ def m_metafields_set(ctx: Ctx, metafields):
     return {"metafields": out, "userErrors": []}
 
 
+@mutation("metafieldsDelete")
+def m_metafields_delete(ctx: Ctx, metafields):
+    """Deletes by (owner, namespace, key), at most 25 at once (Shopify's changelog, 2024-04); a
+    metafield that does not exist answers null in its place, not an error."""
+    if not metafields or len(metafields) > 25:
+        message = (
+            "At least one identifier must be specified."
+            if not metafields
+            else "Exceeded the maximum metafields input limit of 25."
+        )
+        return {"deletedMetafields": None, "userErrors": [_err(["metafields"], message)]}
+    errors = []
+    for i, mi in enumerate(metafields):
+        if not isinstance(lookup(ctx.shop, mi["ownerId"]), Product | Variant):
+            errors.append(
+                _err(["metafields", str(i), "ownerId"], f"Owner {mi['ownerId']} does not exist.")
+            )
+    if errors:
+        return {"deletedMetafields": None, "userErrors": errors}
+    out = []
+    for mi in metafields:
+        owner = lookup(ctx.shop, mi["ownerId"])
+        gone = owner.metafields.pop((mi["namespace"], mi["key"]), None)
+        if gone is None:
+            out.append(None)
+            continue
+        _touch(owner)
+        out.append({"ownerId": owner.gid, "namespace": gone.namespace, "key": gone.key})
+    return {"deletedMetafields": out, "userErrors": []}
+
+
 def _variant_media_common(ctx: Ctx, productId, variantMedia, attach: bool):
     p = _product_or_none(ctx, productId)
     if p is None:

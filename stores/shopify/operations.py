@@ -319,6 +319,19 @@ METAFIELDS_SET = _op(
     """,
 )
 
+# Undo and rollback: a swatch metafield the run wrote on an owner that had none (≤ 25 a call).
+METAFIELDS_DELETE = _op(
+    "MetafieldsDelete",
+    """
+    mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
+      metafieldsDelete(metafields: $metafields) {
+        deletedMetafields { ownerId namespace key }
+        userErrors { field message }
+      }
+    }
+    """,
+)
+
 PRODUCT_VARIANT_APPEND_MEDIA = _op(
     "ProductVariantAppendMedia",
     """

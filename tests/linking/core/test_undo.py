@@ -36,6 +36,7 @@ def _undo(current, target, link=LinkSettings()):
         removable=target.added,
         swatch_namespace=link.swatch_namespace,
         swatch_key=link.swatch_key,
+        swatch_owners=target.swatch_owners,
     )
 
 
@@ -53,8 +54,21 @@ def since_the_run(draw, state):
     return replace(state, gallery=tuple(order))
 
 
+@st.composite
+def with_swatches_before(draw, case):
+    """``case`` with swatch metafields on some owners before the run (files of the store's)."""
+    state, *rest = case
+    owners = [state.product_id, *state.variant_images]
+    refs = {
+        owner: tuple(draw(st.lists(st.sampled_from(["f1", "f2", "f3"]), min_size=1, max_size=2)))
+        for owner in owners
+        if draw(st.booleans())
+    }
+    return (replace(state, swatch_refs=refs), *rest)
+
+
 @PROPS
-@given(cases())
+@given(cases().flatmap(with_swatches_before))
 def test_undo_of_a_link_run_gives_the_state_before_back(case):
     before, after, plan = _link_run(case)
     target = undo_target(before, after, created=[c.media_id for c in plan.operations.creates])
@@ -67,9 +81,8 @@ def test_undo_of_a_link_run_gives_the_state_before_back(case):
             assert alts[item.media_id] == item.alt
     for variant, media_id in before.variant_images.items():
         assert result.variant_images.get(variant) == media_id
-    for owner, refs in before.swatch_refs.items():
-        if refs:
-            assert result.swatch_refs[owner] == refs
+    # every swatch metafield as it was: its value back, or none where it had none
+    assert dict(result.swatch_refs) == dict(before.swatch_refs)
 
 
 @PROPS
@@ -141,3 +154,21 @@ def test_what_the_run_added_comes_from_its_state_after_and_its_created_media():
     assert target.added == {"n1", "n2"}  # m2 was there before: never the run's
     assert target.gone == ("m1",)
     assert undo_target(before, None, created=["n2"]).added == {"n2"}
+
+
+@PROPS
+@given(st.data(), cases())
+def test_undo_leaves_swatch_metafields_the_run_did_not_write(data, case):
+    """A swatch metafield set since the run on an owner the run did not touch stays (undo
+    gives back only what its run changed); one on an owner it never read stays too."""
+    before, after, _ = _link_run(case)
+    target = undo_target(before, after)
+    untouched = [o for o in (before.product_id, *before.variant_images, "v-unread")
+                 if o not in target.swatch_owners]  # fmt: skip
+    theirs = {o: ("theirs",) for o in data.draw(st.lists(st.sampled_from(untouched), unique=True))}
+    current = replace(after, swatch_refs={**after.swatch_refs, **theirs})
+    result = apply_restore(current, _undo(current, target), before)
+    assert {o: result.swatch_refs.get(o) for o in theirs} == theirs
+    # a rollback (any owner) still never deletes one on an owner the state before never read
+    rollback = plan_restore(current, before, swatch_owners=None)
+    assert "v-unread" not in {d.owner_id for d in rollback.swatch_deletes}

@@ -207,6 +207,30 @@ def test_metafields_set_atomic_with_file_reference_checks(emu, catalog):
     assert len(listing["data"]["product"]["metafields"]["nodes"]) == 26  # + dam_id
 
 
+DELETE_MF = """mutation($m: [MetafieldIdentifierInput!]!) { metafieldsDelete(metafields: $m) {
+  deletedMetafields { ownerId namespace key } userErrors { field message } } }"""
+
+
+def test_metafields_delete_by_owner_namespace_and_key(emu, catalog):
+    """Shopify's metafieldsDelete: a metafield that does not exist answers null in its place
+    (not an error), an unknown owner is a userError and deletes nothing, at most 25 at once."""
+    token, products = catalog
+    pid = products[0]["id"]
+    swatch = {"ownerId": pid, "namespace": "cloudinary", "key": "swatch"}
+    emu.shopify_gql(token, SET_MF, {"m": [{**swatch, "type": "number_integer", "value": "1"}]})
+    unknown = {**swatch, "ownerId": "gid://shopify/Product/42"}
+    refused = emu.shopify_gql(token, DELETE_MF, {"m": [swatch, unknown]})["data"]
+    assert refused["metafieldsDelete"]["userErrors"][0]["field"] == ["metafields", "1", "ownerId"]
+    read = f'{{ product(id: "{pid}") {{ metafield(namespace: "cloudinary", key: "swatch") {{ value }} }} }}'
+    assert emu.gql(token, read).json()["data"]["product"]["metafield"] == {"value": "1"}
+    missing = {**swatch, "key": "nothing"}
+    done = emu.shopify_gql(token, DELETE_MF, {"m": [swatch, missing]})["data"]["metafieldsDelete"]
+    assert done == {"deletedMetafields": [swatch, None], "userErrors": []}
+    assert emu.gql(token, read).json()["data"]["product"]["metafield"] is None
+    many = emu.shopify_gql(token, DELETE_MF, {"m": [swatch] * 26})["data"]["metafieldsDelete"]
+    assert many["deletedMetafields"] is None and "25" in many["userErrors"][0]["message"]
+
+
 def test_nodes_and_shop(emu, catalog):
     token, products = catalog
     body = emu.shopify_gql(

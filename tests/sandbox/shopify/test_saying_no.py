@@ -67,6 +67,11 @@ EVERY_MUTATION = {
         'key: "k", type: "single_line_text_field", value: "v"}]) { userErrors { code message } } }',
         "userErrors",
     ),
+    "metafieldsDelete": (
+        f'mutation {{ metafieldsDelete(metafields: [{{ownerId: "{P0}", namespace: "custom", '
+        'key: "k"}]) { userErrors { message } } }',
+        "userErrors",
+    ),
     "productVariantAppendMedia": (
         f'mutation {{ productVariantAppendMedia(productId: "{P0}", variantMedia: [{{variantId: '
         f'"gid://shopify/ProductVariant/1", mediaIds: ["{F0}"]}}]) {{ userErrors {{ code message }} }} }}',
