@@ -21,6 +21,7 @@ RUN groupadd --system --gid 10001 assetlink \
 
 COPY pyproject.toml README.md ./
 COPY assetlink_project ./assetlink_project
+COPY common ./common
 COPY stores ./stores
 COPY linking ./linking
 COPY uploads ./uploads

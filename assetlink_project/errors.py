@@ -18,6 +18,14 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
+class InputError(ApplicationError):
+    """Input the user can fix: ``field`` names it, the message says how (a 400 with both)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message, extra={"field": field})
+        self.field = field
+
+
 class PermissionDeniedError(ApplicationError):
     status_code = status.HTTP_403_FORBIDDEN
 

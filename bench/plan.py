@@ -170,7 +170,8 @@ def bench_sandbox(args) -> None:
     def fresh():
         return shopify_client(store, ledger=CostLedger())
 
-    from linking.services import core_asset, link_config
+    from common.fields import core_asset
+    from linking.services import link_config
 
     cloud = services._default_cloudinary(workspace)
     config = link_config(plan, WorkspaceSettings.objects.get(workspace=workspace))

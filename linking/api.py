@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assetlink_project.api_input import validated_body
+from assetlink_project.errors import InputError
 from linking import dry_runs, runs, selectors, services, store_choice
 from linking.core import LinkMode
 from linking.models import AltSource, DryRun, Plan
@@ -189,10 +190,11 @@ def _input(request) -> dict:
 
 
 def _field_errors(call):
-    """Run a service; a PlanConfigError becomes a 400 naming the field (DRF's shape)."""
+    """Run a service; an InputError (a PlanConfigError, say) becomes a 400 naming the field
+    (DRF's shape)."""
     try:
         return call()
-    except services.PlanConfigError as exc:
+    except InputError as exc:
         raise serializers.ValidationError({exc.field: [exc.message]}) from None
 
 

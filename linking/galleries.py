@@ -18,8 +18,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from common.transformations import normalise_transformation
 from linking.core import GalleryItem, LinkRecord, ProductState
-from linking.core.transformations import normalise_transformation
 from linking.models import LinkRecord as LinkRecordRow
 from stores.shopify import operations as ops
 from stores.shopify.bulk import run_bulk_queries

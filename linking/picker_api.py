@@ -17,9 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assetlink_project.errors import NotFoundError
+from common.fields import GroupingOptions, core_asset, parse_field_ref
 from linking.core import FieldError, SwatchRule, group_assets, is_swatch, order_assets
-from linking.core.fields import GroupingOptions, parse_field_ref
-from linking.services import core_asset, order_field_ref
+from linking.services import order_field_ref
 from stores import selectors, services
 from stores.cloudinary import CloudinaryClient
 from stores.cloudinary.assets import asset_from_resource

@@ -16,7 +16,8 @@ from typing import Any
 from django.db import connections, transaction
 from django.utils import timezone
 
-from assetlink_project.errors import ApplicationError, NotFoundError
+from assetlink_project.errors import ApplicationError, InputError
+from common.fields import core_asset, normalise
 from linking import selectors
 from linking.catalog import catalog_for, forget_products
 from linking.core import (
@@ -24,7 +25,6 @@ from linking.core import (
 )
 from linking.core import (
     AltTextRule,
-    Asset,
     FieldError,
     FieldKind,
     FieldRef,
@@ -45,7 +45,6 @@ from linking.core import (
     validate_order_field,
     validate_transformation,
 )
-from linking.core.fields import normalise
 from linking.core.grouping import Group
 from linking.galleries import read_galleries
 from linking.models import (
@@ -59,6 +58,7 @@ from linking.models import (
 from reports.progress import nap
 from stores import permissions, principals
 from stores.models import Store, Workspace, WorkspaceSettings
+from stores.selectors import resolve_stores
 from stores.services import asset_caption, settings_for
 
 logger = logging.getLogger(__name__)
@@ -89,12 +89,8 @@ CONFIG_FIELDS = (
 )
 
 
-class PlanConfigError(ApplicationError):
-    """A configuration the user can fix; `field` names the input, the message says how."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message, extra={"field": field})
-        self.field = field
+class PlanConfigError(InputError):
+    """A plan configuration the user can fix; `field` names the input, the message says how."""
 
 
 def alt_source_default(setup: WorkspaceSettings) -> tuple[str, str]:
@@ -139,29 +135,6 @@ def order_field_ref(text: str) -> FieldRef | None:
     if text == "filename":
         return FieldRef(FieldKind.FILENAME, "^(.*)$")
     return parse_field_ref(text)
-
-
-def resolve_stores(workspace: Workspace, stores, scope=None) -> list[Store]:
-    """The plan's stores by id or shop domain; `scope` (e.g. an API key's store) narrows them."""
-    if not isinstance(stores, list | tuple) or not stores:
-        raise PlanConfigError("stores", "Pick at least one store of the workspace.")
-    found = []
-    for ref in stores:
-        text = str(ref).strip().lower()
-        query = Store.objects.filter(workspace=workspace)
-        if scope is not None:
-            query = query.filter(pk__in=scope)
-        store = (
-            query.filter(pk=int(text)).first()
-            if text.isdigit()
-            else query.filter(shop_domain=text).first()
-        )
-        if store is None:
-            # Stores of other workspaces must not be revealed: the same 404 as an unknown one.
-            raise NotFoundError(f"Store {ref} not found in workspace {workspace.name}.")
-        if store not in found:
-            found.append(store)
-    return found
 
 
 def _validate(
@@ -323,20 +296,6 @@ def plan_update(
 
 
 # --- dry run ------------------------------------------------------------------------------
-
-
-def core_asset(asset) -> Asset:
-    """The Cloudinary client's typed asset (metadata labels already mapped) for the core."""
-    return Asset(
-        asset.asset_id,
-        asset.public_id,
-        int(asset.version),
-        asset.resource_type,
-        asset.filename,
-        dict(asset.metadata),
-        dict(asset.context),
-        tuple(asset.tags),
-    )
 
 
 def link_config(plan: Plan, setup: WorkspaceSettings, captions=None) -> LinkConfig:

@@ -7,9 +7,10 @@ from django.db import transaction
 
 from assetlink_project.errors import PermissionDeniedError
 from linking.models import LinkStoreChoice
-from linking.services import PlanConfigError, resolve_stores
+from linking.services import PlanConfigError
 from stores.models import Store, Workspace
 from stores.principals import ApiKeyPrincipal
+from stores.selectors import resolve_stores
 
 
 def _installed(stores):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
+from assetlink_project.errors import InputError, NotFoundError
 from stores.models import ADMIN_ROLES, ApiKey, Member, Store, Workspace
 from stores.principals import ApiKeyPrincipal, StoreScope
 
@@ -99,3 +100,26 @@ def workspace_by_ref(ref: str) -> Workspace | None:
     """A workspace named on the command line: by id or by exact name."""
     query = Workspace.objects.all()
     return query.filter(pk=int(ref)).first() if ref.isdigit() else query.filter(name=ref).first()
+
+
+def resolve_stores(workspace: Workspace, stores, scope=None) -> list[Store]:
+    """The plan's stores by id or shop domain; `scope` (e.g. an API key's store) narrows them."""
+    if not isinstance(stores, list | tuple) or not stores:
+        raise InputError("stores", "Pick at least one store of the workspace.")
+    found = []
+    for ref in stores:
+        text = str(ref).strip().lower()
+        query = Store.objects.filter(workspace=workspace)
+        if scope is not None:
+            query = query.filter(pk__in=scope)
+        store = (
+            query.filter(pk=int(text)).first()
+            if text.isdigit()
+            else query.filter(shop_domain=text).first()
+        )
+        if store is None:
+            # Stores of other workspaces must not be revealed: the same 404 as an unknown one.
+            raise NotFoundError(f"Store {ref} not found in workspace {workspace.name}.")
+        if store not in found:
+            found.append(store)
+    return found

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assetlink_project.api_input import validated_body
+from assetlink_project.errors import InputError
 from linking.api import DRY_RUN_JOB_FIELDS
 from linking.models import AltSource
 from reports import engine
@@ -89,7 +90,7 @@ BatchListSerializer = inline_serializer(
 def _call(fn):
     try:
         return fn()
-    except services.PlanConfigError as exc:
+    except InputError as exc:
         raise serializers.ValidationError({exc.extra["field"]: [exc.message]}) from None
     except runs.RunError as exc:
         raise serializers.ValidationError({"detail": exc.message}) from None

@@ -10,22 +10,20 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from assetlink_project.errors import ApplicationError
-from linking.core.alt_text import alt_text_for, validate_alt_override, validate_alt_rule
-from linking.core.fields import FieldError
-from linking.core.transformations import TransformationError, validate_transformation
+from assetlink_project.errors import ApplicationError, InputError
+from common.alt_text import alt_text_for, validate_alt_override, validate_alt_rule
+from common.fields import FieldError, core_asset
+from common.transformations import TransformationError, validate_transformation
 from linking.models import AltSource
 from linking.services import (
     DryRunWatch,
-    PlanConfigError,
     alt_rule_from,
     alt_source_default,
-    core_asset,
-    resolve_stores,
 )
 from reports.models import Run
 from stores import permissions, principals
 from stores.models import Workspace
+from stores.selectors import resolve_stores
 from stores.services import asset_caption, settings_for
 from uploads import runs
 from uploads.models import UploadBatch, UploadRecord
@@ -43,7 +41,7 @@ CONFIG_FIELDS = (
 )
 
 
-class UploadConfigError(PlanConfigError):
+class UploadConfigError(InputError):
     """A batch configuration the user can fix; ``field`` names the input."""
 
 

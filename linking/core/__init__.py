@@ -6,7 +6,7 @@ Plain frozen dataclasses in, plain dataclasses out. The usual path for one store
 documented in :mod:`linking.core.operations` (``apply_operations`` models Shopify doing it).
 """
 
-from .alt_text import (
+from common.alt_text import (
     MAX_ALT_LENGTH,
     AltSource,
     AltTextError,
@@ -15,17 +15,7 @@ from .alt_text import (
     validate_alt_override,
     validate_alt_rule,
 )
-from .catalog import (
-    CatalogIndex,
-    Hit,
-    Product,
-    ShopifyField,
-    ShopifyFieldKind,
-    Variant,
-    parse_shopify_field,
-)
-from .diff import longest_increasing_subsequence, reorder_moves
-from .fields import (
+from common.fields import (
     Asset,
     FieldError,
     FieldKind,
@@ -37,6 +27,23 @@ from .fields import (
     validate_field_exists,
     validate_order_field,
 )
+from common.transformations import (
+    TransformationError,
+    normalise_transformation,
+    same_transformation,
+    validate_transformation,
+)
+
+from .catalog import (
+    CatalogIndex,
+    Hit,
+    Product,
+    ShopifyField,
+    ShopifyFieldKind,
+    Variant,
+    parse_shopify_field,
+)
+from .diff import longest_increasing_subsequence, reorder_moves
 from .gallery import (
     MAX_GALLERY_SIZE,
     AssetToLink,
@@ -64,12 +71,6 @@ from .plan import LinkConfig, PreparedGroups, StorePlan, plan_store, prepare_gro
 from .planner import LinkSettings, ProductPlan, ReportAction, ReportRow, plan_product
 from .simulator import SimulationError, apply_operations, apply_to_state
 from .swatches import SwatchRule, is_swatch
-from .transformations import (
-    TransformationError,
-    normalise_transformation,
-    same_transformation,
-    validate_transformation,
-)
 from .undo import RestorePlan, UndoTarget, apply_restore, plan_restore, undo_target
 
 __all__ = [

@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 
-from .fields import FieldError, normalise
-
-
-@dataclass(frozen=True)
-class Variant:
-    id: str
-    sku: str | None = None
-    barcode: str | None = None
-    metafields: Mapping[str, str] = field(default_factory=dict)
-    """``"namespace.key" -> value`` as Shopify returns it (list values as JSON text)."""
-
-
-@dataclass(frozen=True)
-class Product:
-    id: str
-    handle: str = ""
-    title: str = ""
-    tags: tuple[str, ...] = ()
-    metafields: Mapping[str, str] = field(default_factory=dict)
-    variants: tuple[Variant, ...] = ()
+from common.fields import FieldError, normalise
+from common.products import Product, Variant
 
 
 class ShopifyFieldKind(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .transformations import normalise_transformation
+from common.transformations import normalise_transformation
 
 MAX_GALLERY_SIZE = 250
 """Shopify's media limit per product."""

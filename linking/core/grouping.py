@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .fields import Asset, GroupingOptions, field_values
+from common.fields import Asset, GroupingOptions, field_values
 
 
 @dataclass

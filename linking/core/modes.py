@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Sequence
 from enum import StrEnum
 from typing import TypeVar
 
-from .fields import FieldError
+from common.fields import FieldError
 
 T = TypeVar("T")
 U = TypeVar("U")

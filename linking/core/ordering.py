@@ -7,7 +7,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from .fields import Asset, EnumLabels, FieldRef, first_value
+from common.fields import Asset, EnumLabels, FieldRef, first_value
+
 from .grouping import Group
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from .alt_text import AltTextRule, alt_text_for, validate_alt_rule
+from common.alt_text import AltTextRule, alt_text_for, validate_alt_rule
+from common.fields import Asset, EnumLabels, FieldRef, GroupingOptions
+
 from .catalog import CatalogIndex, ShopifyField
-from .fields import Asset, EnumLabels, FieldRef, GroupingOptions
 from .gallery import AssetToLink, ProductState, SwatchAsset
 from .grouping import Group, Grouping, group_assets
 from .matching import MatchResult, MatchStatistics, variant_ids_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .fields import Asset, EnumLabels, FieldKind, FieldRef, raw_values
+from common.fields import Asset, EnumLabels, FieldKind, FieldRef, raw_values
 
 
 @dataclass(frozen=True)

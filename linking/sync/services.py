@@ -19,9 +19,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError
+from common.fields import core_asset, normalise
 from linking import runs, services
 from linking.core import LinkSettings, prepare_groups
-from linking.core.fields import normalise
 from linking.core.modes import LinkMode
 from linking.executor import ProductWork
 from linking.models import LinkRecord, Plan
@@ -253,7 +253,7 @@ def _asset_ids_of_public_ids(cloud, public_ids: list[str]) -> list[str]:
 def group_keys(plan: Plan, assets) -> dict[str, list[str]]:
     """Asset id → the keys of the (kept) groups it belongs to under the plan's grouping."""
     config = services.link_config(plan, settings_for(plan.workspace))
-    prepared = prepare_groups([services.core_asset(a) for a in assets], config)
+    prepared = prepare_groups([core_asset(a) for a in assets], config)
     keys: dict[str, list[str]] = {}
     for group in prepared.kept_groups:
         for asset in group.assets:

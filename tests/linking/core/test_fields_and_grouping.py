@@ -2,6 +2,7 @@
 
 import pytest
 
+from common.fields import first_value
 from linking.core import (
     Asset,
     FieldError,
@@ -11,7 +12,6 @@ from linking.core import (
     group_assets,
     parse_field_ref,
 )
-from linking.core.fields import first_value
 
 LABELS = {"color": {"c1": "Red", "c2": "Blue"}, "sizes": {"s1": "AB-1", "s2": "AB-2"}}
 
@@ -193,7 +193,7 @@ def test_an_asset_selected_twice_counts_once():
 
 
 def test_unknown_metadata_field_and_wrong_order_field_type_are_rejected():
-    from linking.core.fields import validate_field_exists, validate_order_field
+    from common.fields import validate_field_exists, validate_order_field
 
     types = {"sku": "string", "sizes": "set", "shot": "integer"}
     validate_field_exists(parse_field_ref("metadata:sku"), types)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from common.transformations import normalise_transformation
 from linking.core.diff import longest_increasing_subsequence, reorder_moves
 from linking.core.gallery import (
     MAX_GALLERY_SIZE,
@@ -20,7 +21,6 @@ from linking.core.gallery import (
 from linking.core.modes import LinkMode
 from linking.core.planner import LinkSettings, ReportAction, plan_product
 from linking.core.simulator import apply_operations, apply_to_state
-from linking.core.transformations import normalise_transformation
 
 ASSET_IDS = [f"a{i}" for i in range(40)]
 TRANSFORMATIONS = ["", "c_limit,w_100", "w_100,c_limit", "q_auto"]

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
+from common.transformations import normalise_transformation
 from linking import catalog as catalog_module
 from linking import galleries as galleries_module
 from linking import services
 from linking.core import ShopifyFieldKind, parse_shopify_field
-from linking.core.transformations import normalise_transformation
 from linking.models import LinkRecord, StoreCatalog
 from stores.clients import shopify_client
 from stores.shopify import operations as ops

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assetlink_project.errors import ApplicationError
+from assetlink_project.errors import ApplicationError, InputError
 from reports.csv import stream_csv
 from stores.models import Workspace
 from stores.selectors import workspace_by_ref
@@ -57,7 +57,7 @@ class Command(BaseCommand):
             # The command line acts with Setup rights (whoever runs manage.py runs the server).
             batch = services.batch_create(user=_Operator(), workspace=workspace, data=data)
             batch = services.batch_dry_run(batch=batch)
-        except services.PlanConfigError as exc:
+        except InputError as exc:
             field = exc.extra["field"].replace("_", "-")
             raise CommandError(f"--{field}: {exc.message}") from None
         except ApplicationError as exc:

@@ -251,3 +251,18 @@ def validate_order_field(ref: FieldRef, metadata_types: Mapping[str, str]) -> No
             f"{ref.name!r} is a multiple-choice (set) field, so an asset can have several "
             "values and no single place: order by a text, number, date or single-choice field."
         )
+
+
+def core_asset(asset) -> Asset:
+    """The core's Asset of a Cloudinary client's asset (``stores.cloudinary``: metadata labels
+    already mapped)."""
+    return Asset(
+        asset.asset_id,
+        asset.public_id,
+        int(asset.version),
+        asset.resource_type,
+        asset.filename,
+        dict(asset.metadata),
+        dict(asset.context),
+        tuple(asset.tags),
+    )

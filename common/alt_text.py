@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .catalog import Product
 from .fields import Asset, EnumLabels, FieldError, FieldKind, FieldRef, first_value
+from .products import Product
 
 MAX_ALT_LENGTH = 512
 
