@@ -38,6 +38,7 @@ from linking.executor import (
     ProductWork,
     RunHooks,
     RunRow,
+    skipped_rows,
     state_from_json,
     state_to_json,
 )
@@ -239,14 +240,7 @@ def _finish_not_started(run: Run, message: str = "", keep_pending: bool = False)
     )
     run.rows.filter(product_id__in=[p.product_id for p in unfinished]).delete()
     works = [work_from_json(p.work) for p in unfinished if p.work is not None]
-    rows = []
-    for work in works:
-        rows += [
-            RunRow(work.product_id, "skipped", a.asset_id, a.public_id, a.group,
-                   message=message, handle=work.handle, title=work.title)
-            for a in work.assets
-        ]  # fmt: skip
-    _write_rows(run, rows)
+    _write_rows(run, [row for work in works for row in skipped_rows(work, message)])
     if not keep_pending:
         run.products.filter(status=RunProduct.Status.PENDING).update(
             status=RunProduct.Status.NOT_DONE

@@ -45,6 +45,7 @@ from .model import (
     ProductWork,
     RunHooks,
     RunRow,
+    skipped_rows,
 )
 from .order import _interim_order
 from .states import state_from_json, state_to_json
@@ -55,6 +56,7 @@ __all__ = [
     "ProductOutcome",
     "RunHooks",
     "RunRow",
+    "skipped_rows",
     "state_from_json",
     "state_to_json",
     "FILE_DELETED",

@@ -14,7 +14,14 @@ from stores.shopify.errors import ShopifyAuthError, ShopifyError
 
 from .cleanup import _DeleteUnreferenced
 from .create import _Create
-from .model import ProductOutcome, ProductWork, RunHooks, RunRow, _operation_count, _Step
+from .model import (
+    ProductOutcome,
+    ProductWork,
+    RunHooks,
+    _operation_count,
+    _Step,
+    skipped_rows,
+)
 from .order import _Order
 from .prepare import _Prepare
 from .ready import _WaitReady
@@ -197,7 +204,7 @@ class Executor(
 
     def _not_done(self, work: ProductWork) -> ProductOutcome:
         message = "The run was aborted before this product was started."
-        outcome = ProductOutcome(work.product_id, "not_done", _skipped_rows(work, message))
+        outcome = ProductOutcome(work.product_id, "not_done", skipped_rows(work, message))
         self.hooks.finished(outcome)
         return outcome
 
@@ -286,22 +293,5 @@ class Executor(
     def _unreadable(self, work: ProductWork) -> ProductOutcome:
         message = "The product could not be read (deleted?); it was not changed."
         return ProductOutcome(
-            work.product_id, "skipped", _skipped_rows(work, message), error=message
+            work.product_id, "skipped", skipped_rows(work, message), error=message
         )
-
-
-def _skipped_rows(work: ProductWork, message: str) -> list[RunRow]:
-    """One skipped row per asset of a product the run did not change."""
-    return [
-        RunRow(
-            work.product_id,
-            str(ReportAction.SKIPPED),
-            a.asset_id,
-            a.public_id,
-            a.group,
-            message=message,
-            handle=work.handle,
-            title=work.title,
-        )
-        for a in work.assets
-    ]

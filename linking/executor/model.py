@@ -15,6 +15,7 @@ from linking.core import (
     LinkSettings,
     ProductPlan,
     ProductState,
+    ReportAction,
     ReportRow,
     SetSwatchMetafield,
     SwatchAsset,
@@ -96,6 +97,26 @@ class RunRow:
         data["action"] = str(row.action)
         data.update(extra)
         return cls(**data)
+
+
+def skipped_rows(work: ProductWork, message: str) -> list[RunRow]:
+    """The rows of a product the run did not change (not started, unreadable): one per asset
+    of the product — its S and its swatches — or, for an undo, one per media of the gallery it
+    would have restored; a product with neither still has a row."""
+    extra = {"message": message, "handle": work.handle, "title": work.title}
+    skipped = str(ReportAction.SKIPPED)
+    rows = [
+        RunRow(work.product_id, skipped, a.asset_id, a.public_id, a.group, **extra)
+        for a in [*work.assets, *work.swatches]
+    ]
+    if work.restore is not None:
+        rows += [
+            RunRow(work.product_id, skipped, i.record.asset_id if i.record else None,
+                   media_id=i.media_id, **extra)
+            for i in work.restore.gallery
+        ]  # fmt: skip
+    rows += [RunRow(work.product_id, skipped, media_id=m, **extra) for m in work.unlink]
+    return rows or [RunRow(work.product_id, skipped, **extra)]
 
 
 @dataclass
