@@ -449,7 +449,29 @@ class _Hooks(RunHooks):
                 product.journal = entries[product.product_id]
             update_rows(products, ["journal"])
 
+    def _plans(self, saved: Sequence[tuple[str, str, LinkRecord]]) -> dict[tuple, int]:
+        """The plan each record is of: the run's; for a run of no plan (managing links, and the
+        undo of one) the plan of the link it re-links — another record of the same asset on
+        the product, still there (unlinks come last) — so a group filter keeps finding it."""
+        if self.run.plan_id is not None:
+            return {}
+        keys = {(product_id, r.asset_id) for product_id, _, r in saved if product_id}
+        if not keys:
+            return {}
+        others = LinkRecordRow.objects.filter(
+            store=self.store,
+            product_id__in={p for p, _ in keys},
+            asset_id__in={a for _, a in keys},
+            plan__isnull=False,
+        ).order_by("updated_at", "pk")
+        return {
+            (o.product_id, o.asset_id): o.plan_id
+            for o in others
+            if (o.product_id, o.asset_id) in keys
+        }
+
     def record_saved(self, product_id: str, media_id: str, record: LinkRecord) -> None:
+        plans = self._plans([(product_id, media_id, record)])
         LinkRecordRow.objects.update_or_create(
             store=self.store,
             media_id=media_id,
@@ -459,7 +481,7 @@ class _Hooks(RunHooks):
                 "version": record.version,
                 "transformation": record.transformation,
                 "alt": record.alt,
-                "plan": self.run.plan,
+                "plan_id": self.run.plan_id or plans.get((product_id, record.asset_id)),
                 "run_id": self.run.pk,
             },
         )
@@ -468,12 +490,14 @@ class _Hooks(RunHooks):
         self.records_saved_many([(product_id, media_id, r) for media_id, r in records])
 
     def records_saved_many(self, saved: Sequence[tuple[str, str, LinkRecord]]) -> None:
+        plans = self._plans(saved)
         LinkRecordRow.objects.bulk_create(
             [
                 LinkRecordRow(
                     store=self.store, media_id=media_id, product_id=product_id,
                     asset_id=r.asset_id, version=r.version, transformation=r.transformation,
-                    alt=r.alt, plan=self.run.plan, run_id=self.run.pk,
+                    alt=r.alt, plan_id=self.run.plan_id or plans.get((product_id, r.asset_id)),
+                    run_id=self.run.pk,
                 )
                 for product_id, media_id, r in saved
             ],

@@ -273,3 +273,55 @@ def test_unlink_a_group_takes_the_links_of_its_assets_only(sandbox, linked, memb
 
     # A group value nothing was linked under matches nothing: a 400, nothing unlinked.
     _act(client, sandbox, queue, "unlink", {"groups": ["NO-SUCH-SKU"]}, expect=400)
+
+
+def test_relinked_links_stay_in_their_group_filter(sandbox, linked, member, queue):
+    """Issue 24, defect 2: an asset of a group gets a new version, its "Newer version" rows
+    (listed by group) are re-linked: listed by group again, the links are there, current — and
+    after the re-link is undone, the media it gave back are there too."""
+    store = linked[0]
+    result = PlanStore.objects.filter(store=store).latest("pk")
+    group = next(g for g in result.groups if g["matched"] and g["assets"])
+    client = _client(member)
+    url = f"/api/workspaces/{sandbox.workspace.pk}/links/"
+    query = {"group": group["value"], "store": store.shop_domain, "check_versions": "1"}
+
+    def by_group() -> list[dict]:
+        listed = client.get(url, query).json()["links"]
+        return sorted(
+            (link for link in listed if link["kind"] == "product_media"),
+            key=lambda link: (link["product_id"], link["asset_id"]),
+        )
+
+    before = by_group()
+    assert before
+    asset_id = before[0]["asset_id"]
+    requests.post(
+        f"{sandbox.cloudinary_url}/_control/clouds/{sandbox.cloud}/assets/{asset_id}",
+        json={},
+        timeout=10,
+    ).raise_for_status()
+    outdated = [link for link in by_group() if link["status"] == "outdated"]
+    assert outdated and {link["asset_id"] for link in outdated} == {asset_id}
+
+    [run] = _act(
+        client,
+        sandbox,
+        queue,
+        "relink",
+        {"stores": [store.shop_domain], "media_ids": [link["media_id"] for link in outdated]},
+    )
+
+    after = by_group()
+    assert [(link["product_id"], link["asset_id"]) for link in after] == [
+        (link["product_id"], link["asset_id"]) for link in before
+    ]
+    assert {link["status"] for link in after} == {"current"}
+    relinked = {link["media_id"] for link in after} - {link["media_id"] for link in before}
+    assert relinked == set(run.rows.filter(action="replaced").values_list("media_id", flat=True))
+    # The API's other filters agree with the group's.
+    by_asset = client.get(url, {"asset_id": asset_id, "store": store.shop_domain}).json()
+    assert {link["media_id"] for link in by_asset["links"]} <= {link["media_id"] for link in after}
+
+    _act_undo(client, run, queue)
+    assert {link["media_id"] for link in by_group()} == {link["media_id"] for link in before}
