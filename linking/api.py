@@ -214,6 +214,10 @@ def _plan_to_change(request, plan_id: int) -> Plan:
     return plan
 
 
+def _dry_run_json(request, dry_run) -> dict:
+    return dry_runs.dry_run_json(dry_run, reach=store_selectors.stores_for_request(request))
+
+
 def _serialize(request, plan):
     return PlanSerializer(plan, context={"request": request}).data
 
@@ -294,14 +298,14 @@ class PlanDryRunView(APIView):
     def post(self, request, plan_id: int):
         plan = _plan_to_change(request, plan_id)
         dry_run = dry_runs.dry_run_start(plan=plan, user=_user(request))
-        return Response(dry_runs.dry_run_json(dry_run), status=status.HTTP_202_ACCEPTED)
+        return Response(_dry_run_json(request, dry_run), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         responses=DryRunSerializer,
         description="The plan's latest dry run and its progress (404 before the first).",
     )
     def get(self, request, plan_id: int):
-        return Response(dry_runs.dry_run_json(_latest_dry_run(_plan(request, plan_id))))
+        return Response(_dry_run_json(request, _latest_dry_run(_plan(request, plan_id))))
 
 
 class PlanDryRunCancelView(APIView):
@@ -312,7 +316,7 @@ class PlanDryRunCancelView(APIView):
     )
     def post(self, request, plan_id: int):
         dry_run = _latest_dry_run(_plan_to_change(request, plan_id))
-        return Response(dry_runs.dry_run_json(dry_runs.dry_run_cancel(dry_run=dry_run)))
+        return Response(_dry_run_json(request, dry_runs.dry_run_cancel(dry_run=dry_run)))
 
 
 class PlanStatisticsView(APIView):

@@ -25,7 +25,7 @@ from django.utils import timezone
 from assetlink_project.errors import ApplicationError
 from linking import services
 from linking.models import DryRun, DryRunJob, Plan
-from stores import principals
+from stores import permissions, principals
 
 logger = logging.getLogger(__name__)
 
@@ -118,23 +118,38 @@ def _settle_if_lost(dry_run: DryRunJob) -> None:
         dry_run.refresh_from_db()
 
 
-def dry_run_json(dry_run: DryRun) -> dict:
-    return {"id": dry_run.pk, "plan": dry_run.plan_id, **job_json(dry_run)}
+def dry_run_json(dry_run: DryRun, reach=None) -> dict:
+    """The progress of a plan's dry run as told to a caller reaching the stores `reach`."""
+    outside = outside_reach(dry_run.plan.stores.all(), reach)
+    return {"id": dry_run.pk, "plan": dry_run.plan_id, **job_json(dry_run, outside)}
 
 
-def job_json(dry_run: DryRunJob) -> dict:
-    """The progress the page polls (without the id of what is dry-run)."""
+def outside_reach(stores, reach) -> list:
+    """The `stores` of a dry run's plan or batch that a caller reaching `reach` does not reach
+    (none when `reach` is None: the command line, the worker)."""
+    return [] if reach is None else list(stores.exclude(pk__in=reach))
+
+
+def job_json(dry_run: DryRunJob, outside=()) -> dict:
+    """The progress the page polls (without the id of what is dry-run), naming none of the
+    stores `outside` the caller's reach: their phases are left out, and their domains in the
+    phase and the error are "another store"."""
+    hidden = {store.shop_domain for store in outside}
     return {
         "status": dry_run.status,
-        "phase": dry_run.phase,
-        "stores": dry_run.stores,
+        "phase": permissions.without_stores(dry_run.phase, outside),
+        "stores": {
+            domain: permissions.without_stores(str(phase), outside)
+            for domain, phase in (dry_run.stores or {}).items()
+            if domain not in hidden
+        },
         "stores_done": dry_run.stores_done,
         "stores_total": dry_run.stores_total,
         "cancel_requested": dry_run.cancel_requested_at is not None,
         "created_at": dry_run.created_at,
         "started_at": dry_run.started_at,
         "finished_at": dry_run.finished_at,
-        "error": dry_run.error,
+        "error": permissions.without_stores(dry_run.error, outside),
     }
 
 

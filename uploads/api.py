@@ -158,6 +158,10 @@ UploadDryRunSerializer = inline_serializer(
 )
 
 
+def _dry_run_json(request, dry_run) -> dict:
+    return dry_runs.dry_run_json(dry_run, reach=store_selectors.stores_for_request(request))
+
+
 def _latest_dry_run(batch) -> UploadDryRun:
     dry_run = dry_runs.latest(batch)
     if dry_run is None:
@@ -176,16 +180,19 @@ class UploadBatchDryRunView(APIView):
         responses={202: UploadDryRunSerializer},
     )
     def post(self, request, batch_id: int):
-        batch = _batch(request, batch_id)
-        dry_run = dry_runs.dry_run_start(batch=batch, user=request.user)
-        return Response(dry_runs.dry_run_json(dry_run), status=status.HTTP_202_ACCEPTED)
+        dry_run = dry_runs.dry_run_start(
+            batch=_batch(request, batch_id),
+            user=request.user,
+            scope=store_selectors.request_scope(request),
+        )
+        return Response(_dry_run_json(request, dry_run), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="The batch's latest dry run and its progress (404 before the first)",
         responses=UploadDryRunSerializer,
     )
     def get(self, request, batch_id: int):
-        return Response(dry_runs.dry_run_json(_latest_dry_run(_batch(request, batch_id))))
+        return Response(_dry_run_json(request, _latest_dry_run(_batch(request, batch_id))))
 
 
 class UploadBatchDryRunCancelView(APIView):
@@ -196,7 +203,10 @@ class UploadBatchDryRunCancelView(APIView):
     )
     def post(self, request, batch_id: int):
         dry_run = _latest_dry_run(_batch(request, batch_id))
-        return Response(dry_runs.dry_run_json(dry_runs.dry_run_cancel(dry_run=dry_run)))
+        cancelled = dry_runs.dry_run_cancel(
+            dry_run=dry_run, user=request.user, scope=store_selectors.request_scope(request)
+        )
+        return Response(_dry_run_json(request, cancelled))
 
 
 class UploadBatchStartView(APIView):
@@ -212,7 +222,14 @@ class UploadBatchStartView(APIView):
         stores = [s.shop_domain for s in batch.stores.all() if s.shop_domain in allowed]
         if wanted:
             stores = [s for s in stores if s in {w.lower() for w in wanted}]
-        started = _call(lambda: services.batch_start(batch=batch, user=request.user, stores=stores))
+        started = _call(
+            lambda: services.batch_start(
+                batch=batch,
+                user=request.user,
+                stores=stores,
+                scope=store_selectors.request_scope(request),
+            )
+        )
         return Response([engine.run_progress(r) for r in started], status=status.HTTP_202_ACCEPTED)
 
 

@@ -8,13 +8,16 @@ completes."""
 from __future__ import annotations
 
 from linking import dry_runs as jobs
-from stores import principals
+from stores import permissions, principals
 from uploads import runs, services
 from uploads.models import UploadBatch, UploadDryRun
 
 
-def dry_run_start(*, batch: UploadBatch, user=None) -> UploadDryRun:
-    """Queue a dry run of ``batch`` (the one already queued or running, if any)."""
+def dry_run_start(*, batch: UploadBatch, user=None, scope=None) -> UploadDryRun:
+    """Queue a dry run of ``batch`` (the one already queued or running, if any); a caller
+    narrowed to one store (``scope``, an API key) only if every store of the batch is within
+    its reach."""
+    _require_within_reach(batch, user, scope)
     return jobs.start_job(
         batch.dry_runs,
         enqueue,
@@ -33,12 +36,22 @@ def latest(batch: UploadBatch) -> UploadDryRun | None:
     return jobs.latest_of(batch.dry_runs)
 
 
-def dry_run_cancel(*, dry_run: UploadDryRun) -> UploadDryRun:
+def dry_run_cancel(*, dry_run: UploadDryRun, user=None, scope=None) -> UploadDryRun:
+    _require_within_reach(dry_run.batch, user, scope)
     return jobs.dry_run_cancel(dry_run=dry_run)
 
 
-def dry_run_json(dry_run: UploadDryRun) -> dict:
-    return {"id": dry_run.pk, "batch": dry_run.batch_id, **jobs.job_json(dry_run)}
+def _require_within_reach(batch: UploadBatch, user, scope) -> None:
+    if user is not None:  # None: the command line, whose operator holds the server
+        permissions.require_within_reach(
+            user, scope, batch.stores.all(), action="dry run this upload batch"
+        )
+
+
+def dry_run_json(dry_run: UploadDryRun, reach=None) -> dict:
+    """The progress of a batch's dry run as told to a caller reaching the stores `reach`."""
+    outside = jobs.outside_reach(dry_run.batch.stores.all(), reach)
+    return {"id": dry_run.pk, "batch": dry_run.batch_id, **jobs.job_json(dry_run, outside)}
 
 
 def execute(dry_run_id: int) -> str:

@@ -247,17 +247,29 @@ def batch_dry_run(*, batch: UploadBatch, cloudinary=None, watch=None) -> UploadB
 
 
 def batch_start(
-    *, batch: UploadBatch, user=None, cloudinary=None, stores=None, enqueue: bool = True
+    *,
+    batch: UploadBatch,
+    user=None,
+    cloudinary=None,
+    stores=None,
+    enqueue: bool = True,
+    scope=None,
 ) -> list[Run]:
-    """One run per store (queued); without a dry run the selection is resolved first."""
-    if not batch.dry_run_at:
-        batch = batch_dry_run(batch=batch, cloudinary=cloudinary)
+    """One run per store (queued); without a dry run the selection is resolved first — by a
+    caller narrowed to one store (``scope``, an API key) only if every store of the batch is
+    within its reach, as that dry run reads and writes them all."""
     targets = list(batch.stores.order_by("shop_domain"))
     if stores is not None:
         wanted = {str(s).lower() for s in stores}
         targets = [s for s in targets if s.shop_domain in wanted or str(s.pk) in wanted]
     if not targets:
         raise UploadConfigError("stores", "None of the batch's stores was selected.")
+    if not batch.dry_run_at:
+        if user is not None:
+            permissions.require_within_reach(
+                user, scope, batch.stores.all(), action="dry run this upload batch"
+            )
+        batch = batch_dry_run(batch=batch, cloudinary=cloudinary)
     for store in targets:
         if batch.runs.filter(store=store, status__in=Run.ACTIVE).exists():
             raise runs.RunError(f"This batch is already uploading to {store.shop_domain}.")
