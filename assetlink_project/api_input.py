@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rest_framework import serializers
+
+
+class ChoiceWithOldSpellings(serializers.ChoiceField):
+    """A choice that still takes the old spelling of a renamed value on input, and gives the
+    one spelling (the schema lists only that)."""
+
+    def __init__(self, choices, *, old_spellings: Mapping[str, str], **kwargs):
+        self.old_spellings = {str(old): str(new) for old, new in old_spellings.items()}
+        super().__init__(choices, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = self.old_spellings.get(data, data)
+        return super().to_internal_value(data)
 
 
 def validated_body(request, serializer_class, *, noun: str = "request") -> dict:

@@ -17,11 +17,57 @@ class AltTextError(FieldError):
 
 
 class AltSource(StrEnum):
+    """Where alt text comes from: the one spelling in code, API, page, CLI and docs (a plan's
+    ``alt_source``, an upload batch's, Setup's ``alt_text_source``)."""
+
     KEEP_SHOPIFY = "keep_shopify"
     METADATA = "metadata"
     CONTEXT = "context"
     TEMPLATE = "template"
     AI_CAPTION = "ai_caption"
+
+    @property
+    def label(self) -> str:
+        return _ALT_SOURCE_LABELS[self]
+
+
+_ALT_SOURCE_LABELS = {
+    AltSource.KEEP_SHOPIFY: "Keep Shopify's alt text",
+    AltSource.METADATA: "A metadata field",
+    AltSource.CONTEXT: "A context key",
+    AltSource.TEMPLATE: "A template",
+    AltSource.AI_CAPTION: "AI caption",
+}
+ALT_SOURCE_CHOICES = [(source.value, source.label) for source in AltSource]
+"""``(value, label)`` pairs for model fields, serializers and the page."""
+ALT_SOURCES_WITH_FIELD = (AltSource.METADATA, AltSource.CONTEXT, AltSource.TEMPLATE)
+"""Sources that need a name: a metadata field, a context key or the template."""
+OLD_ALT_SOURCE_SPELLINGS = {"keep": AltSource.KEEP_SHOPIFY}
+"""Spellings still accepted on input (Setup spelled Shopify's alt text ``keep`` until 2026-12)."""
+
+
+def parse_alt_source(text: str) -> AltSource:
+    """The source named by ``text`` (an old spelling too); AltTextError for an unknown one."""
+    text = str(text).strip()
+    try:
+        return OLD_ALT_SOURCE_SPELLINGS.get(text) or AltSource(text)
+    except ValueError:
+        raise AltTextError(f"Use one of {', '.join(AltSource)}.") from None
+
+
+def alt_rule(source: str, name: str = "") -> AltTextRule:
+    """The rule of a source as given on input (an old spelling too) and its name."""
+    return AltTextRule(parse_alt_source(source), name or "")
+
+
+def default_alt_source(setup) -> tuple[AltSource, str]:
+    """Setup's default source and its name (``alt_text_field`` or ``alt_text_template``)."""
+    source = parse_alt_source(setup.alt_text_source)
+    if source is AltSource.TEMPLATE:
+        return source, setup.alt_text_template
+    if source in ALT_SOURCES_WITH_FIELD:
+        return source, setup.alt_text_field
+    return source, ""
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assetlink_project.api_input import validated_body
+from assetlink_project.api_input import ChoiceWithOldSpellings, validated_body
 from assetlink_project.errors import InputError
+from common.alt_text import ALT_SOURCE_CHOICES, OLD_ALT_SOURCE_SPELLINGS
 from linking import dry_runs, runs, selectors, services, store_choice
 from linking.core import LinkMode
-from linking.models import AltSource, DryRun, Plan
+from linking.models import DryRun, Plan
 from reports.api import RunSerializer, StoresInputSerializer, _run, _service, _user, run_json
 from reports.engine import run_progress
 from stores import permissions
@@ -67,7 +68,9 @@ class PlanInputSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=255), required=False
     )
     excluded_groups = serializers.ListField(child=serializers.CharField(), required=False)
-    alt_source = serializers.ChoiceField(choices=AltSource.choices, required=False)
+    alt_source = ChoiceWithOldSpellings(
+        ALT_SOURCE_CHOICES, old_spellings=OLD_ALT_SOURCE_SPELLINGS, required=False
+    )
     alt_field = serializers.CharField(required=False, allow_blank=True, max_length=512)
     alt_overrides = serializers.DictField(child=serializers.CharField(), required=False)
     assign_variant_images = serializers.BooleanField(required=False)

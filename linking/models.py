@@ -6,29 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from stores.models import AltTextSource, LinkMode, Store, Workspace
+from common.alt_text import ALT_SOURCE_CHOICES
+from stores.models import LinkMode, Store, Workspace
 
-
-class AltSource(models.TextChoices):
-    # The core's names (linking.core.AltSource); "keep" is the Setup spelling of keep_shopify.
-    KEEP_SHOPIFY = "keep_shopify", "Keep Shopify's alt text"
-    METADATA = "metadata", "A metadata field"
-    CONTEXT = "context", "A context key"
-    TEMPLATE = "template", "A template"
-    AI_CAPTION = "ai_caption", "AI caption"
-
-
-# The one place these facts live; the page gets them from here (pages.views), the API, the CLI
-# and the services use them too.
-ALT_SOURCES_WITH_FIELD = (AltSource.METADATA, AltSource.CONTEXT, AltSource.TEMPLATE)
-"""Alt sources that need ``alt_field`` (a metadata id, a context key or the template)."""
-ALT_SOURCE_OF_SETUP = {
-    AltTextSource.KEEP: AltSource.KEEP_SHOPIFY,
-    AltTextSource.METADATA: AltSource.METADATA,
-    AltTextSource.CONTEXT: AltSource.CONTEXT,
-    AltTextSource.TEMPLATE: AltSource.TEMPLATE,
-    AltTextSource.AI_CAPTION: AltSource.AI_CAPTION,
-}
 """Setup's alt text source → the plan's (Setup spells keep_shopify ``keep``)."""
 
 
@@ -66,7 +46,7 @@ class Plan(models.Model):
     )
     excluded_asset_ids = models.JSONField(default=list, blank=True)
     excluded_groups = models.JSONField(default=list, blank=True, help_text="Group values.")
-    alt_source = models.CharField(max_length=20, choices=AltSource.choices)
+    alt_source = models.CharField(max_length=20, choices=ALT_SOURCE_CHOICES)
     alt_field = models.CharField(
         max_length=512, blank=True, help_text="Metadata id, context key or template."
     )

@@ -17,12 +17,10 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError, InputError
+from common.alt_text import AltSource, AltTextError, alt_rule, default_alt_source
 from common.fields import core_asset, normalise
 from linking import selectors
 from linking.catalog import catalog_for, forget_products
-from linking.core import (
-    AltSource as CoreAltSource,
-)
 from linking.core import (
     AltTextRule,
     FieldError,
@@ -48,9 +46,6 @@ from linking.core import (
 from linking.core.grouping import Group
 from linking.galleries import read_galleries
 from linking.models import (
-    ALT_SOURCE_OF_SETUP,
-    ALT_SOURCES_WITH_FIELD,
-    AltSource,
     Plan,
     PlanProduct,
     PlanStore,
@@ -93,17 +88,8 @@ class PlanConfigError(InputError):
     """A plan configuration the user can fix; `field` names the input, the message says how."""
 
 
-def alt_source_default(setup: WorkspaceSettings) -> tuple[str, str]:
-    source = ALT_SOURCE_OF_SETUP.get(setup.alt_text_source, setup.alt_text_source)
-    if source == AltSource.TEMPLATE:
-        return source, setup.alt_text_template
-    if source in ALT_SOURCES_WITH_FIELD:
-        return source, setup.alt_text_field
-    return source, ""
-
-
 def _defaults(setup: WorkspaceSettings) -> dict[str, Any]:
-    alt_source, alt_field = alt_source_default(setup)
+    alt_source, alt_field = default_alt_source(setup)
     return {
         "asset_ids": [],
         "expression": "",
@@ -144,7 +130,8 @@ def _validate(
     user=None,
     metadata_types: Mapping[str, str] | None = None,
 ) -> None:
-    """Raise PlanConfigError naming the first field that cannot work, and the fix."""
+    """Raise PlanConfigError naming the first field that cannot work, and the fix; spell
+    ``alt_source`` the one way."""
     setup = settings_for(workspace)
 
     def check(field: str, fn, *args):
@@ -179,7 +166,9 @@ def _validate(
         check("cloudinary_field", validate_field_exists, cloudinary_ref, metadata_types)
         if order_ref is not None:
             check("order_field", validate_order_field, order_ref, metadata_types)
-    check("alt_source", validate_alt_rule, alt_rule_from(config))
+    rule = alt_rule_from(config)
+    check("alt_source", validate_alt_rule, rule)
+    config["alt_source"] = rule.source.value  # an old spelling ("keep") is kept as the one
     for asset_id, text in (config["alt_overrides"] or {}).items():
         check(f"alt_overrides.{asset_id}", validate_alt_override, str(text))
     for name in ("image_transformation", "file_transformation"):
@@ -195,12 +184,9 @@ def _validate(
 
 def alt_rule_from(config: Mapping[str, Any]) -> AltTextRule:
     try:
-        source = CoreAltSource(config["alt_source"])
-    except ValueError:
-        raise PlanConfigError(
-            "alt_source", f"Use one of {', '.join(s.value for s in CoreAltSource)}."
-        ) from None
-    return AltTextRule(source, config.get("alt_field") or "")
+        return alt_rule(config["alt_source"], config.get("alt_field") or "")
+    except AltTextError as exc:
+        raise PlanConfigError("alt_source", exc.args[0]) from None
 
 
 def _config_of(plan: Plan) -> dict[str, Any]:

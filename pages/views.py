@@ -12,14 +12,9 @@ from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from common.alt_text import ALT_SOURCE_CHOICES, ALT_SOURCES_WITH_FIELD, AltSource
 from linking.core.catalog import SHOPIFY_FIELD_CHOICES, SHOPIFY_FIELD_FORMS
-from linking.models import ALT_SOURCE_OF_SETUP, ALT_SOURCES_WITH_FIELD, AltSource
-from stores.models import (
-    DESTRUCTIVE_LINK_MODES,
-    LINK_MODES_WITH_POSITION,
-    AltTextSource,
-    LinkMode,
-)
+from stores.models import DESTRUCTIVE_LINK_MODES, LINK_MODES_WITH_POSITION, LinkMode
 from stores.shopify.endpoints import app_bridge_fallback_url
 from stores.views import app_page, home_context
 
@@ -55,10 +50,8 @@ def _bootstrap(context: dict) -> dict:
             destructive=DESTRUCTIVE_LINK_MODES,
             needsPosition=LINK_MODES_WITH_POSITION,
         ),
-        "altSources": _choices(AltSource.choices, needsField=ALT_SOURCES_WITH_FIELD),
-        "setupAltSources": _choices(AltTextSource.choices),
-        "altSourceOfSetup": {str(k): str(v) for k, v in ALT_SOURCE_OF_SETUP.items()},
-        "setupTemplateAltSource": str(AltTextSource.TEMPLATE),
+        "altSources": _choices(ALT_SOURCE_CHOICES, needsField=ALT_SOURCES_WITH_FIELD),
+        "templateAltSource": str(AltSource.TEMPLATE),
         "shopifyFields": _choices(SHOPIFY_FIELD_CHOICES),
         "shopifyFieldForms": list(SHOPIFY_FIELD_FORMS),
         "workspaces": [

@@ -9,6 +9,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assetlink_project.api_input import ChoiceWithOldSpellings
+from common.alt_text import ALT_SOURCE_CHOICES, OLD_ALT_SOURCE_SPELLINGS
 from stores import permissions, selectors, services
 from stores.models import (
     MAX_POSITION,
@@ -25,6 +27,10 @@ READ_ONLY_SETUP = ("id", "workspace", "updated_at")
 
 
 class SetupSerializer(serializers.ModelSerializer):
+    alt_text_source = ChoiceWithOldSpellings(
+        ALT_SOURCE_CHOICES, old_spellings=OLD_ALT_SOURCE_SPELLINGS, required=False
+    )
+
     class Meta:
         model = WorkspaceSettings
         exclude = ["id", "workspace"]

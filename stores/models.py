@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from common.alt_text import ALT_SOURCE_CHOICES, AltSource
 from stores.secrets import EncryptedSecretField
 
 # The one shop-domain rule (install, callback, Connect a store, session tokens, webhooks, the
@@ -130,14 +131,6 @@ LINK_MODES_WITH_POSITION = (LinkMode.POSITION,)
 """Modes that need a position."""
 
 
-class AltTextSource(models.TextChoices):
-    KEEP = "keep", "Keep Shopify's alt text"
-    METADATA = "metadata", "A metadata field"
-    CONTEXT = "context", "A context key"
-    TEMPLATE = "template", "A template"
-    AI_CAPTION = "ai_caption", "AI caption (Cloudinary captioning)"
-
-
 CLOUDINARY_FIELD_RE = (
     r"^(metadata:[A-Za-z0-9_\-]+|context:[^\s]+|tag:\S*|public_id:.+|filename:.+)$"
 )
@@ -202,7 +195,7 @@ class WorkspaceSettings(models.Model):
         ],
     )
     alt_text_source = models.CharField(
-        max_length=20, choices=AltTextSource.choices, default=AltTextSource.KEEP
+        max_length=20, choices=ALT_SOURCE_CHOICES, default=AltSource.KEEP_SHOPIFY.value
     )
     alt_text_field = models.CharField(
         max_length=200, blank=True, help_text="Metadata external id or context key."
@@ -280,13 +273,13 @@ class WorkspaceSettings(models.Model):
             errors["default_position"] = (
                 "Set a position (1 or more) for the 'specific position' mode."
             )
-        if self.alt_text_source in (AltTextSource.METADATA, AltTextSource.CONTEXT) and not (
+        if self.alt_text_source in (AltSource.METADATA, AltSource.CONTEXT) and not (
             self.alt_text_field
         ):
             errors["alt_text_field"] = (
                 "Name the metadata field or context key the alt text comes from."
             )
-        if self.alt_text_source == AltTextSource.TEMPLATE and "{" not in self.alt_text_template:
+        if self.alt_text_source == AltSource.TEMPLATE and "{" not in self.alt_text_template:
             errors["alt_text_template"] = (
                 "Write a template with at least one placeholder, e.g. "
                 "'{product.title} – {metadata.color}'."

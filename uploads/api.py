@@ -12,10 +12,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assetlink_project.api_input import validated_body
+from assetlink_project.api_input import ChoiceWithOldSpellings, validated_body
 from assetlink_project.errors import InputError
+from common.alt_text import ALT_SOURCE_CHOICES, OLD_ALT_SOURCE_SPELLINGS
 from linking.api import DRY_RUN_JOB_FIELDS
-from linking.models import AltSource
 from reports import engine
 from reports.api import (
     ACTION_FILTER,
@@ -37,7 +37,9 @@ class UploadBatchInputSerializer(serializers.Serializer):
     stores = serializers.ListField(
         child=serializers.CharField(max_length=255), max_length=1000, help_text="Domains or ids."
     )
-    alt_source = serializers.ChoiceField(choices=AltSource.choices, required=False)
+    alt_source = ChoiceWithOldSpellings(
+        ALT_SOURCE_CHOICES, old_spellings=OLD_ALT_SOURCE_SPELLINGS, required=False
+    )
     alt_field = serializers.CharField(required=False, allow_blank=True, max_length=512)
     alt_overrides = serializers.DictField(child=serializers.CharField(), required=False)
     transformation = serializers.CharField(

@@ -8,7 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from linking.models import AltSource, DryRunJob
+from common.alt_text import ALT_SOURCE_CHOICES, AltSource
+from linking.models import DryRunJob
 
 
 class UploadBatch(models.Model):
@@ -31,7 +32,7 @@ class UploadBatch(models.Model):
     expression = models.TextField(blank=True)
     stores = models.ManyToManyField("stores.Store", related_name="upload_batches")
     alt_source = models.CharField(
-        max_length=20, choices=AltSource.choices, default=AltSource.KEEP_SHOPIFY
+        max_length=20, choices=ALT_SOURCE_CHOICES, default=AltSource.KEEP_SHOPIFY
     )
     alt_field = models.CharField(max_length=512, blank=True)
     alt_overrides = models.JSONField(default=dict, blank=True)

@@ -11,14 +11,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError, InputError
-from common.alt_text import alt_text_for, validate_alt_override, validate_alt_rule
+from common.alt_text import (
+    AltSource,
+    alt_rule,
+    alt_text_for,
+    default_alt_source,
+    validate_alt_override,
+    validate_alt_rule,
+)
 from common.fields import FieldError, core_asset
 from common.transformations import TransformationError, validate_transformation
-from linking.models import AltSource
 from linking.services import (
     DryRunWatch,
-    alt_rule_from,
-    alt_source_default,
 )
 from reports.models import Run
 from stores import permissions, principals
@@ -67,14 +71,11 @@ def batch_create(
             f"{setup.batch_size_limit}.",
         )
     stores = resolve_stores(workspace, data.get("stores"), store_scope)
-    default_source, default_field = alt_source_default(setup)
-    alt_source = str(data.get("alt_source") or default_source)
-    if alt_source == "keep":
-        alt_source = AltSource.KEEP_SHOPIFY
+    default_source, default_field = default_alt_source(setup)
     alt_field = data.get("alt_field") if "alt_source" in data else default_field
-    config = {"alt_source": alt_source, "alt_field": alt_field or ""}
     try:
-        validate_alt_rule(alt_rule_from(config))
+        rule = alt_rule(data.get("alt_source") or default_source, alt_field)
+        validate_alt_rule(rule)
     except FieldError as exc:
         raise UploadConfigError("alt_source", str(exc)) from None
     overrides = data.get("alt_overrides") or {}
@@ -100,8 +101,8 @@ def batch_create(
             created_by=principals.django_user(user),
             asset_ids=asset_ids,
             expression=expression,
-            alt_source=alt_source,
-            alt_field=config["alt_field"],
+            alt_source=rule.source.value,
+            alt_field=rule.name,
             alt_overrides={str(k): str(v) for k, v in overrides.items()},
             transformation_override=override,
             transformation=override or setup.default_transformation,
@@ -130,7 +131,7 @@ def _asset_entry(batch: UploadBatch, cloud, asset, caption: str | None) -> dict:
     override = (batch.alt_overrides or {}).get(asset.asset_id)
     alt = alt_text_for(
         core_asset(asset),
-        alt_rule_from({"alt_source": batch.alt_source, "alt_field": batch.alt_field}),
+        alt_rule(batch.alt_source, batch.alt_field),
         caption=caption,
         override=override,
     )

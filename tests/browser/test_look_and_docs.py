@@ -7,8 +7,8 @@ import json
 
 import requests
 
+from common.alt_text import AltSource
 from linking.core.catalog import SHOPIFY_FIELD_CHOICES
-from linking.models import AltSource
 from tests.browser.conftest import login, screenshot
 
 
@@ -43,7 +43,7 @@ def test_enum_choices_come_from_python(demo, page):
     login(page, demo, "merchandiser", "assetlink-user")
     page.wait_for_selector(".field[data-field=alt_source] option", state="attached")  # rendered
     boot = json.loads(page.inner_text("#assetlink-bootstrap"))
-    assert [c["value"] for c in boot["altSources"]] == list(AltSource.values)
+    assert [c["value"] for c in boot["altSources"]] == [str(s) for s in AltSource]
     shopify = page.eval_on_selector_all(
         "select[name=shopify_field] option", "els => els.map((e) => e.value)"
     )
@@ -51,4 +51,4 @@ def test_enum_choices_come_from_python(demo, page):
     alt = page.eval_on_selector_all(
         ".field[data-field=alt_source] option", "els => els.map((e) => e.value)"
     )
-    assert alt == list(AltSource.values)
+    assert alt == [str(s) for s in AltSource]

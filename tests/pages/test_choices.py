@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from common.alt_text import ALT_SOURCES_WITH_FIELD, AltSource
 from linking.core.catalog import SHOPIFY_FIELD_CHOICES
-from linking.models import ALT_SOURCE_OF_SETUP, ALT_SOURCES_WITH_FIELD, AltSource
-from stores.models import DESTRUCTIVE_LINK_MODES, LINK_MODES_WITH_POSITION, AltTextSource, LinkMode
+from stores.models import DESTRUCTIVE_LINK_MODES, LINK_MODES_WITH_POSITION, LinkMode
 
 JS = Path(__file__).resolve().parents[2] / "pages" / "static" / "assetlink" / "js"
 VALUES = {
     *LinkMode.values,
-    *AltSource.values,
-    *AltTextSource.values,
+    *AltSource,
+    "keep",  # the old spelling of keep_shopify: no copy of it either
     *(str(v) for v, _ in SHOPIFY_FIELD_CHOICES),
 }
 
@@ -37,10 +37,9 @@ def test_the_bootstrap_carries_every_choice_and_its_flags(client, user_member):
     assert {v for v, m in modes.items() if m["destructive"]} == set(DESTRUCTIVE_LINK_MODES)
     assert {v for v, m in modes.items() if m["needsPosition"]} == set(LINK_MODES_WITH_POSITION)
     sources = {s["value"]: s for s in boot["altSources"]}
-    assert list(sources) == AltSource.values
+    assert list(sources) == [str(s) for s in AltSource]  # Setup's and a plan's alike
     assert {v for v, s in sources.items() if s["needsField"]} == set(ALT_SOURCES_WITH_FIELD)
-    assert boot["altSourceOfSetup"] == {str(k): str(v) for k, v in ALT_SOURCE_OF_SETUP.items()}
-    assert set(boot["altSourceOfSetup"]) == set(AltTextSource.values)
+    assert boot["templateAltSource"] == AltSource.TEMPLATE
     assert [c["value"] for c in boot["shopifyFields"]] == [str(v) for v, _ in SHOPIFY_FIELD_CHOICES]
 
 

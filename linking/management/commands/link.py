@@ -10,7 +10,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from assetlink_project.errors import ApplicationError, InputError
 from linking import selectors, services
-from linking.models import ALT_SOURCE_OF_SETUP
 from stores.models import LinkMode, Workspace
 from stores.selectors import workspace_by_ref
 
@@ -24,8 +23,7 @@ def _split(text: str | None) -> list[str]:
 
 def _alt(text: str) -> tuple[str, str]:
     source, _, name = text.partition(":")
-    source = ALT_SOURCE_OF_SETUP.get(source.strip(), source.strip())
-    return source, name
+    return source.strip(), name
 
 
 class Command(BaseCommand):

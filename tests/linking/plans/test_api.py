@@ -282,3 +282,13 @@ def test_statistics_follow_a_new_dry_run(sandbox, member, store, queue):
     again = api_dry_run(client, plan_id, queue).json()
     assert again["assets"] == summary["assets"] + 1
     assert client.get(f"/api/plans/{plan_id}/statistics/").json() == again
+
+
+def test_the_old_spelling_of_keep_shopify_is_accepted_and_kept_as_the_one(sandbox, member, store):
+    """Setup spelled Shopify's alt text `keep` until the sources became one enum; a plan sent
+    with it is taken and spelled `keep_shopify`, like the default it stands for."""
+    client = client_for(member.user)
+    body = {**BASE, "stores": [store.pk], "alt_source": "keep"}
+    response = create(client, sandbox.workspace, **body)
+    assert response.status_code == 201, response.json()
+    assert response.json()["alt_source"] == "keep_shopify"

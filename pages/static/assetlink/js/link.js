@@ -93,9 +93,9 @@ export async function renderLink(panel) {
   const positionField = field("Position", position, { help: "1-based", name: "position" });
   const orderOptions = withCustom([["", "Selection order"], ...metadataOptions(fields), ["public_id", "Public id"], ["filename", "Filename"], ["created_at", "Created"]], setup.default_order_field);
   const orderField = select(orderOptions, setup.default_order_field);
-  const altDefault = boot.altSourceOfSetup[setup.alt_text_source] || setup.alt_text_source;
+  const altDefault = setup.alt_text_source;
   const altSource = select(ALT_SOURCES, altDefault);
-  const altField = h("input", { type: "text", value: setup.alt_text_source === boot.setupTemplateAltSource ? setup.alt_text_template : setup.alt_text_field });
+  const altField = h("input", { type: "text", value: setup.alt_text_source === boot.templateAltSource ? setup.alt_text_template : setup.alt_text_field });
   const altFieldWrap = field("Alt text field / template", altField, { name: "alt_field", help: "Metadata id, context key, or e.g. {product.title} – {metadata.color}" });
   const transformation = transformationField(ws, { name: "image_transformation", label: "Image transformation (this batch)", setupDefault: setup.default_image_transformation });
   const syncVisibility = () => {

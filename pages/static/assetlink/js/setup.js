@@ -7,7 +7,7 @@ import { loadSetup, state } from "./app.js";
 import { banner, card, clear, field, h, select, setFieldError, toast } from "./ui.js";
 
 // Choices come from the server (one Python source): [value, label] pairs.
-const ALT_SOURCES = boot.setupAltSources.map((c) => [c.value, c.label]);
+const ALT_SOURCES = boot.altSources.map((c) => [c.value, c.label]);
 
 // [name, label, kind, help, options]
 const SECTIONS = [
