@@ -2,12 +2,15 @@
 
 Grants return a `TokenGrant`; `stores.services.store_save_grant` stores one on a Store.
 
+- Every grant goes over the one outbound session (`assetlink_project.http_client`: timeouts, no
+  redirects, POSTs never re-sent by the transport).
 - Token exchange and refresh use Shopify's `shopifyapp` package (`shopify_app`): it builds the
-  request, retries 429/5xx and redacts tokens in its own logs. Its URLs are hard-coded to
-  https://{shop}/…; we inject an httpx client whose transport sends them to
-  `endpoints.oauth_access_token_url(shop)`, so the sandbox base URL still comes from one place.
+  request, retries 429/5xx and redacts tokens in its own logs. It speaks httpx, with URLs
+  hard-coded to https://{shop}/…; we hand it an httpx client whose transport sends each request
+  through the session to `endpoints.oauth_access_token_url(shop)`, so the sandbox base URL still
+  comes from one place and no second HTTP stack reaches Shopify.
 - The authorization-code grant is not in `shopify_app` (and `ShopifyAPI`'s `request_token`
-  cannot ask for `expiring=1`), so it is a plain POST here, through the same client.
+  cannot ask for `expiring=1`), so it is a plain POST on the session.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import requests
 from django.conf import settings
 from shopify_app import (
     IdTokenDetails,
@@ -29,6 +33,7 @@ from shopify_app import (
     token_exchange,
 )
 
+from assetlink_project import http_client
 from assetlink_project.errors import ApplicationError
 from stores.models import normalize_shop  # noqa: F401 - the one rule, also oauth.normalize_shop
 from stores.session_tokens import SessionToken
@@ -93,23 +98,36 @@ def timestamp_is_fresh(timestamp: str | None, now: float | None = None) -> bool:
 # --- HTTP --------------------------------------------------------------------------------------
 
 
-class _ShopRoutingTransport(httpx.BaseTransport):
-    """Sends https://{shop}/admin/oauth/access_token to `endpoints.oauth_access_token_url`."""
+# Headers that describe the bytes as they travelled; requests has already decoded them.
+_HOP_HEADERS = {"content-encoding", "content-length", "transfer-encoding", "connection"}
 
-    def __init__(self) -> None:
-        self._inner = httpx.HTTPTransport(retries=0)
+
+class _ShopRoutingTransport(httpx.BaseTransport):
+    """Sends shopify_app's https://{shop}/admin/oauth/access_token through the one session, to
+    `endpoints.oauth_access_token_url`; nothing else."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
         if request.url.path != _ACCESS_TOKEN_PATH:
             raise httpx.UnsupportedProtocol(f"refusing to send {request.url.path} to {host}")
         shop = host if host.endswith(".myshopify.com") else f"{host}.myshopify.com"
-        request.url = httpx.URL(endpoints.oauth_access_token_url(shop))
-        request.headers["Host"] = request.url.netloc.decode()
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+        try:
+            answer = http_client.session().request(
+                request.method,
+                endpoints.oauth_access_token_url(shop),
+                data=request.read(),
+                headers=headers,
+                timeout=HTTP_TIMEOUT_SECONDS,
+            )
+        except requests.Timeout as exc:
+            raise httpx.TimeoutException(type(exc).__name__, request=request) from exc
+        except requests.RequestException as exc:
+            raise httpx.ConnectError(type(exc).__name__, request=request) from exc
+        kept = [(k, v) for k, v in answer.headers.items() if k.lower() not in _HOP_HEADERS]
+        return httpx.Response(
+            answer.status_code, headers=kept, content=answer.content, request=request
+        )
 
 
 def _client() -> httpx.Client:
@@ -166,13 +184,13 @@ def exchange_code(shop: str, code: str) -> TokenGrant:
         "expiring": "1",
     }
     try:
-        with httpx.Client(timeout=HTTP_TIMEOUT_SECONDS) as client:
-            response = client.post(
-                endpoints.oauth_access_token_url(shop),
-                json=body,
-                headers={"Accept": "application/json"},
-            )
-    except httpx.HTTPError as exc:
+        response = http_client.session().post(
+            endpoints.oauth_access_token_url(shop),
+            json=body,
+            headers={"Accept": "application/json"},
+            timeout=HTTP_TIMEOUT_SECONDS,
+        )
+    except requests.RequestException as exc:
         logger.warning("OAuth code exchange for %s failed: %s", shop, type(exc).__name__)
         raise OAuthError(f"Could not reach Shopify to finish installing on {shop}.") from exc
     try:

@@ -42,14 +42,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from assetlink_project.http_client import download
 from reports.progress import Progress, nap
 from stores.shopify import operations as ops
 from stores.shopify.batching import Backoff, send_batches
 from stores.shopify.files import (
+    StagedTarget,
     StagedUpload,
     created_files,
     delete_files,
     file_statuses,
+    put_staged,
     search_files,
     stage_uploads,
 )
@@ -130,21 +133,6 @@ def marker(work: UploadWork) -> str:
     return f"assetlink-upload-{work.item_id}"
 
 
-def _fetch(url: str) -> bytes:
-    import requests
-
-    response = requests.get(url, timeout=60)
-    response.raise_for_status()
-    return response.content
-
-
-def _put(url: str, body: bytes, headers: dict) -> None:
-    import requests
-
-    response = requests.put(url, data=body, headers=headers, timeout=120)
-    response.raise_for_status()
-
-
 @dataclass
 class _Chunk:
     out: dict[int, UploadOutcome] = field(default_factory=dict)
@@ -173,8 +161,8 @@ class UploadExecutor:
         poll_min: float = 0.05,
         poll_max: float = 2.0,
         ready_timeout: float = 600.0,
-        fetch: Callable[[str], bytes] = _fetch,
-        put: Callable[[str, bytes, dict], None] = _put,
+        fetch: Callable[[str], bytes] = download,
+        put: Callable[[StagedTarget, bytes], None] = put_staged,
         sleep: Callable[[float], None] = time.sleep,
         max_chunks_in_flight: int = 4,
     ):
@@ -362,7 +350,7 @@ class UploadExecutor:
             state.fail(refused.item[0], refused.code, refused.message)
         for (work, body), target in staged.targets:
             try:
-                self.put(target.url, body, target.headers)
+                self.put(target, body)
             except Exception as exc:  # noqa: BLE001
                 state.fail(work, "STAGED_UPLOAD_FAILED", f"Upload to Shopify failed: {exc}")
                 continue

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 
+from assetlink_project.http_client import download
 from linking.core import CreateMedia, LinkRecord
 from stores.shopify import operations as ops
 from stores.shopify.batching import NOT_SENT, error_code, triage
@@ -167,11 +168,7 @@ class _Create:
 
     def _staged_upload(self, url: str, create: CreateMedia) -> str:
         """Copy a video to Shopify's staged upload target; its resourceUrl is the source."""
-        import requests
-
-        response = requests.get(url, timeout=60)
-        response.raise_for_status()
-        body = response.content
+        body = download(url)
         filename = f"{create.asset_id}-v{create.version}.mp4"
         staged = stage_uploads(
             self.client, [body], lambda b: StagedUpload(filename, len(b)), sleep=self._sleep

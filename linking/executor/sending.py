@@ -54,7 +54,7 @@ class _Sending:
         refused for good fail their media with its code and message."""
         outcome = send_batches(
             self.client,
-            ops.RUN_FILE_UPDATE,
+            ops.FILE_UPDATE,
             inputs,
             input_key="files",
             spec=lambda item: item[2],

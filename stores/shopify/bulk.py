@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Callable
 
-import requests
+from assetlink_project import http_client
 
 from . import operations as ops
 from .errors import ShopifyError
@@ -114,7 +114,7 @@ def _start_bulk(client, query: str) -> str | None:
 def _download(url: str | None) -> list[dict]:
     if not url:
         return []  # Shopify gives no file when nothing matched
-    response = requests.get(url, timeout=(5, 120))
+    response = http_client.session().get(url, timeout=(http_client.CONNECT_TIMEOUT, 120))
     if response.status_code != 200:
         raise BulkOperationError(
             f"Downloading Shopify's export failed (HTTP {response.status_code})."

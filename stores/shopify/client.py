@@ -1,6 +1,7 @@
 """The Shopify Admin GraphQL client: one instance per store per run, shared by its threads.
 
-- HTTP through one `requests.Session` to `endpoints.graphql_url(shop)` with connect/read
+- HTTP through the one outbound session (`assetlink_project.http_client`: no redirects, no
+  transport retries for these POSTs) to `endpoints.graphql_url(shop)` with connect/read
   timeouts. `ShopifyAPI`'s `GraphQL().execute` is not used: it has no timeout, no retries,
   returns a raw string and reads its site from process-wide class attributes; the URL comes
   from `endpoints` (sandbox-aware) and the API version is validated by settings, so nothing of
@@ -32,7 +33,8 @@ from email.utils import parsedate_to_datetime
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
+
+from assetlink_project import http_client
 
 from . import drift, endpoints
 from .cost import CallCost, CostLedger, ThrottleBucket, estimate_cost, throttled_wait
@@ -153,12 +155,7 @@ class ShopifyClient:
         self._sleep = sleep
         self._learned: dict[tuple[str, int], int] = {}
         self._learned_lock = threading.Lock()
-        if session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=2, pool_maxsize=32, max_retries=0)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-        self.session = session
+        self.session = session or http_client.session()
 
     # --- public API ------------------------------------------------------------------------
 

@@ -123,9 +123,9 @@ def stage_uploads(
 
 def put_staged(target: StagedTarget, body: bytes, *, timeout: float = 120.0) -> None:
     """Send the bytes to their staged target (raises ``requests`` errors)."""
-    import requests
+    from assetlink_project.http_client import session
 
-    response = requests.put(target.url, data=body, headers=target.headers, timeout=timeout)
+    response = session().put(target.url, data=body, headers=target.headers, timeout=timeout)
     response.raise_for_status()
 
 

@@ -264,8 +264,9 @@ FILE_CREATE = _op(
     idempotent=False,
 )
 
-# Replacements and alt text updates: the answer gives each file's URL (the upload's record
-# keeps it), nothing a caller does not read.
+# Every fileUpdate: uploads' replacements and alt texts (the answer gives each file's URL, which
+# the upload's record keeps) and link runs' unlinks (referencesToRemove), re-links
+# (referencesToAdd) and alt updates, batched (≤ 250). One document: the URLs cost no points.
 FILE_UPDATE = _op(
     "FileUpdate",
     """
@@ -562,20 +563,6 @@ RUN_MEDIA_STATUS = _op(
     }
     """,
 )
-
-# Unlink (referencesToRemove), re-link (referencesToAdd) and alt updates, batched (≤ 250).
-RUN_FILE_UPDATE = _op(
-    "RunFileUpdate",
-    """
-    mutation RunFileUpdate($files: [FileUpdateInput!]!) {
-      fileUpdate(files: $files) {
-        files { id }
-        userErrors { code field message }
-      }
-    }
-    """,
-)
-
 
 # --- uploads to store Files (issue #9) ------------------------------------------------------
 

@@ -129,7 +129,7 @@ class FakeShopify:
         ]
         return {"nodes": nodes}
 
-    def _RunFileUpdate(self, variables, fault):  # noqa: N802
+    def _file_update(self, variables, fault):
         errors = [
             {"field": ["files", str(i), "id"] if i is not None else None, "code": code,
              "message": message}
@@ -201,7 +201,7 @@ class FakeShopify:
         return {"fileCreate": {"files": created, "userErrors": []}}
 
     def _FileUpdate(self, variables, fault):  # noqa: N802
-        data = self._RunFileUpdate(variables, fault)["fileUpdate"]
+        data = self._file_update(variables, fault)["fileUpdate"]
         if not data["userErrors"]:
             for spec in variables["files"]:
                 if "originalSource" in spec:  # a new version: processed again

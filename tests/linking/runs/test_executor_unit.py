@@ -85,7 +85,7 @@ def test_new_media_are_created_before_anything_is_unlinked(shop):
     names = shop.names()
     unlinks = [
         n for n, (name, v) in enumerate(shop.calls)
-        if name == "RunFileUpdate" and any("referencesToRemove" in f for f in v["files"])
+        if name == "FileUpdate" and any("referencesToRemove" in f for f in v["files"])
     ]  # fmt: skip
     assert unlinks and names.index("RunAddMedia") < min(unlinks)
     assert names.index("RunMediaStatus") < min(unlinks)  # and READY was seen first
@@ -107,7 +107,7 @@ def test_a_permanent_error_rolls_the_product_back_to_its_gallery_before(shop):
 
 def test_a_retryable_user_error_is_sent_again(shop):
     shop.fail("RunAddMedia", Fault(user_errors=[(None, None, "Internal error, please retry")]))
-    shop.fail("RunFileUpdate", Fault(user_errors=[(0, "FILE_LOCKED", "File is locked")]))
+    shop.fail("FileUpdate", Fault(user_errors=[(0, "FILE_LOCKED", "File is locked")]))
     before, outcome = link(shop, LinkMode.RESET, ["a", "b"])
     assert outcome.status == "done", failures(outcome)
     assert sources(shop) == new_sources("a", "b")
