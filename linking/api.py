@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 from assetlink_project.api_input import ChoiceWithOldSpellings, validated_body
 from assetlink_project.errors import InputError
 from common.alt_text import ALT_SOURCE_CHOICES, OLD_ALT_SOURCE_SPELLINGS
+from common.link_modes import LINK_MODE_CHOICES
 from linking import dry_runs, runs, selectors, services, store_choice
-from linking.core import LinkMode
 from linking.models import DryRun, Plan
 from reports.api import RunSerializer, StoresInputSerializer, _run, _service, _user, run_json
 from reports.engine import run_progress
@@ -47,7 +47,7 @@ class PlanInputSerializer(serializers.Serializer):
     shopify_field = serializers.CharField(
         required=False, max_length=200, help_text="e.g. variant.sku"
     )
-    link_mode = serializers.ChoiceField(choices=[m.value for m in LinkMode], required=False)
+    link_mode = serializers.ChoiceField(choices=LINK_MODE_CHOICES, required=False)
     position = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -84,7 +84,7 @@ class PlanInputSerializer(serializers.Serializer):
 
 class PlanSerializer(serializers.ModelSerializer):
     stores = serializers.SerializerMethodField(help_text="Shop domains (those the caller reaches).")
-    link_mode = serializers.ChoiceField(choices=[m.value for m in LinkMode], read_only=True)
+    link_mode = serializers.ChoiceField(choices=LINK_MODE_CHOICES, read_only=True)
 
     class Meta:
         model = Plan

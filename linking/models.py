@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db import models
 
 from common.alt_text import ALT_SOURCE_CHOICES
-from stores.models import LinkMode, Store, Workspace
+from common.link_modes import LINK_MODE_CHOICES
+from stores.models import Store, Workspace
 
 """Setup's alt text source → the plan's (Setup spells keep_shopify ``keep``)."""
 
@@ -38,7 +39,7 @@ class Plan(models.Model):
     separator = models.CharField(max_length=5, blank=True)
     case_sensitive = models.BooleanField(default=False)
     shopify_field = models.CharField(max_length=200)
-    link_mode = models.CharField(max_length=10, choices=LinkMode.choices)
+    link_mode = models.CharField(max_length=10, choices=LINK_MODE_CHOICES)
     position = models.PositiveIntegerField(null=True, blank=True)
     order_field = models.CharField(max_length=300, blank=True)
     manual_orders = models.JSONField(

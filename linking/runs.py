@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from common.link_modes import LinkMode
 from common.transformations import normalise_transformation
 from linking.core import (
     AssetToLink,
@@ -30,7 +31,6 @@ from linking.core import (
     SwatchAsset,
     undo_target,
 )
-from linking.core.modes import LinkMode
 from linking.executor import (
     FILE_DELETED_STATUS,
     Executor,

@@ -13,8 +13,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from common.alt_text import ALT_SOURCE_CHOICES, ALT_SOURCES_WITH_FIELD, AltSource
+from common.link_modes import DESTRUCTIVE_LINK_MODES, LINK_MODE_CHOICES, LINK_MODES_WITH_POSITION
 from linking.core.catalog import SHOPIFY_FIELD_CHOICES, SHOPIFY_FIELD_FORMS
-from stores.models import DESTRUCTIVE_LINK_MODES, LINK_MODES_WITH_POSITION, LinkMode
 from stores.shopify.endpoints import app_bridge_fallback_url
 from stores.views import app_page, home_context
 
@@ -46,7 +46,7 @@ def _bootstrap(context: dict) -> dict:
         # Enum choices and what the page must know of them come from here only (the page's
         # JavaScript has no copies).
         "linkModes": _choices(
-            LinkMode.choices,
+            LINK_MODE_CHOICES,
             destructive=DESTRUCTIVE_LINK_MODES,
             needsPosition=LINK_MODES_WITH_POSITION,
         ),

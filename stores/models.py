@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from common.alt_text import ALT_SOURCE_CHOICES, AltSource
+from common.link_modes import LINK_MODE_CHOICES, LinkMode
 from stores.secrets import EncryptedSecretField
 
 # The one shop-domain rule (install, callback, Connect a store, session tokens, webhooks, the
@@ -117,20 +118,6 @@ class Member(models.Model):
 MAX_POSITION = 250  # Shopify holds at most 250 media per product; past the end appends
 
 
-class LinkMode(models.TextChoices):
-    OVERWRITE = "overwrite", "In-place overwrite"
-    RESET = "reset", "Reset"
-    APPEND = "append", "Append"
-    PREPEND = "prepend", "Prepend"
-    POSITION = "position", "Specific position"
-
-
-DESTRUCTIVE_LINK_MODES = (LinkMode.OVERWRITE, LinkMode.RESET)
-"""Modes that unlink media already in a gallery (Setup can require a dry run before them)."""
-LINK_MODES_WITH_POSITION = (LinkMode.POSITION,)
-"""Modes that need a position."""
-
-
 CLOUDINARY_FIELD_RE = (
     r"^(metadata:[A-Za-z0-9_\-]+|context:[^\s]+|tag:\S*|public_id:.+|filename:.+)$"
 )
@@ -175,7 +162,7 @@ class WorkspaceSettings(models.Model):
         ],
     )
     default_link_mode = models.CharField(
-        max_length=20, choices=LinkMode.choices, default=LinkMode.APPEND
+        max_length=20, choices=LINK_MODE_CHOICES, default=LinkMode.APPEND.value
     )
     default_position = models.PositiveIntegerField(
         null=True,

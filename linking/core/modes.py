@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from enum import StrEnum
 from typing import TypeVar
 
 from common.fields import FieldError
+from common.link_modes import LinkMode
 
 T = TypeVar("T")
 U = TypeVar("U")
-
-
-class LinkMode(StrEnum):
-    OVERWRITE = "overwrite"
-    RESET = "reset"
-    APPEND = "append"
-    PREPEND = "prepend"
-    POSITION = "position"
 
 
 def validate_mode(mode: str, position: int | None = None) -> LinkMode:

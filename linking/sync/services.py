@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from assetlink_project.errors import ApplicationError
 from common.fields import core_asset, normalise
+from common.link_modes import LinkMode
 from linking import runs, services
 from linking.core import LinkSettings, prepare_groups
-from linking.core.modes import LinkMode
 from linking.executor import ProductWork
 from linking.models import LinkRecord, Plan
 from linking.sync.models import SyncChange, SyncRule, SyncRun

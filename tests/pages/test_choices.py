@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from common.alt_text import ALT_SOURCES_WITH_FIELD, AltSource
+from common.link_modes import DESTRUCTIVE_LINK_MODES, LINK_MODES_WITH_POSITION, LinkMode
 from linking.core.catalog import SHOPIFY_FIELD_CHOICES
-from stores.models import DESTRUCTIVE_LINK_MODES, LINK_MODES_WITH_POSITION, LinkMode
 
 JS = Path(__file__).resolve().parents[2] / "pages" / "static" / "assetlink" / "js"
 VALUES = {
-    *LinkMode.values,
+    *LinkMode,
     *AltSource,
     "keep",  # the old spelling of keep_shopify: no copy of it either
     *(str(v) for v, _ in SHOPIFY_FIELD_CHOICES),
@@ -33,7 +33,7 @@ def _bootstrap(client, user) -> dict:
 def test_the_bootstrap_carries_every_choice_and_its_flags(client, user_member):
     boot = _bootstrap(client, user_member.user)
     modes = {m["value"]: m for m in boot["linkModes"]}
-    assert list(modes) == LinkMode.values
+    assert list(modes) == [str(m) for m in LinkMode]
     assert {v for v, m in modes.items() if m["destructive"]} == set(DESTRUCTIVE_LINK_MODES)
     assert {v for v, m in modes.items() if m["needsPosition"]} == set(LINK_MODES_WITH_POSITION)
     sources = {s["value"]: s for s in boot["altSources"]}

@@ -9,8 +9,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from assetlink_project.errors import ApplicationError, InputError
+from common.link_modes import LinkMode
 from linking import selectors, services
-from stores.models import LinkMode, Workspace
+from stores.models import Workspace
 from stores.selectors import workspace_by_ref
 
 PRODUCT_LINES = 20
