@@ -44,7 +44,9 @@ def test_no_two_enums_spell_the_same_values():
     by_values = defaultdict(list)
     for name, values in _enums():
         by_values[values].append(name)
-    twice = {", ".join(names): sorted(values) for values, names in by_values.items() if len(names) > 1}
+    twice = {
+        ", ".join(names): sorted(values) for values, names in by_values.items() if len(names) > 1
+    }
     assert not twice, f"the same concept defined more than once: {twice}"
 
 
