@@ -36,8 +36,8 @@ from linking.executor import (
     Executor,
     ProductOutcome,
     ProductWork,
+    ReportRow,
     RunHooks,
-    RunRow,
     skipped_rows,
     state_from_json,
     state_to_json,
@@ -65,7 +65,8 @@ from reports.engine import (  # noqa: F401 - the shell's names, also used throug
     store_lock_name,
     summarise_run,
 )
-from reports.models import ReportRow, Run, RunProduct
+from reports.models import ReportRow as StoredRow
+from reports.models import Run, RunProduct
 from reports.selectors import with_work
 from stores import principals
 from stores.services import settings_for
@@ -192,7 +193,7 @@ def run_start(
             batch_size=500,
         )
         _clear_keys(run.pk)
-        _write_rows(run, [RunRow(**_row_fields(r)) for r in rows], seq_start=0)
+        _write_rows(run, [ReportRow(**_row_fields(r)) for r in rows], seq_start=0)
         if enqueue:
             transaction.on_commit(lambda: enqueue_run(run.pk))
     return run
@@ -203,7 +204,7 @@ def _settings_json(link_settings: LinkSettings) -> dict:
 
 
 def _row_fields(row: dict) -> dict:
-    allowed = set(RunRow.__dataclass_fields__)
+    allowed = set(ReportRow.__dataclass_fields__)
     return {k: v for k, v in row.items() if k in allowed}
 
 
@@ -352,7 +353,7 @@ def _delete_swatch_files(run: Run, client) -> None:
     # Other products: a link run (not undone since) placed the file there.
     undone_since = Run.objects.filter(undo_of=OuterRef("run"), status=Run.Status.SUCCEEDED)
     for file_id in (
-        ReportRow.objects.filter(
+        StoredRow.objects.filter(
             run__store=run.store,
             run__kind=Run.Kind.LINK,
             media_id__in=[m for m in records if m not in kept],
@@ -382,7 +383,7 @@ def _delete_swatch_files(run: Run, client) -> None:
                                     if code == "FILE_DOES_NOT_EXIST"}  # fmt: skip
     rows = []
     for file_id, record in records.items():
-        row = RunRow(None, "unchanged", record.asset_id, media_id=file_id)
+        row = ReportRow(None, "unchanged", record.asset_id, media_id=file_id)
         if file_id in deleted:
             row.action, row.status = "unlinked", FILE_DELETED_STATUS
             row.message = "The swatch file the undone run created was deleted: nothing uses it."
@@ -415,7 +416,7 @@ class _Hooks(RunHooks):
         self.run = run
         self.heartbeat = heartbeat
         self.store = run.store
-        self._seq = ReportRow.objects.filter(run=run).count()
+        self._seq = StoredRow.objects.filter(run=run).count()
 
     def started(self, work: ProductWork, before: ProductState) -> None:
         self.started_many([(work, before)])
@@ -538,7 +539,7 @@ class _Hooks(RunHooks):
                 product.error = outcome.error[:2000]
                 product.journal = None
             update_rows(products, ["status", "after", "replanned", "error", "journal"])
-            ReportRow.objects.filter(run=self.run, product_id__in=list(by_id)).delete()
+            StoredRow.objects.filter(run=self.run, product_id__in=list(by_id)).delete()
             self._seq = _write_rows(
                 self.run, [r for o in outcomes for r in o.rows], seq_start=self._seq
             )
@@ -547,13 +548,13 @@ class _Hooks(RunHooks):
             self.heartbeat.abort.set()
 
 
-def _write_rows(run: Run, rows: Sequence[RunRow], seq_start: int | None = None) -> int:
-    seq = seq_start if seq_start is not None else ReportRow.objects.filter(run=run).count()
+def _write_rows(run: Run, rows: Sequence[ReportRow], seq_start: int | None = None) -> int:
+    seq = seq_start if seq_start is not None else StoredRow.objects.filter(run=run).count()
     objs = []
     for row in rows:
         seq += 1
         objs.append(
-            ReportRow(
+            StoredRow(
                 run=run,
                 seq=seq,
                 product_id=row.product_id or "",
@@ -572,7 +573,7 @@ def _write_rows(run: Run, rows: Sequence[RunRow], seq_start: int | None = None) 
                 message=row.message or "",
             )
         )
-    ReportRow.objects.bulk_create(objs, batch_size=500)
+    StoredRow.objects.bulk_create(objs, batch_size=500)
     return seq
 
 

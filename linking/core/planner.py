@@ -61,13 +61,16 @@ class LinkSettings:
         object.__setattr__(self, "retired_asset_ids", tuple(self.retired_asset_ids or ()))
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReportRow:
-    """One row per asset (or unlinked media) of one product; positions are 1-based."""
+    """One row per asset (or unlinked media) of one product; positions are 1-based. The one
+    report-row type: the plan writes it (a dry run's rows), the executor completes it with
+    what Shopify did (``status``, ``error_code``) and the product's ``handle``/``title``, and
+    the run stores it (``reports.models.ReportRow``, one CSV layout)."""
 
     product_id: str | None
     """None for rows of no product (excluded, unmatched, ungrouped)."""
-    action: ReportAction
+    action: ReportAction | str
     asset_id: str | None = None
     public_id: str = ""
     group: str = ""
@@ -76,6 +79,10 @@ class ReportRow:
     position_before: int | None = None
     position_after: int | None = None
     message: str = ""
+    handle: str = ""
+    title: str = ""
+    status: str = ""
+    error_code: str = ""
 
 
 @dataclass

@@ -43,8 +43,8 @@ from .model import (
     FILE_GONE_CODE,
     ProductOutcome,
     ProductWork,
+    ReportRow,
     RunHooks,
-    RunRow,
     skipped_rows,
 )
 from .order import _interim_order
@@ -55,7 +55,7 @@ __all__ = [
     "ProductWork",
     "ProductOutcome",
     "RunHooks",
-    "RunRow",
+    "ReportRow",
     "skipped_rows",
     "state_from_json",
     "state_to_json",

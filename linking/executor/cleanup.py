@@ -11,7 +11,7 @@ from stores.shopify.files import delete_files, referenced_by_products
 from .model import (
     FILE_DELETED,
     FILE_DELETED_STATUS,
-    RunRow,
+    ReportRow,
     _Step,
 )
 
@@ -71,7 +71,7 @@ class _DeleteUnreferenced:
             logger.warning("Could not read the references of files: %s", exc)
             return None
 
-    def _deletion_rows(self, step: _Step, rows: list[RunRow]) -> list[RunRow]:
+    def _deletion_rows(self, step: _Step, rows: list[ReportRow]) -> list[ReportRow]:
         """Say on the unlinked/replaced rows what became of the files (the action is kept); a
         delete that failed is a row of its own (it does not fail the product)."""
         for row in rows:
@@ -90,7 +90,7 @@ class _DeleteUnreferenced:
         for media_id, (code, message) in step.delete_failed.items():
             record = next((i.record for i in step.before.gallery if i.media_id == media_id), None)
             rows.append(
-                RunRow(
+                ReportRow(
                     step.product_id,
                     str(ReportAction.FAILED),
                     record.asset_id if record else None,

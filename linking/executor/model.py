@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from linking.core import (
     AssetToLink,
@@ -74,49 +74,24 @@ class ProductWork:
     gives back (None: any, as in a rollback)."""
 
 
-@dataclass
-class RunRow:
-    product_id: str | None
-    action: str
-    asset_id: str | None = None
-    public_id: str = ""
-    group: str = ""
-    media_id: str | None = None
-    previous_media_id: str | None = None
-    position_before: int | None = None
-    position_after: int | None = None
-    message: str = ""
-    handle: str = ""
-    title: str = ""
-    status: str = ""
-    error_code: str = ""
-
-    @classmethod
-    def from_core(cls, row: ReportRow, **extra) -> RunRow:
-        data = asdict(row)
-        data["action"] = str(row.action)
-        data.update(extra)
-        return cls(**data)
-
-
-def skipped_rows(work: ProductWork, message: str) -> list[RunRow]:
+def skipped_rows(work: ProductWork, message: str) -> list[ReportRow]:
     """The rows of a product the run did not change (not started, unreadable): one per asset
     of the product — its S and its swatches — or, for an undo, one per media of the gallery it
     would have restored; a product with neither still has a row."""
     extra = {"message": message, "handle": work.handle, "title": work.title}
     skipped = str(ReportAction.SKIPPED)
     rows = [
-        RunRow(work.product_id, skipped, a.asset_id, a.public_id, a.group, **extra)
+        ReportRow(work.product_id, skipped, a.asset_id, a.public_id, a.group, **extra)
         for a in [*work.assets, *work.swatches]
     ]
     if work.restore is not None:
         rows += [
-            RunRow(work.product_id, skipped, i.record.asset_id if i.record else None,
+            ReportRow(work.product_id, skipped, i.record.asset_id if i.record else None,
                    media_id=i.media_id, **extra)
             for i in work.restore.gallery
         ]  # fmt: skip
-    rows += [RunRow(work.product_id, skipped, media_id=m, **extra) for m in work.unlink]
-    return rows or [RunRow(work.product_id, skipped, **extra)]
+    rows += [ReportRow(work.product_id, skipped, media_id=m, **extra) for m in work.unlink]
+    return rows or [ReportRow(work.product_id, skipped, **extra)]
 
 
 @dataclass
@@ -124,7 +99,7 @@ class ProductOutcome:
     product_id: str
     status: str
     """done | failed (some rows failed) | skipped | not_done (aborted before it started)."""
-    rows: list[RunRow] = field(default_factory=list)
+    rows: list[ReportRow] = field(default_factory=list)
     before: ProductState | None = None
     after: ProductState | None = None
     replanned: bool = False

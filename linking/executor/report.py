@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from linking.core import GalleryItem, ProductState, ReportAction
+from dataclasses import replace
 
-from .model import FAILED, FILE_GONE_CODE, READY, ProductOutcome, RunRow, _Step
+from linking.core import GalleryItem, ProductState, ReportAction, ReportRow
+
+from .model import FAILED, FILE_GONE_CODE, READY, ProductOutcome, _Step
 
 
 class _Report:
@@ -47,11 +49,11 @@ class _Report:
                 swatch_refs.pop(deleted.owner_id, None)
         return ProductState(step.product_id, tuple(items), variant_images, swatch_refs)
 
-    def _rows(self, step: _Step) -> list[RunRow]:
+    def _rows(self, step: _Step) -> list[ReportRow]:
         work = step.work
         extra = {"handle": work.handle, "title": work.title}
         final_pos = {m: n for n, m in enumerate(step.gallery, 1)}
-        rows: list[RunRow] = []
+        rows: list[ReportRow] = []
         if step.report_plan is None:  # undo
             before_pos = {i.media_id: n for n, i in enumerate(step.report_before.gallery, 1)}
             for media_id in step.gallery:
@@ -65,7 +67,7 @@ class _Report:
                 else:
                     action, message = ReportAction.UNCHANGED, ""
                 rows.append(
-                    RunRow(
+                    ReportRow(
                         work.product_id,
                         str(action),
                         record.asset_id if record else None,
@@ -79,7 +81,7 @@ class _Report:
                 )
             for media_id in step.unlinks:
                 rows.append(
-                    RunRow(
+                    ReportRow(
                         work.product_id,
                         str(ReportAction.UNLINKED),
                         media_id=media_id,
@@ -93,7 +95,7 @@ class _Report:
                 position, item = restore.get(media_id, (None, None))
                 record = item.record if item else None
                 rows.append(
-                    RunRow(
+                    ReportRow(
                         work.product_id,
                         str(ReportAction.FAILED),
                         record.asset_id if record else None,
@@ -111,14 +113,14 @@ class _Report:
             real = step.real(media_id) if media_id else None
             if real and real.startswith("new:"):
                 real = self._by_identity(step, media_id) or real
-            out = RunRow.from_core(row, media_id=real, **extra)
+            out = replace(row, action=str(row.action), media_id=real, **extra)
             if row.action != ReportAction.UNLINKED and row.action != ReportAction.SKIPPED:
                 out.position_after = final_pos.get(real) if real else None
             out.status = step.status.get(real or "", "")
             rows.append(out)
         return self._mark_failures(step, rows)
 
-    def _swatch_restore_rows(self, step: _Step) -> list[RunRow]:
+    def _swatch_restore_rows(self, step: _Step) -> list[ReportRow]:
         """Undo: a row per file of each swatch metafield it gave back or removed."""
         asset_of = {file_id: identity[0] for identity, file_id in self.store_files.items()}
         extra = {"handle": step.work.handle, "title": step.work.title}
@@ -131,7 +133,7 @@ class _Report:
             for d in step.swatch_deletes
         ]  # fmt: skip
         return [
-            RunRow(
+            ReportRow(
                 step.product_id,
                 str(ReportAction.SWATCH),
                 asset_of.get(file_id),
@@ -155,7 +157,7 @@ class _Report:
                     return media_id
         return None
 
-    def _mark_failures(self, step: _Step, rows: list[RunRow]) -> list[RunRow]:
+    def _mark_failures(self, step: _Step, rows: list[ReportRow]) -> list[ReportRow]:
         failed = {step.real(k): v for k, v in step.failed.items()}
         failed.update(step.failed)
         for row in rows:
@@ -221,7 +223,7 @@ class _Report:
             not step.aborted and not any(r.action == str(ReportAction.FAILED) for r in rows)
         ):
             rows.append(
-                RunRow(step.product_id, str(ReportAction.FAILED), message=note, error_code=code,
+                ReportRow(step.product_id, str(ReportAction.FAILED), message=note, error_code=code,
                        handle=step.work.handle, title=step.work.title)
             )  # fmt: skip
         return ProductOutcome(
