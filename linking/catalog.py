@@ -117,6 +117,15 @@ def choose_path(
             bulk_points,
             12,
         )
+    with_comma = next((v for v in values if "," in v), None)
+    if with_comma is not None:
+        return CatalogChoice(
+            "index",
+            f"The value {with_comma[:80]!r} has a comma, which Shopify's search reads as a list "
+            "of values: the catalog index matches it exactly.",
+            bulk_points,
+            12,
+        )
     calls = max(1, math.ceil(len(values) / VALUES_PER_QUERY))
     op = _search_operation(shopify_field.kind)
     per_call = client.expected_cost(op, _search_variables(shopify_field.kind, "x"))

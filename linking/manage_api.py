@@ -19,6 +19,9 @@ from reports.api import RunSerializer, _user, run_json
 from stores import selectors as store_selectors
 
 _IDS = {"max_length": 5000, "required": False}
+# A group value is a Cloudinary field's value: longer than an id (Shopify metafields and
+# Cloudinary metadata hold far more than 255 characters).
+MAX_GROUP_VALUE = 5000
 _STORE_ID = re.compile(r"[0-9]{1,9}")
 
 
@@ -31,7 +34,7 @@ class LinkSelectionSerializer(serializers.Serializer):
     product_ids = serializers.ListField(child=serializers.CharField(max_length=100), **_IDS)
     asset_ids = serializers.ListField(child=serializers.CharField(max_length=64), **_IDS)
     groups = serializers.ListField(
-        child=serializers.CharField(max_length=255), **_IDS,
+        child=serializers.CharField(max_length=MAX_GROUP_VALUE), **_IDS,
         help_text="Group values (e.g. SKUs): the links of the assets grouped under them.",
     )  # fmt: skip
     all = serializers.BooleanField(
@@ -98,6 +101,18 @@ def _stores(request, workspace, wanted=()):
     return stores
 
 
+def _group_values(request) -> list[str]:
+    """``group``, repeated for several (``?group=A,B-01&group=SP-01``): each value whole, since
+    a group value may hold a comma."""
+    values = [v.strip() for v in request.query_params.getlist("group") if v.strip()]
+    if len(values) > 5000 or any(len(v) > MAX_GROUP_VALUE or "\x00" in v for v in values):
+        raise serializers.ValidationError(
+            {"group": [f"Give at most 5,000 group values of at most {MAX_GROUP_VALUE:,} "
+                       "characters (repeat group= for several)."]}
+        )  # fmt: skip
+    return values
+
+
 def _csv(request, name: str) -> list[str]:
     values = [v.strip() for v in (request.query_params.get(name) or "").split(",") if v.strip()]
     if len(values) > 5000 or any(len(v) > 255 or "\x00" in v for v in values):
@@ -118,8 +133,10 @@ class LinkListView(APIView):
             OpenApiParameter("media_id", str, description="Shopify media ids (comma-separated)."),
             OpenApiParameter(
                 "group", str,
-                description="Group values, e.g. SKUs (comma-separated): the links of the assets "
-                "the linking plan grouped under them.",
+                description="A group value, e.g. a SKU, taken whole (a comma is part of it); "
+                "repeat group= for several: the links of the assets the linking plan grouped "
+                "under them.",
+                many=True,
             ),
             OpenApiParameter(
                 "check_versions", bool,
@@ -136,7 +153,7 @@ class LinkListView(APIView):
             product_ids=_csv(request, "product_id"),
             asset_ids=_csv(request, "asset_id"),
             media_ids=_csv(request, "media_id"),
-            groups=_csv(request, "group"),
+            groups=_group_values(request),
         )
         check = (request.query_params.get("check_versions") or "").lower() in ("1", "true", "yes")
         return Response(manage.links_listing(records, workspace=workspace, check_versions=check))

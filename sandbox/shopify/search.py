@@ -127,7 +127,8 @@ def _cmp(op: str, cand: str, value: str) -> bool:
 
 
 def _match_value(cand: str, value: str, tokenized: bool) -> bool:
-    cand, value = cand.lower(), value.lower()
+    # Shopify's search index holds values without their surrounding whitespace.
+    cand, value = cand.strip().lower(), value.lower()
     if tokenized:
         words = re.findall(r"[\w-]+", cand)
         wanted = re.findall(r"[\w*-]+", value)
@@ -183,7 +184,9 @@ def compile_query(
     def ev(node, obj) -> bool:
         kind = node[0]
         if kind == "in":  # an OR of exact values of one field (e.g. id:1 OR id:2 …)
-            return any(str(c).lower() in node[2] for c in fields[node[1]](obj) if c is not None)
+            return any(
+                str(c).strip().lower() in node[2] for c in fields[node[1]](obj) if c is not None
+            )
         if kind == "or":
             return any(ev(n, obj) for n in node[1])
         if kind == "and":

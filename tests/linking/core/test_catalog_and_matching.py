@@ -1,15 +1,21 @@
 """The catalog index and matching groups to products, with the statistics users see."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from linking.core import (
+    Asset,
     CatalogIndex,
     FieldError,
     Group,
+    GroupingOptions,
     Product,
     ShopifyFieldKind,
     Variant,
+    group_assets,
     match_groups,
+    parse_field_ref,
     parse_shopify_field,
 )
 
@@ -138,3 +144,45 @@ def test_matching_2000_groups_against_100000_variants_finds_them_all():
     groups = [Group(f"sku-{g * 5}-{g % 10}", f"SKU-{g * 5}-{g % 10}") for g in range(2_000)]
     result = match_groups(groups, CatalogIndex(products), parse_shopify_field("variant.sku"))
     assert result.statistics.groups_matched == 2_000
+
+
+# --- values as they are in Shopify (issue 24, defect 7) ----------------------------------------
+
+_PAD = st.text(" \t", max_size=3)
+# Values as merchants type them: commas, spaces inside, long ones (no surrounding whitespace:
+# that is what is trimmed).
+_VALUE = (
+    st.text(
+        st.characters(blacklist_categories=("Cs", "Cc", "Zs")) | st.sampled_from(", -"),
+        min_size=1,
+        max_size=400,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_VALUE, _PAD, _PAD, _PAD, _PAD, st.booleans())
+def test_a_value_matches_the_product_that_has_it_whatever_its_padding(
+    value, asset_left, asset_right, sku_left, sku_right, case_sensitive
+):
+    """With no separator a comma is part of the value; surrounding whitespace is trimmed on the
+    Cloudinary side and the Shopify side alike; length does not matter."""
+    asset = Asset("a1", "p/a1", metadata={"sku": f"{asset_left}{value}{asset_right}"})
+    grouping = group_assets(
+        [asset], GroupingOptions(parse_field_ref("metadata:sku"), case_sensitive=case_sensitive)
+    )
+    [group] = grouping.groups
+    assert group.value == value
+    product = Product(
+        "gid://shopify/Product/1",
+        variants=(Variant("gid://shopify/ProductVariant/1", sku=f"{sku_left}{value}{sku_right}"),),
+    )
+    result = match_groups(
+        grouping.groups,
+        CatalogIndex([product]),
+        parse_shopify_field("variant.sku"),
+        case_sensitive=case_sensitive,
+    )
+    assert [h.product_id for h in result.group_matches[0].hits] == [product.id]

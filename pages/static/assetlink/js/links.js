@@ -47,7 +47,8 @@ export function renderManageLinks() {
     if (f.stores) q.set("store", f.stores.join(","));
     if (f.product_ids) q.set("product_id", f.product_ids.join(","));
     if (f.asset_ids) q.set("asset_id", f.asset_ids.join(","));
-    if (f.groups) q.set("group", f.groups.join(","));
+    // A group value may hold a comma: one group= per value.
+    for (const value of f.groups || []) q.append("group", value);
     if (versions.checked) q.set("check_versions", "1");
     clear(list, h("p.muted.small", {}, "Loading links…"));
     let data;
