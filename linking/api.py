@@ -19,7 +19,15 @@ from common.alt_text import ALT_SOURCE_CHOICES, OLD_ALT_SOURCE_SPELLINGS
 from common.link_modes import LINK_MODE_CHOICES
 from linking import dry_runs, runs, selectors, services, store_choice
 from linking.models import DryRun, Plan
-from reports.api import RunSerializer, StoresInputSerializer, _run, _service, _user, run_json
+from reports.api import (
+    RunSerializer,
+    StoresInputSerializer,
+    _run,
+    _service,
+    _user,
+    chosen_stores,
+    run_json,
+)
 from reports.engine import run_progress
 from stores import permissions
 from stores import selectors as store_selectors
@@ -473,12 +481,8 @@ class PlanRunView(APIView):
     )
     def post(self, request, plan_id: int):
         plan = get_object_or_404(selectors.plans_for_request(request), pk=plan_id)
-        wanted = set(validated_body(request, StoresInputSerializer).get("stores") or ())
-        allowed = set(store_selectors.stores_for_request(request).values_list("pk", flat=True))
         started = []
-        for store in plan.stores.filter(pk__in=allowed).order_by("shop_domain"):
-            if wanted and store.shop_domain not in wanted and str(store.pk) not in wanted:
-                continue
+        for store in chosen_stores(request, plan.stores.all(), f"plan {plan.pk}"):
             started.append(
                 _service(
                     lambda s=store: runs.run_start_from_plan(

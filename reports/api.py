@@ -11,6 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assetlink_project.api_input import validated_body
 from assetlink_project.errors import ApplicationError
 from reports import csv as report_csv
 from reports import engine, selectors
@@ -18,6 +19,7 @@ from reports.failures import explain
 from reports.models import ReportRow, Run
 from reports.registry import abort_run, undo_run
 from stores import principals
+from stores import selectors as store_selectors
 
 ROW_FIELDS = (
     "product_id", "product_handle", "product_title", "group", "asset_id", "public_id", "action",
@@ -145,9 +147,35 @@ class StoresInputSerializer(serializers.Serializer):
     stores = serializers.ListField(
         child=serializers.CharField(max_length=255),
         required=False,
+        allow_empty=False,
         max_length=1000,
-        help_text="Shop domains or store ids; omitted: every store the caller reaches.",
+        error_messages={
+            "empty": "Name at least one store, or leave `stores` out for every store you reach."
+        },
+        help_text="Shop domains or store ids; omitted: every store the caller reaches. A store "
+        "that is not one of them is a 400 naming it.",
     )
+
+
+def chosen_stores(request, stores, of: str) -> list:
+    """The stores a run request names (``StoresInputSerializer``'s body), of ``stores`` (the
+    plan's or batch's) the caller reaches, by shop domain or id; omitted, every one of them.
+    A store that is not one of them (unknown, another workspace's, out of the caller's reach)
+    is a 400 naming it — the same answer whichever, so nothing is revealed."""
+    wanted = validated_body(request, StoresInputSerializer).get("stores")
+    reachable = list(
+        stores.filter(pk__in=store_selectors.stores_for_request(request)).order_by("shop_domain")
+    )
+    if wanted is None:
+        return reachable
+    by_ref = {ref: s for s in reachable for ref in (s.shop_domain, str(s.pk))}
+    missing = [ref for ref in wanted if ref.strip().lower() not in by_ref]
+    if missing:
+        raise serializers.ValidationError(
+            {"stores": [f"{ref} is not one of {of}'s stores you can reach." for ref in missing]}
+        )
+    picked = {by_ref[ref.strip().lower()].pk for ref in wanted}
+    return [s for s in reachable if s.pk in picked]
 
 
 def _run(request, run_id: int) -> Run:

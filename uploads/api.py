@@ -22,6 +22,7 @@ from reports.api import (
     PROGRESS_FIELDS,
     StoresInputSerializer,
     actions_param,
+    chosen_stores,
     timings_field,
 )
 from stores import selectors as store_selectors
@@ -219,11 +220,8 @@ class UploadBatchStartView(APIView):
     )
     def post(self, request, batch_id: int):
         batch = _batch(request, batch_id)
-        wanted = validated_body(request, StoresInputSerializer).get("stores")
-        allowed = {s.shop_domain for s in store_selectors.stores_for_request(request)}
-        stores = [s.shop_domain for s in batch.stores.all() if s.shop_domain in allowed]
-        if wanted:
-            stores = [s for s in stores if s in {w.lower() for w in wanted}]
+        picked = chosen_stores(request, batch.stores.all(), f"upload batch {batch.pk}")
+        stores = [s.shop_domain for s in picked]
         started = _call(
             lambda: services.batch_start(
                 batch=batch,
