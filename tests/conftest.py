@@ -5,8 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import MemberFactory, StoreFactory, WorkspaceFactory
+
+# `pytest --hypothesis-profile=soak tests/whole`: the whole-product state machine's soak run
+# (100 sequences of 25 steps; `make test` runs a few short ones).
+hypothesis_settings.register_profile(
+    "soak",
+    max_examples=100,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 def pytest_configure(config):
