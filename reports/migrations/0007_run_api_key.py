@@ -16,6 +16,7 @@ class Migration(migrations.Migration):
             name="api_key",
             field=models.ForeignKey(
                 blank=True,
+                db_index=False,
                 help_text="The API key that started it (automation), if not a user.",
                 null=True,
                 on_delete=django.db.models.deletion.SET_NULL,
