@@ -215,7 +215,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Plans' and upload batches' dry runs share their status choices (linking.models.DryRunJob).
-    "ENUM_NAME_OVERRIDES": {"DryRunStatusEnum": "linking.models.DryRunJob.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "DryRunStatusEnum": "linking.models.DryRunJob.Status",
+        "AltSourceEnum": "common.alt_text.ALT_SOURCE_CHOICES",
+        "LinkModeEnum": "common.link_modes.LINK_MODE_CHOICES",
+    },
 }
 
 LOGGING = {

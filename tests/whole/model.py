@@ -1,4 +1,4 @@
-"""An independent model of what each store must hold, written from ../shared/spec/PRODUCT.md
+"""An independent model of what each store must hold, written from the product spec (docs/linking.md)
 (plain Python; it calls nothing of AssetLink — not the planner, not the executor).
 
 Media are named by what they show (see shop_view): ``("asset", public_id, version,
