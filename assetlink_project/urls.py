@@ -1,7 +1,7 @@
 from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from assetlink_project import health, metrics
 from stores.admin_site import admin_site
@@ -20,7 +20,7 @@ urlpatterns = [
     path("cloudinary/notifications/", include("linking.sync.urls")),
     path("admin/", admin_site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("stores.api_urls")),
     path("api/", include("linking.api_urls")),
     path("api/", include("reports.api_urls")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stores.authentication import presented_api_key
+from stores.csp import content_security_policy
 from stores.shopify.endpoints import sandbox_admin_origin
 
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
@@ -19,7 +20,8 @@ def embedded_shop(request) -> str | None:
 
 
 class EmbeddedAppMiddleware:
-    """Every HTML response gets `Content-Security-Policy: frame-ancestors …`.
+    """Every HTML response gets the Content-Security-Policy of `stores.csp`, whose
+    `frame-ancestors` depends on the request:
 
     Embedded (shop validated): the shop and admin.shopify.com (and, with the sandbox, the
     Shopify emulator's admin frame) may frame it, and Django's
@@ -38,16 +40,14 @@ class EmbeddedAppMiddleware:
             if shop:
                 sandbox = sandbox_admin_origin()  # the emulator's admin frame (demo, tests)
                 ancestors = (
-                    f"frame-ancestors https://{shop} https://admin.shopify.com"
-                    f"{' ' + sandbox if sandbox else ''};"
+                    f"https://{shop} https://admin.shopify.com{' ' + sandbox if sandbox else ''}"
                 )
                 response.xframe_options_exempt = True
             else:
-                ancestors = "frame-ancestors 'none';"
-            existing = response.get("Content-Security-Policy", "")
-            if "frame-ancestors" not in existing:
-                response["Content-Security-Policy"] = (
-                    f"{existing.rstrip('; ')}; {ancestors}" if existing else ancestors
+                ancestors = "'none'"
+            if "Content-Security-Policy" not in response:
+                response["Content-Security-Policy"] = content_security_policy(
+                    request.path, ancestors
                 )
         if response.status_code == 401 and presented_api_key(request) is None:
             # App Bridge fetches a fresh session token and retries the request once.

@@ -109,13 +109,35 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     # The machine may be offline: Shopify's CDN and Cloudinary's widget answer nothing.
     context.route("https://**/*", lambda route: route.abort())
+    # Every frame reports each Content-Security-Policy refusal on the console; the test fails on
+    # any (the policy of stores/csp.py must let every page work).
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     page.set_default_timeout(20_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors
+    violations: list[str] = []
+    page.on("console", lambda msg: _csp_violation(msg, violations))
+    page.csp_violations = violations
     yield page
     context.close()
+    if violations:
+        pytest.fail("Content-Security-Policy refused:\n" + "\n".join(violations), pytrace=False)
+
+
+CSP_TAG = "CSP violation:"
+CSP_LISTENER = f"""
+document.addEventListener("securitypolicyviolation", (e) => console.error(
+  "{CSP_TAG} " + e.effectiveDirective + " refused " + (e.blockedURI || "inline") +
+  " on " + e.documentURI + (e.sample ? " (" + e.sample + ")" : "")));
+"""
+
+
+def _csp_violation(message, violations: list[str]) -> None:
+    text = message.text
+    if text.startswith(CSP_TAG) or "Content Security Policy" in text:
+        violations.append(text)
 
 
 # ThreadWorker is the run tests' thread-safe worker; importing their conftest also makes the
