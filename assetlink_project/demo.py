@@ -1,6 +1,7 @@
 """`make demo`: emulators + app + worker with demo data, on embedded defaults. Ctrl-C stops all.
 
-Starts (as child processes) the sandbox emulators, the Django app and an RQ worker; migrates;
+Starts (as child processes) the sandbox emulators, the Django app, an RQ worker for the runs and
+one for dry runs; migrates;
 seeds the demo (see `assetlink_project.demo_seed`); prints the URL and the login.
 """
 
@@ -75,7 +76,10 @@ def main() -> None:
             app_url=env["APP_URL"],
         )
         children.start("manage.py", "runserver", f"{HOST}:{APP_PORT}", "--noreload")
-        children.start("manage.py", "worker")
+        # One worker for the runs, one of their own for dry runs (as in production: a dry run
+        # starts at once however long a run is).
+        children.start("manage.py", "worker", "--queues", "links,uploads,default")
+        children.start("manage.py", "worker", "--queues", "dry_runs")
         wait_for(f"http://{HOST}:{APP_PORT}/healthz", "AssetLink app")
         print(
             "\nAssetLink demo is running:\n"

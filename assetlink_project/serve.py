@@ -4,7 +4,8 @@ REDIS_URL. Migrates and collects static files first. Ctrl-C (or SIGTERM) stops a
 
     DATABASE_URL=postgres://… REDIS_URL=redis://… make serve
 
-Worker counts per queue: WORKERS_LINKS (default 2), WORKERS_UPLOADS (1), WORKERS_DEFAULT (1);
+Worker counts per queue: WORKERS_DRY_RUNS (default 1), WORKERS_LINKS (2), WORKERS_UPLOADS (1),
+WORKERS_DEFAULT (1);
 gunicorn's from WEB_CONCURRENCY / GUNICORN_THREADS / GUNICORN_WORKER_CLASS / PORT
 (gunicorn.conf.py). A worker that exits is started again (a supervisor's job in production:
 systemd, compose, Kubernetes).
@@ -20,7 +21,8 @@ import time
 from assetlink_project.healthcheck import healthy
 from assetlink_project.processes import Children
 
-QUEUES = {"links": 2, "uploads": 1, "default": 1}
+# A dry run's worker of its own: a dry run starts at once however long the link workers' runs are.
+QUEUES = {"dry_runs": 1, "links": 2, "uploads": 1, "default": 1}
 
 
 def worker_counts(env: dict[str, str]) -> dict[str, int]:

@@ -171,7 +171,7 @@ else:
 
 RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 6 * 3600}
-    for name in ("default", "links", "uploads")
+    for name in ("dry_runs", "links", "uploads", "default")
 }
 RQ_SHOW_ADMIN_LINK = True
 

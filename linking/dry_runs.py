@@ -1,5 +1,5 @@
-"""Dry runs as background jobs: start (queued on the link runs' RQ queue, ahead of the runs
-waiting there), execute (:func:`linking.services.plan_dry_run` with a watch that writes the
+"""Dry runs as background jobs: start (queued on the ``dry_runs`` RQ queue, served by workers
+of its own, so a dry run never waits behind a run however busy the link workers are), execute (:func:`linking.services.plan_dry_run` with a watch that writes the
 phase of every store to the row and reads cancel), cancel, and the progress the page polls.
 The job machinery (:func:`enqueue_job`, :func:`run_job`, cancel, lost workers) serves any
 :class:`~linking.models.DryRunJob`: upload batches' dry runs (``uploads.dry_runs``) too.
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
@@ -29,6 +30,7 @@ from stores import permissions, principals
 
 logger = logging.getLogger(__name__)
 
+QUEUE = "dry_runs"
 HEARTBEAT_SECONDS = 1.0
 STALE_AFTER = timedelta(seconds=30)
 LOST = "The worker running this dry run stopped; start it again."
@@ -55,22 +57,22 @@ def start_job(dry_runs, enqueue_one: Callable[[int], None], **fields) -> DryRunJ
     return dry_run
 
 
+def queue_name() -> str:
+    """The queue of every dry run, a plan's or an upload batch's (``DRY_RUN_QUEUE``, by default
+    ``dry_runs``): workers of its own serve it (Procfile, compose.yaml, ``make serve``)."""
+    return getattr(settings, "DRY_RUN_QUEUE", QUEUE)
+
+
 def enqueue(dry_run_id: int) -> None:
-    from linking.runs import _queue_name
-
-    enqueue_job(_queue_name(), "linking.tasks.execute_dry_run", dry_run_id, f"dry run {dry_run_id}")
+    enqueue_job("linking.tasks.execute_dry_run", dry_run_id, f"dry run {dry_run_id}")
 
 
-def enqueue_job(queue: str, task: str, dry_run_id: int, description: str) -> None:
-    """Queue a dry run's job ahead of the runs waiting on ``queue``."""
+def enqueue_job(task: str, dry_run_id: int, description: str) -> None:
+    """Queue a dry run's job on the dry runs' queue (never behind a run: a person waits)."""
     import django_rq
 
-    django_rq.get_queue(queue).enqueue(
-        task,
-        dry_run_id,
-        job_timeout=3600,
-        at_front=True,  # a person is waiting for it; queued link runs are not
-        description=description,
+    django_rq.get_queue(queue_name()).enqueue(
+        task, dry_run_id, job_timeout=3600, description=description
     )
 
 

@@ -1,6 +1,6 @@
 """An upload batch's dry run as a background job, like a plan's (:mod:`linking.dry_runs`: the
-same job machinery, heartbeat, cancel and lost-worker rules), on the upload runs' queue ahead
-of the runs waiting there: start, execute
+same job machinery, heartbeat, cancel and lost-worker rules), on the dry runs' queue of
+its own, never behind a run: start, execute
 (:func:`uploads.services.batch_dry_run` with a watch that writes its phase and reads cancel),
 and the progress the page polls. The batch's result is replaced only when the dry run
 completes."""
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from linking import dry_runs as jobs
 from stores import permissions, principals
-from uploads import runs, services
+from uploads import services
 from uploads.models import UploadBatch, UploadDryRun
 
 
@@ -27,9 +27,7 @@ def dry_run_start(*, batch: UploadBatch, user=None, scope=None) -> UploadDryRun:
 
 
 def enqueue(dry_run_id: int) -> None:
-    jobs.enqueue_job(
-        runs.QUEUE, "uploads.tasks.execute_dry_run", dry_run_id, f"upload dry run {dry_run_id}"
-    )
+    jobs.enqueue_job("uploads.tasks.execute_dry_run", dry_run_id, f"upload dry run {dry_run_id}")
 
 
 def latest(batch: UploadBatch) -> UploadDryRun | None:

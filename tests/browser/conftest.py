@@ -163,11 +163,11 @@ def redis_url(tmp_path_factory):
 
 @pytest.fixture
 def worker(demo, settings, redis_url):
-    """Real RQ workers draining the link and upload queues until the test ends."""
+    """Real RQ workers draining the dry-run, link and upload queues until the test ends."""
     url = redis_url
     settings.REDIS_URL = url
     settings.RQ_QUEUES = {name: {**cfg, "URL": url} for name, cfg in settings.RQ_QUEUES.items()}
-    queues = [django_rq.get_queue(name) for name in ("links", "uploads")]
+    queues = [django_rq.get_queue(name) for name in ("dry_runs", "links", "uploads")]
     for queue in queues:
         queue.empty()
     stop = threading.Event()

@@ -125,6 +125,7 @@ def test_three_workers_link_three_stores_in_parallel_and_survive_a_killed_worker
         )
         for n in range(1, 4)
     }
+    stack.start("worker-dry-runs", "manage.py", "worker", "--queues", "dry_runs")
     api = _login(base)
     before = {domain: _gallery(shopify_url, domain) for domain in domains}
 

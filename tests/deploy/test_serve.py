@@ -35,6 +35,7 @@ def test_make_serve_runs_the_production_profile_and_stops_on_sigterm(tmp_path):
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
         PORT=str(port),
         WEB_CONCURRENCY="1",
+        WORKERS_DRY_RUNS="1",
         WORKERS_LINKS="1",
         WORKERS_UPLOADS="1",
         WORKERS_DEFAULT="0",
@@ -60,7 +61,7 @@ def test_make_serve_runs_the_production_profile_and_stops_on_sigterm(tmp_path):
             if "Ctrl-C stops all" in line:
                 break
         assert "is serving on port" in "".join(output), "".join(output)[-3000:]
-        assert "links×1, uploads×1, default×0" in "".join(output)
+        assert "dry_runs×1, links×1, uploads×1, default×0" in "".join(output)
         base = f"http://127.0.0.1:{port}"
         host = {"Host": "assetlink.example.com"}
 
@@ -89,10 +90,10 @@ def test_make_serve_runs_the_production_profile_and_stops_on_sigterm(tmp_path):
                 timeout=10,
             )
             assert metrics.status_code == 200
-            if "assetlink_workers 2.0" in metrics.text:
+            if "assetlink_workers 3.0" in metrics.text:
                 break
             time.sleep(0.5)
-        assert "assetlink_workers 2.0" in metrics.text, metrics.text
+        assert "assetlink_workers 3.0" in metrics.text, metrics.text
     finally:
         serve.send_signal(signal.SIGTERM)
         try:

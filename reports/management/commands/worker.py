@@ -1,7 +1,8 @@
 """`python manage.py worker [--queues links,uploads]`: an RQ worker on AssetLink's queues
-(links, uploads, default; all of them unless --queues names some). A worker takes the first
-queue's jobs first: without --queues, the runs' queues (where dry runs go ahead of runs: a
-person waits for them) come before `default` (sync rules' jobs, which only queue link runs).
+(dry_runs, links, uploads, default; all of them unless --queues names some). A worker takes the
+first queue's jobs first: without --queues, dry runs (a person waits for them) come first, then
+the runs' queues, then `default` (sync rules' jobs, which only queue link runs). Production
+runs workers per queue (Procfile), so a dry run never waits behind a run.
 
 Beside the worker, a sweeper thread looks for runs whose worker died (stale heartbeat, store
 lock free) every `--sweep-seconds` and queues them again, so a run left behind by a killed worker
@@ -89,7 +90,7 @@ class Command(BaseCommand):
             "--queues",
             default="",
             help="Comma-separated queues to work on, in priority order (default: all of "
-            "links, uploads, default). Production runs workers per queue (docs/deploy.md).",
+            "dry_runs, links, uploads, default). Production runs workers per queue (docs/deploy.md).",
         )
         parser.add_argument(
             "--sweep-seconds",

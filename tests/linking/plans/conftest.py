@@ -12,10 +12,10 @@ from urllib.parse import urlsplit, urlunsplit
 import django_rq
 import pytest
 import requests
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
-from linking import runs
+from linking import dry_runs, runs
 from sandbox.cloudinary.server import make_app as make_cloudinary
 from sandbox.common import serve_in_thread
 from sandbox.shopify.server import make_app as make_shopify
@@ -150,20 +150,26 @@ def _other_redis_db(url: str, db: int) -> str:
 def queue(settings):
     # A Redis database, queue and key prefix of this session's own: a demo worker, or another
     # test session running at the same time, must not take our jobs or share our locks.
+    # Dry runs go to a queue of this session's own too; work(queue) drains both.
     url = _other_redis_db(settings.REDIS_URL, 13)
     name = f"links-test-{os.getpid()}"
+    dry_name = f"dry-runs-test-{os.getpid()}"
     settings.REDIS_URL = url
     settings.RQ_QUEUES = {
         **{n: {**cfg, "URL": url} for n, cfg in settings.RQ_QUEUES.items()},
         name: {**settings.RQ_QUEUES[runs.QUEUE], "URL": url},
+        dry_name: {**settings.RQ_QUEUES[dry_runs.QUEUE], "URL": url},
     }
     settings.LINK_RUN_QUEUE = name
+    settings.DRY_RUN_QUEUE = dry_name
     settings.LINK_RUN_REDIS_PREFIX = f"assetlink-test-{os.getpid()}:link-run"
     q = django_rq.get_queue(name)
     assert q.connection.connection_pool.connection_kwargs.get("db") == 13
     q.empty()
+    django_rq.get_queue(dry_name).empty()
     yield q
     q.empty()
+    django_rq.get_queue(dry_name).empty()
 
 
 class ThreadWorker(SimpleWorker):
@@ -176,11 +182,13 @@ class ThreadWorker(SimpleWorker):
 
 
 def work(queue, *, threads: int = 1, off_main: bool = False) -> None:
-    """Run the queued jobs to the end with real RQ workers (in-process, burst mode)."""
+    """Run the queued jobs to the end with real RQ workers (in-process, burst mode): the dry
+    runs' queue first (on ``queue``'s Redis), then ``queue``."""
+    queues = [Queue(dry_runs.queue_name(), connection=queue.connection), queue]
 
     def one():
         worker_class = SimpleWorker if threads == 1 and not off_main else ThreadWorker
-        worker_class([queue], connection=queue.connection).work(burst=True, with_scheduler=False)
+        worker_class(queues, connection=queue.connection).work(burst=True, with_scheduler=False)
 
     if threads == 1:
         one()
