@@ -8,7 +8,8 @@ export function h(tag, attrs = {}, ...children) {
     if (k.startsWith("on")) el.addEventListener(k.slice(2).toLowerCase(), v);
     else if (k === "dataset") Object.assign(el.dataset, v);
     else if (k === "text") el.textContent = v;
-    else if (k === "style") el.style.cssText = v; // CSSOM: allowed by a style-src without 'unsafe-inline'
+    else if (k === "style")
+      el.style.cssText = v; // CSSOM: allowed by a style-src without 'unsafe-inline'
     else if (k === "value") el.value = v;
     else if (k === "checked" || k === "disabled" || k === "selected" || k === "hidden") el[k] = v;
     else el.setAttribute(k, v === true ? "" : v);
