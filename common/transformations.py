@@ -14,6 +14,7 @@ Not equal: the order of chained segments (``a/b`` ≠ ``b/a``), case (``c_Limit`
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 
@@ -114,4 +115,42 @@ def validate_transformation(text: str | None) -> str:
                     f"{key!r} (in {component!r}) is not a Cloudinary transformation "
                     f"parameter; e.g. {EXAMPLE}."
                 )
+            rule = VALUE_RULES.get(key)
+            if rule is not None and not value.startswith("$") and not rule[0].match(value):
+                raise TransformationError(
+                    f"{component!r} is not Cloudinary syntax: {key}_ takes {rule[1]}."
+                )
     return text
+
+
+# What Cloudinary accepts as the value of the parameters a Setup or a batch typically sets
+# (anything else there is refused when the URL is delivered, so Shopify gets an error
+# instead of an image). A value may also be a user variable ($name), as for any key.
+_NUMBER = r"(\d+(\.\d*)?|\.\d+)"
+_OPERAND = rf"({_NUMBER}|iw|ih|w|h|cw|ch|ar|iar|dpr|fw|fh|\$[A-Za-z]\w*)"
+_EXPRESSION = rf"{_OPERAND}(_(add|sub|mul|div|mod|pow)_{_OPERAND})*"
+CROP_MODES = (
+    "scale", "fit", "limit", "mfit", "fill", "lfill", "pad", "lpad", "mpad", "fill_pad", "crop",
+    "thumb", "imagga_crop", "imagga_scale", "auto", "auto_pad",
+)  # fmt: skip
+FORMATS = (
+    "auto", "jpg", "jpe", "jpeg", "jp2", "jxl", "png", "webp", "avif", "gif", "bmp", "tif",
+    "tiff", "ico", "heic", "heif", "svg", "pdf", "psd", "tga", "wdp", "jxr", "hdp", "eps", "ai",
+    "ps", "djvu", "flif", "mp4", "webm", "mov", "ogv", "mkv", "m3u8", "mpd", "ts", "avi", "flv",
+    "wmv", "3gp", "3g2", "mpeg", "mp3", "ogg", "wav", "aac", "flac", "m4a", "opus",
+)  # fmt: skip
+VALUE_RULES: dict[str, tuple[re.Pattern, str]] = {
+    key: (re.compile(pattern + r"\Z"), rule)
+    for key, pattern, rule in [
+        ("w", rf"({_EXPRESSION}|auto(:[\w:]+)?)", "a size in pixels (e.g. 2048), a fraction "
+         "(0.5), auto or an expression (iw_div_2)"),
+        ("h", rf"({_EXPRESSION}|auto(:[\w:]+)?)", "a size in pixels (e.g. 2048), a fraction "
+         "(0.5), auto or an expression (ih_div_2)"),
+        ("c", "(" + "|".join(CROP_MODES) + ")", "a crop mode: " + ", ".join(CROP_MODES)),
+        ("f", "(" + "|".join(FORMATS) + ")", "a format such as auto, jpg, png or webp"),
+        ("q", r"(auto(:(best|good|eco|low))?|(100|[1-9]\d?)(:(420|444))?|jpegmini(:[0-2])?)",
+         "auto, auto:best, auto:good, auto:eco, auto:low or a number from 1 to 100"),
+        ("dpr", rf"(auto|{_NUMBER})", "a device pixel ratio such as 2.0, or auto"),
+        ("ar", rf"({_NUMBER}(:{_NUMBER})?)", "an aspect ratio such as 16:9 or 1.5"),
+    ]
+}  # fmt: skip

@@ -27,6 +27,7 @@ from assetlink_project.errors import ApplicationError
 from linking import services
 from linking.models import DryRun, DryRunJob, Plan
 from stores import permissions, principals
+from stores.services import setup_for_run
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ LOST = "The worker running this dry run stopped; start it again."
 
 def dry_run_start(*, plan: Plan, user=None) -> DryRun:
     """Queue a dry run of ``plan`` (the one already queued or running, if any)."""
+    setup_for_run(plan.workspace)
     return start_job(
         plan.dry_runs,
         enqueue,

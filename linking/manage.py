@@ -22,7 +22,7 @@ from linking.models import LinkRecord as LinkRecordRow
 from reports.models import Run, RunProduct
 from reports.selectors import with_work
 from stores.models import Store, Workspace
-from stores.services import settings_for
+from stores.services import SWATCH_FIELDS, setup_for_run
 
 UNLINK, RELINK = "unlink", "relink"
 LIST_LIMIT = 500
@@ -218,7 +218,7 @@ def _newest_versions(workspace, asset_ids: Sequence[str], cloud=None):
 
 
 def _link_settings(workspace: Workspace) -> LinkSettings:
-    setup = settings_for(workspace)
+    setup = setup_for_run(workspace, SWATCH_FIELDS)
     return LinkSettings(
         assign_variant_images=False,
         swatch_namespace=setup.swatch_metafield_namespace,

@@ -54,7 +54,7 @@ from reports.progress import nap
 from stores import permissions, principals
 from stores.models import Store, Workspace, WorkspaceSettings
 from stores.selectors import resolve_stores
-from stores.services import asset_caption, settings_for
+from stores.services import asset_caption, settings_for, setup_check
 
 logger = logging.getLogger(__name__)
 
@@ -285,6 +285,7 @@ def plan_update(
 
 
 def link_config(plan: Plan, setup: WorkspaceSettings, captions=None) -> LinkConfig:
+    setup_check(setup)  # a Setup saved before its rules: refused before anything is planned
     manual = {
         normalise(str(value), plan.case_sensitive): [str(a) for a in ids]
         for value, ids in (plan.manual_orders or {}).items()
@@ -412,6 +413,7 @@ def _plan_dry_run(plan: Plan, cloudinary, shopify_client_for, watch) -> Plan:
     version = plan.updated_at
     started = time.monotonic()
     try:
+        setup_check(setup)
         watch.phase("Reading the selection from Cloudinary")
         schema = cloud.metadata_schema()
         metadata_types = {key: f.type for key, f in schema.fields.items()}

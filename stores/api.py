@@ -37,6 +37,17 @@ class SetupSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
         extra_kwargs = {"default_position": {"max_value": MAX_POSITION}}
 
+    def build_standard_field(self, field_name, model_field):
+        # A model field's own message for "too long" (Shopify's rule, stores.models) is the
+        # API's too: DRF would otherwise answer its generic one.
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if "max_length" in model_field.error_messages:
+            kwargs["error_messages"] = {
+                **kwargs.get("error_messages", {}),
+                "max_length": model_field.error_messages["max_length"],
+            }
+        return field_class, kwargs
+
 
 class WorkspaceSerializer(serializers.ModelSerializer):
     can_change_setup = serializers.SerializerMethodField()

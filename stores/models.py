@@ -11,6 +11,7 @@ from django.db import models
 
 from common.alt_text import ALT_SOURCE_CHOICES, AltSource
 from common.link_modes import LINK_MODE_CHOICES, LinkMode
+from common.transformations import TransformationError, validate_transformation
 from stores.secrets import EncryptedSecretField
 
 # The one shop-domain rule (install, callback, Connect a store, session tokens, webhooks, the
@@ -125,10 +126,28 @@ SHOPIFY_FIELD_RE = (
     r"^(variant\.sku|variant\.barcode|product\.handle|product\.title|product\.tag|product\.id|"
     r"(product|variant)\.metafield:[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)$"
 )
-TRANSFORMATION_RE = (
-    r"^[a-z]{1,3}_[^\s/,]+(,[a-z]{1,3}_[^\s/,]+)*(/[a-z]{1,3}_[^\s/,]+(,[a-z]{1,3}_[^\s/,]+)*)*$"
+# Shopify's rules for what Setup sends it (admin-2026-01 schema, MetafieldsSetInput): a value
+# outside them saves here but fails every product of the next run, so Setup refuses it. The
+# upper bounds are the fields' max_length (whose message is the same rule).
+METAFIELD_NAMESPACE_RULE = (
+    "Shopify's rule for a metafield namespace: 3 to 255 characters, letters, digits, - and _ only."
 )
-METAFIELD_PART_RE = r"^[A-Za-z0-9_\-]{2,64}$"
+METAFIELD_KEY_RULE = (
+    "Shopify's rule for a metafield key: 2 to 64 characters, letters, digits, - and _ only."
+)
+MAX_ALT_TEXT_LENGTH = 512
+ALT_TEXT_RULE = f"Shopify's rule for alt text: at most {MAX_ALT_TEXT_LENGTH} characters."
+
+
+def validate_transformation_syntax(value: str) -> None:
+    """A Setup transformation Cloudinary can deliver (common.transformations' rules)."""
+    try:
+        validate_transformation(value)
+    except TransformationError as exc:
+        message = str(exc)
+        if "Cloudinary syntax" not in message:
+            message = f"{message} (Cloudinary syntax: key_value parameters.)"
+        raise ValidationError(message, code="transformation") from None
 
 
 class WorkspaceSettings(models.Model):
@@ -187,27 +206,31 @@ class WorkspaceSettings(models.Model):
     alt_text_field = models.CharField(
         max_length=200, blank=True, help_text="Metadata external id or context key."
     )
-    alt_text_template = models.CharField(max_length=512, blank=True)
+    alt_text_template = models.CharField(
+        max_length=MAX_ALT_TEXT_LENGTH, blank=True, error_messages={"max_length": ALT_TEXT_RULE}
+    )
     swatch_metadata_field = models.CharField(max_length=100, blank=True, default="asset_type")
     swatch_metadata_value = models.CharField(max_length=100, blank=True, default="swatch")
     swatch_tag = models.CharField(max_length=100, blank=True, default="swatch")
     swatch_metafield_namespace = models.CharField(
-        max_length=64, default="cloudinary", validators=[RegexValidator(METAFIELD_PART_RE)]
+        max_length=255,
+        default="cloudinary",
+        validators=[RegexValidator(r"^[A-Za-z0-9_\-]{3,}\Z", METAFIELD_NAMESPACE_RULE)],
+        error_messages={"max_length": METAFIELD_NAMESPACE_RULE},
     )
     swatch_metafield_key = models.CharField(
-        max_length=64, default="swatch", validators=[RegexValidator(METAFIELD_PART_RE)]
+        max_length=64,
+        default="swatch",
+        validators=[RegexValidator(r"^[A-Za-z0-9_\-]{2,}\Z", METAFIELD_KEY_RULE)],
+        error_messages={"max_length": METAFIELD_KEY_RULE},
     )
     default_image_transformation = models.CharField(
         max_length=500,
         default="c_limit,w_2048,h_2048,q_auto",
-        validators=[
-            RegexValidator(TRANSFORMATION_RE, "Use Cloudinary syntax, e.g. c_limit,w_2048.")
-        ],
+        validators=[validate_transformation_syntax],
     )
     default_transformation = models.CharField(
-        max_length=500,
-        default="q_auto",
-        validators=[RegexValidator(TRANSFORMATION_RE, "Use Cloudinary syntax, e.g. q_auto.")],
+        max_length=500, default="q_auto", validators=[validate_transformation_syntax]
     )
     batch_size_limit = models.PositiveIntegerField(
         default=10_000, validators=[MinValueValidator(1), MaxValueValidator(100_000)]
@@ -232,11 +255,7 @@ class WorkspaceSettings(models.Model):
         max_length=500,
         default="c_auto,g_auto",
         db_default="c_auto,g_auto",
-        validators=[
-            RegexValidator(
-                TRANSFORMATION_RE, "Use Cloudinary syntax, e.g. c_auto,g_auto (no w_/h_)."
-            )
-        ],
+        validators=[validate_transformation_syntax],
         help_text="How a swatch is cropped from the product image (the size is added).",
     )
     swatch_crop_size = models.PositiveIntegerField(

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from assetlink_project.errors import ApplicationError
+from assetlink_project.errors import ApplicationError, InputError
 from stores import permissions, principals, signals
 from stores.models import (
     ApiKey,
@@ -51,6 +51,45 @@ def workspace_create(*, name: str, owner=None, **cloudinary) -> Workspace:
 
 def settings_for(workspace: Workspace) -> WorkspaceSettings:
     return WorkspaceSettings.objects.get_or_create(workspace=workspace)[0]
+
+
+SWATCH_FIELDS = ("swatch_metafield_namespace", "swatch_metafield_key")
+
+
+class SetupInvalidError(InputError):
+    """The saved Setup breaks a rule it is now saved with (saved before the rule existed):
+    a run or dry run is refused before it reads or writes anything (a 400 naming the field)."""
+
+
+def setup_check(setup: WorkspaceSettings, fields: tuple[str, ...] | None = None) -> None:
+    """Raise SetupInvalidError naming the first of ``fields`` (default: all of Setup) whose saved
+    value breaks its rule (Shopify's, Cloudinary's or Setup's own), and the rule."""
+    names = [f.name for f in WorkspaceSettings._meta.concrete_fields]
+    wanted = set(names if fields is None else fields)
+    errors: dict[str, list[str]] = {}
+    try:
+        setup.clean_fields(exclude=[n for n in names if n not in wanted])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if fields is None and not errors:
+        try:
+            setup.clean()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        field = next(n for n in names if n in errors)
+        raise SetupInvalidError(
+            field,
+            f"Setup's {field} ({getattr(setup, field)!r}) breaks a rule: "
+            f"{' '.join(errors[field])} An admin changes it in Setup; nothing was started.",
+        )
+
+
+def setup_for_run(workspace: Workspace, fields: tuple[str, ...] | None = None):
+    """The workspace's Setup, checked (setup_check) before a run or dry run starts from it."""
+    setup = settings_for(workspace)
+    setup_check(setup, fields)
+    return setup
 
 
 @transaction.atomic

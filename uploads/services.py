@@ -28,7 +28,7 @@ from reports.models import Run
 from stores import permissions, principals
 from stores.models import Workspace
 from stores.selectors import resolve_stores
-from stores.services import asset_caption, settings_for
+from stores.services import asset_caption, settings_for, setup_check
 from uploads import runs
 from uploads.models import UploadBatch, UploadRecord
 
@@ -95,6 +95,8 @@ def batch_create(
             override = validate_transformation(override)
         except TransformationError as exc:
             raise UploadConfigError("transformation", str(exc)) from None
+    else:
+        setup_check(setup, ("default_transformation",))
     with transaction.atomic():
         batch = UploadBatch.objects.create(
             workspace=workspace,

@@ -30,7 +30,7 @@ from reports.models import Run
 from stores import permissions, principals
 from stores.cloudinary.notifications import Change
 from stores.models import Workspace
-from stores.services import settings_for
+from stores.services import SWATCH_FIELDS, settings_for, setup_for_run
 
 logger = logging.getLogger(__name__)
 
@@ -333,7 +333,7 @@ def _unlink_works(rule, store, retired: list[str], planned: set[str]) -> list[Pr
     (e.g. a group whose every asset was deleted): those media are unlinked, nothing else."""
     if not retired:
         return []
-    setup = settings_for(rule.workspace)
+    setup = setup_for_run(rule.workspace, SWATCH_FIELDS)
     link_settings = LinkSettings(
         mode=LinkMode.APPEND,
         assign_variant_images=False,

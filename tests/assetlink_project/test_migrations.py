@@ -32,6 +32,10 @@ REVIEWED = {
         "NOT_NULL": "adds filename/url with a constant default '' (catalog-only since "
         "PostgreSQL 11); released together with the code writing them"
     },
+    ("stores", "0009_setup_follows_shopify_rules"): {
+        "ALTER_COLUMN": "widens the swatch metafield namespace (varchar 64 → 255, Shopify's "
+        "limit): a catalog-only change on PostgreSQL, no rewrite, old code still fits"
+    },
     ("stores", "0004_oauth_state_workspace"): {
         "CREATE_INDEX": "OAuth states live minutes: the table holds a handful of rows",
         "CREATE_INDEX_EXCLUSIVE": "same table, same few rows",

@@ -28,6 +28,13 @@ def test_admins_start_on_setup_and_can_change_it(demo, page):
     error = page.locator(".field[data-field=default_image_transformation] .error")
     error.wait_for()
     assert "Cloudinary syntax" in error.inner_text()
+    # Shopify's rules too (issue 24, defect 6): a 2-character metafield namespace is refused.
+    page.fill(".field[data-field=swatch_metafield_namespace] input", "ab")
+    page.click("text=Save Setup")
+    error = page.locator(".field[data-field=swatch_metafield_namespace] .error")
+    error.wait_for()
+    assert "Shopify's rule for a metafield namespace: 3 to 255 characters" in error.inner_text()
+    page.fill(".field[data-field=swatch_metafield_namespace] input", "cloudinary")
 
     page.fill(".field[data-field=default_image_transformation] input", "c_limit,w_1600,q_auto")
     page.fill(".field[data-field=batch_size_limit] input", "5000")
