@@ -8,26 +8,16 @@ from typing import IO
 from django.db.models import QuerySet
 
 from linking.models import Plan, PlanProduct, PlanStore
-from reports.csv import stream_csv
+from reports.csv import COLUMNS, stream_csv
 from stores.models import Store, WorkspaceSettings
 from stores.selectors import is_narrowed, stores_for_request, workspaces_for, workspaces_for_request
 
-REPORT_COLUMNS = (
-    "store",
-    "product_id",
-    "handle",
-    "title",
-    "group",
-    "asset_id",
-    "public_id",
-    "action",
-    "position_before",
-    "position_after",
-    "media_id",
-    "previous_media_id",
-    "message",
-    "transformation",
-)
+# The dry-run CSV has the run report's layout (reports.csv.COLUMNS, the one CSV layout), so a
+# promise and its result compare column by column; the columns only a run fills (Shopify's
+# media status, error code, an upload's file) stay empty. The dry run's rows name two of them
+# as the planner does.
+REPORT_COLUMNS = tuple(COLUMNS)
+_ROW_KEYS = {"product_handle": "handle", "product_title": "title"}
 
 
 def plans_for_request(request) -> QuerySet[Plan]:
@@ -239,7 +229,8 @@ def write_report_csv(plan: Plan, out: IO[str], scope: QuerySet[Store] | None = N
         nonlocal count
         for row in report_rows(plan, scope):
             count += 1
-            yield ["" if row.get(k) is None else row.get(k) for k in REPORT_COLUMNS]
+            cells = (row.get(_ROW_KEYS.get(column, column)) for column in REPORT_COLUMNS)
+            yield ["" if value is None else value for value in cells]
 
     for chunk in stream_csv(REPORT_COLUMNS, rows()):
         out.write(chunk)

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
+from common.transformations import normalise_transformation
 from reports.models import ReportRow, Run
 from reports.selectors import with_work
 
@@ -34,10 +35,13 @@ id and ``filename``/``url``; link rows leave those two empty."""
 
 
 def _transformations(run: Run) -> dict[tuple[str, str], str]:
-    """(product id, asset id) → the transformation the run linked the asset with."""
+    """(product id, asset id) → the transformation the run linked the asset with, spelt as
+    the asset's identity (and the dry-run CSV) spells it: ``normalise_transformation``."""
     products = with_work(run.products.only("pk", "run_id", "product_id", "work").order_by("id"))
     return {
-        (product.product_id, asset["asset_id"]): asset.get("transformation") or ""
+        (product.product_id, asset["asset_id"]): normalise_transformation(
+            asset.get("transformation")
+        )
         for product in products
         for asset in (product.work or {}).get("assets") or ()
     }
