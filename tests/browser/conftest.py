@@ -110,7 +110,9 @@ def page(browser):
     # The machine may be offline: Shopify's CDN and Cloudinary's widget answer nothing.
     context.route("https://**/*", lambda route: route.abort())
     # Every frame reports each Content-Security-Policy refusal on the console; the test fails on
-    # any (the policy of stores/csp.py must let every page work).
+    # any (the policy of stores/csp.py must let every page work). Playwright eval()s a
+    # wait_for_function given a bare expression in the page, which script-src (no
+    # 'unsafe-eval') refuses: always give it a function, "() => …".
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     page.set_default_timeout(20_000)

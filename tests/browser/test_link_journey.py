@@ -27,7 +27,7 @@ def pick_tiles(page, folder: str, n: int) -> list[str]:
     page.wait_for_selector(".tile")
     for i in range(n):
         page.locator(".tile").nth(i).click()
-    page.wait_for_function(f"document.querySelector('#selected-count').textContent === '{n}'")
+    page.wait_for_function(f"() => document.querySelector('#selected-count').textContent === '{n}'")
     page.wait_for_selector("#asset-list .group")
     return page.eval_on_selector_all(".tile.selected", "els => els.map((e) => e.dataset.assetId)")
 
@@ -136,7 +136,7 @@ def test_changing_the_order_field_warns_before_discarding_manual_order(demo, pag
     assert order_select.input_value() == "metadata:sequence_number"  # kept
     page.once("dialog", lambda d: d.accept())
     order_select.select_option("public_id")
-    page.wait_for_function("!document.querySelector('#asset-list .badge-info')")
+    page.wait_for_function("() => !document.querySelector('#asset-list .badge-info')")
 
 
 def test_a_thousand_assets_render_and_scroll_smoothly(demo, page):
@@ -236,7 +236,7 @@ def test_match_counts_show_before_any_dry_run_and_follow_changes(demo, page):
     tick_stores(page)
     # Per store: products matched, groups unmatched; the button counts before any dry run.
     page.wait_for_function(
-        "[...document.querySelectorAll('#store-list [data-matched]')].every("
+        "() => [...document.querySelectorAll('#store-list [data-matched]')].every("
         "(e) => /products? matched/.test(e.textContent))",
         timeout=5_000,
     )
@@ -263,7 +263,7 @@ def test_match_counts_show_before_any_dry_run_and_follow_changes(demo, page):
     first, second = demo["stores"]
     page.uncheck(f"#store-list input[value='{second}']")
     page.wait_for_function(
-        f"document.querySelector(\"#store-list [data-matched='{second}']\").textContent === 'Not selected'",
+        f"() => document.querySelector(\"#store-list [data-matched='{second}']\").textContent === 'Not selected'",
         timeout=2_000,
     )
     one_store = page.inner_text("#link-button")
@@ -274,12 +274,12 @@ def test_match_counts_show_before_any_dry_run_and_follow_changes(demo, page):
     group.locator(".group-head button").click()
     if matched.startswith("matched"):
         page.wait_for_function(
-            f"document.querySelector('#link-button').textContent !== {one_store!r}", timeout=2_000
+            f"() => document.querySelector('#link-button').textContent !== {one_store!r}", timeout=2_000
         )
     # A Shopify field that matches nothing: every group unmatched, the button disabled.
     page.select_option("select[name=shopify_field]", "product.handle")
     page.wait_for_function(
-        f"document.querySelector(\"#store-list [data-matched='{first}']\").textContent"
+        f"() => document.querySelector(\"#store-list [data-matched='{first}']\").textContent"
         ".startsWith('0 products matched')",
         timeout=2_000,
     )
@@ -292,12 +292,12 @@ def test_link_without_a_dry_run_plans_then_links(demo, page, worker):
     login(page, demo, "merchandiser", "assetlink-user")
     pick_tiles(page, "products/bags", 4)
     tick_stores(page)
-    page.wait_for_function("!document.querySelector('#link-button').disabled", timeout=5_000)
+    page.wait_for_function("() => !document.querySelector('#link-button').disabled", timeout=5_000)
     page.click("#link-button")
     page.wait_for_selector("#dry-run-result .store-result", timeout=60_000)
     page.wait_for_selector("#run-progress .run-store", timeout=60_000)
     page.wait_for_function(
-        "[...document.querySelectorAll('#run-progress .run-store')].every("
+        "() => [...document.querySelectorAll('#run-progress .run-store')].every("
         "(e) => !['queued', 'running'].includes(e.dataset.status))",
         timeout=120_000,
     )
@@ -336,7 +336,7 @@ def test_selection_ticks_apply_at_once_ranges_and_ctrl_a(demo, page):
     assert page.evaluate("String(getSelection())") == ""
     assert page.inner_text("#selection-summary") == f"{visible} assets selected"
     page.wait_for_function(
-        "document.querySelector('.card:has(#asset-list) .toolbar').textContent"
+        "() => document.querySelector('.card:has(#asset-list) .toolbar').textContent"
         f".includes('{visible} assets in')",
         timeout=10_000,
     )

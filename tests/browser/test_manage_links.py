@@ -15,8 +15,8 @@ def test_list_and_unlink_a_link_from_the_page(demo, page, worker):
     _dry_run(page, demo)
     page.click("#link-button")
     page.wait_for_function(
-        "(() => { const runs = [...document.querySelectorAll('#run-progress .run-store')];"
-        " return runs.length && runs.every((e) => e.dataset.status === 'succeeded'); })()",
+        "() => { const runs = [...document.querySelectorAll('#run-progress .run-store')];"
+        " return runs.length && runs.every((e) => e.dataset.status === 'succeeded'); }",
         timeout=120_000,
     )
     page.click("#tab-runs")

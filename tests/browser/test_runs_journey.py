@@ -38,7 +38,7 @@ def test_link_watch_progress_download_report_and_undo(demo, page, worker):
     progress.first.wait_for()
     assert progress.count() == 2  # one run per store, in parallel
     page.wait_for_function(
-        "[...document.querySelectorAll('#run-progress .run-store')].every("
+        "() => [...document.querySelectorAll('#run-progress .run-store')].every("
         "(e) => !['queued', 'running'].includes(e.dataset.status))",
         timeout=120_000,
     )
@@ -66,7 +66,7 @@ def test_link_watch_progress_download_report_and_undo(demo, page, worker):
     page.once("dialog", lambda d: d.accept())
     page.locator("#runs-list tbody tr").first.locator("text=Undo").click()
     page.wait_for_function(
-        "[...document.querySelectorAll('#runs-list .run-store')].some("
+        "() => [...document.querySelectorAll('#runs-list .run-store')].some("
         "(e) => e.textContent.includes('undo'))",
         timeout=60_000,
     )
@@ -88,7 +88,7 @@ def test_abort_mid_run(demo, page, worker):
         for button in page.locator("#run-progress button", has_text="Abort").all():
             button.click()
         page.wait_for_function(
-            "[...document.querySelectorAll('#run-progress .run-store')].every("
+            "() => [...document.querySelectorAll('#run-progress .run-store')].every("
             "(e) => !['queued', 'running'].includes(e.dataset.status))",
             timeout=60_000,
         )
@@ -117,7 +117,7 @@ def test_a_run_with_failures_shows_them_and_retries_the_failed_products(demo, pa
     login(page, demo, "merchandiser", "assetlink-user")
     tick_stores(page)
     pick_tiles(page, "products/bags", 9)  # a few groups: a quick run
-    page.wait_for_function("[...document.querySelectorAll('#asset-list .group')].length >= 3")
+    page.wait_for_function("() => [...document.querySelectorAll('#asset-list .group')].length >= 3")
     page.click("#dry-run")
     page.wait_for_selector("#dry-run-result .store-result", timeout=60_000)
     # Assets deleted in Cloudinary after the dry run: Shopify cannot download them.
@@ -137,7 +137,7 @@ def test_a_run_with_failures_shows_them_and_retries_the_failed_products(demo, pa
     page.click("#link-button")
     page.wait_for_selector("#run-progress .run-store")
     page.wait_for_function(
-        "[...document.querySelectorAll('#run-progress .run-store')].every("
+        "() => [...document.querySelectorAll('#run-progress .run-store')].every("
         "(e) => !['queued', 'running'].includes(e.dataset.status))",
         timeout=120_000,
     )
@@ -166,7 +166,7 @@ def test_a_run_with_failures_shows_them_and_retries_the_failed_products(demo, pa
     before = page.locator("#run-progress .run-store").count()
     page.locator("#run-progress [data-retry]").first.click()
     page.wait_for_function(
-        f"document.querySelectorAll('#run-progress .run-store').length > {before}"
+        f"() => document.querySelectorAll('#run-progress .run-store').length > {before}"
     )
     retried = page.locator("#run-progress .run-store").last
     assert int(retried.get_attribute("data-total")) <= len(doomed)
@@ -176,7 +176,7 @@ def test_a_run_with_failures_shows_them_and_retries_the_failed_products(demo, pa
     assert "merchandiser" in page.inner_text("#runs-list tbody tr >> nth=0")
     page.select_option("#runs-filter-status", "succeeded")
     page.wait_for_function(
-        "!document.querySelector('#runs-list tbody tr') || [...document.querySelectorAll("
+        "() => !document.querySelector('#runs-list tbody tr') || [...document.querySelectorAll("
         "'#runs-list .run-store')].every((e) => e.dataset.status === 'succeeded')"
     )
     page.select_option("#runs-filter-status", "")

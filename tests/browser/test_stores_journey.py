@@ -82,7 +82,7 @@ def test_connect_demo_3_link_to_it_and_uninstall_it_mid_run(demo, page, worker, 
         ).json()  # fmt: skip
         assert uninstalled["status_code"] == 200, uninstalled
         page.wait_for_function(
-            "[...document.querySelectorAll('#run-progress .run-store')].every("
+            "() => [...document.querySelectorAll('#run-progress .run-store')].every("
             "(e) => !['queued', 'running'].includes(e.dataset.status))",
             timeout=60_000,
         )

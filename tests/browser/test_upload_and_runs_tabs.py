@@ -26,7 +26,7 @@ def test_upload_to_files_dry_run_progress_and_report(demo, page, worker):
     page.click("#upload-button")
     page.wait_for_selector("#upload-progress .run-store")
     page.wait_for_function(
-        "[...document.querySelectorAll('#upload-progress .run-store')].every("
+        "() => [...document.querySelectorAll('#upload-progress .run-store')].every("
         "(e) => !['queued', 'running'].includes(e.dataset.status))",
         timeout=120_000,
     )
@@ -60,7 +60,7 @@ def test_upload_failures_show_in_the_page(demo, page, worker):
     requests.delete(url, timeout=10).raise_for_status()  # Shopify cannot download it now
     page.click("#upload-button")
     page.wait_for_function(
-        "[...document.querySelectorAll('#upload-progress .run-store')].some("
+        "() => [...document.querySelectorAll('#upload-progress .run-store')].some("
         "(e) => !['queued', 'running'].includes(e.dataset.status))",
         timeout=120_000,
     )
