@@ -274,7 +274,8 @@ def test_match_counts_show_before_any_dry_run_and_follow_changes(demo, page):
     group.locator(".group-head button").click()
     if matched.startswith("matched"):
         page.wait_for_function(
-            f"() => document.querySelector('#link-button').textContent !== {one_store!r}", timeout=2_000
+            f"() => document.querySelector('#link-button').textContent !== {one_store!r}",
+            timeout=2_000,
         )
     # A Shopify field that matches nothing: every group unmatched, the button disabled.
     page.select_option("select[name=shopify_field]", "product.handle")
