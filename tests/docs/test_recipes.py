@@ -127,8 +127,8 @@ def is_shorthand(command: str) -> bool:
 # -- What each block and request is, and which test runs it -------------------------------------
 
 KNOWN_BLOCKS = {
-    "README.md § The two commands": "not run here: `make demo` serves until Ctrl-C and "
-    "`make test` is the suite itself (CI runs it: .ci/run)",
+    "README.md § The two commands": "not run here: `make demo` is run end to end by "
+    "tests/assetlink_project/test_demo.py, and `make test` is this suite (CI: .ci/run)",
     "docs/api.md § Pages, dry runs, API and CLI": "test_the_cli_commands",
     "docs/api.md § Manage links": "test_the_manage_links_requests",
     "docs/api.md § A CI job with an API key": "test_the_ci_job_with_an_api_key",
@@ -475,8 +475,9 @@ def test_the_manage_links_requests(live, tmp_path):
 
 
 def shown(test: str) -> list[str]:
-    """The requests the docs show that `test` makes, in their order."""
-    return [request for _, request, name in KNOWN_REQUESTS if name == test]
+    """The requests the docs show (read from them, in their order) that `test` makes."""
+    pairs = zip(every_request(), KNOWN_REQUESTS, strict=True)
+    return [request for (_, request), (*_, name) in pairs if name == test]
 
 
 def spelt(request: str, **values) -> tuple[str, str, dict | None]:
