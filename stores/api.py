@@ -15,6 +15,7 @@ from stores import permissions, selectors, services
 from stores.models import (
     MAX_POSITION,
     ApiKey,
+    Invitation,
     Member,
     Role,
     Store,
@@ -171,20 +172,33 @@ MEMBER_ROW = {
 
 
 class MemberInviteSerializer(serializers.Serializer):
-    user = serializers.CharField(max_length=150, help_text="An email address or a username.")
+    user = serializers.CharField(max_length=254, help_text="An email address or a username.")
     role = serializers.ChoiceField(choices=Role.choices, default=Role.USER)
 
 
-class MemberInvitedSerializer(MemberSerializer):
-    invite_url = serializers.CharField(
-        read_only=True,
-        allow_null=True,
-        help_text="For a new account: the one-time link to choose a password (send it to "
-        "them; shown once).",
+class InvitationSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(
+        source="invitee", help_text="The email address or username invited."
+    )
+    invited_by = serializers.CharField(source="invited_by.username", default=None, read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "user", "role", "invited_by", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class InvitationSentSerializer(InvitationSerializer):
+    detail = serializers.CharField(default="Invitation sent")
+    accept_url = serializers.CharField(
+        help_text="The link the invitee opens, logged in, to accept (shown once: send it to them)."
+    )
+    emailed = serializers.BooleanField(
+        help_text="Whether the link was also emailed (an email address, and email configured)."
     )
 
-    class Meta(MemberSerializer.Meta):
-        fields = [*MemberSerializer.Meta.fields, "invite_url"]
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "detail", "accept_url", "emailed"]
 
 
 class MemberListView(APIView):
@@ -195,21 +209,44 @@ class MemberListView(APIView):
         rows = selectors.rows_of(selectors.members_of(workspace), MEMBER_ROW)
         return Response(rows)
 
-    @extend_schema(request=MemberInviteSerializer, responses={201: MemberInvitedSerializer})
+    @extend_schema(request=MemberInviteSerializer, responses={201: InvitationSentSerializer})
     def post(self, request, workspace_id: int):
-        """Invite someone by email or username (Master Admins)."""
+        """Invite someone by email or username (Master Admins): a pending invitation, the same
+        answer whether or not an account has that name; they join when they accept it."""
         workspace = _workspace(request, workspace_id)
         permissions.require_master_admin(request.user, workspace, action="invite members")
         serializer = MemberInviteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member, invite_url = services.member_invite(
+        invitation, url, emailed = services.member_invite(
             user=request.user,
             workspace=workspace,
             identifier=serializer.validated_data["user"],
             role=serializer.validated_data["role"],
         )
-        member.invite_url = invite_url
-        return Response(MemberInvitedSerializer(member).data, status=status.HTTP_201_CREATED)
+        invitation.accept_url, invitation.emailed = url, emailed
+        return Response(InvitationSentSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+def _invitations(request, workspace_id: int):
+    workspace = _workspace(request, workspace_id)
+    permissions.require_master_admin(request.user, workspace, action="see or revoke invitations")
+    return Invitation.objects.pending().filter(workspace=workspace).select_related("invited_by")
+
+
+class InvitationListView(APIView):
+    @extend_schema(responses=InvitationSerializer(many=True))
+    def get(self, request, workspace_id: int):
+        """Pending invitations (Master Admins)."""
+        return Response(InvitationSerializer(_invitations(request, workspace_id), many=True).data)
+
+
+class InvitationDetailView(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, workspace_id: int, invitation_id: int):
+        """Revoke a pending invitation (Master Admins): its link stops working."""
+        invitation = get_object_or_404(_invitations(request, workspace_id), pk=invitation_id)
+        services.invitation_revoke(user=request.user, invitation=invitation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MemberDetailView(APIView):

@@ -17,6 +17,16 @@ urlpatterns = [
         name="workspace-member",
     ),
     path(
+        "workspaces/<int:workspace_id>/invitations/",
+        api.InvitationListView.as_view(),
+        name="workspace-invitations",
+    ),
+    path(
+        "workspaces/<int:workspace_id>/invitations/<int:invitation_id>/",
+        api.InvitationDetailView.as_view(),
+        name="workspace-invitation",
+    ),
+    path(
         "workspaces/<int:workspace_id>/cloudinary/",
         api.CloudinaryConnectionView.as_view(),
         name="workspace-cloudinary",

@@ -116,6 +116,44 @@ class Member(models.Model):
         return self.role in ADMIN_ROLES
 
 
+class InvitationQuerySet(models.QuerySet):
+    def pending(self, now=None):
+        from django.utils import timezone
+
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now or timezone.now()
+        )
+
+
+class Invitation(models.Model):
+    """A Master Admin asked someone to join a workspace: nobody joins until the invitee, logged
+    in as the account it names, accepts it with its link. Only a hash of the link's token is
+    kept. `invitee` is the email address or username as the Master Admin typed it."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    invitee = models.CharField(max_length=254)
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.USER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.invitee} to {self.workspace} ({self.get_role_display()})"
+
+
 MAX_POSITION = 250  # Shopify holds at most 250 media per product; past the end appends
 
 

@@ -13,14 +13,21 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from assetlink_project.errors import ApplicationError, InputError
+from assetlink_project.errors import (
+    ApplicationError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from stores import permissions, principals, signals
 from stores.models import (
     ApiKey,
     AssetCaption,
+    Invitation,
     Member,
     OAuthState,
     Role,
@@ -572,56 +579,50 @@ def member_remove(*, user, member: Member) -> None:
     member.delete()
 
 
-def _invite_url(invitee) -> str:
-    from django.contrib.auth.tokens import default_token_generator
+# --- invitations -------------------------------------------------------------------------------
+
+INVITATION_DAYS = 7
+
+
+def _invitation_token_hash(token: str) -> str:
+    # The token is 256-bit random: a plain hash is enough, and none of its links survive a leak
+    # of the table.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_url(token: str) -> str:
     from django.urls import reverse
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
 
-    path = reverse(
-        "invite-accept",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(invitee.pk)),
-            "token": default_token_generator.make_token(invitee),
-        },
-    )
-    return settings.APP_URL.rstrip("/") + path
+    return settings.APP_URL.rstrip("/") + reverse("invitation", kwargs={"token": token})
 
 
-def _invitee(identifier: str):
-    """(user, created) for an email address or a username; a new email gets a new account."""
-    from django.core.validators import validate_email
+def _invitation_email(invitation: Invitation, url: str) -> bool:
+    """Send the link to an email address when an email backend is configured; True if sent."""
+    from django.core.mail import send_mail
 
-    User = get_user_model()
-    by_email = list(User.objects.filter(email__iexact=identifier)[:2]) if "@" in identifier else []
-    if len(by_email) > 1:
-        raise ApplicationError(
-            f"Several accounts use {identifier}; invite by username instead.",
-            extra={"field": "user"},
-        )
-    found = by_email[0] if by_email else User.objects.filter(username__iexact=identifier).first()
-    if found is not None:
-        return found, False
+    no_email = settings.EMAIL_BACKEND == "django.core.mail.backends.dummy.EmailBackend"
+    if "@" not in invitation.invitee or no_email:
+        return False
     try:
-        validate_email(identifier)
-    except ValidationError:
-        raise ApplicationError(
-            f"No AssetLink account is named {identifier!r}. Invite by email address to create "
-            "one, or by the username of an existing account.",
-            extra={"field": "user"},
-        ) from None
-    invitee = User(username=identifier.lower()[:150], email=identifier.lower())
-    invitee.set_unusable_password()
-    invitee.save()
-    return invitee, True
+        send_mail(
+            f"Join {invitation.workspace.name} on AssetLink",
+            f"You are invited to join {invitation.workspace.name} on AssetLink as "
+            f"{invitation.get_role_display()}.\n\nOpen this link to accept (it works until "
+            f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n{url}\n",
+            None,
+            [invitation.invitee],
+        )
+    except Exception:  # noqa: BLE001 - the invitation stands; the link is shown to the admin
+        logger.exception("Invitation %s: the email could not be sent", invitation.pk)
+        return False
+    return True
 
 
 @transaction.atomic
 def member_invite(*, user, workspace: Workspace, identifier: str, role: str = Role.USER):
-    """Add someone to a workspace (Master Admins) by email or username: (member, invite_url).
-
-    An email address no account has gets a new account, and `invite_url` (shown once, to
-    send to them) lets them choose their password; otherwise `invite_url` is None."""
+    """Invite someone to a workspace (Master Admins) by email or username: (invitation, url,
+    emailed). Nobody becomes a member here: the invitee accepts the link (invitation_accept).
+    What it answers never depends on whether an account has that name or address."""
     permissions.require_master_admin(user, workspace, action="invite members")
     if role not in Role.values:
         raise ApplicationError(
@@ -629,19 +630,115 @@ def member_invite(*, user, workspace: Workspace, identifier: str, role: str = Ro
             extra={"roles": list(Role.values), "field": "role"},
         )
     identifier = (identifier or "").strip()
-    if not identifier or len(identifier) > 150:
+    if not identifier or len(identifier) > Invitation._meta.get_field("invitee").max_length:
         raise ApplicationError("Give an email address or a username.", extra={"field": "user"})
-    invitee, created = _invitee(identifier)
-    existing = Member.objects.filter(user=invitee, workspace=workspace).first()
+    # Already in this workspace (which its Master Admin sees anyway): say so.
+    existing = (
+        Member.objects.filter(workspace=workspace)
+        .filter(Q(user__username__iexact=identifier) | Q(user__email__iexact=identifier))
+        .select_related("user")
+        .first()
+    )
     if existing is not None:
         raise ApplicationError(
-            f"{invitee.get_username()} is already a member of {workspace.name} "
+            f"{existing.user.get_username()} is already a member of {workspace.name} "
             f"({existing.get_role_display()}); change their role instead.",
             extra={"field": "user"},
         )
-    member = Member.objects.create(user=invitee, workspace=workspace, role=role)
-    logger.info("Member %s invited to workspace %s as %s", member.pk, workspace.pk, role)
-    return member, (_invite_url(invitee) if created else None)
+    now = timezone.now()
+    # A new invitation of the same name replaces the pending one (its link stops working).
+    Invitation.objects.pending(now).filter(workspace=workspace, invitee__iexact=identifier).update(
+        revoked_at=now
+    )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        workspace=workspace,
+        invitee=identifier,
+        role=role,
+        invited_by=user if isinstance(user, get_user_model()) else None,
+        token_hash=_invitation_token_hash(token),
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+    )
+    logger.info("Invitation %s to workspace %s as %s", invitation.pk, workspace.pk, role)
+    url = invitation_url(token)
+    return invitation, url, _invitation_email(invitation, url)
+
+
+def invitation_revoke(*, user, invitation: Invitation) -> Invitation:
+    permissions.require_master_admin(user, invitation.workspace, action="revoke invitations")
+    if invitation.revoked_at is None and invitation.accepted_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        logger.info("Invitation %s revoked", invitation.pk)
+    return invitation
+
+
+class InvitationGone(ApplicationError):
+    status_code = 410
+
+
+def invitation_for_token(token: str, *, for_update: bool = False) -> Invitation:
+    """The invitation of a link, still open to accept; a clear 404 or 410 otherwise."""
+    invitations = Invitation.objects.select_related("workspace")
+    if for_update:
+        invitations = invitations.select_for_update()
+    invitation = invitations.filter(token_hash=_invitation_token_hash(token or "")).first()
+    if invitation is None:
+        raise NotFoundError("This invitation link is not valid. Check that it is complete.")
+    again = " Ask a Master Admin of the workspace for a new invitation."
+    if invitation.accepted_at is not None:
+        raise InvitationGone("This invitation has already been accepted." + again)
+    if invitation.revoked_at is not None:
+        raise InvitationGone("This invitation was withdrawn." + again)
+    if invitation.expires_at <= timezone.now():
+        raise InvitationGone("This invitation has expired." + again)
+    return invitation
+
+
+def invitation_is_for(invitation: Invitation, user) -> bool:
+    """An invitation is for the account whose username or email address it names."""
+    named = invitation.invitee.casefold()
+    email = (getattr(user, "email", "") or "").casefold()
+    return user.get_username().casefold() == named or (bool(email) and email == named)
+
+
+@transaction.atomic
+def invitation_accept(*, user, token: str) -> Member:
+    """The logged-in invitee joins the workspace with the invited role."""
+    invitation = invitation_for_token(token, for_update=True)
+    if not isinstance(user, get_user_model()) or not invitation_is_for(invitation, user):
+        raise PermissionDeniedError(
+            "This invitation is for another account: log in with the username or email "
+            "address it was sent to, then open the link again."
+        )
+    member, created = Member.objects.get_or_create(
+        user=user, workspace=invitation.workspace, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    logger.info(
+        "Invitation %s accepted: member %s of workspace %s%s",
+        invitation.pk,
+        member.pk,
+        invitation.workspace_id,
+        "" if created else " (already a member; role unchanged)",
+    )
+    return member
+
+
+@transaction.atomic
+def invitation_sign_up(*, token: str, username: str, password: str):
+    """A new account for the invitee of an email invitation, which then accepts it: (user,
+    member). Always a new account (an existing one logs in instead); nothing here depends on
+    whether another account uses the address."""
+    invitation = invitation_for_token(token, for_update=True)
+    if "@" not in invitation.invitee:
+        raise ApplicationError("Log in with the account this invitation names to accept it.")
+    new = get_user_model().objects.create_user(
+        username=username, email=invitation.invitee.lower(), password=password
+    )
+    return new, invitation_accept(user=new, token=token)
 
 
 @transaction.atomic

@@ -295,7 +295,45 @@ login = auth_views.LoginView.as_view(
     template_name="stores/login.html", redirect_authenticated_user=True
 )
 logout = auth_views.LogoutView.as_view(next_page="/login/")
-# An invitation (stores.services.member_invite) is a one-time link to choose a password.
+# Links to choose a password, made by invitations before they had to be accepted (an account
+# was created at once); they expire after PASSWORD_RESET_TIMEOUT. New invitations: `invitation`.
 invite_accept = auth_views.PasswordResetConfirmView.as_view(
     template_name="stores/invite.html", success_url="/login/", post_reset_login=False
 )
+
+
+@sensitive_variables("token")
+def invitation(request, token: str):
+    """An invitation's link: the invitee, logged in as the account it names, accepts it and
+    joins the workspace; someone without an account creates one here (email invitations)."""
+    from django.contrib.auth import login as log_in
+    from django.contrib.auth.forms import UserCreationForm
+
+    try:
+        invited = services.invitation_for_token(token)
+    except ApplicationError as exc:
+        return _error_page(request, exc.message, status=exc.status_code)
+    user = request.user
+    logged_in = user.is_authenticated
+    context = {"invitation": invited, "logged_in": logged_in, "path": request.path}
+    if logged_in and not services.invitation_is_for(invited, user):
+        context["wrong_account"] = True
+        return render(request, "stores/invitation.html", context, status=403)
+    form = UserCreationForm(request.POST if request.method == "POST" and not logged_in else None)
+    if request.method == "POST":
+        try:
+            if logged_in:
+                services.invitation_accept(user=user, token=token)
+                return HttpResponseRedirect("/")
+            if form.is_valid():
+                new, _ = services.invitation_sign_up(
+                    token=token,
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password1"],
+                )
+                log_in(request, new, backend="django.contrib.auth.backends.ModelBackend")
+                return HttpResponseRedirect("/")
+        except ApplicationError as exc:
+            return _error_page(request, exc.message, status=exc.status_code)
+    context["sign_up"] = form if not logged_in and "@" in invited.invitee else None
+    return render(request, "stores/invitation.html", context, status=400 if form.errors else 200)

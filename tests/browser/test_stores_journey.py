@@ -8,7 +8,7 @@ import requests
 
 from reports.models import Run, RunProduct
 from stores import services
-from stores.models import Member, Store, Workspace
+from stores.models import Invitation, Member, Store, Workspace
 from tests.browser.conftest import login, screenshot, tick_stores
 from tests.browser.test_link_journey import BUTTON, pick_folder
 from tests.linking.runs.conftest import gallery
@@ -109,7 +109,8 @@ def test_connect_demo_3_link_to_it_and_uninstall_it_mid_run(demo, page, worker, 
     assert not page.js_errors
 
 
-def test_setup_changes_cloudinary_credentials_and_members(demo, page):
+def test_setup_changes_cloudinary_credentials_and_members(demo, page, browser, settings):
+    settings.APP_URL = demo["url"]  # the invitation's link
     login(page, demo, "admin", "assetlink-demo")
     form = page.locator("#cloudinary-form")
     form.wait_for()
@@ -135,22 +136,51 @@ def test_setup_changes_cloudinary_credentials_and_members(demo, page):
     assert page.input_value(".field[data-field=api_secret] input") == ""
     screenshot(page, "setup-cloudinary")
 
-    # Members: invite a new colleague by email, make them Technical Admin, remove them.
+    # Members: invite a new colleague by email: a pending invitation (nobody joins yet), its
+    # link shown once; they open it, create their account and join; make them Technical Admin,
+    # remove them. A second invitation is revoked.
     page.fill("#invite-user", "new.colleague@example.com")
     page.click("#invite-form button[type=submit]")
-    row = page.locator("#members tr[data-member='new.colleague@example.com']")
-    row.wait_for()
-    assert "/invite/" in page.inner_text("#members .secret")  # the one-time link, shown once
-    row.locator("select").select_option("technical_admin")
-    page.wait_for_selector("text=new.colleague@example.com is now Technical Admin")
+    page.wait_for_selector(".toast:has-text('Invitation sent')")
+    page.locator("#invitations tr[data-invitation='new.colleague@example.com']").wait_for()
+    link = page.inner_text("#members .secret")
+    assert "/invitations/" in link and "new.colleague" not in page.inner_text("#members table")
+    assert not Member.objects.filter(user__email="new.colleague@example.com").exists()
+    screenshot(page, "setup-invitation")
+    invitee = browser.new_context()
+    invitee.route("https://**/*", lambda route: route.abort())
+    theirs = invitee.new_page()
+    theirs.goto(link)
+    theirs.fill("#id_username", "colleague")
+    theirs.fill("#id_password1", "a-long-pass-2026")
+    theirs.fill("#id_password2", "a-long-pass-2026")
+    theirs.click("#sign-up button[type=submit]")
+    theirs.wait_for_selector("body[data-ready]")
+    invitee.close()
     invited = Member.objects.get(user__email="new.colleague@example.com")
-    assert invited.role == "technical_admin" and invited.workspace == workspace
+    assert invited.role == "user" and invited.workspace == workspace
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    row = page.locator("#members tr[data-member='colleague']")
+    row.wait_for()
+    assert page.locator("#invitations").count() == 0  # accepted: no longer pending
+    row.locator("select").select_option("technical_admin")
+    page.wait_for_selector("text=colleague is now Technical Admin")
+    assert Member.objects.get(pk=invited.pk).role == "technical_admin"
     page.locator("#members").scroll_into_view_if_needed()
     screenshot(page, "setup-members")
     page.once("dialog", lambda d: d.accept())
     row.locator("text=Remove").click()
     row.wait_for(state="detached")
     assert not Member.objects.filter(pk=invited.pk).exists()
+    page.fill("#invite-user", "someone")
+    page.click("#invite-form button[type=submit]")
+    pending = page.locator("#invitations tr[data-invitation='someone']")
+    page.once("dialog", lambda d: d.accept())
+    pending.locator("text=Revoke").click()
+    page.wait_for_selector(".toast:has-text('Invitation revoked')")
+    pending.wait_for(state="detached")
+    assert not Invitation.objects.pending().exists()
 
     # The last Master Admin can be neither demoted nor removed.
     me = page.locator("#members tr[data-member='admin']")

@@ -18,7 +18,7 @@ from linking.models import DryRun, LinkRecord, Plan, PlanProduct, PlanStore, Sto
 from linking.sync.models import SyncRule
 from reports.models import ReportRow, Run
 from stores import services
-from stores.models import ApiKey, Member, Role, Store, Workspace, WorkspaceSettings
+from stores.models import ApiKey, Invitation, Member, Role, Store, Workspace, WorkspaceSettings
 from tests.factories import MemberFactory, StoreFactory, WorkspaceFactory
 from tests.stores.helpers import session_token
 from uploads.models import UploadBatch, UploadDryRun, UploadItem, UploadRecord
@@ -43,6 +43,7 @@ class Tenant:
     workspace: Workspace
     members: dict[str, Member]
     stores: dict[str, StoreObjects] = field(default_factory=dict)
+    invitation: Invitation | None = None  # pending
 
 
 @dataclass
@@ -154,6 +155,9 @@ def _tenant(name: str, domains: list[str]) -> Tenant:
     }
     tenant = Tenant(workspace, members)
     owner = members[Role.MASTER_ADMIN].user
+    tenant.invitation, _, _ = services.member_invite(
+        user=owner, workspace=workspace, identifier=f"invitee-{name}@example.com"
+    )
     for domain in domains:
         tenant.stores[domain.split(".")[0].removeprefix("shop-")] = _store_objects(
             workspace, domain, owner

@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from linking.models import LinkRecord, LinkStoreChoice, Plan
 from linking.sync.models import SyncRule
 from reports.models import Run
-from stores.models import ApiKey, Member, Role, WorkspaceSettings
+from stores.models import ApiKey, Invitation, Member, Role, WorkspaceSettings
 from uploads.models import UploadBatch
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,11 @@ def _workspace_requests(tenant, member_id):
     return {
         "workspace-setup": [("get", f"/api/workspaces/{ws}/setup/", None),
                             ("patch", f"/api/workspaces/{ws}/setup/", {"case_sensitive": True})],
-        "workspace-members": [("get", f"/api/workspaces/{ws}/members/", None)],
+        "workspace-members": [("get", f"/api/workspaces/{ws}/members/", None),
+                              ("post", f"/api/workspaces/{ws}/members/", {"user": "a-user"})],
+        "workspace-invitations": [("get", f"/api/workspaces/{ws}/invitations/", None)],
+        "workspace-invitation": [
+            ("delete", f"/api/workspaces/{ws}/invitations/{tenant.invitation.pk}/", None)],
         "workspace-member": [("patch", f"/api/workspaces/{ws}/members/{member_id}/",
                               {"role": "master_admin"})],
         "plan-list": [("get", f"/api/workspaces/{ws}/plans/", None),
@@ -166,6 +170,7 @@ def _snapshot(tenant_or_objects):
         "batches": UploadBatch.objects.count(),
         "keys": list(ApiKey.objects.order_by("pk").values_list("pk", "revoked_at", "store_id")),
         "roles": list(Member.objects.order_by("pk").values_list("pk", "role", "workspace_id")),
+        "invitations": list(Invitation.objects.order_by("pk").values_list("pk", "revoked_at")),
         "setup": list(WorkspaceSettings.objects.values_list("pk", "case_sensitive")),
         "links": list(LinkRecord.objects.order_by("pk").values_list("pk", "media_id", "version")),
         "rules": list(SyncRule.objects.order_by("pk").values_list("pk", "paused", "plan_id")),

@@ -74,6 +74,9 @@ ROWS: dict[str, Row] = {
     "logout/": Row("post", "/logout/", _everyone(302)),
     # An invitation link with a wrong token: the page says the link is invalid, to everyone.
     "invite/<uidb64>/<token>/": Row("get", "/invite/{member_uid}/wrong-token/", _everyone(200)),
+    # An invitation's link with a wrong token: not found, to everyone (a right one is the
+    # invitee's credential: test_invitations).
+    "invitations/<str:token>/": Row("get", "/invitations/wrong-token/", _everyone(404)),
     # Install and callback: Shopify's signature is the principal; no login changes the answer
     # (none joins the store's workspace: test_oauth_install, hole 2).
     "shopify/install": Row("get", "/shopify/install?{signed_install}", _everyone(302)),

@@ -1,7 +1,7 @@
 // Setup: every workspace setting (admins change, everyone views), the Cloudinary connection
 // (tested before it is saved; the secret write-only), stores (connect one: Shopify's install
 // page, bound to this workspace) and their API keys (shown once, revocable), members (Master
-// Admins invite, change roles, remove).
+// Admins invite — a pending invitation until accepted, revocable —, change roles, remove).
 import { ApiError, api, boot, request } from "./api.js";
 import { loadSetup, state } from "./app.js";
 import { banner, card, clear, field, h, select, setFieldError, toast } from "./ui.js";
@@ -374,13 +374,16 @@ async function renderMembers(ws, admin, box, notice = null) {
         onsubmit: async (e) => {
           e.preventDefault();
           try {
-            const member = await api.post(base, { user: who.value, role: role.value });
-            toast(`${member.username} invited`);
-            await again(
-              member.invite_url
-                ? banner([h("b", {}, `Send ${member.username} this link to choose a password (shown once):`), h("div.secret", { style: "margin-top:6px" }, member.invite_url)], "success")
-                : null,
+            const sent = await api.post(base, { user: who.value, role: role.value });
+            toast("Invitation sent");
+            const how = sent.emailed ? `Invitation sent: emailed to ${sent.user}. Its link (shown once):` : `Invitation sent. Send ${sent.user} its link (shown once):`;
+            const link = h("div.secret", { style: "margin-top:6px" }, sent.accept_url);
+            const note = h(
+              "div.small",
+              { style: "margin-top:6px" },
+              "It works once, for the account with that username or email address (or a new account, for an email address), until it is accepted or revoked.",
             );
+            await again(banner([h("b", {}, how), link, note], "success"));
           } catch (err) {
             setFieldError(e.target, "user", err.message);
           }
@@ -393,7 +396,60 @@ async function renderMembers(ws, admin, box, notice = null) {
   } else {
     invite = h("p.muted.small", {}, "Master Admins invite and remove members.");
   }
-  clear(box, notice, table, invite);
+  clear(box, notice, table, master ? await pendingInvitations(ws, again) : null, invite);
+}
+
+// Pending invitations (Master Admins): nobody joins until they accept; revoking ends the link.
+async function pendingInvitations(ws, again) {
+  const base = `/api/workspaces/${ws.id}/invitations/`;
+  let pending = [];
+  try {
+    pending = await api.get(base);
+  } catch (err) {
+    return banner(err.message, "critical");
+  }
+  if (!pending.length) return null;
+  const roleName = new Map(ROLES);
+  const rows = pending.map((i) => {
+    const revoke = h(
+      "button.btn.btn-critical.btn-icon",
+      {
+        type: "button",
+        onclick: async () => {
+          if (!confirm(`Revoke the invitation of ${i.user}?`)) return;
+          try {
+            await api.del(`${base}${i.id}/`);
+            toast("Invitation revoked");
+            await again();
+          } catch (err) {
+            toast(err.message, "error");
+          }
+        },
+      },
+      "Revoke",
+    );
+    const until = new Date(i.expires_at).toLocaleDateString();
+    return h("tr", { dataset: { invitation: i.user } }, h("td", {}, i.user), h("td", {}, roleName.get(i.role) || i.role), h("td.muted", {}, `until ${until}`), h("td", {}, revoke));
+  });
+  return h(
+    "div",
+    { id: "invitations", style: "margin-top:10px" },
+    h("h3", {}, "Pending invitations"),
+    h(
+      "table.data",
+      {},
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ["Invited", "Role", "Expires", ""].map((t) => h("th", {}, t)),
+        ),
+      ),
+      h("tbody", {}, rows),
+    ),
+  );
 }
 
 async function renderKeys(store, box) {
