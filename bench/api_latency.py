@@ -316,17 +316,21 @@ def parse_model(model: str) -> dict[str, str]:
             "GUNICORN_THREADS": threads or "1"}  # fmt: skip
 
 
-def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
+def start_gunicorn(
+    env: dict[str, str], port: int, app: str = "assetlink_project.wsgi"
+) -> subprocess.Popen:
+    """gunicorn serving the WSGI `app` (a module, or module:callable) on `port`."""
     from assetlink_project.healthcheck import healthy
 
     log = open(Path(tempfile.gettempdir()) / "assetlink-latency-gunicorn.log", "w")  # noqa: SIM115
     web = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "assetlink_project.wsgi"],
+        [str(Path(sys.executable).with_name("gunicorn")), app],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not healthy(port)[0]:
         if time.monotonic() > deadline or web.poll() is not None:
+            stop(web)
             raise SystemExit(f"gunicorn did not start; see {log.name}")
         time.sleep(0.2)
     return web

@@ -4,10 +4,8 @@ the API, the page or the CLI."""
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import admin, messages
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -61,9 +59,9 @@ class PlanAdmin(ReadOnlyScopedAdmin):
 
     def report_view(self, request, plan_id: int):
         plan = get_object_or_404(self.get_queryset(request), pk=plan_id)
-        out = io.StringIO()
-        selectors.write_report_csv(plan, out)
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            selectors.report_lines(plan), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}-dry-run.csv"'
         return response
 

@@ -3,9 +3,7 @@ statistics, the full result and the report (thin: rules in services, reads in se
 
 from __future__ import annotations
 
-import io
-
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -393,9 +391,10 @@ class PlanReportView(APIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request, plan_id: int):
         plan = _plan(request, plan_id)
-        out = io.StringIO()
-        selectors.write_report_csv(plan, out, store_selectors.stores_for_request(request))
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            selectors.report_lines(plan, store_selectors.stores_for_request(request)),
+            content_type="text/csv; charset=utf-8",
+        )
         response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}-dry-run.csv"'
         return response
 

@@ -44,6 +44,7 @@ from linking.executor import (
 )
 from linking.models import LinkRecord as LinkRecordRow
 from reports.bulk import update_rows
+from reports.csv import products_transformations, row_transformation
 from reports.engine import (  # noqa: F401 - the shell's names, also used through this module
     Heartbeat,
     Progress,
@@ -188,12 +189,17 @@ def run_start(
         )
         # Each product's work on its own row: undo, retry and resume read only the products
         # they need (by the (run, product) index), not one document of the whole run.
-        RunProduct.objects.bulk_create(
-            (RunProduct(run=run, product_id=w.product_id, work=work_to_json(w)) for w in works),
-            batch_size=500,
-        )
+        products = [
+            RunProduct(run=run, product_id=w.product_id, work=work_to_json(w)) for w in works
+        ]
+        RunProduct.objects.bulk_create(products, batch_size=500)
         _clear_keys(run.pk)
-        _write_rows(run, [ReportRow(**_row_fields(r)) for r in rows], seq_start=0)
+        _write_rows(
+            run,
+            [ReportRow(**_row_fields(r)) for r in rows],
+            seq_start=0,
+            transformations=products_transformations(products),
+        )
         if enqueue:
             transaction.on_commit(lambda: enqueue_run(run.pk))
     return run
@@ -541,27 +547,39 @@ class _Hooks(RunHooks):
             update_rows(products, ["status", "after", "replanned", "error", "journal"])
             StoredRow.objects.filter(run=self.run, product_id__in=list(by_id)).delete()
             self._seq = _write_rows(
-                self.run, [r for o in outcomes for r in o.rows], seq_start=self._seq
+                self.run,
+                [r for o in outcomes for r in o.rows],
+                seq_start=self._seq,
+                transformations=products_transformations(with_work(products)),
             )
         self.heartbeat.save()
         if Run.objects.filter(pk=self.run.pk, abort_requested_at__isnull=False).exists():
             self.heartbeat.abort.set()
 
 
-def _write_rows(run: Run, rows: Sequence[ReportRow], seq_start: int | None = None) -> int:
+def _write_rows(
+    run: Run,
+    rows: Sequence[ReportRow],
+    seq_start: int | None = None,
+    transformations: dict[tuple[str, str], str] | None = None,
+) -> int:
+    """Store report rows; ``transformations`` ((product id, asset id) → transformation, from
+    the products' work) fills each row's CSV cell now, so the CSV reads it with the row."""
     seq = seq_start if seq_start is not None else StoredRow.objects.filter(run=run).count()
+    transformations = transformations or {}
     objs = []
     for row in rows:
         seq += 1
+        product_id, asset_id = row.product_id or "", row.asset_id or ""
         objs.append(
             StoredRow(
                 run=run,
                 seq=seq,
-                product_id=row.product_id or "",
+                product_id=product_id,
                 product_handle=row.handle or "",
                 product_title=row.title or "",
                 group=row.group or "",
-                asset_id=row.asset_id or "",
+                asset_id=asset_id,
                 public_id=row.public_id or "",
                 action=row.action,
                 position_before=row.position_before,
@@ -571,6 +589,9 @@ def _write_rows(run: Run, rows: Sequence[ReportRow], seq_start: int | None = Non
                 status=row.status or "",
                 error_code=row.error_code or "",
                 message=row.message or "",
+                transformation=row_transformation(
+                    transformations, product_id, asset_id, row.action
+                ),
             )
         )
     StoredRow.objects.bulk_create(objs, batch_size=500)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO
 
 from django.db.models import QuerySet
@@ -221,20 +221,32 @@ def report_rows(plan: Plan, scope: QuerySet[Store] | None = None) -> Iterable[di
             yield {"store": domain, **row}
 
 
-def write_report_csv(plan: Plan, out: IO[str], scope: QuerySet[Store] | None = None) -> int:
-    """The dry-run report as CSV (one row per asset per product per store); returns rows."""
+_ROW_CELLS = [_ROW_KEYS.get(column, column) for column in REPORT_COLUMNS]
+
+
+def report_lines(
+    plan: Plan, scope: QuerySet[Store] | None = None, counted: list[int] | None = None
+) -> Iterator[str]:
+    """The dry-run report as CSV text, a chunk at a time (for streaming responses): one row
+    per asset per product per store. ``counted`` (a one-item list) gets the rows written."""
     count = 0
 
     def rows():
         nonlocal count
         for row in report_rows(plan, scope):
             count += 1
-            cells = (row.get(_ROW_KEYS.get(column, column)) for column in REPORT_COLUMNS)
-            yield ["" if value is None else value for value in cells]
+            yield ["" if value is None else value for value in map(row.get, _ROW_CELLS)]
+        if counted is not None:
+            counted[0] = count
 
-    for chunk in stream_csv(REPORT_COLUMNS, rows()):
-        out.write(chunk)
-    return count
+    return stream_csv(REPORT_COLUMNS, rows())
+
+
+def write_report_csv(plan: Plan, out: IO[str], scope: QuerySet[Store] | None = None) -> int:
+    """The dry-run report as CSV written to ``out``; returns the rows written."""
+    counted = [0]
+    out.writelines(report_lines(plan, scope, counted))
+    return counted[0]
 
 
 def store_files(store) -> dict[tuple[str, int, str], str]:

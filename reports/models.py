@@ -181,6 +181,13 @@ class ReportRow(models.Model):
     message = models.TextField(blank=True)
     filename = models.CharField(max_length=500, blank=True, help_text="Uploads: the file's name.")
     url = models.URLField(max_length=2000, blank=True, help_text="Uploads: the file's URL.")
+    transformation = models.CharField(  # noqa: DJ001 - NULL: written before this column
+        max_length=500,
+        null=True,
+        blank=True,
+        help_text="The transformation of the asset's media (the CSV's column), written with "
+        "the row. NULL on rows written before it: the CSV reads it from the run's work.",
+    )
 
     class Meta:
         ordering = ["run", "seq", "id"]

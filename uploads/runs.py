@@ -155,6 +155,7 @@ def _report_row(run: Run, seq: int, asset, outcome) -> ReportRow:
         error_code=outcome.error_code,
         message=outcome.message,
         url=outcome.url,
+        transformation="",  # an upload run links no product: the CSV's cell is empty
     )
 
 

@@ -69,7 +69,9 @@ def test_every_report_csv_neutralises_formulas(world):
         f"/api/plans/{a1.plan.pk}/report.csv",
         f"/admin/linking/plan/{a1.plan.pk}/report.csv",
     ):
-        _assert_neutralised(_download(client.get(url)))
+        response = client.get(url)
+        assert response.streaming, url  # every report CSV streams (issue 28)
+        _assert_neutralised(_download(response))
 
 
 def test_numbers_stay_numbers_in_reports(world):

@@ -98,7 +98,7 @@ def test_the_result_is_read_a_page_at_a_time(sandbox, client, queue):
         pages += shown["products"]
         page += 1
     assert pages == full["products"]
-    report = client.get(f"/api/plans/{plan_id}/report.csv").content.decode()
+    report = b"".join(client.get(f"/api/plans/{plan_id}/report.csv").streaming_content).decode()
     assert len(list(csv.DictReader(io.StringIO(report)))) == len(full["rows"])
     assert client.get(f"/api/plans/{plan_id}/result/?page=0").status_code == 400
     assert client.get(f"/api/plans/{plan_id}/result/?include=everything").status_code == 400
