@@ -322,7 +322,8 @@ def start_gunicorn(
     """gunicorn serving the WSGI `app` (a module, or module:callable) on `port`."""
     from assetlink_project.healthcheck import healthy
 
-    log = open(Path(tempfile.gettempdir()) / "assetlink-latency-gunicorn.log", "w")  # noqa: SIM115
+    name = "gunicorn" if app == "assetlink_project.wsgi" else app.replace(":", "-")
+    log = open(Path(tempfile.gettempdir()) / f"assetlink-latency-{name}.log", "w")  # noqa: SIM115
     web = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), app],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -9,8 +9,9 @@ executor writes them, their transformation included; a few hostile cells). Then 
 (gunicorn.conf.py, the production profile, as bench/api_latency.py starts it) serves the app
 twice, one after the other: with the old writer (`old_report_lines` below: a model instance per
 row, every product's work decoded for the transformations, a Python call per cell — kept here,
-not in the app) and with the app's own. Per writer: one client alone (the median of
-`--serial` GETs: wall ms, and CPU ms of gunicorn's and PostgreSQL's processes per request),
+not in the app; bench/_report_csv_baseline.py serves it) and with the app's own. Per writer:
+one client alone (the median of `--serial` GETs: wall ms, and CPU ms of gunicorn's and
+PostgreSQL's processes per request),
 then `--clients` clients GET it `--requests` times each, all at once: p50 / p95 / max wall ms
 and CPU ms per request. Both writers' bytes are compared (identical, or the bench fails).
 
@@ -105,23 +106,6 @@ def old_report_lines(run):
     return old_stream_csv(
         COLUMNS, ([value(row, c, store, transformations) for c in COLUMNS] for row in rows)
     )
-
-
-_app = None
-
-
-def baseline_application(environ, start_response):
-    """The app with the old writer: gunicorn serves `bench.report_csv:baseline_application`."""
-    global _app
-    if _app is None:
-        import importlib
-
-        from assetlink_project.wsgi import application
-
-        # after Django's set-up (the wsgi module's): reports/api.py reads it from the module
-        importlib.import_module("reports.csv").report_lines = old_report_lines
-        _app = application
-    return _app(environ, start_response)
 
 
 # --- set-up -------------------------------------------------------------------------------------
@@ -221,19 +205,21 @@ def measure(args, url: str, users: list[str], web, label: str) -> dict:
     clients = [Client(args.port, user) for user in users]
     load(clients[:2], url, 1)  # warm up (each process's first request)
     web_pids = gunicorn_pids(web.pid)
-    walls, cpus = [], []
+    walls, webs, dbs = [], [], []
     for _ in range(args.serial):
         db_pids = database_pids()
-        before = process_cpu(web_pids) + process_cpu(db_pids)
+        before = process_cpu(web_pids), process_cpu(db_pids)
         walls.append(load(clients[:1], url, 1)[0][0])
-        cpus.append((process_cpu(web_pids) + process_cpu(db_pids) - before) * 1000)
+        webs.append((process_cpu(web_pids) - before[0]) * 1000)
+        dbs.append((process_cpu(db_pids) - before[1]) * 1000)
     db_pids = database_pids()
     before = process_cpu(web_pids) + process_cpu(db_pids)
     latencies, size, errors = load(clients, url, args.requests)
     cpu = (process_cpu(web_pids) + process_cpu(db_pids) - before) * 1000 / len(latencies)
     sha, length = digest(args.port, clients[0], url)
     figures = {"label": label, "serial": statistics.median(walls),
-               "serial_cpu": statistics.median(cpus), "p50": percentile(latencies, 50),
+               "serial_web": statistics.median(webs),
+               "serial_db": statistics.median(dbs), "p50": percentile(latencies, 50),
                "p95": percentile(latencies, 95), "max": max(latencies), "cpu": cpu,
                "bytes": length, "sha": sha, "errors": errors}  # fmt: skip
     for client in clients:
@@ -282,7 +268,7 @@ def main() -> None:
     results = []
     web = None
     try:
-        for label, app in (("old writer", "bench.report_csv:baseline_application"),
+        for label, app in (("old writer", "bench._report_csv_baseline"),
                            ("streamed", "assetlink_project.wsgi")):  # fmt: skip
             web = start_gunicorn(env, args.port, app=app)
             results.append(measure(args, url, ids["users"], web, label))
@@ -299,14 +285,15 @@ def main() -> None:
           f"{args.clients} clients × {args.requests} GET at once; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
     print(
-        "1 client: median of the GETs one after another; CPU ms: gunicorn's and the "
-        "PostgreSQL processes serving it, per request"
+        "1 client: median of the GETs one after another, its CPU ms in gunicorn (web) and in "
+        "the PostgreSQL processes serving it (db); under load: CPU ms (web + db) per request"
     )
-    print(f"{'writer':12} {'1 client ms':>11} {'CPU ms':>7} {'p50 ms':>7} {'p95 ms':>7} "
+    print(f"{'writer':12} {'1 client ms':>11} {'web':>5} {'db':>5} {'p50 ms':>7} {'p95 ms':>7} "
           f"{'max ms':>7} {'CPU ms':>7} {'bytes':>9}")  # fmt: skip
     for r in results:
-        print(f"{r['label']:12} {r['serial']:11.0f} {r['serial_cpu']:7.0f} {r['p50']:7.0f} "
-              f"{r['p95']:7.0f} {r['max']:7.0f} {r['cpu']:7.0f} {r['bytes']:9d}"
+        r["serial_cpu"] = r["serial_web"] + r["serial_db"]
+        print(f"{r['label']:12} {r['serial']:11.0f} {r['serial_web']:5.0f} {r['serial_db']:5.0f} "
+              f"{r['p50']:7.0f} {r['p95']:7.0f} {r['max']:7.0f} {r['cpu']:7.0f} {r['bytes']:9d}"
               + (f"  {r['errors']} errors" if r["errors"] else ""))  # fmt: skip
     old, new = results
     same = old["sha"] == new["sha"]

@@ -82,8 +82,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # quoted, after the opening quote. Text without a match has no cell starting with a formula
 # prefix (a match inside a quoted cell is only a false alarm: the careful path).
 _FORMULA_CELL = re.compile(r'[,\n]"?[=+\-@\t\r]')
-_CHUNK_ROWS = 1000
-_CAREFUL_ROWS = 50
+_CHUNK_ROWS = 250
+_CAREFUL_ROWS = 25
 
 
 def neutralise(value):
@@ -109,7 +109,7 @@ def _write_rows(writer, buffer: io.StringIO, rows: list[Sequence]) -> None:
     if len(rows) <= _CAREFUL_ROWS:
         writer.writerows([neutralise(value) for value in row] for row in rows)
         return
-    step = max(_CAREFUL_ROWS, len(rows) // 20)
+    step = max(_CAREFUL_ROWS, len(rows) // 10)
     for first in range(0, len(rows), step):
         _write_rows(writer, buffer, rows[first : first + step])
 
