@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 
 import requests
 
@@ -86,7 +87,10 @@ def deliver(
         "X-Shopify-Shop-Domain": shop_domain,
         "X-Shopify-API-Version": api_version,
         "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-        "X-Shopify-Triggered-At": now_iso().replace("Z", ".000Z"),
+        # Shopify's is precise to the nanosecond (e.g. 2026-03-29T18:00:27.877041743Z).
+        "X-Shopify-Triggered-At": datetime.now(UTC)
+        .isoformat(timespec="microseconds")
+        .replace("+00:00", "Z"),
         "X-Shopify-Event-Id": str(uuid.uuid4()),
         "User-Agent": "Shopify-Captain-Hook",
     }

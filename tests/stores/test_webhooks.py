@@ -70,6 +70,19 @@ def test_app_uninstalled_erases_tokens_revokes_keys_and_ends_queued_runs(shopify
     assert Store.objects.get(shop_domain=OTHER).is_installed
 
 
+def test_an_uninstall_the_second_after_an_install_is_honoured(shopify, app_url, stores):
+    """Found by the whole-product state machine (tests/whole): the emulator sent
+    X-Shopify-Triggered-At in whole seconds, so an uninstall in the same second as the install
+    looked older than it and was ignored. Shopify's is sub-second; so is the emulator's now."""
+    from django.utils import timezone
+
+    Store.objects.filter(shop_domain=SHOP).update(installed_at=timezone.now())
+    result = deliver(shopify, app_url, "app/uninstalled")
+    assert result["status_code"] == 200
+    assert "." in result["headers"]["X-Shopify-Triggered-At"], result["headers"]
+    assert not Store.objects.get(shop_domain=SHOP).is_installed
+
+
 def test_a_replayed_delivery_is_not_processed_twice(shopify, app_url, stores):
     result = deliver(shopify, app_url, "app/uninstalled")
     Store.objects.filter(shop_domain=SHOP).update(uninstalled_at=None)  # reinstalled since
