@@ -118,8 +118,12 @@ class _Order:
         self._set_phase("updating alt text")
         for step, media_id, spec in self._file_updates(inputs):
             record = step.records.get(media_id)
-            if record is not None and step.work.restore is None:
-                record = replace(record, alt=spec["alt"])
+            if record is not None:
+                # An undo or rollback gives the record back as it was with that alt.
+                restored = step.work.restore and next(
+                    (i.record for i in step.work.restore.gallery if i.media_id == media_id), None
+                )
+                record = restored or replace(record, alt=spec["alt"])
                 step.records[media_id] = record
                 self.hooks.record_saved(step.product_id, media_id, record)
             self._tick(step)
