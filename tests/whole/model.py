@@ -18,6 +18,7 @@ from sandbox.cloudinary import seed
 from tests.whole.shop_view import ProductView, ShopView, Token, canonical
 
 DEFAULT_IMAGE_TRANSFORMATION = "c_limit,w_2048,h_2048,q_auto"  # Setup's shipped default
+DEFAULT_TRANSFORMATION = "q_auto"  # Setup's shipped default for uploads to Files
 MAX_ALT = 512
 ENUM_LABELS = {  # the emulator library's datasources: enum values are stored as their ids
     **{e: label for e, label, _ in [*seed.COLORS, seed.INACTIVE_COLOR]},
@@ -142,6 +143,8 @@ class StoreModel:
     files: set[Token]
     links: dict[tuple[str, Token], str] = field(default_factory=dict)
     """(product id, media) → the link record's alt: the media AssetLink placed."""
+    uploads: dict[str, Token] = field(default_factory=dict)
+    """asset id → the file an upload to Files placed for it (the newest upload's)."""
 
     @classmethod
     def of(cls, view: ShopView) -> StoreModel:
@@ -336,3 +339,70 @@ def changed(before: StoreModel, after: StoreModel) -> Iterable[str]:
     for pid, product in after.products.items():
         if before.products[pid] != product:
             yield pid
+
+
+# --- Manage links and uploads ------------------------------------------------------------
+
+
+def unlink(store: StoreModel, keys: Iterable[tuple[str, Token]]) -> None:
+    """Unlink (Manage links): each media leaves its gallery and its variants' images; its link
+    record goes; the file stays in Files (Setup's "delete unreferenced created files" is off)."""
+    for pid, tok in keys:
+        product = store.products[pid]
+        product.gallery = [(t, alt) for t, alt in product.gallery if t != tok]
+        for vid, media in product.variant_images.items():
+            product.variant_images[vid] = [m for m in media if m != tok]
+        store.links.pop((pid, tok), None)
+
+
+def outdated(store: StoreModel, library: dict[str, CloudAsset]) -> dict[tuple[str, Token], int]:
+    """Links whose asset has a newer version in the library → that version."""
+    newest = {a.public_id: a.version for a in library.values()}
+    return {
+        (pid, tok): newest[tok[1]]
+        for pid, tok in store.links
+        if tok[1] in newest and newest[tok[1]] != tok[2]
+    }
+
+
+def relink(store: StoreModel, library: dict[str, CloudAsset], public_ids: set[str]) -> int:
+    """Re-link (Manage links) to each asset's newest version, in place: the same position and
+    alt text, the variants whose image it was get the new media, the link record follows; the
+    new media is a new file. Answers how many links were replaced."""
+    replaced = 0
+    for (pid, tok), version in outdated(store, library).items():
+        if tok[1] not in public_ids:
+            continue
+        new = ("asset", tok[1], version, tok[3])
+        product = store.products[pid]
+        product.gallery = [(new if t == tok else t, alt) for t, alt in product.gallery]
+        for vid, media in product.variant_images.items():
+            product.variant_images[vid] = [new if m == tok else m for m in media]
+        store.links[(pid, new)] = store.links.pop((pid, tok))
+        store.files.add(new)
+        replaced += 1
+    return replaced
+
+
+def upload(
+    store: StoreModel, library: dict[str, CloudAsset], asset_ids: Iterable[str]
+) -> dict[str, frozenset[str]]:
+    """Upload to Store Files with Setup's default transformation: an asset already uploaded
+    (same asset, version, transformation) is not uploaded again; a newer version replaces the
+    file it uploaded before. Answers the report's possible actions per asset."""
+    actions = {}
+    for asset_id in dict.fromkeys(asset_ids):
+        asset = library[asset_id]
+        tok = ("asset", asset.public_id, asset.version, canonical(DEFAULT_TRANSFORMATION))
+        before = store.uploads.get(asset_id)
+        if before == tok:
+            actions[asset_id] = frozenset({"reused", "unchanged", "skipped"})
+            continue
+        if before is not None:
+            store.files.discard(before)
+            actions[asset_id] = frozenset({"replaced"})
+        else:
+            actions[asset_id] = frozenset({"created"})
+        store.files.add(tok)
+        store.uploads[asset_id] = tok
+    return actions

@@ -6,14 +6,19 @@ as automation with an API key; real RQ workers run what they start."""
 from __future__ import annotations
 
 import itertools
+import threading
 import uuid
+from types import SimpleNamespace
 
+import django_rq
 import requests
+from django.conf import settings
 from rest_framework.test import APIClient
+from rq import SimpleWorker
 
 from stores import services as store_services
 from tests.factories import MemberFactory, StoreFactory, WorkspaceFactory
-from tests.linking.plans.conftest import work
+from tests.linking.plans.conftest import ThreadWorker
 from tests.stores.helpers import session_token
 from tests.whole.model import CloudAsset
 from tests.whole.shop_view import read_shop
@@ -42,8 +47,9 @@ class Principal:
 
 
 class World:
-    def __init__(self, cloudinary_url: str, shopify_url: str, queue, *, stores: int = 2):
+    def __init__(self, cloudinary_url: str, shopify_url: str, queue, app_url: str, *, stores=2):
         self.cloudinary_url, self.shopify_url, self.queue = cloudinary_url, shopify_url, queue
+        self.app_url = app_url  # the app served (live_server): Shopify's webhooks come there
         n = next(_numbers)
         self.cloud = f"whole-{uuid.uuid4().hex[:8]}-{n}"
         r = requests.post(
@@ -68,6 +74,8 @@ class World:
         self.principals = [Principal("login:admin", login)]
         for store in self.stores:
             self.principals.append(self._session_principal(store))
+        for store in self.stores:
+            self.principals.append(self.api_key_principal(store))
 
     # --- principals --------------------------------------------------------------------
 
@@ -82,10 +90,45 @@ class World:
 
     def api_key_principal(self, store) -> Principal:
         _, token = store_services.api_key_create(user=self.admin_user, store=store, label="ci")
+        # As docs/api.md's recipes send it: `Authorization: Bearer $KEY`.
         return Principal(
             f"api_key:{store.shop_domain}", APIClient(), store,
-            lambda: {"HTTP_X_ASSETLINK_KEY": token},
+            lambda: {"HTTP_AUTHORIZATION": f"Bearer {token}"},
         )  # fmt: skip
+
+    # --- installs ----------------------------------------------------------------------
+
+    def uninstall(self, domain: str) -> None:
+        """The merchant removes the app: Shopify revokes its token and sends the signed
+        `app/uninstalled` webhook to the app."""
+        r = requests.post(
+            f"{self.shopify_url}/_control/webhooks",
+            json={"shop": domain, "topic": "app/uninstalled",
+                  "address": self.app_url + "/shopify/webhooks"},
+            timeout=20,
+        )  # fmt: skip
+        r.raise_for_status()
+        assert r.json()["status_code"] == 200, r.json()
+        store = next(s for s in self.stores if s.shop_domain == domain)
+        store.refresh_from_db()
+        assert not store.is_installed and not store.access_token
+
+    def reinstall(self, domain: str) -> Principal:
+        """The merchant installs the app again (the grant OAuth's callback gets); the store's
+        old API key stays revoked: answers the principal of a new key, in the old one's place."""
+        fresh = self.control_shop(f"shops/{domain}/token")
+        grant = SimpleNamespace(access_token=fresh["access_token"], scope=fresh["scope"],
+                                expires_at=None, refresh_token="", refresh_token_expires_at=None)  # fmt: skip
+        store = next(s for s in self.stores if s.shop_domain == domain)
+        again = store_services.store_install(shop_domain=domain, grant=grant)
+        assert (again.pk, again.workspace_id) == (store.pk, store.workspace_id)
+        store.refresh_from_db()
+        assert store.is_installed
+        self.reader_tokens[domain] = self.control_shop(f"shops/{domain}/token")["access_token"]
+        new = self.api_key_principal(store)
+        at = next(i for i, p in enumerate(self.principals) if p.name == new.name)
+        self.principals[at] = new
+        return new
 
     # --- the emulators -----------------------------------------------------------------
 
@@ -117,8 +160,10 @@ class World:
         r.raise_for_status()
         return r.json()
 
-    def control_shop(self, path: str, body=None):
-        r = requests.post(f"{self.shopify_url}/_control/{path}", json=body or {}, timeout=10)
+    def control_shop(self, path: str, body=None, method: str = "post"):
+        r = requests.request(
+            method, f"{self.shopify_url}/_control/{path}", json=body or {}, timeout=10
+        )
         r.raise_for_status()
         return r.json()
 
@@ -133,5 +178,27 @@ class World:
     def token_of(self, store) -> str:
         return self.reader_tokens[store.shop_domain]
 
+    def queues(self) -> list:
+        """Every queue a job of this world can be on (dry runs, link runs, uploads, …), all on
+        the test's own Redis database."""
+        names = dict.fromkeys([self.queue.name, *settings.RQ_QUEUES])
+        return [django_rq.get_queue(n) for n in names]
+
     def work(self) -> None:
-        work(self.queue)
+        """Real RQ workers (burst) until no queue holds a job: a job may enqueue another."""
+        queues = self.queues()
+        while any(q.count for q in queues):
+            SimpleWorker(queues, connection=self.queue.connection).work(
+                burst=True, with_scheduler=False
+            )
+
+    def worker_thread(self) -> threading.Thread:
+        """A worker in a thread of its own, working while the test acts (e.g. aborts)."""
+        queues = self.queues()
+        thread = threading.Thread(
+            target=lambda: ThreadWorker(queues, connection=self.queue.connection).work(
+                burst=True, with_scheduler=False
+            )
+        )
+        thread.start()
+        return thread
