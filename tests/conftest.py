@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 
 from tests.factories import MemberFactory, StoreFactory, WorkspaceFactory
@@ -18,6 +18,9 @@ hypothesis_settings.register_profile(
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    # No shrinking: shrinking a sequence of live runs takes longer than the soak; the first
+    # failing sequence is printed as found.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
 
 
