@@ -15,7 +15,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -816,7 +816,10 @@ def works_from_plan_store(plan_store, *, cloudinary=None) -> tuple[list[ProductW
             ProductWork(
                 pid,
                 assets,
-                config.settings,
+                # Swatches only: the gallery is left as it is, even for reset (as planned).
+                config.settings
+                if assets
+                else replace(config.settings, mode=LinkMode.APPEND, position=None),
                 list(dict.fromkeys(variants.get(pid, []))),
                 swatches,
                 product.get("handle") or "",
